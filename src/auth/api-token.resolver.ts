@@ -1,0 +1,27 @@
+import { Arg, Authorized, ID, Mutation, Query, Resolver } from "type-graphql";
+import type { Services } from "../platform/services";
+import { ApiToken, CreatedApiToken } from "./api-token.entity";
+import { Role } from "./authorization";
+
+@Resolver(() => ApiToken)
+export class ApiTokenResolver {
+  constructor(private readonly services: Services) {}
+
+  @Authorized(Role.ADMIN)
+  @Query(() => [ApiToken])
+  apiTokens(): Promise<ApiToken[]> {
+    return this.services.apiTokens.listActive();
+  }
+
+  @Authorized(Role.ADMIN)
+  @Mutation(() => CreatedApiToken)
+  createApiToken(@Arg("name") name: string): Promise<CreatedApiToken> {
+    return this.services.apiTokens.create(name);
+  }
+
+  @Authorized(Role.ADMIN)
+  @Mutation(() => Boolean)
+  revokeApiToken(@Arg("id", () => ID) id: string): Promise<boolean> {
+    return this.services.apiTokens.revoke(id);
+  }
+}

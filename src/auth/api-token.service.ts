@@ -1,0 +1,65 @@
+import { IsNull } from "typeorm";
+import type { Clock } from "../platform/clock";
+import type { Database } from "../platform/database";
+import { badInput, conflict, notFound } from "../platform/errors";
+import { hashSecret, newId, newSecret } from "../platform/ids";
+import { ApiToken, type CreatedApiToken } from "./api-token.entity";
+
+/** lastUsed is a hint, not an audit trail: refresh it at most this often to keep reads cheap. */
+const LAST_USED_RESOLUTION_MS = 60_000;
+
+export class ApiTokenService {
+  constructor(
+    private readonly db: Database,
+    private readonly clock: Clock,
+  ) {}
+
+  async create(name: string, token: string = newSecret("rf_")): Promise<CreatedApiToken> {
+    const trimmed = name.trim();
+    if (!trimmed || trimmed.length > 128) throw badInput("name", "must be 1 to 128 characters");
+    const apiToken = Object.assign(new ApiToken(), {
+      id: newId("tok"),
+      name: trimmed,
+      tokenHash: hashSecret(token),
+      created: this.clock.now(),
+      lastUsed: null,
+      revoked: null,
+    });
+    await this.db.transaction(({ manager }) => manager.insert(ApiToken, apiToken));
+    return { token, apiToken };
+  }
+
+  /** The first start's admin token: only when there has never been one. */
+  async bootstrap(token: string | null): Promise<CreatedApiToken | null> {
+    if (await this.db.manager.exists(ApiToken)) return null;
+    return this.create("bootstrap", token ?? undefined);
+  }
+
+  listActive(): Promise<ApiToken[]> {
+    return this.db.manager.find(ApiToken, { where: { revoked: IsNull() }, order: { created: "ASC" } });
+  }
+
+  async revoke(id: string): Promise<boolean> {
+    return this.db.transaction(async ({ manager }) => {
+      const token = await manager.findOneBy(ApiToken, { id, revoked: IsNull() });
+      if (!token) throw notFound("API token");
+      const active = await manager.countBy(ApiToken, { revoked: IsNull() });
+      // Revoking the last admin token would lock every administrator out for good.
+      if (active <= 1) throw conflict("LAST_ADMIN_TOKEN", "This is the last active admin token; create another before revoking it");
+      await manager.update(ApiToken, { id }, { revoked: this.clock.now() });
+      return true;
+    });
+  }
+
+  /** The token's record when the secret names an active token. */
+  async authenticate(secret: string): Promise<ApiToken | null> {
+    const token = await this.db.manager.findOneBy(ApiToken, { tokenHash: hashSecret(secret), revoked: IsNull() });
+    if (!token) return null;
+    const now = this.clock.now();
+    if (!token.lastUsed || now.getTime() - token.lastUsed.getTime() > LAST_USED_RESOLUTION_MS) {
+      token.lastUsed = now;
+      await this.db.transaction(({ manager }) => manager.update(ApiToken, { id: token.id }, { lastUsed: now }));
+    }
+    return token;
+  }
+}

@@ -1,0 +1,62 @@
+import { Arg, Args, ArgsType, Authorized, Ctx, Field, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from "type-graphql";
+import { IsOptional, MaxLength } from "class-validator";
+import { Role } from "../auth/authorization";
+import type { Context } from "../platform/context";
+import { pageSize } from "../platform/pagination";
+import type { Services } from "../platform/services";
+import { UserConnection } from "../users/user.types";
+import { Group } from "./group.entity";
+
+@ArgsType()
+class GroupUsersArgs {
+  @Field(() => Int, { nullable: true })
+  first?: number | null;
+
+  @Field(() => String, { nullable: true })
+  @IsOptional()
+  @MaxLength(512)
+  after?: string | null;
+}
+
+@Resolver(() => Group)
+export class GroupResolver {
+  constructor(private readonly services: Services) {}
+
+  @Authorized(Role.ADMIN)
+  @Query(() => [Group])
+  groups(): Promise<Group[]> {
+    return this.services.groups.list();
+  }
+
+  @Authorized(Role.ADMIN)
+  @Mutation(() => Group)
+  createGroup(
+    @Arg("name") name: string,
+    @Arg("description", () => String, { nullable: true }) description: string | null,
+  ): Promise<Group> {
+    return this.services.groups.createGroup(name, description);
+  }
+
+  @Authorized(Role.ADMIN)
+  @Mutation(() => Group)
+  addUserToGroup(@Arg("userId", () => ID) userId: string, @Arg("groupId", () => ID) groupId: string): Promise<Group> {
+    return this.services.groups.addMember(userId, groupId);
+  }
+
+  @Authorized(Role.ADMIN)
+  @Mutation(() => Group)
+  removeUserFromGroup(@Arg("userId", () => ID) userId: string, @Arg("groupId", () => ID) groupId: string): Promise<Group> {
+    return this.services.groups.removeMember(userId, groupId);
+  }
+
+  @FieldResolver(() => UserConnection)
+  async users(@Root() group: Group, @Args() args: GroupUsersArgs, @Ctx() { loaders }: Context): Promise<UserConnection> {
+    const page = await loaders.usersByGroup.load({ groupId: group.id, first: pageSize(args.first), after: args.after ?? null });
+    const edges = page.users.map((node) => ({ node, cursor: page.cursorOf(node) }));
+    return {
+      edges,
+      totalCount: page.total,
+      pageInfo: { hasNextPage: page.hasNextPage, endCursor: edges.at(-1)?.cursor ?? null },
+    };
+  }
+}

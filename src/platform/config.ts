@@ -1,0 +1,123 @@
+import path from "node:path";
+
+export type DatabaseEngine = "sqlite" | "postgres";
+export type LogLevel = "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
+
+/** Everything the gateway reads from its environment, validated once at start. */
+export interface Config {
+  /** @default 4000 */
+  port: number;
+  /** @default "127.0.0.1" */
+  host: string;
+  /** Where the embedded database and the server secret live. @default "./data" */
+  dataDir: string;
+  /** Unset: SQLite in dataDir. `postgres://...`: PostgreSQL. */
+  databaseUrl: string | null;
+  engine: DatabaseEngine;
+  /** PostgreSQL schema to use (tests run each server in a fresh one). @default "public" */
+  databaseSchema: string | null;
+  /** Becomes the first admin token when the database has none. */
+  bootstrapAdminToken: string | null;
+  /** @default "info" */
+  logLevel: LogLevel;
+  /** @default "development" */
+  nodeEnv: "development" | "production" | "test";
+  /** Keyed-hash secret for passcodes; read from DATA_DIR/secret when unset. */
+  serverSecret: string | null;
+  /** Delay before the simulator reports a receipt. @default 200 */
+  simulatorReceiptDelayMs: number;
+  /** Dispatcher poll interval when it has not been woken. @default 1000 */
+  dispatchIntervalMs: number;
+  /** Take the client IP from X-Forwarded-For (behind a load balancer). @default false */
+  trustProxy: boolean;
+  /** Schema introspection; always on outside production. @default false in production */
+  introspection: boolean;
+  /** Largest accepted request body. @default 65536 */
+  maxBodyBytes: number;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n  - ${problems.join("\n  - ")}`);
+    this.name = "ConfigError";
+  }
+}
+
+const LOG_LEVELS: readonly LogLevel[] = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
+const NODE_ENVS = ["development", "production", "test"] as const;
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const problems: string[] = [];
+
+  const integer = (name: string, fallback: number, min: number, max: number): number => {
+    const raw = env[name];
+    if (raw === undefined || raw === "") return fallback;
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < min || value > max) {
+      problems.push(`${name} must be an integer from ${min} to ${max} (got "${raw}")`);
+      return fallback;
+    }
+    return value;
+  };
+  const oneOf = <T extends string>(name: string, allowed: readonly T[], fallback: T): T => {
+    const raw = env[name];
+    if (raw === undefined || raw === "") return fallback;
+    if (!(allowed as readonly string[]).includes(raw)) {
+      problems.push(`${name} must be one of ${allowed.join(", ")} (got "${raw}")`);
+      return fallback;
+    }
+    return raw as T;
+  };
+
+  const flag = (name: string, fallback: boolean): boolean => {
+    const raw = env[name]?.trim().toLowerCase();
+    if (raw === undefined || raw === "") return fallback;
+    if (["1", "true", "yes", "on"].includes(raw)) return true;
+    if (["0", "false", "no", "off"].includes(raw)) return false;
+    problems.push(`${name} must be true or false (got "${env[name]}")`);
+    return fallback;
+  };
+
+  const databaseUrl = env.DATABASE_URL?.trim() || null;
+  let engine: DatabaseEngine = "sqlite";
+  if (databaseUrl) {
+    if (/^postgres(ql)?:\/\//.test(databaseUrl)) engine = "postgres";
+    else problems.push(`DATABASE_URL must be a postgres:// URL, or unset for embedded SQLite (got "${redactUrl(databaseUrl)}")`);
+  }
+  const databaseSchema = env.DATABASE_SCHEMA?.trim() || null;
+  if (databaseSchema && !/^[a-z_][a-z0-9_]{0,62}$/.test(databaseSchema)) {
+    problems.push(`DATABASE_SCHEMA must be a lower-case SQL identifier (got "${databaseSchema}")`);
+  }
+
+  const bootstrapAdminToken = env.BOOTSTRAP_ADMIN_TOKEN || null;
+  if (bootstrapAdminToken !== null && (bootstrapAdminToken.length < 24 || /\s/.test(bootstrapAdminToken))) {
+    problems.push("BOOTSTRAP_ADMIN_TOKEN must be at least 24 characters with no white space");
+  }
+  const serverSecret = env.SERVER_SECRET || null;
+  if (serverSecret !== null && serverSecret.length < 32) problems.push("SERVER_SECRET must be at least 32 characters");
+
+  const config: Config = {
+    port: integer("PORT", 4000, 0, 65535),
+    host: env.HOST?.trim() || "127.0.0.1",
+    dataDir: path.resolve(env.DATA_DIR?.trim() || "data"),
+    databaseUrl,
+    engine,
+    databaseSchema,
+    bootstrapAdminToken,
+    logLevel: oneOf("LOG_LEVEL", LOG_LEVELS, "info"),
+    nodeEnv: oneOf("NODE_ENV", NODE_ENVS, "development"),
+    serverSecret,
+    simulatorReceiptDelayMs: integer("SIMULATOR_RECEIPT_DELAY_MS", 200, 0, 600_000),
+    dispatchIntervalMs: integer("DISPATCH_INTERVAL_MS", 1000, 10, 60_000),
+    trustProxy: flag("TRUST_PROXY", false),
+    introspection: flag("INTROSPECTION", false),
+    maxBodyBytes: integer("MAX_BODY_BYTES", 65_536, 1_024, 10_485_760),
+  };
+  if (problems.length) throw new ConfigError(problems);
+  return config;
+}
+
+/** Never print a database password, even in an error about the URL. */
+export function redactUrl(url: string): string {
+  return url.replace(/\/\/([^:/@]+):([^@]+)@/, "//$1:***@");
+}

@@ -1,0 +1,68 @@
+import { unwrapResolverError } from "@apollo/server/errors";
+import type { GraphQLFormattedError } from "graphql";
+import { ArgumentValidationError } from "type-graphql";
+import { AppError, ErrorCode } from "./errors";
+
+/** Apollo's own codes for requests that never reached a resolver: all malformed input to a client. */
+const MALFORMED_REQUEST_CODES = new Set([
+  "GRAPHQL_PARSE_FAILED",
+  "GRAPHQL_VALIDATION_FAILED",
+  "BAD_USER_INPUT",
+  "BAD_REQUEST",
+  "OPERATION_RESOLUTION_FAILURE",
+  "PERSISTED_QUERY_NOT_FOUND",
+  "PERSISTED_QUERY_NOT_SUPPORTED",
+]);
+
+const CONTRACT_CODES = new Set<string>(Object.values(ErrorCode));
+
+export const INTERNAL_MESSAGE = "Internal server error";
+
+/**
+ * Maps every error to a code of errors.md. What is not ours, and not a malformed request, is
+ * an INTERNAL error whose message says nothing of the internals; the request id (added when
+ * the response is sent) ties it to the server log, where the cause is written.
+ */
+export function formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
+  const original = unwrapResolverError(error);
+  const base = { message: formatted.message, locations: formatted.locations, path: formatted.path };
+
+  if (original instanceof AppError) {
+    const { http: _http, ...extensions } = original.extensions as Record<string, unknown>;
+    return { ...base, message: original.message, extensions };
+  }
+  if (original instanceof ArgumentValidationError) {
+    const first = original.extensions.validationErrors?.[0];
+    const field = first ? pathOf(first) : "input";
+    const reason = first ? Object.values(first.constraints ?? {})[0] ?? "invalid value" : "invalid value";
+    return { ...base, message: `Invalid value for ${field}: ${reason}`, extensions: { code: ErrorCode.BAD_USER_INPUT, field, reason } };
+  }
+  const code = formatted.extensions?.code;
+  if (typeof code === "string" && MALFORMED_REQUEST_CODES.has(code)) {
+    return { ...base, extensions: { code: ErrorCode.BAD_USER_INPUT, reason: formatted.message } };
+  }
+  if (typeof code === "string" && CONTRACT_CODES.has(code) && code !== ErrorCode.INTERNAL) {
+    return { ...base, extensions: { ...formatted.extensions } };
+  }
+  return { message: INTERNAL_MESSAGE, locations: formatted.locations, path: formatted.path, extensions: { code: ErrorCode.INTERNAL } };
+}
+
+interface ValidationErrorLike {
+  property: string;
+  children?: ValidationErrorLike[];
+  constraints?: Record<string, string>;
+}
+
+function pathOf(error: ValidationErrorLike): string {
+  let path = error.property;
+  let node = error;
+  while (!node.constraints && node.children?.length) {
+    node = node.children[0]!;
+    path += `.${node.property}`;
+  }
+  return path;
+}
+
+export function isInternal(error: GraphQLFormattedError): boolean {
+  return error.extensions?.code === ErrorCode.INTERNAL;
+}

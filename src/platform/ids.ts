@@ -1,0 +1,21 @@
+import { createHash, randomBytes } from "node:crypto";
+
+/** Opaque ids with a prefix naming their kind (`usr_...`); never sequential, never guessable. */
+export type IdPrefix = "usr" | "grp" | "tok" | "fac" | "chl" | "msg" | "ses" | "txn" | "pol" | "rul" | "evt" | "att";
+
+export function newId(prefix: IdPrefix): string {
+  return `${prefix}_${randomBytes(15).toString("base64url")}`;
+}
+
+/** A bearer secret: 256 bits, URL-safe. */
+export function newSecret(prefix: string): string {
+  return `${prefix}${randomBytes(32).toString("base64url")}`;
+}
+
+/**
+ * Secrets we issue carry 256 bits of entropy, so a plain SHA-256 is enough to store them:
+ * a slow hash only matters for low-entropy secrets such as passwords.
+ */
+export function hashSecret(secret: string): string {
+  return createHash("sha256").update(secret).digest("hex");
+}

@@ -1,0 +1,119 @@
+import DataLoader from "dataloader";
+import { Group } from "../groups/group.entity";
+import { User } from "../users/user.entity";
+import type { Database } from "./database";
+import { decodeCursor, encodeCursor } from "./pagination";
+
+export interface GroupUsersKey {
+  groupId: string;
+  first: number;
+  after: string | null;
+}
+
+export interface GroupUsersPage {
+  users: User[];
+  hasNextPage: boolean;
+  total: number;
+  cursorOf(user: User): string;
+}
+
+/**
+ * Request-scoped batch loaders: a list of N users with their groups costs a constant number
+ * of statements, and nothing is cached beyond the request that asked.
+ */
+export function createLoaders(db: Database) {
+  const groupsByUser = new DataLoader<string, Group[]>(async (userIds) => {
+    const rows = await db.manager
+      .createQueryBuilder(Group, "g")
+      .innerJoin("group_members", "gm", "gm.group_id = g.id")
+      .addSelect("gm.user_id", "member_user_id")
+      .where("gm.user_id IN (:...userIds)", { userIds })
+      .orderBy("g.name_normalized", "ASC")
+      .getRawAndEntities();
+    const byUser = new Map<string, Group[]>();
+    rows.raw.forEach((raw: { member_user_id: string; g_id: string }) => {
+      const group = rows.entities.find((entity) => entity.id === raw.g_id);
+      if (group) byUser.set(raw.member_user_id, [...(byUser.get(raw.member_user_id) ?? []), group]);
+    });
+    return userIds.map((id) => byUser.get(id) ?? []);
+  });
+
+  const usersByGroup = new DataLoader<GroupUsersKey, GroupUsersPage, string>(
+    async (keys) => {
+      const groupIds = [...new Set(keys.map((key) => key.groupId))];
+      const totals = await db.manager
+        .createQueryBuilder()
+        .select("gm.group_id", "group_id")
+        .addSelect("COUNT(*)", "total")
+        .from("group_members", "gm")
+        .where("gm.group_id IN (:...groupIds)", { groupIds })
+        .groupBy("gm.group_id")
+        .getRawMany<{ group_id: string; total: string | number }>();
+      // One statement per distinct page shape (usually one), each windowed per group.
+      const shapes = new Map<string, GroupUsersKey[]>();
+      for (const key of keys) {
+        const shape = `${key.first}:${key.after ?? ""}`;
+        shapes.set(shape, [...(shapes.get(shape) ?? []), key]);
+      }
+      const pages = new Map<string, GroupUsersPage>();
+      for (const shapeKeys of shapes.values()) {
+        const { first, after } = shapeKeys[0]!;
+        const ids = shapeKeys.map((key) => key.groupId);
+        const query = db.manager
+          .createQueryBuilder(User, "u")
+          .innerJoin("group_members", "gm", "gm.user_id = u.id")
+          .addSelect("gm.group_id", "member_group_id")
+          .addSelect("ROW_NUMBER() OVER (PARTITION BY gm.group_id ORDER BY u.created, u.id)", "rank")
+          .where("gm.group_id IN (:...ids)", { ids });
+        if (after) {
+          const cursor = decodeCursor(after);
+          query.andWhere("(u.created > :at OR (u.created = :at AND u.id > :afterId))", { at: cursor.at, afterId: cursor.id });
+        }
+        const ranked = db.manager
+          .createQueryBuilder()
+          .select("*")
+          .from(`(${query.getQuery()})`, "ranked")
+          .where("ranked.rank <= :limit", { limit: first + 1 })
+          .setParameters(query.getParameters());
+        const raws = await ranked.getRawMany<Record<string, unknown>>();
+        for (const groupId of ids) {
+          const users = raws
+            .filter((raw) => raw.member_group_id === groupId)
+            .sort((a, b) => Number(a.rank) - Number(b.rank))
+            .map((raw) => db.manager.create(User, fromRaw(raw)));
+          pages.set(`${groupId}:${first}:${after ?? ""}`, {
+            users: users.slice(0, first),
+            hasNextPage: users.length > first,
+            total: Number(totals.find((t) => t.group_id === groupId)?.total ?? 0),
+            cursorOf: (user) => encodeCursor({ at: user.created.getTime(), id: user.id }),
+          });
+        }
+      }
+      return keys.map((key) => pages.get(`${key.groupId}:${key.first}:${key.after ?? ""}`)!);
+    },
+    { cacheKeyFn: (key) => `${key.groupId}:${key.first}:${key.after ?? ""}` },
+  );
+
+  return { groupsByUser, usersByGroup };
+}
+
+export type Loaders = ReturnType<typeof createLoaders>;
+
+function fromRaw(raw: Record<string, unknown>): Partial<User> {
+  const at = (value: unknown) => (value == null ? null : new Date(Number(value)));
+  return {
+    id: raw.u_id as string,
+    login: raw.u_login as string,
+    loginNormalized: raw.u_login_normalized as string,
+    email: (raw.u_email as string | null) ?? null,
+    firstName: (raw.u_first_name as string | null) ?? null,
+    lastName: (raw.u_last_name as string | null) ?? null,
+    mobilePhone: (raw.u_mobile_phone as string | null) ?? null,
+    locale: raw.u_locale as string,
+    status: raw.u_status as User["status"],
+    passwordHash: (raw.u_password_hash as string | null) ?? null,
+    created: at(raw.u_created)!,
+    lastLogin: at(raw.u_last_login),
+    statusChanged: at(raw.u_status_changed)!,
+  };
+}

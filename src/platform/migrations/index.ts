@@ -1,0 +1,8 @@
+// Listed by hand (npm run migration:generate appends here) rather than globbed, so that the
+// same list loads from TypeScript under test and from compiled JavaScript in production.
+import { Foundation1795558130339 } from "./sqlite/1795558130339-Foundation";
+// MIGRATIONS-SQLITE
+export const sqliteMigrations: Function[] = [Foundation1795558130339];
+import { Foundation1795558140633 } from "./postgres/1795558140633-Foundation";
+// MIGRATIONS-POSTGRES
+export const postgresMigrations: Function[] = [Foundation1795558140633];

@@ -1,0 +1,38 @@
+import { GraphQLDateTime, GraphQLJSON } from "graphql-scalars";
+import type { GraphQLSchema } from "graphql";
+import { buildSchema } from "type-graphql";
+import { ApiTokenResolver } from "../auth/api-token.resolver";
+import { authChecker } from "../auth/authorization";
+import { GroupResolver } from "../groups/group.resolver";
+import { UserResolver } from "../users/user.resolver";
+import type { Context } from "./context";
+import type { GatewayPubSub } from "./pubsub";
+import type { Services } from "./services";
+
+export const resolvers = [UserResolver, GroupResolver, ApiTokenResolver] as const;
+
+export { GraphQLJSON };
+
+/** The container hands type-graphql our resolver instances, each built with the services. */
+export function createResolverContainer(services: Services) {
+  const instances = new Map<unknown, unknown>(resolvers.map((Resolver) => [Resolver, new Resolver(services)]));
+  return {
+    get<T>(resolverClass: new (...args: never[]) => T): T {
+      const instance = instances.get(resolverClass);
+      if (!instance) throw new Error(`No resolver instance for ${resolverClass.name}`);
+      return instance as T;
+    },
+  };
+}
+
+export function buildGatewaySchema(pubSub?: GatewayPubSub): Promise<GraphQLSchema> {
+  return buildSchema({
+    resolvers: [...resolvers],
+    authChecker,
+    container: ({ context }: { context: Context }) => context.container,
+    scalarsMap: [{ type: Date, scalar: GraphQLDateTime }],
+    validate: { forbidUnknownValues: false, validationError: { target: false, value: false } },
+    pubSub: pubSub as never,
+    emitSchemaFile: false,
+  });
+}

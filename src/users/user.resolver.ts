@@ -1,0 +1,77 @@
+import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from "type-graphql";
+import { Role } from "../auth/authorization";
+import { Group } from "../groups/group.entity";
+import type { Context } from "../platform/context";
+import { notFound } from "../platform/errors";
+import type { Services } from "../platform/services";
+import { User } from "./user.entity";
+import { CreateUserInput, UpdateUserInput, UserConnection, UsersArgs } from "./user.types";
+
+@Resolver(() => User)
+export class UserResolver {
+  constructor(private readonly services: Services) {}
+
+  @Query(() => User, { nullable: true, description: "The signed-in user; null for admin tokens and the public" })
+  me(@Ctx() { viewer }: Context): Promise<User | null> | null {
+    return viewer.kind === "user" ? this.services.users.findById(viewer.userId) : null;
+  }
+
+  @Authorized(Role.ADMIN)
+  @Query(() => User, { nullable: true })
+  user(@Arg("id", () => ID) id: string): Promise<User | null> {
+    return this.services.users.findById(id);
+  }
+
+  @Authorized(Role.ADMIN)
+  @Query(() => UserConnection)
+  users(@Args() args: UsersArgs): Promise<UserConnection> {
+    return this.services.users.list(args);
+  }
+
+  @Authorized(Role.ADMIN)
+  @Mutation(() => User)
+  createUser(@Arg("input") input: CreateUserInput): Promise<User> {
+    return this.services.users.createUser(input);
+  }
+
+  @Authorized(Role.ADMIN)
+  @Mutation(() => User)
+  async updateUser(@Arg("input") input: UpdateUserInput): Promise<User> {
+    return this.services.users.updateUser(input);
+  }
+
+  @Authorized(Role.ADMIN)
+  @Mutation(() => User)
+  activateUser(@Arg("id", () => ID) id: string): Promise<User> {
+    return this.services.users.transition(id, "activate");
+  }
+
+  @Authorized(Role.ADMIN)
+  @Mutation(() => User)
+  suspendUser(@Arg("id", () => ID) id: string): Promise<User> {
+    return this.services.users.transition(id, "suspend");
+  }
+
+  @Authorized(Role.ADMIN)
+  @Mutation(() => User)
+  unsuspendUser(@Arg("id", () => ID) id: string): Promise<User> {
+    return this.services.users.transition(id, "unsuspend");
+  }
+
+  @Authorized(Role.ADMIN)
+  @Mutation(() => User)
+  deactivateUser(@Arg("id", () => ID) id: string): Promise<User> {
+    return this.services.users.transition(id, "deactivate");
+  }
+
+  @FieldResolver(() => [Group])
+  groups(@Root() user: User, @Ctx() { loaders }: Context): Promise<Group[]> {
+    return loaders.groupsByUser.load(user.id);
+  }
+}
+
+export async function requireUser(services: Services, id: string): Promise<User> {
+  const user = await services.users.findById(id);
+  if (!user) throw notFound("User");
+  return user;
+}

@@ -1,0 +1,159 @@
+import { Brackets, In, type EntityManager } from "typeorm";
+import { GroupMember, Group } from "../groups/group.entity";
+import type { Clock } from "../platform/clock";
+import { isUniqueViolation, type Database } from "../platform/database";
+import { AppError, badInput, conflict, ErrorCode, notFound } from "../platform/errors";
+import { newId } from "../platform/ids";
+import { decodeCursor, encodeCursor, pageSize } from "../platform/pagination";
+import { hashPassword } from "./password";
+import { User, UserStatus } from "./user.entity";
+import { nextStatus, type LifecycleAction } from "./user-lifecycle";
+import type { CreateUserInput, UpdateUserInput, UserConnection, UsersArgs } from "./user.types";
+
+/** Until the password policy exists (transactions issue), the floor NIST 800-63B sets. */
+const MIN_PASSWORD_LENGTH = 8;
+
+export function canonicalLocale(locale: string, field = "locale"): string {
+  try {
+    const [canonical] = Intl.getCanonicalLocales(locale);
+    if (canonical) return canonical;
+  } catch {
+    // RangeError: not a well-formed BCP 47 tag
+  }
+  throw badInput(field, "must be a BCP 47 language tag such as en, fr-CA or zh-Hant-TW");
+}
+
+const escapeLike = (value: string) => value.replace(/[\\%_]/g, (c) => `\\${c}`);
+
+export class UserService {
+  constructor(
+    private readonly db: Database,
+    private readonly clock: Clock,
+  ) {}
+
+  async createUser(input: CreateUserInput): Promise<User> {
+    const login = input.login.trim();
+    if (!login) throw badInput("input.login", "must not be blank");
+    const locale = input.locale ? canonicalLocale(input.locale, "input.locale") : "en";
+    const password = input.password ?? null;
+    if (password !== null && password.length < MIN_PASSWORD_LENGTH) {
+      throw new AppError(ErrorCode.PASSWORD_POLICY, `Passwords need at least ${MIN_PASSWORD_LENGTH} characters`, {
+        reason: `MIN_LENGTH:${MIN_PASSWORD_LENGTH}`,
+      });
+    }
+    // Hashing is slow on purpose: do it before the transaction so it holds no lock.
+    const passwordHash = password === null ? null : await hashPassword(password);
+    const groupIds = [...new Set(input.groupIds ?? [])];
+    const now = this.clock.now();
+    const status =
+      input.activate === false ? UserStatus.STAGED : passwordHash ? UserStatus.ACTIVE : UserStatus.PROVISIONED;
+
+    try {
+      return await this.db.transaction(async ({ manager }) => {
+        await this.requireGroups(manager, groupIds);
+        const user = manager.create(User, {
+          id: newId("usr"),
+          login,
+          loginNormalized: login.toLowerCase(),
+          email: input.email ?? null,
+          firstName: input.firstName ?? null,
+          lastName: input.lastName ?? null,
+          mobilePhone: input.mobilePhone ?? null,
+          locale,
+          status,
+          passwordHash,
+          created: now,
+          lastLogin: null,
+          statusChanged: now,
+        });
+        await manager.insert(User, user);
+        if (groupIds.length) {
+          await manager.insert(
+            GroupMember,
+            groupIds.map((groupId) => ({ groupId, userId: user.id, added: now })),
+          );
+        }
+        return user;
+      });
+    } catch (error) {
+      if (isUniqueViolation(error)) throw conflict("LOGIN_TAKEN", `The login ${login} is already taken`);
+      throw error;
+    }
+  }
+
+  async updateUser(input: UpdateUserInput): Promise<User> {
+    const locale = input.locale ? canonicalLocale(input.locale, "input.locale") : undefined;
+    return this.db.transaction(async ({ manager }) => {
+      const user = await manager.findOneBy(User, { id: input.id });
+      if (!user) throw notFound("User");
+      const changes: Partial<User> = {};
+      if (input.email !== undefined) changes.email = input.email;
+      if (input.firstName !== undefined) changes.firstName = input.firstName;
+      if (input.lastName !== undefined) changes.lastName = input.lastName;
+      if (input.mobilePhone !== undefined) changes.mobilePhone = input.mobilePhone;
+      if (locale) changes.locale = locale;
+      if (Object.keys(changes).length) await manager.update(User, { id: user.id }, changes);
+      return Object.assign(user, changes);
+    });
+  }
+
+  async transition(userId: string, action: LifecycleAction): Promise<User> {
+    return this.db.transaction(async ({ manager }) => {
+      const user = await manager.findOneBy(User, { id: userId });
+      if (!user) throw notFound("User");
+      const status = nextStatus(user.status, action, user.passwordHash !== null);
+      const statusChanged = this.clock.now();
+      // Guarded on the status read, so two concurrent transitions cannot both apply.
+      const result = await manager.update(User, { id: user.id, status: user.status }, { status, statusChanged });
+      if (!result.affected) throw conflict("CONCURRENT_CHANGE", "The user changed while this request ran; try again");
+      return Object.assign(user, { status, statusChanged });
+    });
+  }
+
+  findById(id: string): Promise<User | null> {
+    return this.db.manager.findOneBy(User, { id });
+  }
+
+  async list(args: UsersArgs): Promise<UserConnection> {
+    const limit = pageSize(args.first);
+    const filtered = this.db.manager.createQueryBuilder(User, "u");
+    if (args.status) filtered.andWhere("u.status = :status", { status: args.status });
+    const search = args.search?.trim().toLowerCase();
+    if (search) {
+      const prefix = `${escapeLike(search)}%`;
+      filtered.andWhere(
+        new Brackets((where) =>
+          where
+            .where("u.login_normalized LIKE :prefix ESCAPE '\\'", { prefix })
+            .orWhere("LOWER(u.email) LIKE :prefix ESCAPE '\\'")
+            .orWhere("LOWER(u.first_name) LIKE :prefix ESCAPE '\\'")
+            .orWhere("LOWER(u.last_name) LIKE :prefix ESCAPE '\\'"),
+        ),
+      );
+    }
+    const totalCount = await filtered.clone().getCount();
+    const page = filtered.clone();
+    if (args.after) {
+      const cursor = decodeCursor(args.after);
+      page.andWhere(
+        new Brackets((where) =>
+          where.where("u.created > :at", { at: cursor.at }).orWhere("(u.created = :at AND u.id > :afterId)", { afterId: cursor.id }),
+        ),
+      );
+    }
+    const rows = await page.orderBy("u.created", "ASC").addOrderBy("u.id", "ASC").limit(limit + 1).getMany();
+    const edges = rows.slice(0, limit).map((node) => ({ node, cursor: encodeCursor({ at: node.created.getTime(), id: node.id }) }));
+    return {
+      edges,
+      totalCount,
+      pageInfo: { hasNextPage: rows.length > limit, endCursor: edges.at(-1)?.cursor ?? null },
+    };
+  }
+
+  private async requireGroups(manager: EntityManager, groupIds: string[]): Promise<void> {
+    if (!groupIds.length) return;
+    const found = await manager.findBy(Group, { id: In(groupIds) });
+    const missing = groupIds.filter((id) => !found.some((group) => group.id === id));
+    if (missing.length) throw new AppError(ErrorCode.NOT_FOUND, `No group with id ${missing.join(", ")}`);
+  }
+}

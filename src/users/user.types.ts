@@ -1,0 +1,123 @@
+import { IsEmail, IsOptional, Length, Matches, MaxLength } from "class-validator";
+import { ArgsType, Field, ID, InputType, Int, ObjectType } from "type-graphql";
+import { PageInfo } from "../platform/pagination";
+import { User, UserStatus } from "./user.entity";
+
+const PHONE_CHARACTERS = /^\+?[0-9 ().-]{3,32}$/;
+
+@InputType()
+export class CreateUserInput {
+  @Field()
+  @Length(1, 256)
+  login: string;
+
+  @Field(() => String, { nullable: true })
+  @IsOptional()
+  @MaxLength(256)
+  @IsEmail()
+  email?: string | null;
+
+  @Field(() => String, { nullable: true })
+  @IsOptional()
+  @MaxLength(128)
+  firstName?: string | null;
+
+  @Field(() => String, { nullable: true })
+  @IsOptional()
+  @MaxLength(128)
+  lastName?: string | null;
+
+  @Field(() => String, { nullable: true })
+  @IsOptional()
+  @Matches(PHONE_CHARACTERS, { message: "mobilePhone must be a phone number" })
+  mobilePhone?: string | null;
+
+  @Field(() => String, { nullable: true })
+  @IsOptional()
+  @MaxLength(35)
+  locale?: string | null;
+
+  @Field(() => String, { nullable: true })
+  @IsOptional()
+  @MaxLength(256)
+  password?: string | null;
+
+  @Field(() => [ID], { nullable: true })
+  @IsOptional()
+  groupIds?: string[] | null;
+
+  @Field(() => Boolean, { nullable: true })
+  activate?: boolean | null;
+}
+
+@InputType()
+export class UpdateUserInput {
+  @Field(() => ID)
+  id: string;
+
+  @Field(() => String, { nullable: true })
+  @IsOptional()
+  @MaxLength(256)
+  @IsEmail()
+  email?: string | null;
+
+  @Field(() => String, { nullable: true })
+  @IsOptional()
+  @MaxLength(128)
+  firstName?: string | null;
+
+  @Field(() => String, { nullable: true })
+  @IsOptional()
+  @MaxLength(128)
+  lastName?: string | null;
+
+  @Field(() => String, { nullable: true })
+  @IsOptional()
+  @Matches(PHONE_CHARACTERS, { message: "mobilePhone must be a phone number" })
+  mobilePhone?: string | null;
+
+  @Field(() => String, { nullable: true })
+  @IsOptional()
+  @MaxLength(35)
+  locale?: string | null;
+}
+
+@ArgsType()
+export class UsersArgs {
+  @Field(() => String, { nullable: true })
+  @IsOptional()
+  @MaxLength(256)
+  search?: string | null;
+
+  @Field(() => UserStatus, { nullable: true })
+  status?: UserStatus | null;
+
+  @Field(() => Int, { nullable: true })
+  first?: number | null;
+
+  @Field(() => String, { nullable: true })
+  @IsOptional()
+  @MaxLength(512)
+  after?: string | null;
+}
+
+@ObjectType()
+export class UserEdge {
+  @Field(() => User)
+  node: User;
+
+  @Field()
+  cursor: string;
+}
+
+@ObjectType()
+export class UserConnection {
+  @Field(() => [UserEdge])
+  edges: UserEdge[];
+
+  @Field(() => PageInfo)
+  pageInfo: PageInfo;
+
+  @Field(() => Int)
+  totalCount: number;
+}

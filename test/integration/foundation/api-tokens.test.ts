@@ -1,0 +1,45 @@
+import { ApiTokensDocument, CreateApiTokenDocument, RevokeApiTokenDocument, UsersDocument } from "../../../src/generated/graphql";
+import { startTestGateway, type TestGateway } from "../../support/gateway";
+
+describe("admin API tokens", () => {
+  let gateway: TestGateway;
+  beforeAll(async () => {
+    gateway = await startTestGateway();
+  });
+  afterAll(() => gateway.stop());
+
+  test("the bootstrap token exists, and a new token works at once and is shown only on creation", async () => {
+    const { apiTokens } = await gateway.admin.ok(ApiTokensDocument);
+    expect(apiTokens.map((t) => t.name)).toEqual(["bootstrap"]);
+    expect(apiTokens[0]?.lastUsed).not.toBeNull();
+
+    const { createApiToken } = await gateway.admin.ok(CreateApiTokenDocument, { name: "ci" });
+    expect(createApiToken.token).toMatch(/^rf_[A-Za-z0-9_-]{43}$/);
+    const viaNewToken = gateway.client(`SSWS ${createApiToken.token}`);
+    expect((await viaNewToken.ok(UsersDocument, {})).users.totalCount).toBe(0);
+    const stored = await gateway.db.dataSource.query("SELECT token_hash FROM api_tokens");
+    expect(JSON.stringify(stored)).not.toContain(createApiToken.token);
+  });
+
+  test("a revoked token is refused with UNAUTHENTICATED at once", async () => {
+    const { createApiToken } = await gateway.admin.ok(CreateApiTokenDocument, { name: "temporary" });
+    const client = gateway.client(`SSWS ${createApiToken.token}`);
+    expect(await gateway.admin.ok(RevokeApiTokenDocument, { id: createApiToken.apiToken.id })).toEqual({ revokeApiToken: true });
+    const refused = await client.request(UsersDocument, {});
+    expect(refused.status).toBe(401);
+    expect(refused.errors?.[0]?.extensions?.code).toBe("UNAUTHENTICATED");
+    expect((await gateway.admin.fails(RevokeApiTokenDocument, { id: createApiToken.apiToken.id })).code).toBe("NOT_FOUND");
+  });
+
+  test("the last active token cannot be revoked", async () => {
+    const { apiTokens } = await gateway.admin.ok(ApiTokensDocument);
+    for (const token of apiTokens.slice(1)) await gateway.admin.ok(RevokeApiTokenDocument, { id: token.id });
+    const error = await gateway.admin.fails(RevokeApiTokenDocument, { id: apiTokens[0]!.id });
+    expect(error.code).toBe("CONFLICT");
+    expect(error.extensions?.reason).toBe("LAST_ADMIN_TOKEN");
+  });
+
+  test("a blank token name is BAD_USER_INPUT", async () => {
+    expect((await gateway.admin.fails(CreateApiTokenDocument, { name: " " })).code).toBe("BAD_USER_INPUT");
+  });
+});

@@ -1,0 +1,161 @@
+import { createClient } from "graphql-ws";
+import { print } from "graphql";
+import WebSocket from "ws";
+import { UsersDocument } from "../../../src/generated/graphql";
+import { ADMIN_TOKEN, startTestGateway, type TestGateway } from "../../support/gateway";
+
+describe("the gateway server", () => {
+  let gateway: TestGateway;
+  beforeAll(async () => {
+    gateway = await startTestGateway();
+  });
+  afterAll(() => gateway.stop());
+
+  const base = () => gateway.url.replace(/\/graphql$/, "");
+
+  test("healthz says the process is up and readyz that the database is migrated", async () => {
+    const health = await fetch(`${base()}/healthz`);
+    expect(health.status).toBe(200);
+    expect(await health.json()).toEqual({ status: "ok" });
+    const ready = await fetch(`${base()}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toMatchObject({ database: "ok", migrations: "applied" });
+  });
+
+  test("an admin token lists users over HTTP, with SSWS or Bearer", async () => {
+    for (const authorization of [`SSWS ${ADMIN_TOKEN}`, `Bearer ${ADMIN_TOKEN}`]) {
+      const result = await gateway.client(authorization).request(UsersDocument, {});
+      expect(result.status).toBe(200);
+      expect(result.errors).toBeUndefined();
+      expect(result.data?.users.totalCount).toBe(0);
+    }
+  });
+
+  test.each([
+    ["no credential", undefined],
+    ["an unknown token", "SSWS not-a-token-we-ever-issued-0000000"],
+    ["a malformed header", "Basic dXNlcjpwYXNz"],
+  ])("%s gets UNAUTHENTICATED with HTTP 401", async (_name, authorization) => {
+    const result = await gateway.client(authorization).request(UsersDocument, {});
+    expect(result.status).toBe(401);
+    expect(result.errors?.[0]?.extensions?.code).toBe("UNAUTHENTICATED");
+    expect(result.data?.users ?? null).toBeNull();
+  });
+
+  test("every response carries a request id, and a sane one the client sent is kept", async () => {
+    const result = await gateway.admin.request(UsersDocument, {}, { "x-request-id": "trace-1234abcd" });
+    expect(result.headers.get("x-request-id")).toBe("trace-1234abcd");
+    const generated = await gateway.admin.request(UsersDocument, {}, { "x-request-id": "bad id with spaces" });
+    expect(generated.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  test("malformed JSON is refused with 400 and BAD_USER_INPUT", async () => {
+    const result = await gateway.admin.raw("{ this is not json");
+    expect(result.status).toBe(400);
+    expect(result.errors?.[0]?.extensions?.code).toBe("BAD_USER_INPUT");
+  });
+
+  test("an unknown field is refused with 400 and BAD_USER_INPUT", async () => {
+    const result = await gateway.admin.raw(JSON.stringify({ query: "{ users { totalCount secretField } }" }));
+    expect(result.status).toBe(400);
+    expect(result.errors?.[0]?.extensions?.code).toBe("BAD_USER_INPUT");
+  });
+
+  test("a body over the size limit is refused with 413 and BAD_USER_INPUT", async () => {
+    const result = await gateway.admin.raw(JSON.stringify({ query: `{ users { totalCount } } # ${"x".repeat(70_000)}` }));
+    expect(result.status).toBe(413);
+    expect(result.errors?.[0]?.extensions?.code).toBe("BAD_USER_INPUT");
+  });
+
+  test("HTTP array batching is off", async () => {
+    const query = { query: "{ users { totalCount } }" };
+    const result = await gateway.admin.raw(JSON.stringify([query, query]));
+    expect(result.status).toBe(400);
+    expect(result.errors?.[0]?.extensions?.code).toBe("BAD_USER_INPUT");
+  });
+
+  test("a browser opening /graphql gets a landing page that loads nothing from the network", async () => {
+    const response = await fetch(gateway.url, { headers: { accept: "text/html" } });
+    expect(response.status).toBe(200);
+    const html = await response.text();
+    expect(html).toContain("Ringfence GraphQL endpoint");
+    expect(html).not.toMatch(/<script[^>]+src=|<link[^>]+href=|https?:\/\//);
+  });
+
+  test("graphql-ws with the admin token in connectionParams runs the users query", async () => {
+    const client = createClient({
+      url: gateway.wsUrl,
+      webSocketImpl: WebSocket,
+      connectionParams: { authorization: `SSWS ${ADMIN_TOKEN}` },
+      retryAttempts: 0,
+    });
+    try {
+      const result = await new Promise<unknown>((resolve, reject) => {
+        let value: unknown;
+        client.subscribe({ query: print(UsersDocument) }, { next: (v) => (value = v), error: reject, complete: () => resolve(value) });
+      });
+      expect(result).toMatchObject({ data: { users: { totalCount: 0 } } });
+    } finally {
+      await client.dispose();
+    }
+  });
+
+  test("graphql-ws refuses a wrong token with close code 4403", async () => {
+    const closed = new Promise<number>((resolve) => {
+      const client = createClient({
+        url: gateway.wsUrl,
+        webSocketImpl: WebSocket,
+        connectionParams: { authorization: "SSWS wrong-token-0000000000000000" },
+        retryAttempts: 0,
+        lazy: false,
+        on: { closed: (event) => resolve((event as { code: number }).code) },
+        onNonLazyError: () => undefined,
+      });
+      void client;
+    });
+    expect(await closed).toBe(4403);
+  });
+
+  test("graphql-ws without a credential gets UNAUTHENTICATED for an admin query", async () => {
+    const client = createClient({ url: gateway.wsUrl, webSocketImpl: WebSocket, retryAttempts: 0 });
+    try {
+      const error = await new Promise<unknown>((resolve) => {
+        client.subscribe(
+          { query: print(UsersDocument) },
+          { next: (value) => resolve((value as { errors?: unknown[] }).errors?.[0]), error: resolve, complete: () => undefined },
+        );
+      });
+      expect(error).toMatchObject({ extensions: { code: "UNAUTHENTICATED" } });
+    } finally {
+      await client.dispose();
+    }
+  });
+});
+
+describe("the gateway in production mode", () => {
+  let gateway: TestGateway;
+  beforeAll(async () => {
+    gateway = await startTestGateway({ NODE_ENV: "production" });
+  });
+  afterAll(() => gateway.stop());
+
+  test("an unexpected failure reaches the client as INTERNAL with a request id and nothing of the internals", async () => {
+    await gateway.db.dataSource.query("DROP TABLE group_members");
+    const result = await gateway.admin.raw(JSON.stringify({ query: "{ users { totalCount edges { node { id groups { id } } } } }" }));
+    const created = await gateway.admin.raw(JSON.stringify({ query: 'mutation { createGroup(name: "ops") { id } }' }));
+    expect(created.errors).toBeUndefined();
+    await gateway.admin.raw(JSON.stringify({ query: 'mutation { createUser(input: { login: "someone@example.com" }) { id } }' }));
+    const failed = await gateway.admin.raw(JSON.stringify({ query: "{ users { edges { node { id groups { id } } } } }" }));
+    expect(result.errors).toBeUndefined();
+    const error = failed.errors?.[0];
+    expect(error?.extensions?.code).toBe("INTERNAL");
+    expect(error?.extensions?.requestId).toBe(failed.headers.get("x-request-id"));
+    const body = JSON.stringify(failed.errors);
+    expect(body).not.toMatch(/group_members|SELECT|sqlite|postgres|stack|\.ts|node_modules/i);
+  });
+
+  test("introspection is off in production", async () => {
+    const result = await gateway.admin.raw(JSON.stringify({ query: "{ __schema { queryType { name } } }" }));
+    expect(result.errors?.[0]?.extensions?.code).toBe("BAD_USER_INPUT");
+  });
+});

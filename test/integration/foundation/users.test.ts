@@ -1,0 +1,181 @@
+import {
+  ActivateUserDocument,
+  AddUserToGroupDocument,
+  CreateGroupDocument,
+  CreateUserDocument,
+  DeactivateUserDocument,
+  GroupsDocument,
+  RemoveUserFromGroupDocument,
+  SuspendUserDocument,
+  UnsuspendUserDocument,
+  UpdateUserDocument,
+  UserByIdDocument,
+  UsersDocument,
+} from "../../../src/generated/graphql";
+import { startTestGateway, type TestGateway } from "../../support/gateway";
+
+describe("users and groups", () => {
+  let gateway: TestGateway;
+  beforeAll(async () => {
+    gateway = await startTestGateway();
+  });
+  afterAll(() => gateway.stop());
+
+  const userCount = async () => (await gateway.admin.ok(UsersDocument, {})).users.totalCount;
+
+  test("createUser makes an ACTIVE user with an opaque prefixed id and a canonical locale", async () => {
+    const { createUser } = await gateway.admin.ok(CreateUserDocument, {
+      input: { login: "Ada@Example.com", firstName: "Ada", password: "correct horse battery", locale: "fr-ca" },
+    });
+    expect(createUser.id).toMatch(/^usr_[A-Za-z0-9_-]{20}$/);
+    expect(createUser).toMatchObject({ login: "Ada@Example.com", status: "ACTIVE", locale: "fr-CA" });
+    const staged = await gateway.admin.ok(CreateUserDocument, { input: { login: "staged@example.com", activate: false } });
+    expect(staged.createUser).toMatchObject({ status: "STAGED", locale: "en" });
+    const provisioned = await gateway.admin.ok(CreateUserDocument, { input: { login: "nopassword@example.com" } });
+    expect(provisioned.createUser.status).toBe("PROVISIONED");
+  });
+
+  test("logins are unique regardless of case: CONFLICT, and nothing is written", async () => {
+    const before = await userCount();
+    const error = await gateway.admin.fails(CreateUserDocument, { input: { login: "ADA@example.COM" } });
+    expect(error.code).toBe("CONFLICT");
+    expect(error.extensions?.reason).toBe("LOGIN_TAKEN");
+    expect(await userCount()).toBe(before);
+  });
+
+  test.each([
+    ["a login of 10,000 characters", { login: "x".repeat(10_000) }, "login"],
+    ["a blank login", { login: "   " }, "input.login"],
+    ["an email that is not one", { login: "e@example.com", email: "not-an-email" }, "email"],
+    ["a locale that is not BCP 47", { login: "l@example.com", locale: "not a locale!" }, "input.locale"],
+  ])("%s is BAD_USER_INPUT naming the field, and writes nothing", async (_name, input, field) => {
+    const before = await userCount();
+    const error = await gateway.admin.fails(CreateUserDocument, { input });
+    expect(error.code).toBe("BAD_USER_INPUT");
+    expect(String(error.extensions?.field)).toContain(field);
+    expect(await userCount()).toBe(before);
+  });
+
+  test("a short password breaks the password policy and writes nothing", async () => {
+    const before = await userCount();
+    const error = await gateway.admin.fails(CreateUserDocument, { input: { login: "short@example.com", password: "1234567" } });
+    expect(error.code).toBe("PASSWORD_POLICY");
+    expect(await userCount()).toBe(before);
+  });
+
+  test("an unknown group id is NOT_FOUND and the user is not created", async () => {
+    const before = await userCount();
+    const error = await gateway.admin.fails(CreateUserDocument, { input: { login: "grouped@example.com", groupIds: ["grp_doesnotexist"] } });
+    expect(error.code).toBe("NOT_FOUND");
+    expect(await userCount()).toBe(before);
+  });
+
+  test("updateUser changes only the fields given", async () => {
+    const { createUser } = await gateway.admin.ok(CreateUserDocument, { input: { login: "upd@example.com", firstName: "Old", lastName: "Name" } });
+    const { updateUser } = await gateway.admin.ok(UpdateUserDocument, { input: { id: createUser.id, firstName: "New", locale: "de" } });
+    expect(updateUser).toMatchObject({ firstName: "New", lastName: "Name", locale: "de" });
+    const missing = await gateway.admin.fails(UpdateUserDocument, { input: { id: "usr_nobody", firstName: "x" } });
+    expect(missing.code).toBe("NOT_FOUND");
+  });
+
+  test("the lifecycle allows Okta's transitions and refuses the others with CONFLICT", async () => {
+    const { createUser: user } = await gateway.admin.ok(CreateUserDocument, {
+      input: { login: "life@example.com", password: "a long enough password", activate: false },
+    });
+    expect(user.status).toBe("STAGED");
+    expect((await gateway.admin.fails(SuspendUserDocument, { id: user.id })).code).toBe("CONFLICT");
+    expect((await gateway.admin.ok(ActivateUserDocument, { id: user.id })).activateUser.status).toBe("ACTIVE");
+    expect((await gateway.admin.fails(ActivateUserDocument, { id: user.id })).code).toBe("CONFLICT");
+    expect((await gateway.admin.ok(SuspendUserDocument, { id: user.id })).suspendUser.status).toBe("SUSPENDED");
+    expect((await gateway.admin.fails(SuspendUserDocument, { id: user.id })).code).toBe("CONFLICT");
+    expect((await gateway.admin.ok(UnsuspendUserDocument, { id: user.id })).unsuspendUser.status).toBe("ACTIVE");
+    expect((await gateway.admin.ok(DeactivateUserDocument, { id: user.id })).deactivateUser.status).toBe("DEPROVISIONED");
+    expect((await gateway.admin.fails(DeactivateUserDocument, { id: user.id })).code).toBe("CONFLICT");
+    expect((await gateway.admin.fails(UnsuspendUserDocument, { id: user.id })).code).toBe("CONFLICT");
+    expect((await gateway.admin.ok(ActivateUserDocument, { id: user.id })).activateUser.status).toBe("ACTIVE");
+    expect((await gateway.admin.fails(SuspendUserDocument, { id: "usr_unknown" })).code).toBe("NOT_FOUND");
+  });
+
+  test("groups: create, add, remove; a duplicate name is CONFLICT; unknown ids are NOT_FOUND", async () => {
+    const { createGroup } = await gateway.admin.ok(CreateGroupDocument, { name: "Engineering", description: "builders" });
+    expect(createGroup.id).toMatch(/^grp_/);
+    expect((await gateway.admin.fails(CreateGroupDocument, { name: "engineering" })).code).toBe("CONFLICT");
+    const { createUser } = await gateway.admin.ok(CreateUserDocument, { input: { login: "member@example.com" } });
+    const added = await gateway.admin.ok(AddUserToGroupDocument, { userId: createUser.id, groupId: createGroup.id });
+    expect(added.addUserToGroup.users.totalCount).toBe(1);
+    const again = await gateway.admin.ok(AddUserToGroupDocument, { userId: createUser.id, groupId: createGroup.id });
+    expect(again.addUserToGroup.users.totalCount).toBe(1);
+    const { user } = await gateway.admin.ok(UserByIdDocument, { id: createUser.id });
+    expect(user?.groups.map((g) => g.name)).toEqual(["Engineering"]);
+    expect((await gateway.admin.fails(AddUserToGroupDocument, { userId: "usr_nobody", groupId: createGroup.id })).code).toBe("NOT_FOUND");
+    expect((await gateway.admin.fails(AddUserToGroupDocument, { userId: createUser.id, groupId: "grp_nothing" })).code).toBe("NOT_FOUND");
+    const removed = await gateway.admin.ok(RemoveUserFromGroupDocument, { userId: createUser.id, groupId: createGroup.id });
+    expect(removed.removeUserFromGroup.users.totalCount).toBe(0);
+  });
+
+  test("search and status filter the connection, and totalCount counts the filter", async () => {
+    const found = await gateway.admin.ok(UsersDocument, { search: "ada" });
+    expect(found.users.edges.map((e) => e.node.login)).toEqual(["Ada@Example.com"]);
+    expect(found.users.totalCount).toBe(1);
+    const staged = await gateway.admin.ok(UsersDocument, { status: "STAGED" });
+    expect(staged.users.edges.every((e) => e.node.status === "STAGED")).toBe(true);
+    const literal = await gateway.admin.ok(UsersDocument, { search: "%" });
+    expect(literal.users.totalCount).toBe(0);
+    expect((await gateway.admin.fails(UsersDocument, { first: 0 })).code).toBe("BAD_USER_INPUT");
+    expect((await gateway.admin.fails(UsersDocument, { first: 201 })).code).toBe("BAD_USER_INPUT");
+    expect((await gateway.admin.fails(UsersDocument, { after: "garbage" })).code).toBe("BAD_USER_INPUT");
+  });
+});
+
+describe("paging and batching", () => {
+  let gateway: TestGateway;
+  beforeAll(async () => {
+    gateway = await startTestGateway();
+  });
+  afterAll(() => gateway.stop());
+
+  test("a cursor stays valid, and no row is skipped or repeated, when rows are inserted while paging", async () => {
+    for (let i = 0; i < 5; i += 1) {
+      gateway.clock.advance(1000);
+      await gateway.admin.ok(CreateUserDocument, { input: { login: `page${i}@example.com` } });
+    }
+    const first = await gateway.admin.ok(UsersDocument, { first: 2 });
+    expect(first.users.pageInfo.hasNextPage).toBe(true);
+    gateway.clock.advance(1000);
+    await gateway.admin.ok(CreateUserDocument, { input: { login: "late@example.com" } });
+    const seen = first.users.edges.map((e) => e.node.login);
+    let after = first.users.pageInfo.endCursor;
+    while (after) {
+      const page = await gateway.admin.ok(UsersDocument, { first: 2, after });
+      seen.push(...page.users.edges.map((e) => e.node.login));
+      after = page.users.pageInfo.hasNextPage ? page.users.pageInfo.endCursor : null;
+    }
+    expect(seen).toEqual(["page0@example.com", "page1@example.com", "page2@example.com", "page3@example.com", "page4@example.com", "late@example.com"]);
+  });
+
+  test("100 users with their groups, and groups with their users, cost a constant number of SQL statements", async () => {
+    const groups = [];
+    for (const name of ["alpha", "beta", "gamma"]) groups.push((await gateway.admin.ok(CreateGroupDocument, { name })).createGroup.id);
+    for (let i = 0; i < 100; i += 1) {
+      await gateway.admin.ok(CreateUserDocument, { input: { login: `bulk${i}@example.com`, groupIds: [groups[i % 3]!] } });
+    }
+    const measure = async (first: number) => {
+      const before = gateway.queries.count;
+      const result = await gateway.admin.ok(UsersDocument, { first });
+      return { statements: gateway.queries.count - before, result };
+    };
+    const ten = await measure(10);
+    const hundred = await measure(100);
+    expect(hundred.result.users.edges).toHaveLength(100);
+    expect(hundred.result.users.edges.filter((e) => e.node.groups.length === 1).length).toBeGreaterThanOrEqual(94);
+    expect(hundred.statements).toBe(ten.statements);
+    expect(hundred.statements).toBeLessThanOrEqual(5);
+
+    const before = gateway.queries.count;
+    const { groups: listed } = await gateway.admin.ok(GroupsDocument, { first: 5 });
+    const groupStatements = gateway.queries.count - before;
+    expect(listed.find((g) => g.name === "alpha")?.users.totalCount).toBe(34);
+    expect(listed.find((g) => g.name === "alpha")?.users.edges).toHaveLength(5);
+    expect(groupStatements).toBeLessThanOrEqual(5);
+  });
+});

@@ -1,0 +1,65 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { randomBytes } from "node:crypto";
+import pino from "pino";
+import { DataSource } from "typeorm";
+import { ManualClock } from "../../src/platform/clock";
+import { loadConfig, type Config } from "../../src/platform/config";
+import { startGateway, type Gateway } from "../../src/platform/server";
+import { GraphQLClient } from "./graphql-client";
+
+export const ADMIN_TOKEN = "test-admin-token-0123456789abcdef";
+
+export interface TestGateway extends Gateway {
+  clock: ManualClock;
+  config: Config;
+  admin: GraphQLClient;
+  anonymous: GraphQLClient;
+  client(authorization?: string): GraphQLClient;
+  stop(): Promise<void>;
+}
+
+/** The engine under test: PostgreSQL when DATABASE_URL names one, embedded SQLite otherwise. */
+export const engine = process.env.DATABASE_URL?.startsWith("postgres") ? "postgres" : "sqlite";
+
+/**
+ * A real gateway on port 0 with a fresh, migrated database: a new SQLite file, or a new
+ * PostgreSQL schema dropped when the gateway stops.
+ */
+export async function startTestGateway(env: Record<string, string> = {}): Promise<TestGateway> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "ringfence-test-"));
+  const schema = engine === "postgres" ? `rf_test_${randomBytes(6).toString("hex")}` : undefined;
+  const config = loadConfig({
+    PORT: "0",
+    DATA_DIR: dataDir,
+    BOOTSTRAP_ADMIN_TOKEN: ADMIN_TOKEN,
+    NODE_ENV: "test",
+    LOG_LEVEL: "silent",
+    SIMULATOR_RECEIPT_DELAY_MS: "0",
+    DISPATCH_INTERVAL_MS: "50",
+    ...(engine === "postgres" ? { DATABASE_URL: process.env.DATABASE_URL!, DATABASE_SCHEMA: schema! } : {}),
+    ...env,
+  });
+  const clock = new ManualClock(new Date());
+  const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
+  const gateway = await startGateway({ config, clock, logger });
+  const client = (authorization?: string) => new GraphQLClient(gateway.url, authorization);
+  return Object.assign(gateway, {
+    clock,
+    config,
+    admin: client(`SSWS ${ADMIN_TOKEN}`),
+    anonymous: client(),
+    client,
+    stop: async () => {
+      await gateway.close();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+      if (schema) {
+        const admin = new DataSource({ type: "postgres", url: process.env.DATABASE_URL });
+        await admin.initialize();
+        await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+        await admin.destroy();
+      }
+    },
+  });
+}
