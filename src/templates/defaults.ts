@@ -1,0 +1,123 @@
+export const ChallengePurpose = {
+  PHONE_VERIFICATION: "PHONE_VERIFICATION",
+  FACTOR_VERIFY: "FACTOR_VERIFY",
+  PASSWORD_RESET: "PASSWORD_RESET",
+  ACCOUNT_UNLOCK: "ACCOUNT_UNLOCK",
+} as const;
+export type ChallengePurpose = (typeof ChallengePurpose)[keyof typeof ChallengePurpose];
+
+export interface TemplateTranslation {
+  /** BCP 47 tag. */
+  locale: string;
+  template: string;
+}
+
+export interface DefaultSmsTemplate {
+  template: string;
+  translations: readonly TemplateTranslation[];
+}
+
+/*
+ * Latin-script wordings keep to the GSM-7 alphabet so that a message holds 160 characters
+ * rather than 70: straight apostrophes, and no á í ó ú ç ã õ ê (GSM-7 has é è à ù ì ò ä ö ü ñ
+ * ß Ç). Spanish and Portuguese therefore say "use 123456 to ..." instead of "código".
+ * The CJK ones are UCS-2 whatever we do, so they are kept short.
+ */
+export const DEFAULT_SMS_TEMPLATES: Readonly<Record<ChallengePurpose, DefaultSmsTemplate>> = {
+  PHONE_VERIFICATION: {
+    template: "Your ${org.name} verification code is ${code}",
+    translations: [
+      { locale: "en", template: "Your ${org.name} verification code is ${code}" },
+      { locale: "fr", template: "Votre code de vérification ${org.name} est ${code}" },
+      { locale: "de", template: "Ihr ${org.name} Bestätigungscode lautet ${code}" },
+      { locale: "es", template: "${org.name}: usa ${code} para verificar tu teléfono" },
+      { locale: "it", template: "Il tuo codice di verifica ${org.name} è ${code}" },
+      { locale: "pt", template: "${org.name}: use ${code} para verificar o seu telefone" },
+      { locale: "nl", template: "Je verificatiecode voor ${org.name} is ${code}" },
+      { locale: "ja", template: "${org.name}の確認コード: ${code}" },
+      { locale: "zh", template: "您的${org.name}验证码是${code}" },
+      { locale: "ko", template: "${org.name} 인증번호: ${code}" },
+    ],
+  },
+  FACTOR_VERIFY: {
+    template: "Your ${org.name} sign-in code is ${code}",
+    translations: [
+      { locale: "en", template: "Your ${org.name} sign-in code is ${code}" },
+      { locale: "fr", template: "Votre code de connexion ${org.name} est ${code}" },
+      { locale: "de", template: "Ihr ${org.name} Anmeldecode lautet ${code}" },
+      { locale: "es", template: "${org.name}: usa ${code} para confirmar tu identidad" },
+      { locale: "it", template: "Il tuo codice di accesso ${org.name} è ${code}" },
+      { locale: "pt", template: "${org.name}: use ${code} para confirmar a sua identidade" },
+      { locale: "nl", template: "Je inlogcode voor ${org.name} is ${code}" },
+      { locale: "ja", template: "${org.name}のログインコード: ${code}" },
+      { locale: "zh", template: "您的${org.name}登录验证码是${code}" },
+      { locale: "ko", template: "${org.name} 로그인 인증번호: ${code}" },
+    ],
+  },
+  PASSWORD_RESET: {
+    template: "Your ${org.name} password reset code is ${code}",
+    translations: [
+      { locale: "en", template: "Your ${org.name} password reset code is ${code}" },
+      { locale: "fr", template: "Votre code ${org.name} pour réinitialiser votre mot de passe est ${code}" },
+      { locale: "de", template: "Ihr ${org.name} Code zum Zurücksetzen des Passworts lautet ${code}" },
+      { locale: "es", template: "${org.name}: usa ${code} para restablecer tu contraseña" },
+      { locale: "it", template: "Il tuo codice ${org.name} per reimpostare la password è ${code}" },
+      { locale: "pt", template: "${org.name}: use ${code} para redefinir a sua senha" },
+      { locale: "nl", template: "Je code om je ${org.name}-wachtwoord te herstellen is ${code}" },
+      { locale: "ja", template: "${org.name}のパスワード再設定コード: ${code}" },
+      { locale: "zh", template: "您的${org.name}密码重置验证码是${code}" },
+      { locale: "ko", template: "${org.name} 비밀번호 재설정 인증번호: ${code}" },
+    ],
+  },
+  ACCOUNT_UNLOCK: {
+    template: "Your ${org.name} account unlock code is ${code}",
+    translations: [
+      { locale: "en", template: "Your ${org.name} account unlock code is ${code}" },
+      { locale: "fr", template: "Votre code ${org.name} pour débloquer votre compte est ${code}" },
+      { locale: "de", template: "Ihr ${org.name} Code zum Entsperren des Kontos lautet ${code}" },
+      { locale: "es", template: "${org.name}: usa ${code} para desbloquear tu cuenta" },
+      { locale: "it", template: "Il tuo codice ${org.name} per sbloccare l'account è ${code}" },
+      { locale: "pt", template: "${org.name}: use ${code} para desbloquear a sua conta" },
+      { locale: "nl", template: "Je code om je ${org.name}-account te ontgrendelen is ${code}" },
+      { locale: "ja", template: "${org.name}のロック解除コード: ${code}" },
+      { locale: "zh", template: "您的${org.name}账户解锁验证码是${code}" },
+      { locale: "ko", template: "${org.name} 계정 잠금 해제 인증번호: ${code}" },
+    ],
+  },
+};
+
+/**
+ * The candidate for a user's locale: the exact tag (case-insensitive, `_` read as `-` since
+ * some directories store en_US), then the bare primary language (fr-CA finds fr), then any
+ * other tag of that language (fr-CA finds fr-FR). Undefined when nothing fits.
+ */
+export function findLocaleMatch<Candidate extends { locale: string }>(
+  locale: string,
+  candidates: readonly Candidate[],
+): Candidate | undefined {
+  const wanted = normaliseTag(locale);
+  if (wanted === "") return undefined;
+  const wantedLanguage = primaryLanguage(wanted);
+  return (
+    candidates.find((candidate) => normaliseTag(candidate.locale) === wanted) ??
+    candidates.find((candidate) => normaliseTag(candidate.locale) === wantedLanguage) ??
+    candidates.find((candidate) => primaryLanguage(normaliseTag(candidate.locale)) === wantedLanguage)
+  );
+}
+
+/** The template to send a user: their locale's translation, else the default. */
+export function pickTranslation(
+  locale: string,
+  defaultTemplate: string,
+  translations: readonly TemplateTranslation[],
+): string {
+  return findLocaleMatch(locale, translations)?.template ?? defaultTemplate;
+}
+
+function normaliseTag(tag: string): string {
+  return tag.trim().replace(/_/g, "-").toLowerCase();
+}
+
+function primaryLanguage(normalisedTag: string): string {
+  return normalisedTag.split("-", 1)[0] ?? "";
+}
