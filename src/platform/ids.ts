@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from "node:crypto";
 
 /** Opaque ids with a prefix naming their kind (`usr_...`); never sequential, never guessable. */
-export type IdPrefix = "usr" | "grp" | "tok" | "fac" | "chl" | "msg" | "ses" | "txn" | "pol" | "rul" | "evt" | "att";
+export type IdPrefix = "usr" | "grp" | "tok" | "fac" | "chl" | "msg" | "ses" | "txn" | "pol" | "rul" | "evt" | "att" | "rcp" | "sim";
 
 export function newId(prefix: IdPrefix): string {
   return `${prefix}_${randomBytes(15).toString("base64url")}`;

@@ -1,0 +1,27 @@
+/** Every System Log event type the gateway writes; docs/events.md describes each. */
+export const EventType = {
+  SMS_SEND_PHONE_VERIFICATION: "system.sms.send_phone_verification_message",
+  SMS_SEND_FACTOR_VERIFY: "system.sms.send_factor_verify_message",
+  SMS_SEND_PASSWORD_RESET: "system.sms.send_password_reset_message",
+  SMS_SEND_ACCOUNT_UNLOCK: "system.sms.send_account_unlock_message",
+  SMS_RECEIVE_STATUS: "system.sms.receive_status",
+  VOICE_SEND_PHONE_VERIFICATION: "system.voice.send_phone_verification_call",
+  VOICE_SEND_MFA_CHALLENGE: "system.voice.send_mfa_challenge_call",
+  VOICE_SEND_PASSWORD_RESET: "system.voice.send_password_reset_call",
+  VOICE_SEND_ACCOUNT_UNLOCK: "system.voice.send_account_unlock_call",
+  VOICE_RECEIVE_STATUS: "system.voice.receive_status",
+  FACTOR_ACTIVATE: "user.mfa.factor.activate",
+  FACTOR_DEACTIVATE: "user.mfa.factor.deactivate",
+  AUTH_VIA_MFA: "user.authentication.auth_via_mfa",
+  SESSION_START: "user.session.start",
+  SESSION_END: "user.session.end",
+  ACCOUNT_LOCK: "user.account.lock",
+  ACCOUNT_UNLOCK: "user.account.unlock",
+  ACCOUNT_RESET_PASSWORD: "user.account.reset_password",
+  POLICY_EVALUATE_SIGN_ON: "policy.evaluate_sign_on",
+  SMS_FRAUD_BLOCKED: "system.sms.fraud_blocked",
+} as const;
+export type EventType = (typeof EventType)[keyof typeof EventType];
+
+export type Severity = "DEBUG" | "INFO" | "WARN" | "ERROR";
+export type LogResult = "SUCCESS" | "FAILURE" | "SKIPPED" | "ALLOW" | "DENY" | "CHALLENGE" | "UNKNOWN";

@@ -1,0 +1,84 @@
+import type { ClientInfo } from "../platform/context";
+import type { Clock } from "../platform/clock";
+import type { Transaction } from "../platform/database";
+import type { GatewayPubSub } from "../platform/pubsub";
+import { uuidv7 } from "../platform/uuid";
+import type { EventType, LogResult, Severity } from "./event-types";
+import { LogEventRecord, LogEventTargetRecord, type DebugContext } from "./log-event.entity";
+
+export interface LogActor {
+  id: string;
+  type: "User" | "PublicClientApp" | "SystemPrincipal" | "ApiToken";
+  alternateId?: string | null;
+  displayName?: string | null;
+}
+
+export interface LogTarget {
+  id: string;
+  type: string;
+  alternateId?: string | null;
+  displayName?: string | null;
+}
+
+export interface LogEventInput {
+  eventType: EventType;
+  displayMessage: string;
+  severity?: Severity;
+  actor: LogActor;
+  target?: LogTarget[];
+  outcome: { result: LogResult; reason?: string | null };
+  client?: ClientInfo | null;
+  debugContext?: DebugContext | null;
+  transactionId?: string | null;
+}
+
+export const SYSTEM_ACTOR: LogActor = { id: "ringfence", type: "SystemPrincipal", displayName: "Ringfence" };
+
+/**
+ * Writes System Log events inside the caller's transaction, so an event exists exactly when
+ * the change it records does, and publishes each one only after that transaction commits.
+ */
+export class LogService {
+  constructor(
+    private readonly clock: Clock,
+    private readonly pubsub: GatewayPubSub,
+  ) {}
+
+  async record(tx: Transaction, event: LogEventInput): Promise<LogEventRecord> {
+    const published = this.clock.now();
+    const record = tx.manager.create(LogEventRecord, {
+      uuid: uuidv7(published),
+      published,
+      eventType: event.eventType,
+      severity: event.severity ?? (event.outcome.result === "FAILURE" ? "WARN" : "INFO"),
+      displayMessage: event.displayMessage.slice(0, 512),
+      actorId: event.actor.id,
+      actorType: event.actor.type,
+      actorAlternateId: event.actor.alternateId ?? null,
+      actorDisplayName: event.actor.displayName ?? null,
+      outcomeResult: event.outcome.result,
+      outcomeReason: event.outcome.reason ?? null,
+      clientIp: event.client?.ipAddress ?? null,
+      clientUserAgent: event.client?.userAgent?.slice(0, 512) ?? null,
+      transactionId: event.transactionId ?? null,
+      debugContext: event.debugContext ?? null,
+    });
+    await tx.manager.insert(LogEventRecord, record);
+    const targets = event.target ?? [];
+    if (targets.length) {
+      await tx.manager.insert(
+        LogEventTargetRecord,
+        targets.map((target, position) => ({
+          eventUuid: record.uuid,
+          position,
+          id: target.id,
+          type: target.type,
+          alternateId: target.alternateId ?? null,
+          displayName: target.displayName ?? null,
+        })),
+      );
+    }
+    tx.afterCommit(() => this.pubsub.publish("LOG_EVENT", { uuid: record.uuid }));
+    return record;
+  }
+}
