@@ -1,0 +1,238 @@
+import { ipInZones } from "./network-zones";
+import type {
+  EnrollmentRequirement,
+  FactorRequirement,
+  PhoneMethod,
+  PolicyModel,
+  PolicyRuleModel,
+  PolicyType,
+  RuleAccess,
+  SignOnContext,
+} from "./policy.model";
+
+// Pure: every answer is a function of the policies and the context passed in, so the
+// transaction flows, the admin API and the tests all see the same decision for the same input.
+
+/** Used when neither the global session rule nor the authentication rule sets a lifetime. */
+export const DEFAULT_SESSION_LIFETIME_MINUTES = 120;
+/** Used when neither the global session rule nor the authentication rule sets an idle time. */
+export const DEFAULT_SESSION_IDLE_MINUTES = 60;
+/** NIST 800-63B's floor for memorized secrets. */
+export const DEFAULT_PASSWORD_MIN_LENGTH = 8;
+/** Long enough for any passphrase, short enough that hashing it costs nothing notable. */
+export const PASSWORD_MAX_LENGTH = 256;
+export const DEFAULT_MAX_FAILED_ATTEMPTS = 10;
+export const DEFAULT_PHONE_ENROLLMENT: EnrollmentRequirement = "OPTIONAL";
+
+export const SignOnDenyReason = {
+  DENIED_BY_GLOBAL_SESSION_RULE: "DENIED_BY_GLOBAL_SESSION_RULE",
+  DENIED_BY_AUTHENTICATION_RULE: "DENIED_BY_AUTHENTICATION_RULE",
+  PHONE_REQUIRED_BUT_UNAVAILABLE: "PHONE_REQUIRED_BUT_UNAVAILABLE",
+} as const;
+export type SignOnDenyReason = keyof typeof SignOnDenyReason;
+
+/** What a rule condition looks at; a full SignOnContext fits. */
+export type RuleContext = Pick<SignOnContext, "userGroupIds" | "clientId" | "ipAddress">;
+/** What policy selection looks at; a full SignOnContext fits. */
+export type PolicyContext = Pick<SignOnContext, "userGroupIds">;
+
+/** Which policy applied and which of its rules matched (null: none did, the implicit rule applied). */
+export interface PolicyMatch {
+  policyId: string;
+  ruleId: string | null;
+}
+
+export interface SignOnDecision {
+  access: RuleAccess;
+  reason: SignOnDenyReason | null;
+  factorRequirement: FactorRequirement;
+  /** Methods usable for the second factor here; empty on DENY or when the authenticator cannot do MFA. */
+  phoneMethods: PhoneMethod[];
+  reauthenticateAfterMinutes: number | null;
+  sessionLifetimeMinutes: number;
+  sessionIdleMinutes: number;
+  /** Null for a policy type with no policy at all. */
+  matched: { globalSession: PolicyMatch | null; authentication: PolicyMatch | null };
+}
+
+export interface EnrollmentDecision {
+  phone: EnrollmentRequirement;
+  policyId: string | null;
+}
+
+export interface PasswordDecision {
+  policyId: string | null;
+  minLength: number;
+  requireUppercase: boolean;
+  requireLowercase: boolean;
+  requireNumber: boolean;
+  requireSymbol: boolean;
+  maxFailedAttempts: number;
+  /** Null: a locked account stays locked until unlocked by phone or by an admin. */
+  autoUnlockMinutes: number | null;
+  /** Methods allowed for password reset and account unlock. */
+  recoveryMethods: PhoneMethod[];
+}
+
+export type PasswordViolation = `MIN_LENGTH:${number}` | `MAX_LENGTH:${number}` | "UPPERCASE" | "LOWERCASE" | "NUMBER" | "SYMBOL";
+
+/**
+ * The policies of one type in evaluation order: priority ascending, the default policy
+ * last whatever its number (an admin renumbering must not let it shadow the others). Ties
+ * break on id so that the order never depends on how the store happened to return rows.
+ */
+export function orderPolicies(policies: readonly PolicyModel[], type: PolicyType): PolicyModel[] {
+  return policies
+    .filter((policy) => policy.type === type)
+    .sort((a, b) => Number(a.isDefault) - Number(b.isDefault) || a.priority - b.priority || compareIds(a.id, b.id));
+}
+
+/** The first policy of `type` that applies to the user, or null when none does. */
+export function selectPolicy(policies: readonly PolicyModel[], type: PolicyType, ctx: PolicyContext): PolicyModel | null {
+  return orderPolicies(policies, type).find((policy) => policyApplies(policy, ctx.userGroupIds)) ?? null;
+}
+
+/** The first rule of the policy, by priority, whose conditions all hold; null when none does. */
+export function selectRule(policy: PolicyModel, ctx: RuleContext): PolicyRuleModel | null {
+  const rules = [...policy.rules].sort((a, b) => a.priority - b.priority || compareIds(a.id, b.id));
+  return rules.find((rule) => ruleMatches(rule, ctx)) ?? null;
+}
+
+/**
+ * Decides a sign-in from the GLOBAL_SESSION policy (who may sign in at all, and for how
+ * long) and the AUTHENTICATION policy (what this application demands). The stricter of the
+ * two wins on every axis.
+ *
+ * A policy none of whose rules match gives an implicit ALLOW with PASSWORD_ONLY and no
+ * limits, as does a type with no policy at all. The default policies we ship end in a
+ * catch-all rule, so this is reached only through admin-made policies without one.
+ *
+ * When the phone is required but cannot be used (the authenticator is inactive, reserved
+ * for recovery, or offers none of the methods the rules allow), the answer is DENY with
+ * PHONE_REQUIRED_BUT_UNAVAILABLE: refusing is safer than silently dropping the second
+ * factor an admin asked for.
+ */
+export function evaluateSignOn(policies: readonly PolicyModel[], ctx: SignOnContext): SignOnDecision {
+  const globalSession = decide(policies, "GLOBAL_SESSION", ctx);
+  const authentication = decide(policies, "AUTHENTICATION", ctx);
+  const rules = [globalSession.rule, authentication.rule];
+
+  const factorRequirement: FactorRequirement = rules.some((rule) => rule?.factorRequirement === "PASSWORD_AND_PHONE")
+    ? "PASSWORD_AND_PHONE"
+    : "PASSWORD_ONLY";
+  // RECOVERY_ONLY means the authenticator may reset passwords but is no second factor.
+  const authenticatorServesMfa = ctx.authenticatorActive && ctx.authenticatorUsage === "MFA_AND_RECOVERY";
+  const allowedMethods = authenticatorServesMfa
+    ? rules.reduce<PhoneMethod[]>(
+        (methods, rule) => (rule?.methods == null ? methods : methods.filter((method) => rule.methods?.includes(method))),
+        unique(ctx.authenticatorMethods),
+      )
+    : [];
+
+  let reason: SignOnDenyReason | null = null;
+  if (globalSession.rule?.access === "DENY") reason = "DENIED_BY_GLOBAL_SESSION_RULE";
+  else if (authentication.rule?.access === "DENY") reason = "DENIED_BY_AUTHENTICATION_RULE";
+  else if (factorRequirement === "PASSWORD_AND_PHONE" && allowedMethods.length === 0) {
+    reason = "PHONE_REQUIRED_BUT_UNAVAILABLE";
+  }
+
+  return {
+    access: reason === null ? "ALLOW" : "DENY",
+    reason,
+    factorRequirement,
+    // Empty on DENY so that nothing downstream sends a passcode to a refused sign-in.
+    phoneMethods: reason === null ? allowedMethods : [],
+    reauthenticateAfterMinutes: smallest(rules.map((rule) => rule?.reauthenticateAfterMinutes)),
+    sessionLifetimeMinutes: smallest(rules.map((rule) => rule?.sessionLifetimeMinutes)) ?? DEFAULT_SESSION_LIFETIME_MINUTES,
+    sessionIdleMinutes: smallest(rules.map((rule) => rule?.sessionIdleMinutes)) ?? DEFAULT_SESSION_IDLE_MINUTES,
+    matched: { globalSession: globalSession.match, authentication: authentication.match },
+  };
+}
+
+/** Whether the user must, may or may not enroll a phone; OPTIONAL when no policy says otherwise. */
+export function evaluateEnrollment(policies: readonly PolicyModel[], ctx: PolicyContext): EnrollmentDecision {
+  const policy = selectPolicy(policies, "AUTHENTICATOR_ENROLLMENT", ctx);
+  return { phone: policy?.phoneEnrollment ?? DEFAULT_PHONE_ENROLLMENT, policyId: policy?.id ?? null };
+}
+
+/**
+ * The password rules for the user. Composition rules default to off, as NIST 800-63B
+ * advises, and recovery by phone defaults to off: as in Okta, an admin switches it on.
+ */
+export function evaluatePassword(policies: readonly PolicyModel[], ctx: PolicyContext): PasswordDecision {
+  const policy = selectPolicy(policies, "PASSWORD", ctx);
+  return {
+    policyId: policy?.id ?? null,
+    minLength: policy?.minLength ?? DEFAULT_PASSWORD_MIN_LENGTH,
+    requireUppercase: policy?.requireUppercase ?? false,
+    requireLowercase: policy?.requireLowercase ?? false,
+    requireNumber: policy?.requireNumber ?? false,
+    requireSymbol: policy?.requireSymbol ?? false,
+    maxFailedAttempts: policy?.maxFailedAttempts ?? DEFAULT_MAX_FAILED_ATTEMPTS,
+    autoUnlockMinutes: policy?.autoUnlockMinutes ?? null,
+    recoveryMethods: unique(policy?.recoveryMethods ?? []),
+  };
+}
+
+/**
+ * The first rule the password breaks, as a PASSWORD_POLICY reason code, or null.
+ *
+ * The password is NFKC-normalized first, as the hasher does (users/password.ts), so what is
+ * counted is what is stored; length is in code points, so "ééééééé" is 7 whether it was
+ * typed precomposed or with combining accents.
+ */
+export function checkPasswordAgainstPolicy(
+  password: string,
+  policy: Pick<PasswordDecision, "minLength" | "requireUppercase" | "requireLowercase" | "requireNumber" | "requireSymbol">,
+): PasswordViolation | null {
+  const normalized = password.normalize("NFKC");
+  const length = [...normalized].length;
+  if (length > PASSWORD_MAX_LENGTH) return `MAX_LENGTH:${PASSWORD_MAX_LENGTH}`;
+  if (length < policy.minLength) return `MIN_LENGTH:${policy.minLength}`;
+  if (policy.requireUppercase && !/[\p{Lu}\p{Lt}]/u.test(normalized)) return "UPPERCASE";
+  if (policy.requireLowercase && !/\p{Ll}/u.test(normalized)) return "LOWERCASE";
+  if (policy.requireNumber && !/\p{Nd}/u.test(normalized)) return "NUMBER";
+  if (policy.requireSymbol && !/[\p{P}\p{S}]/u.test(normalized)) return "SYMBOL";
+  return null;
+}
+
+function decide(
+  policies: readonly PolicyModel[],
+  type: PolicyType,
+  ctx: RuleContext,
+): { match: PolicyMatch | null; rule: PolicyRuleModel | null } {
+  const policy = selectPolicy(policies, type, ctx);
+  if (policy === null) return { match: null, rule: null };
+  const rule = selectRule(policy, ctx);
+  return { match: { policyId: policy.id, ruleId: rule?.id ?? null }, rule };
+}
+
+function policyApplies(policy: PolicyModel, userGroupIds: readonly string[]): boolean {
+  return policy.isDefault || policy.groupIds.length === 0 || intersects(policy.groupIds, userGroupIds);
+}
+
+function ruleMatches(rule: PolicyRuleModel, ctx: RuleContext): boolean {
+  if (rule.groupIds.length > 0 && !intersects(rule.groupIds, ctx.userGroupIds)) return false;
+  if (intersects(rule.excludedGroupIds, ctx.userGroupIds)) return false;
+  if (rule.clientIds.length > 0 && (ctx.clientId === null || !rule.clientIds.includes(ctx.clientId))) return false;
+  // An unknown or unparsable address is in no zone, so it only meets rules that name none.
+  if (rule.networkZones.length > 0 && !ipInZones(ctx.ipAddress, rule.networkZones)) return false;
+  return true;
+}
+
+function intersects(a: readonly string[], b: readonly string[]): boolean {
+  return a.some((item) => b.includes(item));
+}
+
+function unique<T>(items: readonly T[]): T[] {
+  return [...new Set(items)];
+}
+
+function smallest(values: readonly (number | null | undefined)[]): number | null {
+  const present = values.filter((value): value is number => value != null);
+  return present.length === 0 ? null : Math.min(...present);
+}
+
+function compareIds(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
