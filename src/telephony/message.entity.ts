@@ -73,6 +73,10 @@ export class Message {
   @Column({ type: "integer" })
   segments: number;
 
+  /** BCP 47 language a call is read in (the user's locale, matched to a voice script). */
+  @Column({ type: "varchar", length: 35, nullable: true })
+  language: string | null;
+
   @Column({ name: "body_ciphertext", type: "text", nullable: true })
   bodyCiphertext: string | null;
 

@@ -16,6 +16,8 @@ export interface QueuedMessageInput {
   country: string;
   international: boolean;
   body: string;
+  /** Calls: the voice language of the script. */
+  language: string | null;
   encoding: SmsEncoding | null;
   segments: number;
   estimatedCostMicros: number | null;
@@ -60,6 +62,7 @@ export class Outbox {
       senderId: input.senderId,
       encoding: input.encoding,
       segments: input.segments,
+      language: input.language,
       bodyCiphertext: this.secrets.sealBody(id, input.body),
       errorCode: null,
       estimatedCostMicros: input.estimatedCostMicros,

@@ -1,10 +1,10 @@
 // Listed by hand (npm run migration:generate appends here) rather than globbed, so that the
 // same list loads from TypeScript under test and from compiled JavaScript in production.
 import { Foundation1795558130339 } from "./sqlite/1795558130339-Foundation";
-import { PhoneFactors1795558762193 } from "./sqlite/1795558762193-PhoneFactors";
+import { PhoneFactors1795558828932 } from "./sqlite/1795558828932-PhoneFactors";
 // MIGRATIONS-SQLITE
-export const sqliteMigrations: Function[] = [Foundation1795558130339, PhoneFactors1795558762193];
+export const sqliteMigrations: Function[] = [Foundation1795558130339, PhoneFactors1795558828932];
 import { Foundation1795558140633 } from "./postgres/1795558140633-Foundation";
-import { PhoneFactors1795558764081 } from "./postgres/1795558764081-PhoneFactors";
+import { PhoneFactors1795558831691 } from "./postgres/1795558831691-PhoneFactors";
 // MIGRATIONS-POSTGRES
-export const postgresMigrations: Function[] = [Foundation1795558140633, PhoneFactors1795558764081];
+export const postgresMigrations: Function[] = [Foundation1795558140633, PhoneFactors1795558831691];

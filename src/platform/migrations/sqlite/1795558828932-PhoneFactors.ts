@@ -1,7 +1,7 @@
 import type { MigrationInterface, QueryRunner } from "typeorm";
 
-export class PhoneFactors1795558762193 implements MigrationInterface {
-  name = "PhoneFactors1795558762193";
+export class PhoneFactors1795558828932 implements MigrationInterface {
+  name = "PhoneFactors1795558828932";
 
   public async up(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.query(`CREATE TABLE "log_events" ("uuid" varchar(36) PRIMARY KEY NOT NULL, "published" bigint NOT NULL, "event_type" varchar(96) NOT NULL, "severity" varchar(8) NOT NULL, "display_message" varchar(512) NOT NULL, "actor_id" varchar(64) NOT NULL, "actor_type" varchar(32) NOT NULL, "actor_alternate_id" varchar(256), "actor_display_name" varchar(256), "outcome_result" varchar(16) NOT NULL, "outcome_reason" varchar(256), "client_ip" varchar(64), "client_user_agent" varchar(512), "transaction_id" varchar(64), "debug_context" text)`);
@@ -19,7 +19,7 @@ export class PhoneFactors1795558762193 implements MigrationInterface {
     await queryRunner.query(`CREATE TABLE "blocked_numbers" ("e164" varchar(20) PRIMARY KEY NOT NULL, "reason" varchar(256), "source" varchar(64) NOT NULL, "created" bigint NOT NULL, "expires_at" bigint)`);
     await queryRunner.query(`CREATE TABLE "phone_factors" ("id" varchar(40) PRIMARY KEY NOT NULL, "user_id" varchar(40) NOT NULL, "method" varchar(8) NOT NULL, "e164" varchar(20) NOT NULL, "country" varchar(2) NOT NULL, "status" varchar(20) NOT NULL, "created" bigint NOT NULL, "last_verified" bigint)`);
     await queryRunner.query(`CREATE UNIQUE INDEX "phone_factors_user_number" ON "phone_factors" ("user_id", "e164") `);
-    await queryRunner.query(`CREATE TABLE "messages" ("id" varchar(40) PRIMARY KEY NOT NULL, "challenge_id" varchar(40), "user_id" varchar(40), "transaction_id" varchar(40), "purpose" varchar(24) NOT NULL, "channel" varchar(8) NOT NULL, "to_e164" varchar(20) NOT NULL, "country" varchar(2) NOT NULL, "international" boolean NOT NULL, "status" varchar(12) NOT NULL, "provider" varchar(40), "provider_message_id" varchar(128), "provider_status" varchar(64), "sender_id" varchar(32), "encoding" varchar(8), "segments" integer NOT NULL, "body_ciphertext" text, "error_code" varchar(32), "estimated_cost_micros" integer, "attempts" integer NOT NULL DEFAULT (0), "next_attempt_at" bigint NOT NULL, "lease_until" bigint, "lease_owner" varchar(64), "sent_at" bigint, "receipt_deadline" bigint, "final_at" bigint, "created" bigint NOT NULL, "updated" bigint NOT NULL)`);
+    await queryRunner.query(`CREATE TABLE "messages" ("id" varchar(40) PRIMARY KEY NOT NULL, "challenge_id" varchar(40), "user_id" varchar(40), "transaction_id" varchar(40), "purpose" varchar(24) NOT NULL, "channel" varchar(8) NOT NULL, "to_e164" varchar(20) NOT NULL, "country" varchar(2) NOT NULL, "international" boolean NOT NULL, "status" varchar(12) NOT NULL, "provider" varchar(40), "provider_message_id" varchar(128), "provider_status" varchar(64), "sender_id" varchar(32), "encoding" varchar(8), "segments" integer NOT NULL, "language" varchar(35), "body_ciphertext" text, "error_code" varchar(32), "estimated_cost_micros" integer, "attempts" integer NOT NULL DEFAULT (0), "next_attempt_at" bigint NOT NULL, "lease_until" bigint, "lease_owner" varchar(64), "sent_at" bigint, "receipt_deadline" bigint, "final_at" bigint, "created" bigint NOT NULL, "updated" bigint NOT NULL)`);
     await queryRunner.query(`CREATE INDEX "messages_created" ON "messages" ("created") `);
     await queryRunner.query(`CREATE INDEX "messages_provider_id" ON "messages" ("provider", "provider_message_id") `);
     await queryRunner.query(`CREATE INDEX "messages_challenge" ON "messages" ("challenge_id", "created") `);

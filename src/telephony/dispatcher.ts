@@ -1,0 +1,484 @@
+import { In } from "typeorm";
+import type { LogService } from "../log/log.service";
+import type { Clock } from "../platform/clock";
+import type { Database } from "../platform/database";
+import { DeliveryErrorCode } from "../platform/errors";
+import { newId } from "../platform/ids";
+import type { Logger } from "../platform/logger";
+import type { GatewayPubSub } from "../platform/pubsub";
+import type { ServerSecrets } from "../platform/secrets";
+import { CircuitBreaker, type CircuitBreakerOptions } from "./circuit-breaker";
+import { Message, MessageAttempt } from "./message.entity";
+import type { DispatchSignal } from "./outbox";
+import { ProviderError, type OutboundMessage, type ReceiptSink, type SendResult, type TelephonyProvider } from "./provider";
+import { finalizeMessage, publishMessageStatus, type MessageOutcome, type ReceiptProcessor } from "./receipts";
+import type { ProviderRouter } from "./routing";
+
+export interface DispatcherDependencies {
+  db: Database;
+  clock: Clock;
+  logger: Logger;
+  pubsub: GatewayPubSub;
+  log: LogService;
+  secrets: ServerSecrets;
+  router: ProviderRouter;
+  receipts: ReceiptProcessor;
+  /** Written to lease_owner: must differ between instances that share a database. */
+  instanceId: string;
+  /** How long the loop rests between passes when nobody wakes it. */
+  pollIntervalMs: number;
+  /** How long a SENT message waits for its receipt before it is UNKNOWN (TIMEOUT). @default 600000 */
+  receiptWindowMs?: number;
+  /** How long a claim holds a message before another instance may take it over. @default 30000 */
+  leaseMs?: number;
+  /** Hand-overs (and rounds every circuit breaker refused) before a message is FAILED. @default 5 */
+  maxAttempts?: number;
+  /** Messages claimed per pass. @default 20 */
+  batchSize?: number;
+  /** A provider that has not answered by then counts as unreachable. @default 10000 */
+  sendTimeoutMs?: number;
+  /** @default 5 consecutive failures open a provider's circuit for 30000 ms */
+  circuitBreaker?: CircuitBreakerOptions;
+}
+
+const PENDING = "PENDING";
+const FIRST_RETRY_DELAY_MS = 1_000;
+const MAX_RETRY_DELAY_MS = 60_000;
+
+interface ClaimedMessage {
+  message: Message;
+  /** The hand-over a previous holder recorded and never saw the end of. */
+  pendingAttempt: MessageAttempt | null;
+}
+
+/**
+ * Moves QUEUED messages to their providers. A pass claims due messages under a lease, hands
+ * each to the first provider of its route that will take it (failing over along the route),
+ * and records the attempt before and after the call, so a crash between the two is resent
+ * under the same idempotency key rather than sent twice. Receipts come back through
+ * ReceiptProcessor; messages whose receipt never comes are swept to UNKNOWN.
+ */
+export class Dispatcher implements DispatchSignal {
+  private readonly breaker: CircuitBreaker;
+  private readonly receiptWindowMs: number;
+  private readonly leaseMs: number;
+  private readonly maxAttempts: number;
+  private readonly batchSize: number;
+  private readonly sendTimeoutMs: number;
+
+  /** Passes run one after another, whether the loop or a caller of runOnce starts them. */
+  private passes: Promise<unknown> = Promise.resolve();
+  private loop: Promise<void> | null = null;
+  private running = false;
+  private wakeRequested = false;
+  private endRest: (() => void) | null = null;
+
+  constructor(private readonly deps: DispatcherDependencies) {
+    this.breaker = new CircuitBreaker(deps.clock, deps.circuitBreaker);
+    this.receiptWindowMs = deps.receiptWindowMs ?? 600_000;
+    this.leaseMs = deps.leaseMs ?? 30_000;
+    this.maxAttempts = deps.maxAttempts ?? 5;
+    this.batchSize = deps.batchSize ?? 20;
+    this.sendTimeoutMs = deps.sendTimeoutMs ?? 10_000;
+  }
+
+  /** Starts every provider (receipts flow from here on), then the dispatch loop. */
+  async start(): Promise<void> {
+    if (this.running) return;
+    const sink: ReceiptSink = async (receipt) => {
+      await this.deps.receipts.apply(receipt);
+    };
+    for (const provider of this.deps.router.providers) await provider.start(sink);
+    this.running = true;
+    this.loop = this.runLoop();
+  }
+
+  /** Asks for a pass soon; wakes that arrive during a pass coalesce into one more pass. */
+  wake(): void {
+    this.wakeRequested = true;
+    this.endRest?.();
+  }
+
+  /** Ends the loop, lets the pass in progress finish its sends, then stops the providers. */
+  async stop(): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    this.endRest?.();
+    await this.loop;
+    this.loop = null;
+    await this.passes;
+    for (const provider of this.deps.router.providers) await provider.stop();
+  }
+
+  /** One claim-and-send pass; resolves with the number of messages it claimed. */
+  runOnce(): Promise<number> {
+    return this.exclusive(() => this.dispatchDue());
+  }
+
+  /** Ends SENT messages whose receipt window has passed as UNKNOWN (TIMEOUT); resolves with how many. */
+  sweepReceiptTimeouts(): Promise<number> {
+    return this.exclusive(() => this.finalizeOverdue());
+  }
+
+  private exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const result = this.passes.then(work, work);
+    this.passes = result.catch(() => undefined);
+    return result;
+  }
+
+  private async runLoop(): Promise<void> {
+    while (this.running) {
+      this.wakeRequested = false;
+      let backlog = false;
+      try {
+        backlog = (await this.runOnce()) >= this.batchSize;
+        await this.sweepReceiptTimeouts();
+      } catch (error) {
+        this.deps.logger.error({ err: error }, "dispatch pass failed");
+      }
+      if (!backlog) await this.rest();
+    }
+  }
+
+  private rest(): Promise<void> {
+    if (this.wakeRequested || !this.running) return Promise.resolve();
+    return new Promise((resolve) => {
+      let timer: NodeJS.Timeout | undefined = undefined;
+      const end = () => {
+        clearTimeout(timer);
+        this.endRest = null;
+        resolve();
+      };
+      timer = setTimeout(end, this.deps.pollIntervalMs);
+      this.endRest = end;
+    });
+  }
+
+  private async dispatchDue(): Promise<number> {
+    const claimed = await this.claim();
+    await Promise.all(
+      claimed.map(({ message, pendingAttempt }) =>
+        this.dispatch(message, pendingAttempt).catch((error: unknown) => {
+          // The lease lapses and the message is taken up again; the failure must not stop its batch.
+          this.deps.logger.error({ err: error, messageId: message.id }, "dispatching a message failed");
+        }),
+      ),
+    );
+    return claimed.length;
+  }
+
+  /**
+   * Leases up to batchSize due messages to this instance. On PostgreSQL, SKIP LOCKED lets
+   * instances claim disjoint batches without waiting on each other; on SQLite the transaction
+   * is the only writer. The update repeats the selection's conditions, so a row another
+   * instance took between the two statements is not counted as ours.
+   */
+  private async claim(): Promise<ClaimedMessage[]> {
+    const { instanceId } = this.deps;
+    return this.deps.db.transaction(async ({ manager }) => {
+      const now = this.deps.clock.now().getTime();
+      const due = manager
+        .createQueryBuilder(Message, "m")
+        .select("m.id", "id")
+        .where("m.status = :queued AND m.next_attempt_at <= :now", { queued: "QUEUED", now })
+        .andWhere("(m.lease_until IS NULL OR m.lease_until < :now)")
+        .orderBy("m.next_attempt_at", "ASC")
+        .addOrderBy("m.id", "ASC")
+        .limit(this.batchSize);
+      if (this.deps.db.engine === "postgres") due.setLock("pessimistic_write").setOnLocked("skip_locked");
+      const ids = (await due.getRawMany<{ id: string }>()).map((row) => row.id);
+      if (!ids.length) return [];
+
+      const leaseUntil = now + this.leaseMs;
+      await manager
+        .createQueryBuilder()
+        .update(Message)
+        .set({ leaseOwner: instanceId, leaseUntil: new Date(leaseUntil) })
+        .where("id IN (:...ids) AND status = :queued", { ids, queued: "QUEUED" })
+        .andWhere("(lease_until IS NULL OR lease_until < :now)", { now })
+        .execute();
+      const messages = await manager
+        .createQueryBuilder(Message, "m")
+        .where("m.id IN (:...ids) AND m.lease_owner = :instanceId AND m.lease_until = :leaseUntil", { ids, instanceId, leaseUntil })
+        .getMany();
+      if (!messages.length) return [];
+      const pending = await manager.findBy(MessageAttempt, { messageId: In(messages.map((m) => m.id)), outcome: PENDING });
+      return messages.map((message) => ({
+        message,
+        pendingAttempt: pending.find((attempt) => attempt.messageId === message.id) ?? null,
+      }));
+    });
+  }
+
+  private async dispatch(message: Message, pendingAttempt: MessageAttempt | null): Promise<void> {
+    const route = this.deps.router.route(message);
+    if (!route.length) {
+      await this.finalize(message, { status: "FAILED", errorCode: DeliveryErrorCode.COUNTRY_UNSUPPORTED, providerStatus: null });
+      return;
+    }
+    const body = this.openBody(message);
+    if (body === null) {
+      await this.finalize(message, { status: "FAILED", errorCode: DeliveryErrorCode.PROVIDER_UNREACHABLE, providerStatus: null });
+      return;
+    }
+
+    // A hand-over that may have reached its provider is resolved first, with that provider and
+    // that key: any other choice risks the user receiving two different messages.
+    const resumed = pendingAttempt ? (route.find((provider) => provider.name === pendingAttempt.provider) ?? null) : null;
+    if (pendingAttempt && !resumed) {
+      const abandoned = new ProviderError(DeliveryErrorCode.PROVIDER_UNREACHABLE, true, "abandoned: its provider is no longer routed");
+      if (!(await this.recordFailure(message, pendingAttempt.id, pendingAttempt.provider, abandoned)) || message.finalAt) return;
+    }
+    const candidates = resumed ? [resumed, ...route.filter((provider) => provider !== resumed)] : route;
+
+    let lastError: ProviderError | null = null;
+    let handedOver = false;
+    for (const provider of candidates) {
+      if (message.attempts >= this.maxAttempts) break;
+      let attemptId: string;
+      if (pendingAttempt && provider === resumed) {
+        // Not gated by the breaker: one call under the same key is what settles the doubt.
+        attemptId = pendingAttempt.id;
+      } else {
+        if (!this.breaker.tryAcquire(provider.name)) continue;
+        const opened = await this.openAttempt(message, provider);
+        if (!opened) {
+          this.breaker.release(provider.name);
+          return;
+        }
+        attemptId = opened;
+      }
+      handedOver = true;
+
+      const result = await this.handOver(provider, attemptId, message, body);
+      if (!(result instanceof ProviderError)) {
+        this.breaker.recordSuccess(provider.name);
+        await this.recordSent(message, attemptId, provider, result);
+        return;
+      }
+      // A refusal about the message (an inactive number) shows the provider is up.
+      if (result.retryable) this.breaker.recordFailure(provider.name);
+      else this.breaker.recordSuccess(provider.name);
+      this.deps.logger.info(
+        { messageId: message.id, provider: provider.name, errorCode: result.errorCode, retryable: result.retryable, reason: result.message },
+        "provider did not take the message",
+      );
+      if (!(await this.recordFailure(message, attemptId, provider.name, result)) || message.finalAt) return;
+      lastError = result;
+    }
+    await this.retryLater(message, lastError, handedOver);
+  }
+
+  private openBody(message: Message): string | null {
+    try {
+      if (message.bodyCiphertext === null) throw new Error("the queued message has no body");
+      return this.deps.secrets.openBody(message.id, message.bodyCiphertext);
+    } catch (error) {
+      // No retry can help: a rotated SERVER_SECRET, or a row altered by hand.
+      this.deps.logger.error({ err: error, messageId: message.id }, "queued message body cannot be opened");
+      return null;
+    }
+  }
+
+  /** Records a PENDING attempt and renews the lease; committed before the provider is called. */
+  private async openAttempt(message: Message, provider: TelephonyProvider): Promise<string | null> {
+    return this.deps.db.transaction(async ({ manager }) => {
+      const now = this.deps.clock.now();
+      const { affected } = await manager
+        .createQueryBuilder()
+        .update(Message)
+        .set({ leaseUntil: new Date(now.getTime() + this.leaseMs) })
+        .where("id = :id AND lease_owner = :me AND status = :queued", { id: message.id, me: this.deps.instanceId, queued: "QUEUED" })
+        .execute();
+      if (affected !== 1) {
+        this.lostLease(message, "before a hand-over");
+        return null;
+      }
+      const id = newId("att");
+      await manager.insert(MessageAttempt, {
+        id,
+        messageId: message.id,
+        provider: provider.name,
+        started: now,
+        finished: null,
+        outcome: PENDING,
+        providerMessageId: null,
+        retryable: false,
+        detail: null,
+      });
+      return id;
+    });
+  }
+
+  private async handOver(provider: TelephonyProvider, attemptId: string, message: Message, body: string): Promise<SendResult | ProviderError> {
+    const outbound: OutboundMessage = {
+      messageId: message.id,
+      idempotencyKey: attemptId,
+      channel: message.channel,
+      to: message.toE164,
+      body,
+      voiceLanguage: message.channel === "VOICE" ? message.language : null,
+      senderId: message.senderId,
+      encoding: message.encoding,
+      segments: message.segments,
+    };
+    let timer: NodeJS.Timeout | undefined = undefined;
+    const timeout = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(
+        () => reject(new ProviderError(DeliveryErrorCode.PROVIDER_UNREACHABLE, true, `no answer within ${this.sendTimeoutMs} ms`)),
+        this.sendTimeoutMs,
+      );
+    });
+    try {
+      return await Promise.race([provider.send(outbound), timeout]);
+    } catch (error) {
+      if (error instanceof ProviderError) return error;
+      // An adapter bug or a network error: nothing says the next try would fail the same way.
+      return new ProviderError(DeliveryErrorCode.PROVIDER_UNREACHABLE, true, error instanceof Error ? error.message : String(error));
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async recordSent(message: Message, attemptId: string, provider: TelephonyProvider, result: SendResult): Promise<void> {
+    await this.deps.db.transaction(async (tx) => {
+      const now = this.deps.clock.now();
+      const changes = {
+        status: "SENT" as const,
+        provider: provider.name,
+        providerMessageId: result.providerMessageId,
+        providerStatus: result.providerStatus,
+        sentAt: now,
+        receiptDeadline: new Date(now.getTime() + this.receiptWindowMs),
+        leaseOwner: null,
+        leaseUntil: null,
+        // Handed over: the code must not stay readable here.
+        bodyCiphertext: null,
+        updated: now,
+      };
+      const { affected } = await tx.manager
+        .createQueryBuilder()
+        .update(Message)
+        .set({ ...changes, attempts: () => "attempts + 1" })
+        .where("id = :id AND lease_owner = :me AND status = :queued", { id: message.id, me: this.deps.instanceId, queued: "QUEUED" })
+        .execute();
+      if (affected !== 1) {
+        // Left PENDING on purpose: whoever holds the message now resends under this same key.
+        this.lostLease(message, "after a hand-over");
+        return;
+      }
+      await tx.manager.update(
+        MessageAttempt,
+        { id: attemptId },
+        { outcome: "SENT", finished: now, providerMessageId: result.providerMessageId, retryable: false, detail: null },
+      );
+      Object.assign(message, changes, { attempts: message.attempts + 1 });
+      publishMessageStatus(tx, message, this.deps.pubsub);
+    });
+  }
+
+  /**
+   * Closes a failed attempt and counts it; a refusal that no retry can change, or the last
+   * allowed attempt, ends the message FAILED. False when the lease was lost.
+   */
+  private async recordFailure(message: Message, attemptId: string, providerName: string, error: ProviderError): Promise<boolean> {
+    return this.deps.db.transaction(async (tx) => {
+      const now = this.deps.clock.now();
+      const { affected } = await tx.manager
+        .createQueryBuilder()
+        .update(Message)
+        .set({ attempts: () => "attempts + 1", updated: now })
+        .where("id = :id AND lease_owner = :me AND status = :queued", { id: message.id, me: this.deps.instanceId, queued: "QUEUED" })
+        .execute();
+      if (affected !== 1) {
+        this.lostLease(message, "after a failed hand-over");
+        return false;
+      }
+      await tx.manager.update(
+        MessageAttempt,
+        { id: attemptId },
+        { outcome: error.errorCode, finished: now, retryable: error.retryable, detail: error.message.slice(0, 256) },
+      );
+      message.attempts += 1;
+      if (!error.retryable || message.attempts >= this.maxAttempts) {
+        await finalizeMessage(
+          tx,
+          message,
+          { status: "FAILED", errorCode: error.errorCode, providerStatus: error.providerCode, provider: providerName },
+          this.deps,
+          { leaseOwner: this.deps.instanceId },
+        );
+      }
+      return true;
+    });
+  }
+
+  /**
+   * No provider took the message this round: try again after an exponential backoff. A round
+   * every circuit breaker refused counts as an attempt too, so that during an outage a
+   * one-time code fails within seconds (the user can ask again) rather than waiting in the
+   * queue until long after it has expired.
+   */
+  private async retryLater(message: Message, lastError: ProviderError | null, handedOver: boolean): Promise<void> {
+    await this.deps.db.transaction(async (tx) => {
+      const now = this.deps.clock.now();
+      const attempts = handedOver ? message.attempts : message.attempts + 1;
+      if (attempts >= this.maxAttempts) {
+        message.attempts = attempts;
+        await tx.manager.update(Message, { id: message.id, leaseOwner: this.deps.instanceId }, { attempts });
+        await this.finalizeWithin(tx, message, {
+          status: "FAILED",
+          errorCode: lastError?.errorCode ?? DeliveryErrorCode.PROVIDER_UNREACHABLE,
+          providerStatus: lastError?.providerCode ?? null,
+        });
+        return;
+      }
+      const delay = Math.min(FIRST_RETRY_DELAY_MS * 2 ** Math.max(attempts - 1, 0), MAX_RETRY_DELAY_MS);
+      const { affected } = await tx.manager
+        .createQueryBuilder()
+        .update(Message)
+        .set({ attempts, nextAttemptAt: new Date(now.getTime() + delay), leaseOwner: null, leaseUntil: null, updated: now })
+        .where("id = :id AND lease_owner = :me AND status = :queued", { id: message.id, me: this.deps.instanceId, queued: "QUEUED" })
+        .execute();
+      if (affected !== 1) this.lostLease(message, "before a retry was scheduled");
+    });
+  }
+
+  private async finalize(message: Message, outcome: MessageOutcome): Promise<void> {
+    await this.deps.db.transaction((tx) => this.finalizeWithin(tx, message, outcome));
+  }
+
+  private async finalizeWithin(tx: Parameters<typeof finalizeMessage>[0], message: Message, outcome: MessageOutcome): Promise<void> {
+    if (!(await finalizeMessage(tx, message, outcome, this.deps, { leaseOwner: this.deps.instanceId }))) {
+      this.lostLease(message, `before it could be made ${outcome.status}`);
+    }
+  }
+
+  private async finalizeOverdue(): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const { found, finalized } = await this.deps.db.transaction(async (tx) => {
+        const overdue = await tx.manager
+          .createQueryBuilder(Message, "m")
+          .where("m.status = :sent AND m.final_at IS NULL AND m.receipt_deadline < :now", { sent: "SENT", now: this.deps.clock.now().getTime() })
+          // One order for every instance, so that two sweeps lock rows in the same sequence.
+          .orderBy("m.receipt_deadline", "ASC")
+          .addOrderBy("m.id", "ASC")
+          .limit(this.batchSize)
+          .getMany();
+        let count = 0;
+        for (const message of overdue) {
+          const outcome: MessageOutcome = { status: "UNKNOWN", errorCode: DeliveryErrorCode.TIMEOUT, providerStatus: message.providerStatus };
+          if (await finalizeMessage(tx, message, outcome, this.deps)) count += 1;
+        }
+        return { found: overdue.length, finalized: count };
+      });
+      total += finalized;
+      if (found < this.batchSize || finalized === 0) return total;
+    }
+  }
+
+  private lostLease(message: Message, when: string): void {
+    this.deps.logger.warn({ messageId: message.id, instanceId: this.deps.instanceId }, `lease on the message lost ${when}; its new holder carries on`);
+  }
+}

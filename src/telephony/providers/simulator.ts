@@ -1,0 +1,186 @@
+import { MessageStatus, PhoneMethod } from "../../phone/phone.enums";
+import type { Clock } from "../../platform/clock";
+import { isUniqueViolation, type Database } from "../../platform/database";
+import { badInput, DeliveryErrorCode } from "../../platform/errors";
+import type { Logger } from "../../platform/logger";
+import { uuidv7 } from "../../platform/uuid";
+import { ProviderError, type DeliveryReceipt, type OutboundMessage, type ReceiptSink, type SendResult, type TelephonyProvider } from "../provider";
+import { SimulatorMessageRecord, SimulatorRuleRecord } from "./simulator.entity";
+
+export interface SimulatorDependencies {
+  db: Database;
+  clock: Clock;
+  /** Delay before a receipt, for numbers whose rule names none (real time). */
+  receiptDelayMs: number;
+  /** Where a receipt that could not be stored or delivered is reported. */
+  logger?: Logger;
+}
+
+/** What happens to messages for numbers starting with `prefix`; the first matching rule wins. */
+export interface SimulatorRule {
+  prefix: string;
+  outcome: MessageStatus;
+  errorCode?: string | null;
+  delayMs?: number | null;
+}
+
+const E164_PREFIX = /^\+[0-9]{0,15}$/;
+const MAX_RULES = 100;
+const MAX_RULE_DELAY_MS = 600_000;
+
+const isDeliveryErrorCode = (value: string | null | undefined): value is DeliveryErrorCode =>
+  value != null && Object.hasOwn(DeliveryErrorCode, value);
+
+/**
+ * A telephony provider that delivers to a simulated handset inbox in the database, for
+ * development and tests: a real adapter of the port, with receipts, failures and
+ * idempotency, steered per number prefix by rules.
+ *
+ * Outcomes: DELIVERED (no rule) and UNDELIVERED are accepted and receipted after the delay;
+ * FAILED is refused at hand-over; SENT, QUEUED and UNKNOWN are accepted and never receipted.
+ */
+export class SimulatorProvider implements TelephonyProvider {
+  readonly name = "simulator";
+  readonly channels: readonly PhoneMethod[] = [PhoneMethod.SMS, PhoneMethod.VOICE];
+
+  private sink: ReceiptSink | null = null;
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly deliveries = new Set<Promise<void>>();
+
+  constructor(private readonly deps: SimulatorDependencies) {}
+
+  async start(receipts: ReceiptSink): Promise<void> {
+    this.sink = receipts;
+  }
+
+  /** Drops receipts not yet due and waits for those being delivered. */
+  async stop(): Promise<void> {
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
+    await Promise.allSettled([...this.deliveries]);
+    this.sink = null;
+  }
+
+  async send(message: OutboundMessage): Promise<SendResult> {
+    const rule = await this.ruleFor(message.to);
+    const outcome = rule?.outcome ?? MessageStatus.DELIVERED;
+    const ruleErrorCode = rule && isDeliveryErrorCode(rule.errorCode) ? rule.errorCode : null;
+    if (outcome === MessageStatus.FAILED) {
+      const errorCode = ruleErrorCode ?? DeliveryErrorCode.PROVIDER_UNREACHABLE;
+      throw new ProviderError(
+        errorCode,
+        errorCode === DeliveryErrorCode.PROVIDER_UNREACHABLE,
+        `simulated ${errorCode} for numbers starting ${rule?.prefix}`,
+        "simulated",
+      );
+    }
+    const receipted = outcome === MessageStatus.DELIVERED || outcome === MessageStatus.UNDELIVERED;
+    const { record, stored } = await this.store(message, receipted ? MessageStatus.SENT : outcome);
+    // A repeated hand-over of the same attempt is the same message: one inbox row, one receipt.
+    if (stored && receipted) {
+      this.scheduleReceipt(
+        {
+          provider: this.name,
+          providerMessageId: record.id,
+          status: outcome,
+          providerStatus: outcome.toLowerCase(),
+          errorCode: outcome === MessageStatus.UNDELIVERED ? (ruleErrorCode ?? DeliveryErrorCode.NUMBER_INACTIVE) : null,
+        },
+        rule?.delayMs ?? this.deps.receiptDelayMs,
+      );
+    }
+    return { providerMessageId: record.id, providerStatus: "accepted" };
+  }
+
+  /** The handset inbox, newest first. */
+  listMessages(options: { to?: string; first: number }): Promise<SimulatorMessageRecord[]> {
+    return this.deps.db.manager.find(SimulatorMessageRecord, {
+      where: options.to === undefined ? {} : { toE164: options.to },
+      // Ids are time-ordered, so messages made in the same millisecond still come out newest first.
+      order: { created: "DESC", id: "DESC" },
+      take: options.first,
+    });
+  }
+
+  /** Replaces every rule; the list's order is the order they are matched in. */
+  async setRules(rules: SimulatorRule[]): Promise<void> {
+    if (rules.length > MAX_RULES) throw badInput("rules", `must hold at most ${MAX_RULES} rules`);
+    rules.forEach((rule, index) => {
+      const field = (name: string) => `rules[${index}].${name}`;
+      if (!E164_PREFIX.test(rule.prefix)) throw badInput(field("prefix"), "must be + followed by at most 15 digits");
+      if (!Object.hasOwn(MessageStatus, rule.outcome)) throw badInput(field("outcome"), `must be one of ${Object.keys(MessageStatus).join(", ")}`);
+      if (rule.errorCode != null && !isDeliveryErrorCode(rule.errorCode)) {
+        throw badInput(field("errorCode"), `must be one of ${Object.values(DeliveryErrorCode).join(", ")}`);
+      }
+      if (rule.delayMs != null && !(Number.isInteger(rule.delayMs) && rule.delayMs >= 0 && rule.delayMs <= MAX_RULE_DELAY_MS)) {
+        throw badInput(field("delayMs"), `must be an integer from 0 to ${MAX_RULE_DELAY_MS}`);
+      }
+    });
+    await this.deps.db.transaction(async ({ manager }) => {
+      await manager.createQueryBuilder().delete().from(SimulatorRuleRecord).execute();
+      if (!rules.length) return;
+      await manager.insert(
+        SimulatorRuleRecord,
+        rules.map((rule, position) => ({
+          position,
+          prefix: rule.prefix,
+          outcome: rule.outcome,
+          errorCode: rule.errorCode ?? null,
+          delayMs: rule.delayMs ?? null,
+        })),
+      );
+    });
+  }
+
+  private async ruleFor(to: string): Promise<SimulatorRuleRecord | null> {
+    const rules = await this.deps.db.manager.find(SimulatorRuleRecord, { order: { position: "ASC" } });
+    return rules.find((rule) => to.startsWith(rule.prefix)) ?? null;
+  }
+
+  private async store(message: OutboundMessage, status: MessageStatus): Promise<{ record: SimulatorMessageRecord; stored: boolean }> {
+    const { db, clock } = this.deps;
+    const idempotencyKey = message.idempotencyKey;
+    try {
+      return await db.transaction(async ({ manager }) => {
+        const existing = await manager.findOneBy(SimulatorMessageRecord, { idempotencyKey });
+        if (existing) return { record: existing, stored: false };
+        const created = clock.now();
+        const record = manager.create(SimulatorMessageRecord, {
+          id: `sim_${uuidv7(created)}`,
+          idempotencyKey,
+          toE164: message.to,
+          channel: message.channel,
+          body: message.body,
+          status,
+          created,
+        });
+        await manager.insert(SimulatorMessageRecord, record);
+        return { record, stored: true };
+      });
+    } catch (error) {
+      if (!isUniqueViolation(error)) throw error;
+      // A concurrent hand-over under the same key won the insert: it is the same message.
+      return { record: await db.manager.findOneByOrFail(SimulatorMessageRecord, { idempotencyKey }), stored: false };
+    }
+  }
+
+  private scheduleReceipt(receipt: DeliveryReceipt, delayMs: number): void {
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      const delivery = this.deliverReceipt(receipt).finally(() => this.deliveries.delete(delivery));
+      this.deliveries.add(delivery);
+    }, delayMs);
+    this.timers.add(timer);
+  }
+
+  private async deliverReceipt(receipt: DeliveryReceipt): Promise<void> {
+    try {
+      await this.deps.db.transaction(({ manager }) =>
+        manager.update(SimulatorMessageRecord, { id: receipt.providerMessageId }, { status: receipt.status }),
+      );
+      await this.sink?.(receipt);
+    } catch (error) {
+      this.deps.logger?.error({ err: error, providerMessageId: receipt.providerMessageId }, "simulated receipt not delivered");
+    }
+  }
+}
