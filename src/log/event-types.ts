@@ -25,3 +25,30 @@ export type EventType = (typeof EventType)[keyof typeof EventType];
 
 export type Severity = "DEBUG" | "INFO" | "WARN" | "ERROR";
 export type LogResult = "SUCCESS" | "FAILURE" | "SKIPPED" | "ALLOW" | "DENY" | "CHALLENGE" | "UNKNOWN";
+
+const SEND_EVENTS = {
+  SMS: {
+    PHONE_VERIFICATION: EventType.SMS_SEND_PHONE_VERIFICATION,
+    FACTOR_VERIFY: EventType.SMS_SEND_FACTOR_VERIFY,
+    PASSWORD_RESET: EventType.SMS_SEND_PASSWORD_RESET,
+    ACCOUNT_UNLOCK: EventType.SMS_SEND_ACCOUNT_UNLOCK,
+  },
+  VOICE: {
+    PHONE_VERIFICATION: EventType.VOICE_SEND_PHONE_VERIFICATION,
+    FACTOR_VERIFY: EventType.VOICE_SEND_MFA_CHALLENGE,
+    PASSWORD_RESET: EventType.VOICE_SEND_PASSWORD_RESET,
+    ACCOUNT_UNLOCK: EventType.VOICE_SEND_ACCOUNT_UNLOCK,
+  },
+} as const;
+
+/** The send_* event of a message: one per message, written with it. */
+export function sendEventType(
+  channel: "SMS" | "VOICE",
+  purpose: "PHONE_VERIFICATION" | "FACTOR_VERIFY" | "PASSWORD_RESET" | "ACCOUNT_UNLOCK",
+): EventType {
+  return SEND_EVENTS[channel][purpose];
+}
+
+export function receiveStatusEventType(channel: "SMS" | "VOICE"): EventType {
+  return channel === "SMS" ? EventType.SMS_RECEIVE_STATUS : EventType.VOICE_RECEIVE_STATUS;
+}

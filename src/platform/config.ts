@@ -34,6 +34,16 @@ export interface Config {
   introspection: boolean;
   /** Largest accepted request body. @default 65536 */
   maxBodyBytes: number;
+  /** The organisation's name, `${org.name}` in SMS templates and calls. @default "Ringfence" */
+  orgName: string;
+  /** ISO 3166-1 alpha-2 home country: messages elsewhere count as international. @default "US" */
+  homeCountry: string;
+  /** When set, SMS end with the origin-bound line `@domain #code` (WebOTP). @default unset */
+  originDomain: string | null;
+  /** How long a sent message may wait for its delivery receipt before it is UNKNOWN. @default 600000 */
+  receiptWindowMs: number;
+  /** The built-in telephony simulator (the default provider). @default true */
+  simulatorEnabled: boolean;
 }
 
 export class ConfigError extends Error {
@@ -112,7 +122,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     trustProxy: flag("TRUST_PROXY", false),
     introspection: flag("INTROSPECTION", false),
     maxBodyBytes: integer("MAX_BODY_BYTES", 65_536, 1_024, 10_485_760),
+    orgName: env.ORG_NAME?.trim() || "Ringfence",
+    homeCountry: (env.ORG_HOME_COUNTRY?.trim() || "US").toUpperCase(),
+    originDomain: env.ORIGIN_DOMAIN?.trim() || null,
+    receiptWindowMs: integer("RECEIPT_WINDOW_MS", 600_000, 1_000, 86_400_000),
+    simulatorEnabled: flag("SIMULATOR_ENABLED", true),
   };
+  if (!/^[A-Z]{2}$/.test(config.homeCountry)) problems.push(`ORG_HOME_COUNTRY must be an ISO 3166-1 alpha-2 code (got "${env.ORG_HOME_COUNTRY}")`);
+  if (config.orgName.length > 64) problems.push("ORG_NAME must be at most 64 characters");
+  if (config.originDomain && !/^[a-z0-9.-]{1,253}$/i.test(config.originDomain)) {
+    problems.push(`ORIGIN_DOMAIN must be a bare host name such as login.example.com (got "${config.originDomain}")`);
+  }
   if (problems.length) throw new ConfigError(problems);
   return config;
 }

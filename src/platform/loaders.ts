@@ -1,5 +1,8 @@
 import DataLoader from "dataloader";
+import { In } from "typeorm";
 import { Group } from "../groups/group.entity";
+import { PhoneFactor } from "../phone/phone-factor.entity";
+import { Message } from "../telephony/message.entity";
 import { User } from "../users/user.entity";
 import type { Database } from "./database";
 import { decodeCursor, encodeCursor } from "./pagination";
@@ -94,7 +97,22 @@ export function createLoaders(db: Database) {
     { cacheKeyFn: (key) => `${key.groupId}:${key.first}:${key.after ?? ""}` },
   );
 
-  return { groupsByUser, usersByGroup };
+  const userById = new DataLoader<string, User | null>(async (ids) => {
+    const users = await db.manager.findBy(User, { id: In([...ids]) });
+    return ids.map((id) => users.find((user) => user.id === id) ?? null);
+  });
+
+  const factorsByUser = new DataLoader<string, PhoneFactor[]>(async (userIds) => {
+    const factors = await db.manager.find(PhoneFactor, { where: { userId: In([...userIds]) }, order: { created: "ASC", id: "ASC" } });
+    return userIds.map((id) => factors.filter((factor) => factor.userId === id));
+  });
+
+  const messagesByChallenge = new DataLoader<string, Message[]>(async (challengeIds) => {
+    const messages = await db.manager.find(Message, { where: { challengeId: In([...challengeIds]) }, order: { created: "ASC", id: "ASC" } });
+    return challengeIds.map((id) => messages.filter((message) => message.challengeId === id));
+  });
+
+  return { groupsByUser, usersByGroup, userById, factorsByUser, messagesByChallenge };
 }
 
 export type Loaders = ReturnType<typeof createLoaders>;

@@ -1,14 +1,36 @@
+import { AsyncLocalStorage } from "node:async_hooks";
 import type { Logger as TypeOrmLogger } from "typeorm";
 import type { Logger } from "./logger";
 
-/** Counts SQL statements (tests assert that loaders batch), and traces them at `trace` level. */
+const REMEMBERED_REQUESTS = 200;
+
+/**
+ * Counts SQL statements per request (tests assert that loaders batch; background work such
+ * as the dispatcher is not counted against a request), and traces them at `trace` level.
+ */
 export class QueryCounter implements TypeOrmLogger {
-  count = 0;
+  private readonly current = new AsyncLocalStorage<{ count: number }>();
+  private readonly finished = new Map<string, number>();
 
   constructor(private readonly logger: Logger) {}
 
+  /** Runs a request's work with its own statement count, kept under its request id once it finishes. */
+  track(requestId: string, finished: (onFinish: () => void) => void, work: () => void): void {
+    const counter = { count: 0 };
+    finished(() => {
+      this.finished.set(requestId, counter.count);
+      if (this.finished.size > REMEMBERED_REQUESTS) this.finished.delete(this.finished.keys().next().value!);
+    });
+    this.current.run(counter, work);
+  }
+
+  countFor(requestId: string): number | undefined {
+    return this.finished.get(requestId);
+  }
+
   logQuery(query: string): void {
-    this.count += 1;
+    const counter = this.current.getStore();
+    if (counter) counter.count += 1;
     if (this.logger.isLevelEnabled("trace")) this.logger.trace({ query }, "sql");
   }
   logQueryError(error: string | Error, query: string): void {

@@ -4,18 +4,32 @@ import { buildSchema } from "type-graphql";
 import { ApiTokenResolver } from "../auth/api-token.resolver";
 import { authChecker } from "../auth/authorization";
 import { GroupResolver } from "../groups/group.resolver";
+import { ChallengeResolver, MessageResolver } from "../phone/challenge.resolver";
+import { PhoneFactorResolver, UserFactorsResolver } from "../phone/factor.resolver";
+import { PhoneAuthenticatorResolver } from "../phone/phone-authenticator.resolver";
+import { SimulatorResolver } from "../telephony/simulator.resolver";
 import { UserResolver } from "../users/user.resolver";
 import type { Context } from "./context";
 import type { GatewayPubSub } from "./pubsub";
 import type { Services } from "./services";
 
-export const resolvers = [UserResolver, GroupResolver, ApiTokenResolver] as const;
+export const resolvers = [
+  UserResolver,
+  GroupResolver,
+  ApiTokenResolver,
+  PhoneAuthenticatorResolver,
+  PhoneFactorResolver,
+  UserFactorsResolver,
+  ChallengeResolver,
+  MessageResolver,
+  SimulatorResolver,
+] as const;
 
 export { GraphQLJSON };
 
 /** The container hands type-graphql our resolver instances, each built with the services. */
 export function createResolverContainer(services: Services) {
-  const instances = new Map<unknown, unknown>(resolvers.map((Resolver) => [Resolver, new Resolver(services)]));
+  const instances = new Map<unknown, unknown>(resolvers.map((Resolver) => [Resolver, new Resolver(services as never)]));
   return {
     get<T>(resolverClass: new (...args: never[]) => T): T {
       const instance = instances.get(resolverClass);

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import http from "node:http";
+import os from "node:os";
 import type { AddressInfo } from "node:net";
 import { ApolloServer, type ApolloServerPlugin } from "@apollo/server";
 import { ApolloServerPluginDrainHttpServer } from "@apollo/server/plugin/drainHttpServer";
@@ -37,6 +38,7 @@ export interface Gateway {
   port: number;
   services: Services;
   db: Database;
+  /** SQL statements per request id, for tests that assert batching. */
   queries: QueryCounter;
   /** Set when this start made the first admin token; printed once by main. */
   bootstrapToken: string | null;
@@ -55,7 +57,8 @@ export async function startGateway({ config, clock = systemClock, logger = creat
   const db = new Database(dataSource);
 
   const pubsub = createGatewayPubSub();
-  const services = createServices({ config, db, clock, logger, pubsub });
+  const instanceId = `${os.hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  const services = createServices({ config, db, clock, logger, pubsub, instanceId });
   const bootstrap = await services.apiTokens.bootstrap(config.bootstrapAdminToken);
 
   const schema = await buildGatewaySchema(pubsub);
@@ -93,7 +96,7 @@ export async function startGateway({ config, clock = systemClock, logger = creat
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
       res.locals.logger.info({ method: req.method, path: req.path, status: res.statusCode, ms: Math.round(ms * 10) / 10 }, "request");
     });
-    next();
+    queries.track(requestId, (onFinish) => res.on("finish", onFinish), next);
   });
 
   app.get("/healthz", (_req, res) => {
@@ -202,6 +205,7 @@ export async function startGateway({ config, clock = systemClock, logger = creat
   const { port } = httpServer.address() as AddressInfo;
   const hostForUrl = config.host.includes(":") ? `[${config.host}]` : config.host;
   const url = `http://${hostForUrl}:${port}/graphql`;
+  await services.dispatcher.start();
   logger.info({ url, engine: config.engine }, "Ringfence gateway listening");
 
   let closing: Promise<void> | null = null;
@@ -217,6 +221,7 @@ export async function startGateway({ config, clock = systemClock, logger = creat
       (closing ??= (async () => {
         await apollo.stop();
         wsServer.close();
+        await services.dispatcher.stop();
         await dataSource.destroy();
       })()),
   };

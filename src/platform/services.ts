@@ -1,11 +1,24 @@
 import { ApiTokenService } from "../auth/api-token.service";
 import { GroupService } from "../groups/group.service";
+import { LogService } from "../log/log.service";
+import { ChallengeService } from "../phone/challenge.service";
+import { FactorService } from "../phone/factor.service";
+import { PhoneAuthenticatorService } from "../phone/phone-authenticator.service";
+import { PhoneNumberService } from "../phone/phone-number.service";
+import { defaultTemplates, MessageComposer } from "../templates/composer";
+import { Dispatcher } from "../telephony/dispatcher";
+import { Outbox, type DispatchSignal } from "../telephony/outbox";
+import { SimulatorProvider } from "../telephony/providers/simulator";
+import { ReceiptProcessor } from "../telephony/receipts";
+import { StaticRouter } from "../telephony/routing";
+import type { TelephonyProvider } from "../telephony/provider";
 import { UserService } from "../users/user.service";
 import type { Clock } from "./clock";
 import type { Config } from "./config";
 import type { Database } from "./database";
 import type { Logger } from "./logger";
 import type { GatewayPubSub } from "./pubsub";
+import { ServerSecrets } from "./secrets";
 
 export interface ServiceDependencies {
   config: Config;
@@ -13,16 +26,73 @@ export interface ServiceDependencies {
   clock: Clock;
   logger: Logger;
   pubsub: GatewayPubSub;
+  instanceId: string;
+}
+
+/** The outbox wakes the dispatcher, which is built after it: this forwards to it once it exists. */
+class ForwardingSignal implements DispatchSignal {
+  target: DispatchSignal | null = null;
+  wake(): void {
+    this.target?.wake();
+  }
 }
 
 /** The gateway's services, wired once at start; resolvers reach them, never the reverse. */
 export function createServices(deps: ServiceDependencies) {
-  const { db, clock } = deps;
+  const { config, db, clock, logger, pubsub } = deps;
+  const secrets = ServerSecrets.load(config);
+  const log = new LogService(clock, pubsub);
+  const signal = new ForwardingSignal();
+  const outbox = new Outbox(clock, secrets, pubsub, signal);
+  const phoneAuthenticator = new PhoneAuthenticatorService(db, clock);
+  const phoneNumbers = new PhoneNumberService(db, clock, phoneAuthenticator);
+  const composer = new MessageComposer(defaultTemplates, config);
+  const challenges = new ChallengeService({
+    db,
+    clock,
+    secrets,
+    outbox,
+    log,
+    composer,
+    authenticator: phoneAuthenticator,
+    numbers: phoneNumbers,
+    homeCountry: config.homeCountry,
+  });
+  const factors = new FactorService({ db, clock, log, authenticator: phoneAuthenticator, numbers: phoneNumbers, challenges });
+
+  const simulator = config.simulatorEnabled ? new SimulatorProvider({ db, clock, receiptDelayMs: config.simulatorReceiptDelayMs }) : null;
+  const providers: TelephonyProvider[] = simulator ? [simulator] : [];
+  const receipts = new ReceiptProcessor({ db, clock, logger, pubsub, log });
+  const dispatcher = new Dispatcher({
+    db,
+    clock,
+    logger,
+    pubsub,
+    log,
+    secrets,
+    router: new StaticRouter(providers),
+    receipts,
+    instanceId: deps.instanceId,
+    pollIntervalMs: config.dispatchIntervalMs,
+    receiptWindowMs: config.receiptWindowMs,
+  });
+  signal.target = dispatcher;
+
   return {
     ...deps,
+    secrets,
+    log,
+    outbox,
     users: new UserService(db, clock),
     groups: new GroupService(db, clock),
     apiTokens: new ApiTokenService(db, clock),
+    phoneAuthenticator,
+    phoneNumbers,
+    challenges,
+    factors,
+    simulator,
+    receipts,
+    dispatcher,
   };
 }
 

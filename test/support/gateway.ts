@@ -1,3 +1,4 @@
+import { EventEmitter } from "node:events";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -17,6 +18,8 @@ export interface TestGateway extends Gateway {
   admin: GraphQLClient;
   anonymous: GraphQLClient;
   client(authorization?: string): GraphQLClient;
+  /** Emits "published" after every pubsub publication: tests wait on it instead of sleeping. */
+  events: EventEmitter;
   stop(): Promise<void>;
 }
 
@@ -45,12 +48,20 @@ export async function startTestGateway(env: Record<string, string> = {}): Promis
   const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
   const gateway = await startGateway({ config, clock, logger });
   const client = (authorization?: string) => new GraphQLClient(gateway.url, authorization);
+  const events = new EventEmitter();
+  events.setMaxListeners(1000);
+  const publish = gateway.services.pubsub.publish.bind(gateway.services.pubsub);
+  gateway.services.pubsub.publish = ((...args: unknown[]) => {
+    (publish as (...values: unknown[]) => void)(...args);
+    events.emit("published", args[0]);
+  }) as typeof publish;
   return Object.assign(gateway, {
     clock,
     config,
     admin: client(`SSWS ${ADMIN_TOKEN}`),
     anonymous: client(),
     client,
+    events,
     stop: async () => {
       await gateway.close();
       fs.rmSync(dataDir, { recursive: true, force: true });

@@ -1,0 +1,321 @@
+import { randomInt } from "node:crypto";
+import { sendEventType, EventType } from "../log/event-types";
+import type { LogActor, LogService } from "../log/log.service";
+import type { Clock } from "../platform/clock";
+import type { ClientInfo } from "../platform/context";
+import type { Database, Transaction } from "../platform/database";
+import { AppError, ErrorCode, notFound } from "../platform/errors";
+import { newId } from "../platform/ids";
+import type { ServerSecrets } from "../platform/secrets";
+import type { MessageComposer } from "../templates/composer";
+import { Message } from "../telephony/message.entity";
+import type { Outbox } from "../telephony/outbox";
+import { User } from "../users/user.entity";
+import { Challenge } from "./challenge.entity";
+import type { CountrySettings } from "./country-table";
+import type { PhoneAuthenticatorSettings } from "./phone-authenticator.entity";
+import type { PhoneAuthenticatorService } from "./phone-authenticator.service";
+import { maskPhoneNumber, parsePhoneNumber, phoneNumberError, rejectionForMethod } from "./phone-number";
+import type { PhoneNumberService } from "./phone-number.service";
+import type { ChallengePurpose, PhoneMethod } from "./phone.enums";
+
+export interface ChallengeRequest {
+  user: User;
+  factorId: string | null;
+  purpose: ChallengePurpose;
+  method: PhoneMethod;
+  e164: string;
+  country: CountrySettings;
+  transactionId: string | null;
+}
+
+/** Who asks, for the log and for access: resolved by the caller (resolver or transaction). */
+export interface Requester {
+  actor: LogActor;
+  client: ClientInfo | null;
+  /** Throws when this requester may not touch the challenge. */
+  authorize(challenge: Challenge): void;
+}
+
+export interface VerificationHooks {
+  /** Runs in the verifying transaction, after the challenge is VERIFIED. */
+  afterVerified?(tx: Transaction, challenge: Challenge): Promise<void>;
+}
+
+type VerifyOutcome =
+  | { kind: "verified"; challenge: Challenge }
+  | { kind: "invalid"; attemptsRemaining: number }
+  | { kind: "spent" }
+  | { kind: "expired"; reason: string };
+
+export interface ChallengeDependencies {
+  db: Database;
+  clock: Clock;
+  secrets: ServerSecrets;
+  outbox: Outbox;
+  log: LogService;
+  composer: MessageComposer;
+  authenticator: PhoneAuthenticatorService;
+  numbers: PhoneNumberService;
+  homeCountry: string;
+}
+
+export const userActor = (user: Pick<User, "id" | "login" | "firstName" | "lastName">): LogActor => ({
+  id: user.id,
+  type: "User",
+  alternateId: user.login,
+  displayName: [user.firstName, user.lastName].filter(Boolean).join(" ") || user.login,
+});
+
+export class ChallengeService {
+  constructor(private readonly deps: ChallengeDependencies) {}
+
+  findById(id: string): Promise<Challenge | null> {
+    return this.deps.db.manager.findOneBy(Challenge, { id });
+  }
+
+  /**
+   * Writes the challenge, its QUEUED message and the message's send_* event in the caller's
+   * transaction: either all of them exist or none does.
+   */
+  async issue(tx: Transaction, request: ChallengeRequest, settings: PhoneAuthenticatorSettings, requester: Requester): Promise<Challenge> {
+    const now = this.deps.clock.now();
+    const code = newPasscode(settings.codeLength);
+    const id = newId("chl");
+    const challenge = tx.manager.create(Challenge, {
+      id,
+      userId: request.user.id,
+      factorId: request.factorId,
+      transactionId: request.transactionId,
+      purpose: request.purpose,
+      method: request.method,
+      status: "PENDING",
+      e164: request.e164,
+      country: request.country.code,
+      codeHash: this.deps.secrets.passcodeHash(id, code),
+      expiresAt: new Date(now.getTime() + settings.codeTtlSeconds * 1000),
+      attemptsUsed: 0,
+      maxAttempts: settings.maxAttempts,
+      resendsUsed: 0,
+      maxResends: settings.maxResends,
+      resendCooldownSeconds: settings.resendCooldownSeconds,
+      lastSentAt: now,
+      created: now,
+      verifiedAt: null,
+    });
+    await tx.manager.insert(Challenge, challenge);
+    await this.sendCode(tx, challenge, request.user, request.country, code, requester);
+    return challenge;
+  }
+
+  async verify(challengeId: string, code: string, requester: Requester, hooks: VerificationHooks = {}): Promise<Challenge> {
+    const { db, clock, secrets, log } = this.deps;
+    // Failures are committed, not rolled back: a spent attempt must stay spent. So the
+    // transaction returns an outcome and the error is raised after it commits.
+    const outcome = await db.transaction(async (tx): Promise<VerifyOutcome> => {
+      const { manager } = tx;
+      const challenge = await manager.findOneBy(Challenge, { id: challengeId });
+      if (!challenge) throw notFound("Challenge");
+      requester.authorize(challenge);
+      const now = clock.now();
+      const early = terminalOutcome(challenge, now);
+      if (early) {
+        if (early.kind === "expired" && challenge.status === "PENDING") {
+          await manager.update(Challenge, { id: challenge.id, status: "PENDING" }, { status: "EXPIRED" });
+        }
+        return early;
+      }
+      // The check and the spending of an attempt are one statement: however many requests
+      // arrive at once (aliases, batches, parallel connections), at most maxAttempts codes
+      // are ever compared.
+      const spent = await manager
+        .createQueryBuilder()
+        .update(Challenge)
+        .set({ attemptsUsed: () => "attempts_used + 1" })
+        .where("id = :id AND status = 'PENDING' AND attempts_used < max_attempts AND expires_at > :now", {
+          id: challenge.id,
+          now: now.getTime(),
+        })
+        .execute();
+      if (!spent.affected) {
+        const current = await manager.findOneByOrFail(Challenge, { id: challenge.id });
+        return terminalOutcome(current, now) ?? { kind: "spent" };
+      }
+      const current = await manager.findOneByOrFail(Challenge, { id: challenge.id });
+      const user = await manager.findOneByOrFail(User, { id: current.userId });
+      const target = [
+        { id: user.id, type: "User", alternateId: user.login },
+        { id: current.id, type: "Challenge", displayName: current.purpose },
+      ];
+      if (secrets.passcodeMatches(current.id, normaliseCode(code), current.codeHash)) {
+        // Single use: the status moves from PENDING exactly once, so a replay finds it VERIFIED.
+        const verified = await manager.update(Challenge, { id: current.id, status: "PENDING" }, { status: "VERIFIED", verifiedAt: now });
+        if (!verified.affected) return { kind: "expired", reason: "ALREADY_USED" };
+        Object.assign(current, { status: "VERIFIED", verifiedAt: now });
+        await log.record(tx, {
+          eventType: EventType.AUTH_VIA_MFA,
+          displayMessage: "Authentication of user via MFA",
+          actor: requester.actor,
+          client: requester.client,
+          target,
+          outcome: { result: "SUCCESS" },
+          transactionId: current.transactionId,
+          debugContext: { challengeId: current.id, purpose: current.purpose, method: current.method, factorId: current.factorId },
+        });
+        await hooks.afterVerified?.(tx, current);
+        return { kind: "verified", challenge: current };
+      }
+      const attemptsRemaining = Math.max(0, current.maxAttempts - current.attemptsUsed);
+      if (attemptsRemaining === 0) await manager.update(Challenge, { id: current.id, status: "PENDING" }, { status: "FAILED" });
+      await log.record(tx, {
+        eventType: EventType.AUTH_VIA_MFA,
+        displayMessage: "Authentication of user via MFA",
+        actor: requester.actor,
+        client: requester.client,
+        target,
+        outcome: { result: "FAILURE", reason: attemptsRemaining === 0 ? ErrorCode.TOO_MANY_ATTEMPTS : ErrorCode.INVALID_CODE },
+        transactionId: current.transactionId,
+        debugContext: { challengeId: current.id, purpose: current.purpose, method: current.method, attemptsRemaining },
+      });
+      return { kind: "invalid", attemptsRemaining };
+    });
+
+    switch (outcome.kind) {
+      case "verified":
+        return outcome.challenge;
+      case "invalid":
+        throw new AppError(ErrorCode.INVALID_CODE, "That code is not right", { attemptsRemaining: outcome.attemptsRemaining });
+      case "spent":
+        throw new AppError(ErrorCode.TOO_MANY_ATTEMPTS, "This challenge has no attempts left; ask for a new one");
+      case "expired":
+        throw new AppError(ErrorCode.CODE_EXPIRED, "This code has expired or was already used; ask for a new one", { reason: outcome.reason });
+    }
+  }
+
+  /** A new code (the old one void), by the same or another method, after the cooldown. */
+  async resend(challengeId: string, method: PhoneMethod | null | undefined, requester: Requester): Promise<Challenge> {
+    const { db, clock, secrets, authenticator, numbers } = this.deps;
+    return db.transaction(async (tx) => {
+      const { manager } = tx;
+      const challenge = await manager.findOneBy(Challenge, { id: challengeId });
+      if (!challenge) throw notFound("Challenge");
+      requester.authorize(challenge);
+      if (challenge.status === "FAILED") throw new AppError(ErrorCode.TOO_MANY_ATTEMPTS, "This challenge has no attempts left");
+      if (challenge.status !== "PENDING" && challenge.status !== "EXPIRED") {
+        throw new AppError(ErrorCode.CODE_EXPIRED, "This challenge is finished; start a new one", { reason: challenge.status });
+      }
+      const now = clock.now();
+      const availableAt = challenge.lastSentAt.getTime() + challenge.resendCooldownSeconds * 1000;
+      if (availableAt > now.getTime()) {
+        const retryAfterSeconds = Math.ceil((availableAt - now.getTime()) / 1000);
+        throw new AppError(
+          ErrorCode.RESEND_TOO_SOON,
+          `${challenge.method === "SMS" ? "An SMS message" : "A voice call"} was recently sent. Please wait ${retryAfterSeconds} seconds before trying again.`,
+          { retryAfterSeconds },
+        );
+      }
+      if (challenge.resendsUsed >= challenge.maxResends) {
+        throw new AppError(ErrorCode.TOO_MANY_RESENDS, "No more codes can be sent for this challenge; start a new one");
+      }
+      const nextMethod = method ?? challenge.method;
+      const use = challenge.purpose === "PASSWORD_RESET" || challenge.purpose === "ACCOUNT_UNLOCK" ? "RECOVERY" : challenge.purpose === "FACTOR_VERIFY" ? "MFA" : "ENROLLMENT";
+      const settings = await authenticator.requireMethod(nextMethod, use);
+      const country = await numbers.countrySettings(challenge.country);
+      const parsed = parsePhoneNumber(challenge.e164);
+      const rejection = rejectionForMethod(parsed, nextMethod, { country, blocked: false, allowVoip: settings.allowVoip });
+      if (rejection || !country) throw phoneNumberError(parsed, rejection ?? "UNSUPPORTED_COUNTRY", nextMethod);
+
+      const code = newPasscode(settings.codeLength);
+      const changes = {
+        codeHash: secrets.passcodeHash(challenge.id, code),
+        resendsUsed: challenge.resendsUsed + 1,
+        lastSentAt: now,
+        expiresAt: new Date(now.getTime() + settings.codeTtlSeconds * 1000),
+        method: nextMethod,
+        status: "PENDING" as const,
+      };
+      // Guarded on what was read, so two resends at once send one code, not two.
+      const updated = await manager.update(Challenge, { id: challenge.id, resendsUsed: challenge.resendsUsed, status: challenge.status }, changes);
+      if (!updated.affected) {
+        throw new AppError(ErrorCode.RESEND_TOO_SOON, "A code was just sent. Please wait before trying again.", {
+          retryAfterSeconds: challenge.resendCooldownSeconds,
+        });
+      }
+      Object.assign(challenge, changes);
+      const user = await manager.findOneByOrFail(User, { id: challenge.userId });
+      await this.sendCode(tx, challenge, user, country, code, requester);
+      return challenge;
+    });
+  }
+
+  /** Cancels a user's challenges that are still open (a factor was deleted, a flow cancelled). */
+  async cancelOpen(tx: Transaction, where: { factorId?: string; transactionId?: string }): Promise<void> {
+    await tx.manager.update(Challenge, { ...where, status: "PENDING" }, { status: "CANCELLED" });
+  }
+
+  private async sendCode(tx: Transaction, challenge: Challenge, user: User, country: CountrySettings, code: string, requester: Requester): Promise<Message> {
+    const { composer, outbox, log, homeCountry } = this.deps;
+    const composed = await composer.compose(challenge.method, challenge.purpose, user.locale, code);
+    const unitCost = challenge.method === "SMS" ? country.smsCostPerSegment : country.voiceCostPerMinute;
+    const message = await outbox.enqueue(tx, {
+      challengeId: challenge.id,
+      userId: user.id,
+      transactionId: challenge.transactionId,
+      purpose: challenge.purpose,
+      channel: challenge.method,
+      toE164: challenge.e164,
+      country: country.code,
+      international: country.code !== homeCountry,
+      body: composed.body,
+      language: composed.language,
+      encoding: composed.encoding,
+      segments: composed.segments,
+      estimatedCostMicros: Math.round(unitCost * 1_000_000) * composed.segments,
+      senderId: null,
+    });
+    await log.record(tx, {
+      eventType: sendEventType(challenge.method, challenge.purpose),
+      displayMessage: challenge.method === "SMS" ? "Send SMS message" : "Send voice call",
+      actor: requester.actor,
+      client: requester.client,
+      target: [
+        { id: user.id, type: "User", alternateId: user.login },
+        { id: message.id, type: "Message", alternateId: maskPhoneNumber(challenge.e164) },
+      ],
+      outcome: { result: "SUCCESS" },
+      transactionId: challenge.transactionId,
+      debugContext: {
+        messageId: message.id,
+        challengeId: challenge.id,
+        purpose: challenge.purpose,
+        channel: challenge.method,
+        country: country.code,
+        international: message.international,
+        segments: message.segments,
+        encoding: message.encoding,
+        cost: message.estimatedCost,
+        phoneNumber: maskPhoneNumber(challenge.e164),
+      },
+    });
+    return message;
+  }
+}
+
+function terminalOutcome(challenge: Challenge, now: Date): VerifyOutcome | null {
+  if (challenge.status === "VERIFIED") return { kind: "expired", reason: "ALREADY_USED" };
+  if (challenge.status === "CANCELLED") return { kind: "expired", reason: "CANCELLED" };
+  if (challenge.status === "FAILED") return { kind: "spent" };
+  if (challenge.status === "EXPIRED" || challenge.expiresAt.getTime() <= now.getTime()) return { kind: "expired", reason: "EXPIRED" };
+  if (challenge.attemptsUsed >= challenge.maxAttempts) return { kind: "spent" };
+  return null;
+}
+
+/** Uniform over all codes of the length: crypto.randomInt, never Math.random. */
+export function newPasscode(length: number): string {
+  return randomInt(0, 10 ** length).toString().padStart(length, "0");
+}
+
+/** Codes are digits; people paste them with spaces or dashes ("123 456"). */
+function normaliseCode(code: string): string {
+  return code.replace(/[\s-]/g, "").slice(0, 32);
+}

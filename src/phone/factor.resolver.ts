@@ -1,0 +1,64 @@
+import { Arg, Authorized, Ctx, FieldResolver, ID, Mutation, Resolver, Root } from "type-graphql";
+import { Role } from "../auth/authorization";
+import { isAdmin } from "../auth/viewer";
+import type { Context } from "../platform/context";
+import { badInput } from "../platform/errors";
+import type { Services } from "../platform/services";
+import { User } from "../users/user.entity";
+import { Challenge } from "./challenge.entity";
+import { PhoneFactor } from "./phone-factor.entity";
+import { maskPhoneNumber } from "./phone-number";
+import { ActivatePhoneFactorInput, ChallengePhoneFactorInput, EnrollPhoneFactorInput, EnrollPhoneFactorPayload } from "./phone.types";
+import { requesterOf } from "./requester";
+
+@Resolver(() => PhoneFactor)
+export class PhoneFactorResolver {
+  constructor(private readonly services: Services) {}
+
+  @Authorized(Role.USER)
+  @Mutation(() => EnrollPhoneFactorPayload)
+  enrollPhoneFactor(@Arg("input") input: EnrollPhoneFactorInput, @Ctx() context: Context): Promise<EnrollPhoneFactorPayload> {
+    const { viewer } = context;
+    const userId = input.userId ?? (viewer.kind === "user" ? viewer.userId : null);
+    if (!userId) throw badInput("input.userId", "is required with an admin token");
+    const requester = requesterOf(context);
+    requester.authorize({ userId } as Challenge);
+    return this.services.factors.enroll({ ...input, userId }, requester);
+  }
+
+  @Authorized(Role.USER)
+  @Mutation(() => PhoneFactor)
+  activatePhoneFactor(@Arg("input") input: ActivatePhoneFactorInput, @Ctx() context: Context): Promise<PhoneFactor> {
+    return this.services.factors.activate(context.viewer, input.factorId, input.code, requesterOf(context));
+  }
+
+  @Authorized(Role.USER)
+  @Mutation(() => Challenge)
+  challengePhoneFactor(@Arg("input") input: ChallengePhoneFactorInput, @Ctx() context: Context): Promise<Challenge> {
+    return this.services.factors.challenge(context.viewer, input.factorId, input.method, requesterOf(context));
+  }
+
+  @Authorized(Role.USER)
+  @Mutation(() => Boolean)
+  deletePhoneFactor(@Arg("id", () => ID) id: string, @Ctx() context: Context): Promise<boolean> {
+    return this.services.factors.delete(context.viewer, id, requesterOf(context));
+  }
+
+  @FieldResolver(() => String, { description: "E.164 for admins; masked (+1 XXX-XXX-1234) for anyone else" })
+  phoneNumber(@Root() factor: PhoneFactor, @Ctx() { viewer }: Context): string {
+    return isAdmin(viewer) ? factor.e164 : maskPhoneNumber(factor.e164);
+  }
+
+  @FieldResolver(() => User)
+  async user(@Root() factor: PhoneFactor, @Ctx() { loaders }: Context): Promise<User> {
+    return (await loaders.userById.load(factor.userId))!;
+  }
+}
+
+@Resolver(() => User)
+export class UserFactorsResolver {
+  @FieldResolver(() => [PhoneFactor])
+  factors(@Root() user: User, @Ctx() { loaders }: Context): Promise<PhoneFactor[]> {
+    return loaders.factorsByUser.load(user.id);
+  }
+}

@@ -1,0 +1,200 @@
+import { assertActsFor } from "../auth/access";
+import type { Viewer } from "../auth/viewer";
+import { EventType } from "../log/event-types";
+import type { LogService } from "../log/log.service";
+import type { Clock } from "../platform/clock";
+import type { Database, Transaction } from "../platform/database";
+import { isUniqueViolation } from "../platform/database";
+import { AppError, badInput, conflict, ErrorCode, notFound } from "../platform/errors";
+import { newId } from "../platform/ids";
+import { User } from "../users/user.entity";
+import { Challenge } from "./challenge.entity";
+import type { ChallengeService, Requester } from "./challenge.service";
+import { PhoneFactor } from "./phone-factor.entity";
+import type { PhoneAuthenticatorService } from "./phone-authenticator.service";
+import { maskPhoneNumber } from "./phone-number";
+import type { PhoneNumberService } from "./phone-number.service";
+import type { PhoneMethod } from "./phone.enums";
+
+export interface EnrollRequest {
+  userId: string;
+  phoneNumber: string;
+  defaultCountry?: string | null;
+  method: PhoneMethod;
+  transactionId?: string | null;
+}
+
+/** Users who may hold factors: not those an admin has switched off. */
+const ENROLLABLE_STATUSES = new Set(["STAGED", "PROVISIONED", "ACTIVE", "RECOVERY", "LOCKED_OUT"]);
+
+export class FactorService {
+  constructor(
+    private readonly deps: {
+      db: Database;
+      clock: Clock;
+      log: LogService;
+      authenticator: PhoneAuthenticatorService;
+      numbers: PhoneNumberService;
+      challenges: ChallengeService;
+    },
+  ) {}
+
+  findById(id: string): Promise<PhoneFactor | null> {
+    return this.deps.db.manager.findOneBy(PhoneFactor, { id });
+  }
+
+  /** A PENDING_ACTIVATION factor and the PHONE_VERIFICATION challenge that proves the number. */
+  async enroll(request: EnrollRequest, requester: Requester): Promise<{ factor: PhoneFactor; challenge: Challenge }> {
+    const { db, clock, authenticator, numbers, challenges } = this.deps;
+    const settings = await authenticator.requireMethod(request.method, "ENROLLMENT");
+    const { parsed, country } = await numbers.requireReachable(request.phoneNumber, request.defaultCountry, request.method);
+    try {
+      return await db.transaction(async (tx) => {
+        const user = await tx.manager.findOneBy(User, { id: request.userId });
+        if (!user) throw notFound("User");
+        if (!ENROLLABLE_STATUSES.has(user.status)) {
+          throw conflict("USER_NOT_ENROLLABLE", `A user in status ${user.status} cannot enroll a phone factor`);
+        }
+        if (await tx.manager.existsBy(PhoneFactor, { userId: user.id, e164: parsed.e164 })) {
+          throw conflict("NUMBER_ALREADY_ENROLLED", "This phone number is already enrolled for the user");
+        }
+        const factor = tx.manager.create(PhoneFactor, {
+          id: newId("fac"),
+          userId: user.id,
+          method: request.method,
+          e164: parsed.e164,
+          country: parsed.country,
+          status: "PENDING_ACTIVATION",
+          created: clock.now(),
+          lastVerified: null,
+        });
+        await tx.manager.insert(PhoneFactor, factor);
+        const challenge = await challenges.issue(
+          tx,
+          {
+            user,
+            factorId: factor.id,
+            purpose: "PHONE_VERIFICATION",
+            method: request.method,
+            e164: parsed.e164,
+            country,
+            transactionId: request.transactionId ?? null,
+          },
+          settings,
+          requester,
+        );
+        return { factor, challenge };
+      });
+    } catch (error) {
+      if (isUniqueViolation(error)) throw conflict("NUMBER_ALREADY_ENROLLED", "This phone number is already enrolled for the user");
+      throw error;
+    }
+  }
+
+  /** Verifies the enrollment code; the factor becomes ACTIVE in the same transaction. */
+  async activate(viewer: Viewer, factorId: string, code: string, requester: Requester): Promise<PhoneFactor> {
+    const factor = await this.findById(factorId);
+    if (!factor) throw notFound("Phone factor");
+    assertActsFor(viewer, factor.userId);
+    if (factor.status === "ACTIVE") throw conflict("FACTOR_ALREADY_ACTIVE", "This phone factor is already active");
+    const challenge = await this.deps.db.manager.findOne(Challenge, {
+      where: { factorId: factor.id, purpose: "PHONE_VERIFICATION" },
+      order: { created: "DESC" },
+    });
+    if (!challenge) throw new AppError(ErrorCode.CODE_EXPIRED, "This factor has no verification code; enroll it again", { reason: "NO_CHALLENGE" });
+    await this.verifyChallenge(challenge.id, code, requester);
+    return (await this.findById(factor.id))!;
+  }
+
+  /** Verifies any challenge; what a verified code means for its factor happens in the same transaction. */
+  verifyChallenge(challengeId: string, code: string, requester: Requester): Promise<Challenge> {
+    return this.deps.challenges.verify(challengeId, code, requester, {
+      afterVerified: (tx, verified) => this.afterVerified(tx, verified, requester),
+    });
+  }
+
+  async afterVerified(tx: Transaction, challenge: Challenge, requester: Requester): Promise<void> {
+    if (!challenge.factorId) return;
+    const factor = await tx.manager.findOneBy(PhoneFactor, { id: challenge.factorId });
+    if (!factor) return;
+    if (challenge.purpose === "PHONE_VERIFICATION" && factor.status !== "ACTIVE") {
+      await this.markActive(tx, factor, challenge, requester);
+    } else {
+      await tx.manager.update(PhoneFactor, { id: factor.id }, { lastVerified: this.deps.clock.now() });
+    }
+  }
+
+  /** Runs when a PHONE_VERIFICATION challenge is verified (directly or through a sign-in flow). */
+  async markActive(tx: Transaction, factor: PhoneFactor, challenge: Challenge, requester: Requester): Promise<void> {
+    const now = this.deps.clock.now();
+    await tx.manager.update(PhoneFactor, { id: factor.id }, { status: "ACTIVE", lastVerified: now, method: challenge.method });
+    const user = await tx.manager.findOneByOrFail(User, { id: factor.userId });
+    await this.deps.log.record(tx, {
+      eventType: EventType.FACTOR_ACTIVATE,
+      displayMessage: "Activate factor or authenticator",
+      actor: requester.actor,
+      client: requester.client,
+      target: [
+        { id: user.id, type: "User", alternateId: user.login },
+        { id: factor.id, type: "PhoneFactor", alternateId: maskPhoneNumber(factor.e164), displayName: challenge.method },
+      ],
+      outcome: { result: "SUCCESS" },
+      transactionId: challenge.transactionId,
+      debugContext: { factorId: factor.id, method: challenge.method, country: factor.country },
+    });
+  }
+
+  /** A FACTOR_VERIFY challenge for an active factor, by its method or the one asked for. */
+  async challenge(
+    viewer: Viewer,
+    factorId: string,
+    method: PhoneMethod | null | undefined,
+    requester: Requester,
+    transactionId: string | null = null,
+    purpose: "FACTOR_VERIFY" | "PASSWORD_RESET" | "ACCOUNT_UNLOCK" = "FACTOR_VERIFY",
+  ): Promise<Challenge> {
+    const { db, authenticator, numbers, challenges } = this.deps;
+    const factor = await this.findById(factorId);
+    if (!factor) throw notFound("Phone factor");
+    assertActsFor(viewer, factor.userId);
+    if (factor.status !== "ACTIVE") throw conflict("FACTOR_NOT_ACTIVE", "This phone factor is not active; activate it first");
+    const chosen = method ?? factor.method;
+    const settings = await authenticator.requireMethod(chosen, purpose === "FACTOR_VERIFY" ? "MFA" : "RECOVERY");
+    const { country } = await numbers.requireReachable(factor.e164, null, chosen);
+    return db.transaction(async (tx) => {
+      const user = await tx.manager.findOneByOrFail(User, { id: factor.userId });
+      return challenges.issue(
+        tx,
+        { user, factorId: factor.id, purpose, method: chosen, e164: factor.e164, country, transactionId },
+        settings,
+        requester,
+      );
+    });
+  }
+
+  async delete(viewer: Viewer, factorId: string, requester: Requester): Promise<boolean> {
+    const { db, log, challenges } = this.deps;
+    if (!factorId) throw badInput("id", "must not be empty");
+    return db.transaction(async (tx) => {
+      const factor = await tx.manager.findOneBy(PhoneFactor, { id: factorId });
+      if (!factor) throw notFound("Phone factor");
+      assertActsFor(viewer, factor.userId);
+      await challenges.cancelOpen(tx, { factorId: factor.id });
+      await tx.manager.delete(PhoneFactor, { id: factor.id });
+      const user = await tx.manager.findOneByOrFail(User, { id: factor.userId });
+      await log.record(tx, {
+        eventType: EventType.FACTOR_DEACTIVATE,
+        displayMessage: "Deactivate factor or authenticator",
+        actor: requester.actor,
+        client: requester.client,
+        target: [
+          { id: user.id, type: "User", alternateId: user.login },
+          { id: factor.id, type: "PhoneFactor", alternateId: maskPhoneNumber(factor.e164), displayName: factor.method },
+        ],
+        outcome: { result: "SUCCESS" },
+        debugContext: { factorId: factor.id, method: factor.method, country: factor.country },
+      });
+      return true;
+    });
+  }
+}

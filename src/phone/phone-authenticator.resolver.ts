@@ -1,0 +1,57 @@
+import { Arg, Authorized, Mutation, Query, Resolver } from "type-graphql";
+import { Role } from "../auth/authorization";
+import type { Services } from "../platform/services";
+import type { PhoneAuthenticatorSettings } from "./phone-authenticator.entity";
+import { PhoneAuthenticator, PhoneAuthenticatorInput, PhoneNumberCheck } from "./phone.types";
+
+const toGraph = (settings: PhoneAuthenticatorSettings): PhoneAuthenticator => ({
+  status: settings.status,
+  methods: settings.methodList,
+  usage: settings.usage,
+  codeLength: settings.codeLength,
+  codeTtlSeconds: settings.codeTtlSeconds,
+  maxAttempts: settings.maxAttempts,
+  resendCooldownSeconds: settings.resendCooldownSeconds,
+  maxResends: settings.maxResends,
+  allowVoip: settings.allowVoip,
+});
+
+@Resolver()
+export class PhoneAuthenticatorResolver {
+  constructor(private readonly services: Services) {}
+
+  @Authorized(Role.USER)
+  @Query(() => PhoneAuthenticator)
+  async phoneAuthenticator(): Promise<PhoneAuthenticator> {
+    return toGraph(await this.services.phoneAuthenticator.get());
+  }
+
+  @Authorized(Role.ADMIN)
+  @Mutation(() => PhoneAuthenticator)
+  async updatePhoneAuthenticator(@Arg("input") input: PhoneAuthenticatorInput): Promise<PhoneAuthenticator> {
+    return toGraph(await this.services.phoneAuthenticator.update(input));
+  }
+
+  @Query(() => PhoneNumberCheck)
+  validatePhoneNumber(
+    @Arg("number") number: string,
+    @Arg("defaultCountry", () => String, { nullable: true }) defaultCountry: string | null,
+  ): Promise<PhoneNumberCheck> {
+    return this.services.phoneNumbers.check(number, defaultCountry);
+  }
+
+  @Authorized(Role.ADMIN)
+  @Mutation(() => Boolean)
+  blockPhoneNumber(
+    @Arg("number") number: string,
+    @Arg("reason", () => String, { nullable: true }) reason: string | null,
+  ): Promise<boolean> {
+    return this.services.phoneNumbers.block(number, reason);
+  }
+
+  @Authorized(Role.ADMIN)
+  @Mutation(() => Boolean, { description: "true when a block was lifted, false when the number was not blocked" })
+  unblockPhoneNumber(@Arg("number") number: string): Promise<boolean> {
+    return this.services.phoneNumbers.unblock(number);
+  }
+}

@@ -1,0 +1,104 @@
+import type { Clock } from "../platform/clock";
+import type { Database } from "../platform/database";
+import { AppError, badInput, ErrorCode } from "../platform/errors";
+import { PhoneAuthenticatorSettings } from "./phone-authenticator.entity";
+import type { AuthenticatorStatus, AuthenticatorUsage, PhoneMethod } from "./phone.enums";
+
+export interface PhoneAuthenticatorChanges {
+  status?: AuthenticatorStatus | null;
+  methods?: PhoneMethod[] | null;
+  usage?: AuthenticatorUsage | null;
+  codeLength?: number | null;
+  codeTtlSeconds?: number | null;
+  maxAttempts?: number | null;
+  resendCooldownSeconds?: number | null;
+  maxResends?: number | null;
+  allowVoip?: boolean | null;
+}
+
+/** Okta's defaults, and NIST 800-63B's bounds (a code lives at most 10 minutes). */
+export const AUTHENTICATOR_LIMITS = {
+  codeLength: { default: 6, min: 6, max: 10 },
+  codeTtlSeconds: { default: 300, min: 30, max: 600 },
+  maxAttempts: { default: 5, min: 1, max: 10 },
+  resendCooldownSeconds: { default: 30, min: 0, max: 3_600 },
+  maxResends: { default: 3, min: 0, max: 10 },
+} as const;
+
+const SETTINGS_ID = 1;
+
+export class PhoneAuthenticatorService {
+  constructor(
+    private readonly db: Database,
+    private readonly clock: Clock,
+  ) {}
+
+  async get(): Promise<PhoneAuthenticatorSettings> {
+    return (await this.db.manager.findOneBy(PhoneAuthenticatorSettings, { id: SETTINGS_ID })) ?? this.defaults();
+  }
+
+  async update(changes: PhoneAuthenticatorChanges): Promise<PhoneAuthenticatorSettings> {
+    const numbers = ["codeLength", "codeTtlSeconds", "maxAttempts", "resendCooldownSeconds", "maxResends"] as const;
+    for (const name of numbers) {
+      const value = changes[name];
+      const { min, max } = AUTHENTICATOR_LIMITS[name];
+      if (value != null && (!Number.isInteger(value) || value < min || value > max)) {
+        throw badInput(`input.${name}`, `must be an integer from ${min} to ${max}`);
+      }
+    }
+    if (changes.methods != null) {
+      if (changes.methods.length === 0) throw badInput("input.methods", "must name at least one method");
+      if (new Set(changes.methods).size !== changes.methods.length) throw badInput("input.methods", "must not repeat a method");
+    }
+    return this.db.transaction(async ({ manager }) => {
+      const current = (await manager.findOneBy(PhoneAuthenticatorSettings, { id: SETTINGS_ID })) ?? this.defaults();
+      const next = manager.create(PhoneAuthenticatorSettings, {
+        ...current,
+        status: changes.status ?? current.status,
+        methods: changes.methods ? changes.methods.join(",") : current.methods,
+        usage: changes.usage ?? current.usage,
+        codeLength: changes.codeLength ?? current.codeLength,
+        codeTtlSeconds: changes.codeTtlSeconds ?? current.codeTtlSeconds,
+        maxAttempts: changes.maxAttempts ?? current.maxAttempts,
+        resendCooldownSeconds: changes.resendCooldownSeconds ?? current.resendCooldownSeconds,
+        maxResends: changes.maxResends ?? current.maxResends,
+        allowVoip: changes.allowVoip ?? current.allowVoip,
+        updated: this.clock.now(),
+      });
+      await manager.save(PhoneAuthenticatorSettings, next);
+      return next;
+    });
+  }
+
+  /** The settings for a use, or METHOD_NOT_ALLOWED when the authenticator refuses it. */
+  async requireMethod(method: PhoneMethod, use: "MFA" | "RECOVERY" | "ENROLLMENT"): Promise<PhoneAuthenticatorSettings> {
+    const settings = await this.get();
+    const allowedMethods = settings.status === "ACTIVE" ? settings.methodList : [];
+    if (settings.status !== "ACTIVE") {
+      throw new AppError(ErrorCode.METHOD_NOT_ALLOWED, "The phone authenticator is inactive", { allowedMethods });
+    }
+    if (use === "MFA" && settings.usage === "RECOVERY_ONLY") {
+      throw new AppError(ErrorCode.METHOD_NOT_ALLOWED, "The phone authenticator is set for recovery only, not for MFA", { allowedMethods: [] });
+    }
+    if (!allowedMethods.includes(method)) {
+      throw new AppError(ErrorCode.METHOD_NOT_ALLOWED, `The phone authenticator does not allow ${method}`, { allowedMethods });
+    }
+    return settings;
+  }
+
+  private defaults(): PhoneAuthenticatorSettings {
+    return Object.assign(new PhoneAuthenticatorSettings(), {
+      id: SETTINGS_ID,
+      status: "ACTIVE",
+      methods: "SMS,VOICE",
+      usage: "MFA_AND_RECOVERY",
+      codeLength: AUTHENTICATOR_LIMITS.codeLength.default,
+      codeTtlSeconds: AUTHENTICATOR_LIMITS.codeTtlSeconds.default,
+      maxAttempts: AUTHENTICATOR_LIMITS.maxAttempts.default,
+      resendCooldownSeconds: AUTHENTICATOR_LIMITS.resendCooldownSeconds.default,
+      maxResends: AUTHENTICATOR_LIMITS.maxResends.default,
+      allowVoip: false,
+      updated: new Date(0),
+    });
+  }
+}

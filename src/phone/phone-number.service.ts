@@ -1,0 +1,114 @@
+import type { Clock } from "../platform/clock";
+import type { Database } from "../platform/database";
+import { AppError, badInput, ErrorCode } from "../platform/errors";
+import { effectiveCountrySettings, type CountrySettings } from "./country-table";
+import { BlockedNumber, CountryOverrideRecord } from "./phone-authenticator.entity";
+import type { PhoneAuthenticatorService } from "./phone-authenticator.service";
+import { assessPhoneNumber, parsePhoneNumber, phoneNumberError, rejectionForMethod, type ParsedPhoneNumber } from "./phone-number";
+import type { PhoneMethod, PhoneNumberType, PhoneRejection } from "./phone.enums";
+
+export interface PhoneNumberCheckResult {
+  input: string;
+  e164: string | null;
+  valid: boolean;
+  type: PhoneNumberType;
+  country: string | null;
+  methods: PhoneMethod[];
+  rejection: PhoneRejection | null;
+  smsCostPerSegment: number | null;
+  voiceCostPerMinute: number | null;
+}
+
+export interface EnrollableNumber {
+  parsed: ParsedPhoneNumber & { e164: string; country: string };
+  country: CountrySettings;
+}
+
+export class PhoneNumberService {
+  constructor(
+    private readonly db: Database,
+    private readonly clock: Clock,
+    private readonly authenticator: PhoneAuthenticatorService,
+  ) {}
+
+  async check(input: string, defaultCountry?: string | null): Promise<PhoneNumberCheckResult> {
+    const parsed = parsePhoneNumber(input, normaliseCountry(defaultCountry));
+    const [country, blocked, settings] = await Promise.all([
+      parsed.country ? this.countrySettings(parsed.country) : undefined,
+      parsed.e164 ? this.isBlocked(parsed.e164) : false,
+      this.authenticator.get(),
+    ]);
+    const assessment = assessPhoneNumber(parsed, { country, blocked: blocked !== null && blocked !== false, allowVoip: settings.allowVoip });
+    return { ...parsed, ...assessment };
+  }
+
+  /** The number, normalised, if it may be enrolled or messaged by `method`; otherwise the contract's error. */
+  async requireReachable(input: string, defaultCountry: string | null | undefined, method: PhoneMethod): Promise<EnrollableNumber> {
+    const parsed = parsePhoneNumber(input, normaliseCountry(defaultCountry));
+    if (!parsed.valid || !parsed.e164) throw phoneNumberError(parsed, "INVALID", method);
+    const block = await this.isBlocked(parsed.e164);
+    if (block) {
+      throw new AppError(ErrorCode.NUMBER_BLOCKED, "This phone number is blocked", {
+        reason: block.reason ?? block.source,
+        rejection: "BLOCKED",
+      });
+    }
+    const country = parsed.country ? await this.countrySettings(parsed.country) : undefined;
+    const settings = await this.authenticator.get();
+    const rejection = rejectionForMethod(parsed, method, { country, blocked: false, allowVoip: settings.allowVoip });
+    if (rejection || !country || !parsed.country) throw phoneNumberError(parsed, rejection ?? "UNSUPPORTED_COUNTRY", method);
+    return { parsed: parsed as EnrollableNumber["parsed"], country };
+  }
+
+  async countrySettings(code: string): Promise<CountrySettings | undefined> {
+    const override = await this.db.manager.findOneBy(CountryOverrideRecord, { code });
+    return effectiveCountrySettings(
+      code,
+      override && {
+        code,
+        smsEnabled: override.smsEnabled,
+        voiceEnabled: override.voiceEnabled,
+        smsCostPerSegment: override.smsCostMicros == null ? null : override.smsCostMicros / 1_000_000,
+        voiceCostPerMinute: override.voiceCostMicros == null ? null : override.voiceCostMicros / 1_000_000,
+      },
+    );
+  }
+
+  async isBlocked(e164: string): Promise<BlockedNumber | null> {
+    const block = await this.db.manager.findOneBy(BlockedNumber, { e164 });
+    if (!block) return null;
+    return block.expiresAt && block.expiresAt <= this.clock.now() ? null : block;
+  }
+
+  async block(input: string, reason: string | null | undefined, source = "ADMIN"): Promise<boolean> {
+    const e164 = this.normaliseForBlockList(input);
+    if (reason && reason.length > 256) throw badInput("reason", "must be at most 256 characters");
+    await this.db.transaction(async ({ manager }) => {
+      await manager.delete(BlockedNumber, { e164 });
+      await manager.insert(BlockedNumber, { e164, reason: reason ?? null, source, created: this.clock.now(), expiresAt: null });
+    });
+    return true;
+  }
+
+  /** True when a block was lifted, false when the number was not blocked. */
+  async unblock(input: string): Promise<boolean> {
+    const e164 = this.normaliseForBlockList(input);
+    const result = await this.db.transaction(({ manager }) => manager.delete(BlockedNumber, { e164 }));
+    return (result.affected ?? 0) > 0;
+  }
+
+  private normaliseForBlockList(input: string): string {
+    const parsed = parsePhoneNumber(input, undefined);
+    if (parsed.e164) return parsed.e164;
+    // Numbers that libphonenumber rejects can still be pumped at: accept any E.164 shape.
+    const digits = input.replace(/[\s().-]/g, "");
+    if (/^\+[1-9][0-9]{6,14}$/.test(digits)) return digits;
+    throw badInput("number", "must be a phone number in E.164 form, such as +14155550123");
+  }
+}
+
+export function normaliseCountry(code: string | null | undefined): string | null {
+  if (code == null || code === "") return null;
+  if (!/^[A-Za-z]{2}$/.test(code)) throw badInput("defaultCountry", "must be an ISO 3166-1 alpha-2 code such as US or GB");
+  return code.toUpperCase();
+}

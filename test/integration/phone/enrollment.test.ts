@@ -1,0 +1,260 @@
+import {
+  ActivatePhoneFactorDocument,
+  BlockPhoneNumberDocument,
+  ChallengeByIdDocument,
+  ChallengePhoneFactorDocument,
+  DeletePhoneFactorDocument,
+  EnrollPhoneFactorDocument,
+  ResendChallengeDocument,
+  UpdatePhoneAuthenticatorDocument,
+  UserFactorsDocument,
+  VerifyChallengeDocument,
+} from "../../../src/generated/graphql";
+import { LogEventRecord } from "../../../src/log/log-event.entity";
+import { startTestGateway, type TestGateway } from "../../support/gateway";
+import { createUser, enroll, latestSimulated, receivedCode, settleMessages } from "../../support/phone";
+
+const GB_MOBILE = "+447400123456";
+const FR_MOBILE = "+33612345678";
+const DE_MOBILE = "+4915123456789";
+
+describe("phone factors: enroll, activate, challenge, verify", () => {
+  let gateway: TestGateway;
+  beforeAll(async () => {
+    gateway = await startTestGateway();
+  });
+  afterAll(() => gateway.stop());
+
+  test("by SMS: enroll, read the code from the simulator, activate, challenge, verify", async () => {
+    const user = await createUser(gateway);
+    const { factor, challenge } = await enroll(gateway, user.id, "07400 123456".replace(/^0/, "+44 "), "SMS");
+    expect(factor).toMatchObject({ status: "PENDING_ACTIVATION", method: "SMS", phoneNumber: GB_MOBILE, country: "GB" });
+    expect(challenge).toMatchObject({ purpose: "PHONE_VERIFICATION", method: "SMS", status: "PENDING", attemptsRemaining: 5 });
+    expect(challenge.messages).toHaveLength(1);
+    expect(challenge.messages[0]).toMatchObject({ channel: "SMS", encoding: "GSM_7", segments: 1, country: "GB", international: true });
+    // The response is written after the commit, so the dispatcher may already have sent it.
+    expect(["QUEUED", "SENT", "DELIVERED"]).toContain(challenge.messages[0]?.status);
+
+    const code = await receivedCode(gateway, GB_MOBILE);
+    const { activatePhoneFactor } = await gateway.admin.ok(ActivatePhoneFactorDocument, { input: { factorId: factor.id, code } });
+    expect(activatePhoneFactor.status).toBe("ACTIVE");
+    expect(activatePhoneFactor.lastVerified).not.toBeNull();
+
+    const { challengePhoneFactor } = await gateway.admin.ok(ChallengePhoneFactorDocument, { input: { factorId: factor.id } });
+    expect(challengePhoneFactor).toMatchObject({ purpose: "FACTOR_VERIFY", method: "SMS", status: "PENDING" });
+    const second = await receivedCode(gateway, GB_MOBILE);
+    const { verifyChallenge } = await gateway.admin.ok(VerifyChallengeDocument, { input: { challengeId: challengePhoneFactor.id, code: second } });
+    expect(verifyChallenge.status).toBe("VERIFIED");
+
+    const { challenge: delivered } = await gateway.admin.ok(ChallengeByIdDocument, { id: challengePhoneFactor.id });
+    expect(delivered?.messages[0]).toMatchObject({ status: "DELIVERED", provider: "simulator" });
+  });
+
+  test("by VOICE: the call reads the digits one by one, twice, in the user's language", async () => {
+    const user = await createUser(gateway, { locale: "fr-FR" });
+    const { factor } = await enroll(gateway, user.id, FR_MOBILE, "VOICE");
+    const code = await receivedCode(gateway, FR_MOBILE);
+    const call = await latestSimulated(gateway, FR_MOBILE);
+    expect(call?.channel).toBe("VOICE");
+    const spoken = [...code].join(", ");
+    expect(call?.body.split(spoken)).toHaveLength(3);
+    expect(call?.body).toMatch(/code/i);
+    expect(call?.body).not.toMatch(/Your .* verification code/);
+    const { activatePhoneFactor } = await gateway.admin.ok(ActivatePhoneFactorDocument, { input: { factorId: factor.id, code } });
+    expect(activatePhoneFactor).toMatchObject({ status: "ACTIVE", method: "VOICE" });
+    const { challengePhoneFactor } = await gateway.admin.ok(ChallengePhoneFactorDocument, { input: { factorId: factor.id } });
+    expect(challengePhoneFactor.method).toBe("VOICE");
+    const again = await receivedCode(gateway, FR_MOBILE);
+    expect((await gateway.admin.ok(VerifyChallengeDocument, { input: { challengeId: challengePhoneFactor.id, code: again } })).verifyChallenge.status).toBe("VERIFIED");
+  });
+
+  test("User.factors lists them; deletePhoneFactor removes one and cancels its open challenge", async () => {
+    const user = await createUser(gateway);
+    const { factor, challenge } = await enroll(gateway, user.id, DE_MOBILE, "SMS");
+    const { user: listed } = await gateway.admin.ok(UserFactorsDocument, { id: user.id });
+    expect(listed?.factors.map((f) => f.id)).toEqual([factor.id]);
+    expect(await gateway.admin.ok(DeletePhoneFactorDocument, { id: factor.id })).toEqual({ deletePhoneFactor: true });
+    const { challenge: cancelled } = await gateway.admin.ok(ChallengeByIdDocument, { id: challenge.id });
+    expect(cancelled?.status).toBe("CANCELLED");
+    expect((await gateway.admin.fails(DeletePhoneFactorDocument, { id: factor.id })).code).toBe("NOT_FOUND");
+  });
+
+  test("every message gets exactly one send_* event and exactly one receive_status event", async () => {
+    const messages = await settleMessages(gateway);
+    expect(messages.length).toBeGreaterThanOrEqual(5);
+    const events = await gateway.db.manager.find(LogEventRecord);
+    for (const message of messages) {
+      const about = events.filter((event) => event.debugContext?.messageId === message.id);
+      const sends = about.filter((event) => /^system\.(sms|voice)\.send_/.test(event.eventType));
+      const receipts = about.filter((event) => /^system\.(sms|voice)\.receive_status$/.test(event.eventType));
+      expect({ message: message.id, sends: sends.length, receipts: receipts.length }).toEqual({ message: message.id, sends: 1, receipts: 1 });
+      expect(receipts[0]?.debugContext).toMatchObject({ provider: "simulator", messageId: message.id, country: message.country });
+    }
+    const types = new Set(events.map((event) => event.eventType));
+    for (const type of [
+      "system.sms.send_phone_verification_message",
+      "system.sms.send_factor_verify_message",
+      "system.voice.send_phone_verification_call",
+      "system.voice.send_mfa_challenge_call",
+      "system.sms.receive_status",
+      "system.voice.receive_status",
+      "user.mfa.factor.activate",
+      "user.mfa.factor.deactivate",
+      "user.authentication.auth_via_mfa",
+    ]) {
+      expect(types).toContain(type);
+    }
+  });
+});
+
+describe("phone factors: refusals", () => {
+  let gateway: TestGateway;
+  beforeAll(async () => {
+    gateway = await startTestGateway();
+  });
+  afterAll(() => gateway.stop());
+
+  test.each([
+    ["a toll-free number", "+18005550199", "SMS", "TOLL_FREE"],
+    ["a UK freephone number", "+448001234567", "VOICE", "TOLL_FREE"],
+    ["a premium-rate number", "+449011234567", "SMS", "PREMIUM_RATE"],
+    ["a fixed line for SMS", "+442071234567", "SMS", "NOT_REACHABLE_BY_METHOD"],
+    ["garbage", "not a number", "SMS", "INVALID"],
+    ["a number too short", "+44 7400", "SMS", "INVALID"],
+  ])("%s is INVALID_PHONE_NUMBER with rejection %s", async (_name, phoneNumber, method, rejection) => {
+    const user = await createUser(gateway);
+    const error = await gateway.admin.fails(EnrollPhoneFactorDocument, { input: { userId: user.id, phoneNumber, method: method as "SMS" } });
+    expect(error.code).toBe("INVALID_PHONE_NUMBER");
+    expect(error.extensions?.rejection).toBe(rejection);
+    const { user: after } = await gateway.admin.ok(UserFactorsDocument, { id: user.id });
+    expect(after?.factors).toEqual([]);
+  });
+
+  test("a fixed line may be enrolled for VOICE", async () => {
+    const user = await createUser(gateway);
+    const { factor } = await enroll(gateway, user.id, "+442071234567", "VOICE");
+    expect(factor.status).toBe("PENDING_ACTIVATION");
+  });
+
+  test("the same number twice for one user is CONFLICT", async () => {
+    const user = await createUser(gateway);
+    await enroll(gateway, user.id, "+447400111222", "SMS");
+    const error = await gateway.admin.fails(EnrollPhoneFactorDocument, { input: { userId: user.id, phoneNumber: "+447400111222", method: "VOICE" } });
+    expect(error.code).toBe("CONFLICT");
+    expect(error.extensions?.reason).toBe("NUMBER_ALREADY_ENROLLED");
+  });
+
+  test("a blocked number is NUMBER_BLOCKED", async () => {
+    await gateway.admin.ok(BlockPhoneNumberDocument, { number: "+447400999888", reason: "reported stolen" });
+    const user = await createUser(gateway);
+    const error = await gateway.admin.fails(EnrollPhoneFactorDocument, { input: { userId: user.id, phoneNumber: "+447400999888", method: "SMS" } });
+    expect(error.code).toBe("NUMBER_BLOCKED");
+    expect(error.extensions?.reason).toBe("reported stolen");
+  });
+
+  test("a method the authenticator does not allow is METHOD_NOT_ALLOWED with the allowed methods", async () => {
+    await gateway.admin.ok(UpdatePhoneAuthenticatorDocument, { input: { methods: ["SMS"] } });
+    try {
+      const user = await createUser(gateway);
+      const error = await gateway.admin.fails(EnrollPhoneFactorDocument, { input: { userId: user.id, phoneNumber: "+447400222333", method: "VOICE" } });
+      expect(error.code).toBe("METHOD_NOT_ALLOWED");
+      expect(error.extensions?.allowedMethods).toEqual(["SMS"]);
+    } finally {
+      await gateway.admin.ok(UpdatePhoneAuthenticatorDocument, { input: { methods: ["SMS", "VOICE"] } });
+    }
+  });
+
+  test("RECOVERY_ONLY: phone factors satisfy no MFA challenge", async () => {
+    const user = await createUser(gateway);
+    const { factor } = await enroll(gateway, user.id, "+447400333444", "SMS");
+    await gateway.admin.ok(ActivatePhoneFactorDocument, { input: { factorId: factor.id, code: await receivedCode(gateway, "+447400333444") } });
+    await gateway.admin.ok(UpdatePhoneAuthenticatorDocument, { input: { usage: "RECOVERY_ONLY" } });
+    try {
+      const error = await gateway.admin.fails(ChallengePhoneFactorDocument, { input: { factorId: factor.id } });
+      expect(error.code).toBe("METHOD_NOT_ALLOWED");
+    } finally {
+      await gateway.admin.ok(UpdatePhoneAuthenticatorDocument, { input: { usage: "MFA_AND_RECOVERY" } });
+    }
+  });
+
+  test("an unknown user or factor is NOT_FOUND", async () => {
+    expect((await gateway.admin.fails(EnrollPhoneFactorDocument, { input: { userId: "usr_nobody", phoneNumber: "+447400444555", method: "SMS" } })).code).toBe("NOT_FOUND");
+    expect((await gateway.admin.fails(ChallengePhoneFactorDocument, { input: { factorId: "fac_nothing" } })).code).toBe("NOT_FOUND");
+  });
+});
+
+describe("passcodes: wrong, expired, spent, resent", () => {
+  let gateway: TestGateway;
+  beforeAll(async () => {
+    gateway = await startTestGateway();
+  });
+  afterAll(() => gateway.stop());
+
+  const activeFactor = async (phoneNumber: string) => {
+    const user = await createUser(gateway);
+    const { factor } = await enroll(gateway, user.id, phoneNumber, "SMS");
+    await gateway.admin.ok(ActivatePhoneFactorDocument, { input: { factorId: factor.id, code: await receivedCode(gateway, phoneNumber) } });
+    return factor;
+  };
+  const wrongCode = (code: string) => String((Number(code) + 1) % 1_000_000).padStart(6, "0");
+
+  test("a wrong code is INVALID_CODE with the attempts left; when they are spent even the right code is refused", async () => {
+    const factor = await activeFactor("+447400500001");
+    const { challengePhoneFactor: challenge } = await gateway.admin.ok(ChallengePhoneFactorDocument, { input: { factorId: factor.id } });
+    const code = await receivedCode(gateway, "+447400500001");
+    for (let remaining = 4; remaining >= 0; remaining -= 1) {
+      const error = await gateway.admin.fails(VerifyChallengeDocument, { input: { challengeId: challenge.id, code: wrongCode(code) } });
+      expect(error.code).toBe("INVALID_CODE");
+      expect(error.extensions?.attemptsRemaining).toBe(remaining);
+    }
+    expect((await gateway.admin.fails(VerifyChallengeDocument, { input: { challengeId: challenge.id, code } })).code).toBe("TOO_MANY_ATTEMPTS");
+    expect((await gateway.admin.ok(ChallengeByIdDocument, { id: challenge.id })).challenge?.status).toBe("FAILED");
+  });
+
+  test("an expired code is CODE_EXPIRED (the clock moves, nobody waits)", async () => {
+    const factor = await activeFactor("+447400500002");
+    const { challengePhoneFactor: challenge } = await gateway.admin.ok(ChallengePhoneFactorDocument, { input: { factorId: factor.id } });
+    const code = await receivedCode(gateway, "+447400500002");
+    gateway.clock.advance(301_000);
+    expect((await gateway.admin.ok(ChallengeByIdDocument, { id: challenge.id })).challenge?.status).toBe("EXPIRED");
+    expect((await gateway.admin.fails(VerifyChallengeDocument, { input: { challengeId: challenge.id, code } })).code).toBe("CODE_EXPIRED");
+  });
+
+  test("a resend inside the cooldown is RESEND_TOO_SOON; after it, a new code voids the old one; past maxResends, TOO_MANY_RESENDS", async () => {
+    const factor = await activeFactor("+447400500003");
+    const { challengePhoneFactor: challenge } = await gateway.admin.ok(ChallengePhoneFactorDocument, { input: { factorId: factor.id } });
+    const first = await receivedCode(gateway, "+447400500003");
+    gateway.clock.advance(10_000);
+    const early = await gateway.admin.fails(ResendChallengeDocument, { input: { challengeId: challenge.id } });
+    expect(early.code).toBe("RESEND_TOO_SOON");
+    expect(early.extensions?.retryAfterSeconds).toBe(20);
+    expect(early.message).toBe("An SMS message was recently sent. Please wait 20 seconds before trying again.");
+
+    let latest = first;
+    for (let resend = 1; resend <= 3; resend += 1) {
+      gateway.clock.advance(30_000);
+      const { resendChallenge } = await gateway.admin.ok(ResendChallengeDocument, { input: { challengeId: challenge.id } });
+      expect(resendChallenge.messages).toHaveLength(1 + resend);
+      latest = await receivedCode(gateway, "+447400500003");
+    }
+    gateway.clock.advance(30_000);
+    expect((await gateway.admin.fails(ResendChallengeDocument, { input: { challengeId: challenge.id } })).code).toBe("TOO_MANY_RESENDS");
+    if (latest !== first) {
+      expect((await gateway.admin.fails(VerifyChallengeDocument, { input: { challengeId: challenge.id, code: first } })).code).toBe("INVALID_CODE");
+    }
+    expect((await gateway.admin.ok(VerifyChallengeDocument, { input: { challengeId: challenge.id, code: latest } })).verifyChallenge.status).toBe("VERIFIED");
+  });
+
+  test("a text that does not arrive falls back to a voice call on resend", async () => {
+    const factor = await activeFactor("+447400500004");
+    const { challengePhoneFactor: challenge } = await gateway.admin.ok(ChallengePhoneFactorDocument, { input: { factorId: factor.id } });
+    await receivedCode(gateway, "+447400500004");
+    gateway.clock.advance(30_000);
+    const { resendChallenge } = await gateway.admin.ok(ResendChallengeDocument, { input: { challengeId: challenge.id, method: "VOICE" } });
+    expect(resendChallenge.method).toBe("VOICE");
+    expect(resendChallenge.messages.map((m) => m.channel)).toEqual(["SMS", "VOICE"]);
+    const spoken = await receivedCode(gateway, "+447400500004");
+    expect((await latestSimulated(gateway, "+447400500004"))?.channel).toBe("VOICE");
+    expect((await gateway.admin.ok(VerifyChallengeDocument, { input: { challengeId: challenge.id, code: spoken } })).verifyChallenge.status).toBe("VERIFIED");
+  });
+});
