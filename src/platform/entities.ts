@@ -6,6 +6,9 @@ import { BlockedNumber, CountryOverrideRecord, PhoneAuthenticatorSettings } from
 import { PhoneFactor } from "../phone/phone-factor.entity";
 import { Message, MessageAttempt, MessageReceipt } from "../telephony/message.entity";
 import { SimulatorMessageRecord, SimulatorRuleRecord } from "../telephony/providers/simulator.entity";
+import { PolicyRecord, PolicyRuleRecord } from "../policies/policy.entity";
+import { SessionRecord } from "../sessions/session.entity";
+import { AuthTransactionRecord } from "../transactions/auth-transaction.entity";
 import { User } from "../users/user.entity";
 
 /** Every table the gateway owns; migrations are generated from these. */
@@ -26,4 +29,8 @@ export const entities = [
   SimulatorRuleRecord,
   LogEventRecord,
   LogEventTargetRecord,
+  PolicyRecord,
+  PolicyRuleRecord,
+  SessionRecord,
+  AuthTransactionRecord,
 ];

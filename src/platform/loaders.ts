@@ -133,5 +133,9 @@ function fromRaw(raw: Record<string, unknown>): Partial<User> {
     created: at(raw.u_created)!,
     lastLogin: at(raw.u_last_login),
     statusChanged: at(raw.u_status_changed)!,
+    failedLogins: Number(raw.u_failed_logins ?? 0),
+    lockedAt: at(raw.u_locked_at),
+    failedPasscodes: Number(raw.u_failed_passcodes ?? 0),
+    passwordChanged: at(raw.u_password_changed),
   };
 }

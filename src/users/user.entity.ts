@@ -67,4 +67,18 @@ export class User {
 
   @TimestampColumn({ name: "status_changed" })
   statusChanged: Date;
+
+  /** Consecutive wrong passwords since the last success: the password policy locks at its limit. */
+  @Column({ name: "failed_logins", type: "integer", default: 0 })
+  failedLogins: number;
+
+  @TimestampColumn({ name: "locked_at", nullable: true })
+  lockedAt: Date | null;
+
+  /** Consecutive wrong passcodes across challenges (NIST 800-63B caps them at 100). */
+  @Column({ name: "failed_passcodes", type: "integer", default: 0 })
+  failedPasscodes: number;
+
+  @TimestampColumn({ name: "password_changed", nullable: true })
+  passwordChanged: Date | null;
 }

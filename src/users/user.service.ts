@@ -65,6 +65,10 @@ export class UserService {
           created: now,
           lastLogin: null,
           statusChanged: now,
+          failedLogins: 0,
+          lockedAt: null,
+          failedPasscodes: 0,
+          passwordChanged: passwordHash ? now : null,
         });
         await manager.insert(User, user);
         if (groupIds.length) {

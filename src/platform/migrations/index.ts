@@ -2,9 +2,11 @@
 // same list loads from TypeScript under test and from compiled JavaScript in production.
 import { Foundation1795558130339 } from "./sqlite/1795558130339-Foundation";
 import { PhoneFactors1795558828932 } from "./sqlite/1795558828932-PhoneFactors";
+import { Transactions1795559625163 } from "./sqlite/1795559625163-Transactions";
 // MIGRATIONS-SQLITE
-export const sqliteMigrations: Function[] = [Foundation1795558130339, PhoneFactors1795558828932];
+export const sqliteMigrations: Function[] = [Foundation1795558130339, PhoneFactors1795558828932, Transactions1795559625163];
 import { Foundation1795558140633 } from "./postgres/1795558140633-Foundation";
 import { PhoneFactors1795558831691 } from "./postgres/1795558831691-PhoneFactors";
+import { Transactions1795559627247 } from "./postgres/1795559627247-Transactions";
 // MIGRATIONS-POSTGRES
-export const postgresMigrations: Function[] = [Foundation1795558140633, PhoneFactors1795558831691];
+export const postgresMigrations: Function[] = [Foundation1795558140633, PhoneFactors1795558831691, Transactions1795559627247];
