@@ -1,7 +1,7 @@
 import { In } from "typeorm";
 import type { LogService } from "../log/log.service";
 import type { Clock } from "../platform/clock";
-import type { Database } from "../platform/database";
+import type { Database, Transaction } from "../platform/database";
 import { DeliveryErrorCode } from "../platform/errors";
 import { newId } from "../platform/ids";
 import type { Logger } from "../platform/logger";
@@ -234,7 +234,8 @@ export class Dispatcher implements DispatchSignal {
     let lastError: ProviderError | null = null;
     let handedOver = false;
     for (const provider of candidates) {
-      if (message.attempts >= this.maxAttempts) break;
+      // Finishing the hand-over already under way is not a new attempt: the limit does not stop it.
+      if (provider !== resumed && message.attempts >= this.maxAttempts) break;
       let attemptId: string;
       if (pendingAttempt && provider === resumed) {
         // Not gated by the breaker: one call under the same key is what settles the doubt.
@@ -260,7 +261,13 @@ export class Dispatcher implements DispatchSignal {
       if (result.retryable) this.breaker.recordFailure(provider.name);
       else this.breaker.recordSuccess(provider.name);
       this.deps.logger.info(
-        { messageId: message.id, provider: provider.name, errorCode: result.errorCode, retryable: result.retryable, reason: result.message },
+        {
+          messageId: message.id,
+          provider: provider.name,
+          errorCode: result.errorCode,
+          retryable: result.retryable,
+          reason: result.message,
+        },
         "provider did not take the message",
       );
       if (!(await this.recordFailure(message, attemptId, provider.name, result)) || message.finalAt) return;
@@ -310,7 +317,12 @@ export class Dispatcher implements DispatchSignal {
     });
   }
 
-  private async handOver(provider: TelephonyProvider, attemptId: string, message: Message, body: string): Promise<SendResult | ProviderError> {
+  private async handOver(
+    provider: TelephonyProvider,
+    attemptId: string,
+    message: Message,
+    body: string,
+  ): Promise<SendResult | ProviderError> {
     const outbound: OutboundMessage = {
       messageId: message.id,
       idempotencyKey: attemptId,
@@ -424,8 +436,10 @@ export class Dispatcher implements DispatchSignal {
       const now = this.deps.clock.now();
       const attempts = handedOver ? message.attempts : message.attempts + 1;
       if (attempts >= this.maxAttempts) {
-        message.attempts = attempts;
-        await tx.manager.update(Message, { id: message.id, leaseOwner: this.deps.instanceId }, { attempts });
+        if (attempts !== message.attempts) {
+          await tx.manager.update(Message, { id: message.id, leaseOwner: this.deps.instanceId }, { attempts });
+          message.attempts = attempts;
+        }
         await this.finalizeWithin(tx, message, {
           status: "FAILED",
           errorCode: lastError?.errorCode ?? DeliveryErrorCode.PROVIDER_UNREACHABLE,
@@ -448,7 +462,7 @@ export class Dispatcher implements DispatchSignal {
     await this.deps.db.transaction((tx) => this.finalizeWithin(tx, message, outcome));
   }
 
-  private async finalizeWithin(tx: Parameters<typeof finalizeMessage>[0], message: Message, outcome: MessageOutcome): Promise<void> {
+  private async finalizeWithin(tx: Transaction, message: Message, outcome: MessageOutcome): Promise<void> {
     if (!(await finalizeMessage(tx, message, outcome, this.deps, { leaseOwner: this.deps.instanceId }))) {
       this.lostLease(message, `before it could be made ${outcome.status}`);
     }
@@ -460,7 +474,10 @@ export class Dispatcher implements DispatchSignal {
       const { found, finalized } = await this.deps.db.transaction(async (tx) => {
         const overdue = await tx.manager
           .createQueryBuilder(Message, "m")
-          .where("m.status = :sent AND m.final_at IS NULL AND m.receipt_deadline < :now", { sent: "SENT", now: this.deps.clock.now().getTime() })
+          .where("m.status = :sent AND m.final_at IS NULL AND m.receipt_deadline < :now", {
+            sent: "SENT",
+            now: this.deps.clock.now().getTime(),
+          })
           // One order for every instance, so that two sweeps lock rows in the same sequence.
           .orderBy("m.receipt_deadline", "ASC")
           .addOrderBy("m.id", "ASC")
@@ -468,7 +485,11 @@ export class Dispatcher implements DispatchSignal {
           .getMany();
         let count = 0;
         for (const message of overdue) {
-          const outcome: MessageOutcome = { status: "UNKNOWN", errorCode: DeliveryErrorCode.TIMEOUT, providerStatus: message.providerStatus };
+          const outcome: MessageOutcome = {
+            status: "UNKNOWN",
+            errorCode: DeliveryErrorCode.TIMEOUT,
+            providerStatus: message.providerStatus,
+          };
           if (await finalizeMessage(tx, message, outcome, this.deps)) count += 1;
         }
         return { found: overdue.length, finalized: count };
@@ -479,6 +500,9 @@ export class Dispatcher implements DispatchSignal {
   }
 
   private lostLease(message: Message, when: string): void {
-    this.deps.logger.warn({ messageId: message.id, instanceId: this.deps.instanceId }, `lease on the message lost ${when}; its new holder carries on`);
+    this.deps.logger.warn(
+      { messageId: message.id, instanceId: this.deps.instanceId },
+      `lease on the message lost ${when}; its new holder carries on`,
+    );
   }
 }

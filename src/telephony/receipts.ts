@@ -2,6 +2,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { receiveStatusEventType, type LogResult } from "../log/event-types";
 import { SYSTEM_ACTOR, type LogEventInput, type LogService, type LogTarget } from "../log/log.service";
 import { maskPhoneNumber } from "../phone/phone-number";
+import type { MessageStatus } from "../phone/phone.enums";
 import type { Clock } from "../platform/clock";
 import type { Database, Transaction } from "../platform/database";
 import type { DeliveryErrorCode } from "../platform/errors";
@@ -11,7 +12,7 @@ import type { GatewayPubSub } from "../platform/pubsub";
 import { Message, MessageAttempt, MessageReceipt } from "./message.entity";
 import type { DeliveryReceipt } from "./provider";
 
-export type FinalMessageStatus = "DELIVERED" | "UNDELIVERED" | "FAILED" | "UNKNOWN";
+export type FinalMessageStatus = Exclude<MessageStatus, "QUEUED" | "SENT">;
 
 /** How a message ended, as the receipt, the send failure or the receipt timeout tells it. */
 export interface MessageOutcome {

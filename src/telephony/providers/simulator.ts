@@ -4,7 +4,14 @@ import { isUniqueViolation, type Database } from "../../platform/database";
 import { badInput, DeliveryErrorCode } from "../../platform/errors";
 import type { Logger } from "../../platform/logger";
 import { uuidv7 } from "../../platform/uuid";
-import { ProviderError, type DeliveryReceipt, type OutboundMessage, type ReceiptSink, type SendResult, type TelephonyProvider } from "../provider";
+import {
+  ProviderError,
+  type DeliveryReceipt,
+  type OutboundMessage,
+  type ReceiptSink,
+  type SendResult,
+  type TelephonyProvider,
+} from "../provider";
 import { SimulatorMessageRecord, SimulatorRuleRecord } from "./simulator.entity";
 
 export interface SimulatorDependencies {
@@ -108,7 +115,9 @@ export class SimulatorProvider implements TelephonyProvider {
     rules.forEach((rule, index) => {
       const field = (name: string) => `rules[${index}].${name}`;
       if (!E164_PREFIX.test(rule.prefix)) throw badInput(field("prefix"), "must be + followed by at most 15 digits");
-      if (!Object.hasOwn(MessageStatus, rule.outcome)) throw badInput(field("outcome"), `must be one of ${Object.keys(MessageStatus).join(", ")}`);
+      if (!Object.hasOwn(MessageStatus, rule.outcome)) {
+        throw badInput(field("outcome"), `must be one of ${Object.keys(MessageStatus).join(", ")}`);
+      }
       if (rule.errorCode != null && !isDeliveryErrorCode(rule.errorCode)) {
         throw badInput(field("errorCode"), `must be one of ${Object.values(DeliveryErrorCode).join(", ")}`);
       }

@@ -29,8 +29,9 @@ import {
   type TelephonyProvider,
 } from "../../../src/telephony/provider";
 import { SimulatorProvider } from "../../../src/telephony/providers/simulator";
-import { ReceiptProcessor, type ReceiptResult } from "../../../src/telephony/receipts";
+import { finalizeMessage, ReceiptProcessor, type ReceiptResult } from "../../../src/telephony/receipts";
 import { StaticRouter } from "../../../src/telephony/routing";
+import { deferred, withTimeout, type Deferred } from "../../support/deferred";
 
 /**
  * The dispatcher, receipts and the simulator over a real migrated database: a fresh SQLite
@@ -101,6 +102,33 @@ class SilentProvider implements TelephonyProvider {
   }
 }
 
+/** Holds its first call until released, as a provider answering slower than the lease lasts. */
+class GatedProvider implements TelephonyProvider {
+  readonly channels: readonly PhoneMethod[] = ["SMS", "VOICE"];
+  readonly calls: OutboundMessage[] = [];
+  private readonly gate = deferred<void>();
+  private readonly firstCall = deferred<void>();
+  /** Resolves once the first call is in flight. */
+  readonly called = this.firstCall.promise;
+
+  constructor(readonly name: string) {}
+  async start(): Promise<void> {}
+  async stop(): Promise<void> {
+    this.open();
+  }
+  open(): void {
+    this.gate.resolve();
+  }
+  async send(message: OutboundMessage): Promise<SendResult> {
+    this.calls.push(message);
+    if (this.calls.length === 1) {
+      this.firstCall.resolve();
+      await this.gate.promise;
+    }
+    return { providerMessageId: `${this.name}-${message.idempotencyKey}`, providerStatus: "queued" };
+  }
+}
+
 /** Seeded PRNG (mulberry32): the fault pattern is the same on every run. */
 function seededRandom(seed: number): () => number {
   let state = seed >>> 0;
@@ -167,18 +195,6 @@ class FlakyProvider implements TelephonyProvider {
 // ---------------------------------------------------------------------------------------------
 // Waiting, bounded.
 
-async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 async function eventually<T>(probe: () => Promise<T>, accept: (value: T) => boolean, what: string, timeoutMs = 15_000): Promise<T> {
   const giveUpAt = Date.now() + timeoutMs;
   for (;;) {
@@ -192,7 +208,7 @@ async function eventually<T>(probe: () => Promise<T>, accept: (value: T) => bool
 /** The sink the dispatcher would hand its providers, recording each result and waking whoever waits for it. */
 class ReceiptRecorder {
   readonly results: Array<{ receipt: DeliveryReceipt; result: ReceiptResult }> = [];
-  private waiters: Array<{ count: number; resolve: () => void }> = [];
+  private waiters: Array<{ count: number; arrived: Deferred<void> }> = [];
 
   constructor(private readonly processor: ReceiptProcessor) {}
 
@@ -201,14 +217,16 @@ class ReceiptRecorder {
     this.results.push({ receipt, result });
     this.waiters = this.waiters.filter((waiter) => {
       if (this.results.length < waiter.count) return true;
-      waiter.resolve();
+      waiter.arrived.resolve();
       return false;
     });
   };
 
   until(count: number): Promise<void> {
     if (this.results.length >= count) return Promise.resolve();
-    return within(new Promise<void>((resolve) => this.waiters.push({ count, resolve })), 15_000, `${count} receipts`);
+    const arrived = deferred<void>();
+    this.waiters.push({ count, arrived });
+    return withTimeout(arrived.promise, 15_000, `${count} receipts`);
   }
 }
 
@@ -225,7 +243,10 @@ interface Harness {
   recorder: ReceiptRecorder;
   simulator: SimulatorProvider;
   /** A dispatcher over these providers (started, as the dispatcher starts them) and an outbox that wakes it. */
-  dispatcher(providers: TelephonyProvider[], options?: Partial<DispatcherDependencies>): Promise<{ dispatcher: Dispatcher; enqueue: Enqueue }>;
+  dispatcher(
+    providers: TelephonyProvider[],
+    options?: Partial<DispatcherDependencies>,
+  ): Promise<{ dispatcher: Dispatcher; enqueue: Enqueue }>;
   close(): Promise<void>;
 }
 
@@ -349,12 +370,23 @@ describe(`telephony dispatch on ${engine}`, () => {
     ["VOICE", EventType.VOICE_RECEIVE_STATUS],
   ] as const)("%s: QUEUED → SENT → DELIVERED through the simulator, with exactly one %s event", async (channel, eventType) => {
     const { dispatcher, enqueue } = await h.dispatcher([h.simulator]);
-    const queued = await enqueue({ channel, language: channel === "VOICE" ? "en-US" : null, encoding: channel === "VOICE" ? null : "GSM_7" });
+    const queued = await enqueue({
+      channel,
+      language: channel === "VOICE" ? "en-US" : null,
+      encoding: channel === "VOICE" ? null : "GSM_7",
+    });
     expect(queued.bodyCiphertext).not.toContain("123456");
 
     expect(await dispatcher.runOnce()).toBe(1);
     const sent = await reload(h, queued.id);
-    expect(sent).toMatchObject({ status: "SENT", provider: "simulator", providerStatus: "accepted", attempts: 1, leaseOwner: null, leaseUntil: null });
+    expect(sent).toMatchObject({
+      status: "SENT",
+      provider: "simulator",
+      providerStatus: "accepted",
+      attempts: 1,
+      leaseOwner: null,
+      leaseUntil: null,
+    });
     expect(sent.providerMessageId).toMatch(/^sim_/);
     // Handed over: the code is no longer readable from the outbox.
     expect(sent.bodyCiphertext).toBeNull();
@@ -430,7 +462,11 @@ describe(`telephony dispatch on ${engine}`, () => {
     await dispatcher.runOnce();
     await h.recorder.until(1);
 
-    expect(await reload(h, queued.id)).toMatchObject({ status: "UNDELIVERED", errorCode: "NUMBER_INACTIVE", providerStatus: "undelivered" });
+    expect(await reload(h, queued.id)).toMatchObject({
+      status: "UNDELIVERED",
+      errorCode: "NUMBER_INACTIVE",
+      providerStatus: "undelivered",
+    });
     const events = await receiveStatusEvents(h, queued.id);
     expect(events).toHaveLength(1);
     expect(events[0]).toMatchObject({ outcomeResult: "FAILURE", outcomeReason: "NUMBER_INACTIVE", severity: "WARN" });
@@ -451,7 +487,14 @@ describe(`telephony dispatch on ${engine}`, () => {
 
     expect(await dispatcher.runOnce()).toBe(1);
     const failed = await reload(h, queued.id);
-    expect(failed).toMatchObject({ status: "FAILED", errorCode, provider: providerName, attempts: 1, bodyCiphertext: null, leaseOwner: null });
+    expect(failed).toMatchObject({
+      status: "FAILED",
+      errorCode,
+      provider: providerName,
+      attempts: 1,
+      bodyCiphertext: null,
+      leaseOwner: null,
+    });
     expect(fallback.calls).toHaveLength(0);
     const attempts = await attemptsOf(h, queued.id);
     expect(attempts).toHaveLength(1);
@@ -502,7 +545,12 @@ describe(`telephony dispatch on ${engine}`, () => {
     const start = h.clock.now().getTime();
 
     await dispatcher.runOnce();
-    expect(await reload(h, queued.id)).toMatchObject({ status: "QUEUED", attempts: 1, nextAttemptAt: new Date(start + 1_000), leaseOwner: null });
+    expect(await reload(h, queued.id)).toMatchObject({
+      status: "QUEUED",
+      attempts: 1,
+      nextAttemptAt: new Date(start + 1_000),
+      leaseOwner: null,
+    });
     h.clock.advance(1_000);
     await dispatcher.runOnce();
     expect(await reload(h, queued.id)).toMatchObject({ status: "QUEUED", attempts: 2, nextAttemptAt: new Date(start + 3_000) });
@@ -517,7 +565,12 @@ describe(`telephony dispatch on ${engine}`, () => {
     const { dispatcher, enqueue } = await h.dispatcher([down], { maxAttempts: 5 });
     const queued = await enqueue();
 
-    for (const [attempt, backoffMs] of [[1, 1_000], [2, 2_000], [3, 4_000], [4, 8_000]] as const) {
+    for (const [attempt, backoffMs] of [
+      [1, 1_000],
+      [2, 2_000],
+      [3, 4_000],
+      [4, 8_000],
+    ] as const) {
       expect(await dispatcher.runOnce()).toBe(1);
       const message = await reload(h, queued.id);
       expect(message).toMatchObject({ status: "QUEUED", attempts: attempt, leaseOwner: null, leaseUntil: null });
@@ -527,7 +580,12 @@ describe(`telephony dispatch on ${engine}`, () => {
       h.clock.advance(1);
     }
     expect(await dispatcher.runOnce()).toBe(1);
-    expect(await reload(h, queued.id)).toMatchObject({ status: "FAILED", errorCode: "PROVIDER_UNREACHABLE", attempts: 5, provider: "down" });
+    expect(await reload(h, queued.id)).toMatchObject({
+      status: "FAILED",
+      errorCode: "PROVIDER_UNREACHABLE",
+      attempts: 5,
+      provider: "down",
+    });
     expect(down.calls).toHaveLength(5);
     expect(new Set(down.calls.map((call) => call.idempotencyKey)).size).toBe(5);
     const events = await receiveStatusEvents(h, queued.id);
@@ -544,7 +602,12 @@ describe(`telephony dispatch on ${engine}`, () => {
     await dispatcher.runOnce();
     expect(await reload(h, queued.id)).toMatchObject({ status: "SENT", provider: "simulator", attempts: 2 });
     const [timedOut] = await attemptsOf(h, queued.id);
-    expect(timedOut).toMatchObject({ provider: "silent", outcome: "PROVIDER_UNREACHABLE", retryable: true, detail: "no answer within 50 ms" });
+    expect(timedOut).toMatchObject({
+      provider: "silent",
+      outcome: "PROVIDER_UNREACHABLE",
+      retryable: true,
+      detail: "no answer within 50 ms",
+    });
   });
 
   test("circuit breaker: after 5 failures a provider is skipped for 30 s, then one trial goes through", async () => {
@@ -616,7 +679,9 @@ describe(`telephony dispatch on ${engine}`, () => {
       ["DELIVERED", true],
       ["UNDELIVERED", false],
     ]);
-    expect(await h.db.manager.find(MessageReceipt, { where: { messageId: timedOut.id } })).toMatchObject([{ status: "DELIVERED", applied: false }]);
+    expect(await h.db.manager.find(MessageReceipt, { where: { messageId: timedOut.id } })).toMatchObject([
+      { status: "DELIVERED", applied: false },
+    ]);
     expect(await receiveStatusEvents(h, delivered.id)).toHaveLength(1);
     expect(await receiveStatusEvents(h, timedOut.id)).toHaveLength(1);
   });
@@ -624,7 +689,13 @@ describe(`telephony dispatch on ${engine}`, () => {
   test("a receipt naming no message is unknown and journals nothing", async () => {
     const logger = pino({ level: "silent" });
     const impatient = new ReceiptProcessor({ db: h.db, clock: h.clock, logger, pubsub: h.pubsub, log: h.log, unmatchedReceiptWaitMs: 0 });
-    const result = await impatient.apply({ provider: "vendor", providerMessageId: "nope", status: "DELIVERED", providerStatus: "delivered", errorCode: null });
+    const result = await impatient.apply({
+      provider: "vendor",
+      providerMessageId: "nope",
+      status: "DELIVERED",
+      providerStatus: "delivered",
+      errorCode: null,
+    });
     expect(result).toBe("unknown");
     expect(await h.db.manager.count(MessageReceipt)).toBe(0);
   });
@@ -638,7 +709,13 @@ describe(`telephony dispatch on ${engine}`, () => {
     const providerMessageId = (await reload(h, queued.id)).providerMessageId!;
     h.clock.advance(RECEIPT_WINDOW_MS + 1);
 
-    const receipt: DeliveryReceipt = { provider: "vendor", providerMessageId, status: "DELIVERED", providerStatus: "delivered", errorCode: null };
+    const receipt: DeliveryReceipt = {
+      provider: "vendor",
+      providerMessageId,
+      status: "DELIVERED",
+      providerStatus: "delivered",
+      errorCode: null,
+    };
     const [swept, sweptElsewhere, ...results] = await Promise.all([
       dispatcher.sweepReceiptTimeouts(),
       other.sweepReceiptTimeouts(),
@@ -692,7 +769,12 @@ describe(`telephony dispatch on ${engine}`, () => {
     expect(await dispatcher.runOnce()).toBe(1);
 
     const recovered = await reload(h, queued.id);
-    expect(recovered).toMatchObject({ status: "SENT", provider: "simulator", providerMessageId: firstHandOver.providerMessageId, attempts: 1 });
+    expect(recovered).toMatchObject({
+      status: "SENT",
+      provider: "simulator",
+      providerMessageId: firstHandOver.providerMessageId,
+      attempts: 1,
+    });
     const attempts = await attemptsOf(h, queued.id);
     expect(attempts).toHaveLength(1);
     expect(attempts[0]).toMatchObject({ id: attemptId, outcome: "SENT", providerMessageId: firstHandOver.providerMessageId });
@@ -703,6 +785,47 @@ describe(`telephony dispatch on ${engine}`, () => {
     await h.recorder.until(1);
     expect(h.recorder.results.map((r) => r.result)).toEqual(["applied"]);
     expect((await reload(h, queued.id)).status).toBe("DELIVERED");
+    expect(await receiveStatusEvents(h, queued.id)).toHaveLength(1);
+  });
+
+  test("a hand-over that outlives its lease is taken over under the same key, and the slow instance records nothing", async () => {
+    const slow = new GatedProvider("slow");
+    const { dispatcher: first, enqueue } = await h.dispatcher([slow], { instanceId: "instance-a", leaseMs: 30_000 });
+    const { dispatcher: second } = await h.dispatcher([], { instanceId: "instance-b", router: new StaticRouter([slow]) });
+    const queued = await enqueue();
+
+    const firstPass = first.runOnce();
+    await withTimeout(slow.called, 5_000, "the first hand-over");
+    expect(await second.runOnce()).toBe(0);
+    h.clock.advance(30_001);
+    expect(await second.runOnce()).toBe(1);
+    slow.open();
+    expect(await firstPass).toBe(1);
+
+    expect(slow.calls.map((call) => call.idempotencyKey)).toEqual([slow.calls[0]!.idempotencyKey, slow.calls[0]!.idempotencyKey]);
+    expect(await reload(h, queued.id)).toMatchObject({
+      status: "SENT",
+      attempts: 1,
+      leaseOwner: null,
+      providerMessageId: `slow-${slow.calls[0]!.idempotencyKey}`,
+    });
+    expect(await attemptsOf(h, queued.id)).toMatchObject([{ id: slow.calls[0]!.idempotencyKey, outcome: "SENT" }]);
+  });
+
+  test("finalizeMessage ends a message once, even when handed the same stale row twice", async () => {
+    const vendor = failingThenAccepting("vendor", 0);
+    const { dispatcher, enqueue } = await h.dispatcher([vendor]);
+    const queued = await enqueue();
+    await dispatcher.runOnce();
+    const stale = await reload(h, queued.id);
+    const again = await reload(h, queued.id);
+    const deps = { clock: h.clock, pubsub: h.pubsub, log: h.log };
+    const outcome = { status: "UNDELIVERED", errorCode: DeliveryErrorCode.NUMBER_INACTIVE, providerStatus: "undelivered" } as const;
+    expect(await h.db.transaction((tx) => finalizeMessage(tx, stale, outcome, deps))).toBe(true);
+    expect(await h.db.transaction((tx) => finalizeMessage(tx, again, { ...outcome, status: "DELIVERED", errorCode: null }, deps))).toBe(
+      false,
+    );
+    expect(await reload(h, queued.id)).toMatchObject({ status: "UNDELIVERED", errorCode: "NUMBER_INACTIVE" });
     expect(await receiveStatusEvents(h, queued.id)).toHaveLength(1);
   });
 
@@ -735,7 +858,7 @@ describe(`telephony dispatch on ${engine}`, () => {
     const challengeId = newId("chl");
     const events = h.pubsub.subscribe("MESSAGE_STATUS", challengeId)[Symbol.asyncIterator]();
     const next = async (): Promise<MessageStatusEvent> => {
-      const { value, done } = await within(events.next(), 5_000, "a MESSAGE_STATUS event");
+      const { value, done } = await withTimeout(events.next(), 5_000, "a MESSAGE_STATUS event");
       if (done) throw new Error("subscription ended");
       return value;
     };
@@ -767,7 +890,11 @@ describe(`telephony dispatch on ${engine}`, () => {
 
   test("two instances claim disjoint messages, and each message is handed over once", async () => {
     const { dispatcher: first, enqueue } = await h.dispatcher([h.simulator], { batchSize: 20, instanceId: "instance-a" });
-    const { dispatcher: second } = await h.dispatcher([], { batchSize: 20, instanceId: "instance-b", router: new StaticRouter([h.simulator]) });
+    const { dispatcher: second } = await h.dispatcher([], {
+      batchSize: 20,
+      instanceId: "instance-b",
+      router: new StaticRouter([h.simulator]),
+    });
     const ids: string[] = [];
     for (let i = 0; i < 40; i += 1) ids.push((await enqueue({ toE164: `+1415555${String(1000 + i)}` })).id);
 
@@ -814,7 +941,11 @@ describe(`telephony dispatch on ${engine}`, () => {
           senderId: null,
         }),
       );
-      const sent = await eventually(() => reload(h, queued.id), (m) => m.status === "SENT", "the woken loop sends");
+      const sent = await eventually(
+        () => reload(h, queued.id),
+        (m) => m.status === "SENT",
+        "the woken loop sends",
+      );
       await vendor.report(sent.providerMessageId!, "DELIVERED");
       expect((await reload(h, queued.id)).status).toBe("DELIVERED");
     } finally {
@@ -831,11 +962,18 @@ describe(`telephony dispatch on ${engine}`, () => {
     ]);
     const options = { batchSize: 25, receiptWindowMs: 30_000, maxAttempts: 5 };
     const { dispatcher: first, enqueue } = await h.dispatcher([flaky, h.simulator], { ...options, instanceId: "instance-a" });
-    const { dispatcher: second } = await h.dispatcher([], { ...options, instanceId: "instance-b", router: new StaticRouter([flaky, h.simulator]) });
+    const { dispatcher: second } = await h.dispatcher([], {
+      ...options,
+      instanceId: "instance-b",
+      router: new StaticRouter([flaky, h.simulator]),
+    });
 
     const numbers = seededRandom(7);
     for (let i = 0; i < 1_000; i += 1) {
-      await enqueue({ toE164: `+14155550${String(Math.floor(numbers() * 1_000)).padStart(3, "0")}`, channel: numbers() < 0.1 ? "VOICE" : "SMS" });
+      await enqueue({
+        toE164: `+14155550${String(Math.floor(numbers() * 1_000)).padStart(3, "0")}`,
+        channel: numbers() < 0.1 ? "VOICE" : "SMS",
+      });
     }
 
     const queuedCount = () => h.db.manager.countBy(Message, { status: "QUEUED" });
@@ -865,7 +1003,9 @@ describe(`telephony dispatch on ${engine}`, () => {
     const counts = Object.fromEntries(byStatus.map((row) => [row.status, Number(row.count)]));
     expect(Object.values(counts).reduce((a, b) => a + b, 0)).toBe(1_000);
     expect(Object.keys(counts).sort()).toEqual(["DELIVERED", "FAILED", "UNDELIVERED", "UNKNOWN"]);
-    expect(await h.db.manager.createQueryBuilder(Message, "m").where("m.final_at IS NULL OR m.body_ciphertext IS NOT NULL").getCount()).toBe(0);
+    expect(
+      await h.db.manager.createQueryBuilder(Message, "m").where("m.final_at IS NULL OR m.body_ciphertext IS NOT NULL").getCount(),
+    ).toBe(0);
     expect(await h.db.manager.countBy(MessageAttempt, { outcome: "PENDING" })).toBe(0);
 
     const perMessage = await h.db.manager
@@ -879,7 +1019,9 @@ describe(`telephony dispatch on ${engine}`, () => {
       .getRawMany<{ messageId: string; events: string | number }>();
     expect(perMessage).toHaveLength(1_000);
     expect(perMessage.filter((row) => Number(row.events) !== 1)).toEqual([]);
-    expect(await h.db.manager.countBy(LogEventRecord, { eventType: EventType.SMS_RECEIVE_STATUS })).toBe(1_000 - (await h.db.manager.countBy(Message, { channel: "VOICE" })));
+    expect(await h.db.manager.countBy(LogEventRecord, { eventType: EventType.SMS_RECEIVE_STATUS })).toBe(
+      1_000 - (await h.db.manager.countBy(Message, { channel: "VOICE" })),
+    );
 
     // Receipts only ever deliver or undeliver: each such message was ended by exactly one applied receipt.
     expect(await h.db.manager.countBy(MessageReceipt, { applied: true })).toBe((counts.DELIVERED ?? 0) + (counts.UNDELIVERED ?? 0));
@@ -933,15 +1075,28 @@ describe(`SimulatorProvider on ${engine}`, () => {
       { prefix: "+4477009001", outcome: "FAILED", errorCode: "NUMBER_INACTIVE" },
       { prefix: "+44770090", outcome: "FAILED" },
     ]);
-    await expect(h.simulator.send(outbound({ to: "+447700900123" }))).rejects.toMatchObject({ errorCode: "NUMBER_INACTIVE", retryable: false });
-    await expect(h.simulator.send(outbound({ to: "+447700900999" }))).rejects.toMatchObject({ errorCode: "PROVIDER_UNREACHABLE", retryable: true });
+    await expect(h.simulator.send(outbound({ to: "+447700900123" }))).rejects.toMatchObject({
+      errorCode: "NUMBER_INACTIVE",
+      retryable: false,
+    });
+    await expect(h.simulator.send(outbound({ to: "+447700900999" }))).rejects.toMatchObject({
+      errorCode: "PROVIDER_UNREACHABLE",
+      retryable: true,
+    });
     await h.simulator.setRules([]);
     await expect(h.simulator.send(outbound())).resolves.toMatchObject({ providerStatus: "accepted" });
   });
 
   test("the same idempotency key twice is one message: one inbox row, one receipt", async () => {
     // The receipt names no outbox message here: an impatient processor calls it unknown at once.
-    const processor = new ReceiptProcessor({ db: h.db, clock: h.clock, logger: pino({ level: "silent" }), pubsub: h.pubsub, log: h.log, unmatchedReceiptWaitMs: 0 });
+    const processor = new ReceiptProcessor({
+      db: h.db,
+      clock: h.clock,
+      logger: pino({ level: "silent" }),
+      pubsub: h.pubsub,
+      log: h.log,
+      unmatchedReceiptWaitMs: 0,
+    });
     const recorder = new ReceiptRecorder(processor);
     await h.simulator.start(recorder.sink);
     const message = outbound();
