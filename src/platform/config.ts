@@ -44,6 +44,28 @@ export interface Config {
   receiptWindowMs: number;
   /** The built-in telephony simulator (the default provider). @default true */
   simulatorEnabled: boolean;
+  /**
+   * TELEPHONY_CONFIG: path of the JSON file naming the telephony providers and how messages are
+   * routed between them (src/telephony/provider-config.ts). Unset: the simulator alone.
+   * @default unset
+   */
+  telephonyConfigPath: string | null;
+  /**
+   * PUBLIC_URL: the gateway's address as providers reach it (e.g. https://id.example.com behind a
+   * proxy). Status callbacks are sent there and their signatures are checked against it.
+   * @default unset: the address the gateway listens on
+   */
+  publicUrl: string | null;
+  /** Password recovery and unlock answer no faster than this, so timing reveals no login. @default 250 */
+  recoveryResponseFloorMs: number;
+  /** LOG_RETENTION_DAYS: System Log events older than this are deleted (checked hourly). @default 90 */
+  logRetentionDays: number;
+  /**
+   * SUBSCRIPTION_BUFFER_SIZE: events a live subscription (systemLog, deliveryStatus) may fall
+   * behind its client before the gateway ends it with RATE_LIMITED; bounds the memory a client
+   * that stops reading can hold. @default 1000
+   */
+  subscriptionBufferSize: number;
 }
 
 export class ConfigError extends Error {
@@ -127,6 +149,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     originDomain: env.ORIGIN_DOMAIN?.trim() || null,
     receiptWindowMs: integer("RECEIPT_WINDOW_MS", 600_000, 1_000, 86_400_000),
     simulatorEnabled: flag("SIMULATOR_ENABLED", true),
+    telephonyConfigPath: env.TELEPHONY_CONFIG?.trim() ? path.resolve(env.TELEPHONY_CONFIG.trim()) : null,
+    publicUrl: publicUrl(env.PUBLIC_URL, problems),
+    recoveryResponseFloorMs: integer("RECOVERY_RESPONSE_FLOOR_MS", 250, 0, 10_000),
+    logRetentionDays: integer("LOG_RETENTION_DAYS", 90, 1, 36_500),
+    subscriptionBufferSize: integer("SUBSCRIPTION_BUFFER_SIZE", 1000, 1, 100_000),
   };
   if (!/^[A-Z]{2}$/.test(config.homeCountry)) problems.push(`ORG_HOME_COUNTRY must be an ISO 3166-1 alpha-2 code (got "${env.ORG_HOME_COUNTRY}")`);
   if (config.orgName.length > 64) problems.push("ORG_NAME must be at most 64 characters");
@@ -135,6 +162,24 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   if (problems.length) throw new ConfigError(problems);
   return config;
+}
+
+/** Providers sign what they send to this URL, so it must be exactly the one they are given. */
+function publicUrl(raw: string | undefined, problems: string[]): string | null {
+  const value = raw?.trim();
+  if (!value) return null;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    problems.push(`PUBLIC_URL must be an absolute http(s) URL (got "${value}")`);
+    return null;
+  }
+  if ((url.protocol !== "https:" && url.protocol !== "http:") || url.search || url.hash || url.username || url.password) {
+    problems.push(`PUBLIC_URL must be an http(s) URL with no query, fragment or credentials (got "${redactUrl(value)}")`);
+    return null;
+  }
+  return url.href.replace(/\/+$/, "");
 }
 
 /** Never print a database password, even in an error about the URL. */

@@ -8,6 +8,7 @@ import { Message, MessageAttempt, MessageReceipt } from "../telephony/message.en
 import { SimulatorMessageRecord, SimulatorRuleRecord } from "../telephony/providers/simulator.entity";
 import { PolicyRecord, PolicyRuleRecord } from "../policies/policy.entity";
 import { SessionRecord } from "../sessions/session.entity";
+import { SmsTemplateRecord } from "../templates/sms-template.entity";
 import { AuthTransactionRecord } from "../transactions/auth-transaction.entity";
 import { User } from "../users/user.entity";
 
@@ -33,4 +34,5 @@ export const entities = [
   PolicyRuleRecord,
   SessionRecord,
   AuthTransactionRecord,
+  SmsTemplateRecord,
 ];

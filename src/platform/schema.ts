@@ -8,6 +8,9 @@ import { ChallengeResolver, MessageResolver } from "../phone/challenge.resolver"
 import { PhoneFactorResolver, UserFactorsResolver } from "../phone/factor.resolver";
 import { PhoneAuthenticatorResolver } from "../phone/phone-authenticator.resolver";
 import { SimulatorResolver } from "../telephony/simulator.resolver";
+import { SmsTemplateResolver } from "../templates/sms-template.resolver";
+import { PolicyResolver } from "../policies/policy.resolver";
+import { TransactionResolver } from "../transactions/transaction.resolver";
 import { UserResolver } from "../users/user.resolver";
 import type { Context } from "./context";
 import type { GatewayPubSub } from "./pubsub";
@@ -23,6 +26,9 @@ export const resolvers = [
   ChallengeResolver,
   MessageResolver,
   SimulatorResolver,
+  PolicyResolver,
+  TransactionResolver,
+  SmsTemplateResolver,
 ] as const;
 
 export { GraphQLJSON };

@@ -60,6 +60,7 @@ export async function startGateway({ config, clock = systemClock, logger = creat
   const instanceId = `${os.hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   const services = createServices({ config, db, clock, logger, pubsub, instanceId });
   const bootstrap = await services.apiTokens.bootstrap(config.bootstrapAdminToken);
+  await services.policies.ensureDefaults();
 
   const schema = await buildGatewaySchema(pubsub);
   const container = createResolverContainer(services);
@@ -74,7 +75,7 @@ export async function startGateway({ config, clock = systemClock, logger = creat
   }): Promise<Context> => ({
     requestId: request.requestId,
     logger: request.logger,
-    viewer: request.viewer ?? (await authenticate(request.authorization, services.apiTokens, null)),
+    viewer: request.viewer ?? (await authenticate(request.authorization, services.apiTokens, services.sessions)),
     client: { ipAddress: request.ipAddress, userAgent: request.userAgent },
     loaders: createLoaders(db),
     container,
@@ -124,7 +125,7 @@ export async function startGateway({ config, clock = systemClock, logger = creat
       onConnect: async (ctx) => {
         const authorization = ctx.connectionParams?.authorization;
         try {
-          ctx.extra.viewer = await authenticate(typeof authorization === "string" ? authorization : null, services.apiTokens, null);
+          ctx.extra.viewer = await authenticate(typeof authorization === "string" ? authorization : null, services.apiTokens, services.sessions);
           ctx.extra.requestId = randomUUID();
           return true;
         } catch {

@@ -5,13 +5,17 @@ import { ChallengeService } from "../phone/challenge.service";
 import { FactorService } from "../phone/factor.service";
 import { PhoneAuthenticatorService } from "../phone/phone-authenticator.service";
 import { PhoneNumberService } from "../phone/phone-number.service";
-import { defaultTemplates, MessageComposer } from "../templates/composer";
+import { MessageComposer } from "../templates/composer";
+import { DatabaseTemplateSource, SmsTemplateService } from "../templates/sms-template.service";
 import { Dispatcher } from "../telephony/dispatcher";
 import { Outbox, type DispatchSignal } from "../telephony/outbox";
 import { SimulatorProvider } from "../telephony/providers/simulator";
 import { ReceiptProcessor } from "../telephony/receipts";
 import { StaticRouter } from "../telephony/routing";
 import type { TelephonyProvider } from "../telephony/provider";
+import { PolicyService } from "../policies/policy.service";
+import { SessionService } from "../sessions/session.service";
+import { TransactionService } from "../transactions/transaction.service";
 import { UserService } from "../users/user.service";
 import type { Clock } from "./clock";
 import type { Config } from "./config";
@@ -46,7 +50,8 @@ export function createServices(deps: ServiceDependencies) {
   const outbox = new Outbox(clock, secrets, pubsub, signal);
   const phoneAuthenticator = new PhoneAuthenticatorService(db, clock);
   const phoneNumbers = new PhoneNumberService(db, clock, phoneAuthenticator);
-  const composer = new MessageComposer(defaultTemplates, config);
+  const smsTemplates = new SmsTemplateService({ db, clock, org: config, authenticator: phoneAuthenticator });
+  const composer = new MessageComposer(new DatabaseTemplateSource(db), config);
   const challenges = new ChallengeService({
     db,
     clock,
@@ -78,6 +83,20 @@ export function createServices(deps: ServiceDependencies) {
   });
   signal.target = dispatcher;
 
+  const policies = new PolicyService(db, clock);
+  const sessions = new SessionService(db, clock);
+  const transactions = new TransactionService({
+    db,
+    clock,
+    log,
+    policies,
+    sessions,
+    factors,
+    challenges,
+    authenticator: phoneAuthenticator,
+    recoveryResponseFloorMs: config.recoveryResponseFloorMs,
+  });
+
   return {
     ...deps,
     secrets,
@@ -88,8 +107,12 @@ export function createServices(deps: ServiceDependencies) {
     apiTokens: new ApiTokenService(db, clock),
     phoneAuthenticator,
     phoneNumbers,
+    smsTemplates,
     challenges,
     factors,
+    policies,
+    sessions,
+    transactions,
     simulator,
     receipts,
     dispatcher,

@@ -41,6 +41,7 @@ export async function startTestGateway(env: Record<string, string> = {}): Promis
     LOG_LEVEL: "silent",
     SIMULATOR_RECEIPT_DELAY_MS: "0",
     DISPATCH_INTERVAL_MS: "50",
+    RECOVERY_RESPONSE_FLOOR_MS: "50",
     ...(engine === "postgres" ? { DATABASE_URL: process.env.DATABASE_URL!, DATABASE_SCHEMA: schema! } : {}),
     ...env,
   });

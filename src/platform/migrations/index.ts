@@ -3,10 +3,12 @@
 import { Foundation1795558130339 } from "./sqlite/1795558130339-Foundation";
 import { PhoneFactors1795558828932 } from "./sqlite/1795558828932-PhoneFactors";
 import { Transactions1795559625163 } from "./sqlite/1795559625163-Transactions";
+import { SmsTemplates1795559812043 } from "./sqlite/1795559812043-SmsTemplates";
 // MIGRATIONS-SQLITE
-export const sqliteMigrations: Function[] = [Foundation1795558130339, PhoneFactors1795558828932, Transactions1795559625163];
+export const sqliteMigrations: Function[] = [Foundation1795558130339, PhoneFactors1795558828932, Transactions1795559625163, SmsTemplates1795559812043];
 import { Foundation1795558140633 } from "./postgres/1795558140633-Foundation";
 import { PhoneFactors1795558831691 } from "./postgres/1795558831691-PhoneFactors";
 import { Transactions1795559627247 } from "./postgres/1795559627247-Transactions";
+import { SmsTemplates1795559815676 } from "./postgres/1795559815676-SmsTemplates";
 // MIGRATIONS-POSTGRES
-export const postgresMigrations: Function[] = [Foundation1795558140633, PhoneFactors1795558831691, Transactions1795559627247];
+export const postgresMigrations: Function[] = [Foundation1795558140633, PhoneFactors1795558831691, Transactions1795559627247, SmsTemplates1795559815676];

@@ -1,0 +1,34 @@
+import { Arg, Authorized, ID, Mutation, Query, Resolver } from "type-graphql";
+import { Role } from "../auth/authorization";
+import type { Services } from "../platform/services";
+import { PolicyType } from "./policy.model";
+import { Policy, PolicyInput } from "./policy.types";
+
+@Resolver(() => Policy)
+export class PolicyResolver {
+  constructor(private readonly services: Services) {}
+
+  @Authorized(Role.ADMIN)
+  @Query(() => [Policy])
+  policies(@Arg("type", () => PolicyType, { nullable: true }) type: PolicyType | null): Promise<Policy[]> {
+    return this.services.policies.list(type);
+  }
+
+  @Authorized(Role.ADMIN)
+  @Mutation(() => Policy)
+  createPolicy(@Arg("input") input: PolicyInput): Promise<Policy> {
+    return this.services.policies.create(input);
+  }
+
+  @Authorized(Role.ADMIN)
+  @Mutation(() => Policy)
+  updatePolicy(@Arg("id", () => ID) id: string, @Arg("input") input: PolicyInput): Promise<Policy> {
+    return this.services.policies.update(id, input);
+  }
+
+  @Authorized(Role.ADMIN)
+  @Mutation(() => Boolean)
+  deletePolicy(@Arg("id", () => ID) id: string): Promise<boolean> {
+    return this.services.policies.delete(id);
+  }
+}

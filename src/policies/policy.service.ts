@@ -1,0 +1,293 @@
+import { In } from "typeorm";
+import { Group } from "../groups/group.entity";
+import type { Clock } from "../platform/clock";
+import type { Database } from "../platform/database";
+import { AppError, badInput, conflict, ErrorCode, notFound } from "../platform/errors";
+import { newId } from "../platform/ids";
+import { PolicyRecord, PolicyRuleRecord } from "./policy.entity";
+import type { PolicyModel, PolicyRuleModel, PolicyType } from "./policy.model";
+import { parseZone } from "./network-zones";
+import type { PolicyInput, PolicyRuleInput } from "./policy.types";
+import { PASSWORD_MAX_LENGTH } from "./evaluate";
+
+/** Every type has one default policy, with fixed ids so that concurrent first starts agree. */
+const DEFAULT_POLICIES: Array<{ policy: Omit<PolicyRecord, "created" | "updated">; rule: Omit<PolicyRuleRecord, "policyId"> | null }> = [
+  {
+    policy: base("pol_default_global_session", "GLOBAL_SESSION", "Default global session policy"),
+    rule: catchAll("rul_default_global_session"),
+  },
+  {
+    policy: base("pol_default_authentication", "AUTHENTICATION", "Default authentication policy"),
+    rule: catchAll("rul_default_authentication"),
+  },
+  {
+    policy: { ...base("pol_default_enrollment", "AUTHENTICATOR_ENROLLMENT", "Default enrollment policy"), phoneEnrollment: "OPTIONAL" },
+    rule: null,
+  },
+  {
+    policy: {
+      ...base("pol_default_password", "PASSWORD", "Default password policy"),
+      minLength: 8,
+      maxFailedAttempts: 10,
+      autoUnlockMinutes: null,
+      recoveryMethods: [],
+      complexity: { uppercase: false, lowercase: false, number: false, symbol: false },
+    },
+    rule: null,
+  },
+];
+
+function base(id: string, type: PolicyType, name: string): Omit<PolicyRecord, "created" | "updated"> {
+  return {
+    id,
+    type,
+    name,
+    priority: 1_000_000,
+    isDefault: true,
+    groupIds: [],
+    phoneEnrollment: null,
+    recoveryMethods: null,
+    maxFailedAttempts: null,
+    autoUnlockMinutes: null,
+    minLength: null,
+    complexity: null,
+  };
+}
+
+function catchAll(id: string): Omit<PolicyRuleRecord, "policyId"> {
+  return {
+    id,
+    name: "Catch-all rule",
+    priority: 1_000_000,
+    groupIds: [],
+    excludedGroupIds: [],
+    clientIds: [],
+    networkZones: [],
+    access: "ALLOW",
+    factorRequirement: "PASSWORD_ONLY",
+    methods: null,
+    reauthenticateAfterMinutes: null,
+    sessionLifetimeMinutes: null,
+    sessionIdleMinutes: null,
+  };
+}
+
+export interface PolicyView extends PolicyModel {
+  rules: PolicyRuleModel[];
+}
+
+export class PolicyService {
+  constructor(
+    private readonly db: Database,
+    private readonly clock: Clock,
+  ) {}
+
+  /** Creates the default policies that do not exist yet; safe to run on every start. */
+  async ensureDefaults(): Promise<void> {
+    const existing = new Set((await this.db.manager.find(PolicyRecord, { where: { isDefault: true }, select: { id: true } })).map((p) => p.id));
+    const missing = DEFAULT_POLICIES.filter(({ policy }) => !existing.has(policy.id));
+    if (!missing.length) return;
+    const now = this.clock.now();
+    await this.db.transaction(async ({ manager }) => {
+      for (const { policy, rule } of missing) {
+        if (await manager.existsBy(PolicyRecord, { id: policy.id })) continue;
+        await manager.insert(PolicyRecord, { ...policy, created: now, updated: now } as PolicyRecord);
+        if (rule) await manager.insert(PolicyRuleRecord, { ...rule, policyId: policy.id } as PolicyRuleRecord);
+      }
+    });
+  }
+
+  /** All policies with their rules, ordered for display and evaluation (default last). */
+  async list(type?: PolicyType | null): Promise<PolicyView[]> {
+    const policies = await this.db.manager.find(PolicyRecord, { where: type ? { type } : {}, order: { type: "ASC", priority: "ASC", id: "ASC" } });
+    if (!policies.length) return [];
+    const rules = await this.db.manager.find(PolicyRuleRecord, {
+      where: { policyId: In(policies.map((p) => p.id)) },
+      order: { priority: "ASC", id: "ASC" },
+    });
+    const views = policies.map((policy) => toView(policy, rules.filter((rule) => rule.policyId === policy.id)));
+    // A default policy reports the lowest priority of its type, whatever is stored.
+    for (const view of views.filter((v) => v.isDefault)) {
+      view.priority = views.filter((v) => v.type === view.type).length;
+    }
+    return views.sort((a, b) => a.type.localeCompare(b.type) || Number(a.isDefault) - Number(b.isDefault) || a.priority - b.priority);
+  }
+
+  async create(input: PolicyInput): Promise<PolicyView> {
+    await this.validate(input);
+    const now = this.clock.now();
+    const id = newId("pol");
+    await this.db.transaction(async ({ manager }) => {
+      const priority = input.priority ?? (await this.nextPriority(manager, input.type));
+      await manager.insert(PolicyRecord, { ...recordFields(input), id, type: input.type, priority, isDefault: false, created: now, updated: now } as PolicyRecord);
+      await this.replaceRules(manager, id, input.rules ?? []);
+    });
+    return (await this.find(id))!;
+  }
+
+  async update(id: string, input: PolicyInput): Promise<PolicyView> {
+    await this.validate(input);
+    await this.db.transaction(async ({ manager }) => {
+      const current = await manager.findOneBy(PolicyRecord, { id });
+      if (!current) throw notFound("Policy");
+      if (current.type !== input.type) throw badInput("input.type", "a policy cannot change its type");
+      if (current.isDefault && input.groupIds?.length) throw badInput("input.groupIds", "the default policy applies to everyone");
+      await manager.update(PolicyRecord, { id }, {
+        ...recordFields(input),
+        priority: current.isDefault ? current.priority : (input.priority ?? current.priority),
+        updated: this.clock.now(),
+      } as Partial<PolicyRecord>);
+      if (input.rules) await this.replaceRules(manager, id, input.rules);
+    });
+    return (await this.find(id))!;
+  }
+
+  async delete(id: string): Promise<boolean> {
+    return this.db.transaction(async ({ manager }) => {
+      const policy = await manager.findOneBy(PolicyRecord, { id });
+      if (!policy) throw notFound("Policy");
+      if (policy.isDefault) throw conflict("DEFAULT_POLICY", "The default policy of a type cannot be deleted");
+      await manager.delete(PolicyRuleRecord, { policyId: id });
+      await manager.delete(PolicyRecord, { id });
+      return true;
+    });
+  }
+
+  async find(id: string): Promise<PolicyView | null> {
+    return (await this.list()).find((policy) => policy.id === id) ?? null;
+  }
+
+  private async nextPriority(manager: Database["manager"], type: PolicyType): Promise<number> {
+    const top = await manager.findOne(PolicyRecord, { where: { type, isDefault: false }, order: { priority: "DESC" } });
+    return (top?.priority ?? 0) + 1;
+  }
+
+  private async replaceRules(manager: Database["manager"], policyId: string, rules: PolicyRuleInput[]): Promise<void> {
+    await manager.delete(PolicyRuleRecord, { policyId });
+    if (!rules.length) return;
+    await manager.insert(
+      PolicyRuleRecord,
+      rules.map(
+        (rule, index) =>
+          ({
+            id: newId("rul"),
+            policyId,
+            name: rule.name,
+            priority: rule.priority ?? index + 1,
+            groupIds: rule.groupIds ?? [],
+            excludedGroupIds: rule.excludedGroupIds ?? [],
+            clientIds: rule.clientIds ?? [],
+            networkZones: (rule.networkZones ?? []).map((zone) => parseZone(zone).cidr),
+            access: rule.access ?? "ALLOW",
+            factorRequirement: rule.factorRequirement ?? null,
+            methods: rule.methods ?? null,
+            reauthenticateAfterMinutes: rule.reauthenticateAfterMinutes ?? null,
+            sessionLifetimeMinutes: rule.sessionLifetimeMinutes ?? null,
+            sessionIdleMinutes: rule.sessionIdleMinutes ?? null,
+          }) as PolicyRuleRecord,
+      ),
+    );
+  }
+
+  private async validate(input: PolicyInput): Promise<void> {
+    const positive = (field: string, value: number | null | undefined, max: number) => {
+      if (value != null && (!Number.isInteger(value) || value < 1 || value > max)) throw badInput(field, `must be an integer from 1 to ${max}`);
+    };
+    positive("input.priority", input.priority, 10_000);
+    positive("input.maxFailedAttempts", input.maxFailedAttempts, 100);
+    positive("input.autoUnlockMinutes", input.autoUnlockMinutes, 10_080);
+    if (input.minLength != null && (!Number.isInteger(input.minLength) || input.minLength < 8 || input.minLength > PASSWORD_MAX_LENGTH)) {
+      throw badInput("input.minLength", `must be from 8 (NIST 800-63B's floor) to ${PASSWORD_MAX_LENGTH}`);
+    }
+    const typeOnly = (field: keyof PolicyInput, type: PolicyType) => {
+      if (input[field] != null && input.type !== type) throw badInput(`input.${field}`, `applies to ${type} policies only`);
+    };
+    typeOnly("phoneEnrollment", "AUTHENTICATOR_ENROLLMENT");
+    for (const field of ["recoveryMethods", "maxFailedAttempts", "autoUnlockMinutes", "minLength", "requireUppercase", "requireLowercase", "requireNumber", "requireSymbol"] as const) {
+      typeOnly(field, "PASSWORD");
+    }
+    const rules = input.rules ?? [];
+    if (rules.length && (input.type === "PASSWORD" || input.type === "AUTHENTICATOR_ENROLLMENT")) {
+      throw badInput("input.rules", `${input.type} policies have no rules`);
+    }
+    if (rules.length > 50) throw badInput("input.rules", "at most 50 rules");
+    const groupIds = new Set(input.groupIds ?? []);
+    rules.forEach((rule, index) => {
+      positive(`input.rules.${index}.priority`, rule.priority, 10_000);
+      positive(`input.rules.${index}.reauthenticateAfterMinutes`, rule.reauthenticateAfterMinutes, 10_080);
+      positive(`input.rules.${index}.sessionLifetimeMinutes`, rule.sessionLifetimeMinutes, 43_200);
+      positive(`input.rules.${index}.sessionIdleMinutes`, rule.sessionIdleMinutes, 43_200);
+      if (rule.methods && rule.methods.length === 0) throw badInput(`input.rules.${index}.methods`, "name at least one method, or leave it unset");
+      for (const zone of rule.networkZones ?? []) {
+        try {
+          parseZone(zone);
+        } catch (error) {
+          throw badInput(`input.rules.${index}.networkZones`, (error as Error).message);
+        }
+      }
+      for (const id of [...(rule.groupIds ?? []), ...(rule.excludedGroupIds ?? [])]) groupIds.add(id);
+    });
+    if (groupIds.size) {
+      const found = await this.db.manager.findBy(Group, { id: In([...groupIds]) });
+      const missing = [...groupIds].filter((id) => !found.some((group) => group.id === id));
+      if (missing.length) throw new AppError(ErrorCode.NOT_FOUND, `No group with id ${missing.join(", ")}`);
+    }
+  }
+}
+
+function recordFields(input: PolicyInput): Partial<PolicyRecord> {
+  const complexity =
+    input.type === "PASSWORD"
+      ? {
+          uppercase: input.requireUppercase ?? false,
+          lowercase: input.requireLowercase ?? false,
+          number: input.requireNumber ?? false,
+          symbol: input.requireSymbol ?? false,
+        }
+      : null;
+  return {
+    name: input.name.trim(),
+    groupIds: input.groupIds ?? [],
+    phoneEnrollment: input.type === "AUTHENTICATOR_ENROLLMENT" ? (input.phoneEnrollment ?? "OPTIONAL") : null,
+    recoveryMethods: input.type === "PASSWORD" ? (input.recoveryMethods ?? []) : null,
+    maxFailedAttempts: input.type === "PASSWORD" ? (input.maxFailedAttempts ?? 10) : null,
+    autoUnlockMinutes: input.type === "PASSWORD" ? (input.autoUnlockMinutes ?? null) : null,
+    minLength: input.type === "PASSWORD" ? (input.minLength ?? 8) : null,
+    complexity,
+  };
+}
+
+function toView(policy: PolicyRecord, rules: PolicyRuleRecord[]): PolicyView {
+  return {
+    id: policy.id,
+    type: policy.type,
+    name: policy.name,
+    priority: policy.priority,
+    isDefault: policy.isDefault,
+    groupIds: policy.groupIds,
+    phoneEnrollment: policy.phoneEnrollment,
+    recoveryMethods: policy.recoveryMethods,
+    maxFailedAttempts: policy.maxFailedAttempts,
+    autoUnlockMinutes: policy.autoUnlockMinutes,
+    minLength: policy.minLength,
+    requireUppercase: policy.complexity?.uppercase ?? null,
+    requireLowercase: policy.complexity?.lowercase ?? null,
+    requireNumber: policy.complexity?.number ?? null,
+    requireSymbol: policy.complexity?.symbol ?? null,
+    rules: rules.map((rule) => ({
+      id: rule.id,
+      name: rule.name,
+      priority: rule.priority,
+      groupIds: rule.groupIds,
+      excludedGroupIds: rule.excludedGroupIds,
+      clientIds: rule.clientIds,
+      networkZones: rule.networkZones,
+      access: rule.access,
+      factorRequirement: rule.factorRequirement,
+      methods: rule.methods,
+      reauthenticateAfterMinutes: rule.reauthenticateAfterMinutes,
+      sessionLifetimeMinutes: rule.sessionLifetimeMinutes,
+      sessionIdleMinutes: rule.sessionIdleMinutes,
+    })),
+  };
+}

@@ -1,0 +1,81 @@
+import { Length } from "class-validator";
+import { Field, ID, InputType, Int, ObjectType, registerEnumType } from "type-graphql";
+import { PhoneMethod } from "../phone/phone.enums";
+import { EnrollmentRequirement, FactorRequirement, PolicyType, RuleAccess } from "./policy.model";
+
+registerEnumType(PolicyType, { name: "PolicyType" });
+registerEnumType(EnrollmentRequirement, { name: "EnrollmentRequirement" });
+registerEnumType(FactorRequirement, { name: "FactorRequirement" });
+registerEnumType(RuleAccess, { name: "RuleAccess" });
+
+@ObjectType()
+export class PolicyRule {
+  @Field(() => ID) id: string;
+  @Field() name: string;
+  @Field(() => Int) priority: number;
+  @Field(() => [ID]) groupIds: string[];
+  @Field(() => [ID]) excludedGroupIds: string[];
+  @Field(() => [String]) clientIds: string[];
+  @Field(() => [String], { description: "CIDR blocks or addresses, IPv4 or IPv6, matched against the client IP" })
+  networkZones: string[];
+  @Field(() => RuleAccess) access: RuleAccess;
+  @Field(() => FactorRequirement, { nullable: true }) factorRequirement: FactorRequirement | null;
+  @Field(() => [PhoneMethod], { nullable: true }) methods: PhoneMethod[] | null;
+  @Field(() => Int, { nullable: true }) reauthenticateAfterMinutes: number | null;
+  @Field(() => Int, { nullable: true, description: "GLOBAL_SESSION: the longest a session may live" }) sessionLifetimeMinutes: number | null;
+  @Field(() => Int, { nullable: true, description: "GLOBAL_SESSION: the longest a session may sit idle" }) sessionIdleMinutes: number | null;
+}
+
+@ObjectType()
+export class Policy {
+  @Field(() => ID) id: string;
+  @Field(() => PolicyType) type: PolicyType;
+  @Field() name: string;
+  @Field(() => Int) priority: number;
+  @Field({ description: "the default policy of its type: lowest priority, cannot be deleted" }) isDefault: boolean;
+  @Field(() => [ID]) groupIds: string[];
+  @Field(() => [PolicyRule]) rules: PolicyRule[];
+  @Field(() => EnrollmentRequirement, { nullable: true, description: "AUTHENTICATOR_ENROLLMENT only" }) phoneEnrollment: EnrollmentRequirement | null;
+  @Field(() => [PhoneMethod], { nullable: true, description: "PASSWORD only" }) recoveryMethods: PhoneMethod[] | null;
+  @Field(() => Int, { nullable: true }) maxFailedAttempts: number | null;
+  @Field(() => Int, { nullable: true }) autoUnlockMinutes: number | null;
+  @Field(() => Int, { nullable: true }) minLength: number | null;
+  @Field(() => Boolean, { nullable: true }) requireUppercase: boolean | null;
+  @Field(() => Boolean, { nullable: true }) requireLowercase: boolean | null;
+  @Field(() => Boolean, { nullable: true }) requireNumber: boolean | null;
+  @Field(() => Boolean, { nullable: true }) requireSymbol: boolean | null;
+}
+
+@InputType()
+export class PolicyRuleInput {
+  @Field() @Length(1, 128) name: string;
+  @Field(() => Int, { nullable: true }) priority?: number | null;
+  @Field(() => [ID], { nullable: true }) groupIds?: string[] | null;
+  @Field(() => [ID], { nullable: true }) excludedGroupIds?: string[] | null;
+  @Field(() => [String], { nullable: true }) clientIds?: string[] | null;
+  @Field(() => [String], { nullable: true }) networkZones?: string[] | null;
+  @Field(() => RuleAccess, { nullable: true }) access?: RuleAccess | null;
+  @Field(() => FactorRequirement, { nullable: true }) factorRequirement?: FactorRequirement | null;
+  @Field(() => [PhoneMethod], { nullable: true }) methods?: PhoneMethod[] | null;
+  @Field(() => Int, { nullable: true }) reauthenticateAfterMinutes?: number | null;
+  @Field(() => Int, { nullable: true }) sessionLifetimeMinutes?: number | null;
+  @Field(() => Int, { nullable: true }) sessionIdleMinutes?: number | null;
+}
+
+@InputType()
+export class PolicyInput {
+  @Field(() => PolicyType) type: PolicyType;
+  @Field() @Length(1, 128) name: string;
+  @Field(() => Int, { nullable: true }) priority?: number | null;
+  @Field(() => [ID], { nullable: true }) groupIds?: string[] | null;
+  @Field(() => [PolicyRuleInput], { nullable: true }) rules?: PolicyRuleInput[] | null;
+  @Field(() => EnrollmentRequirement, { nullable: true }) phoneEnrollment?: EnrollmentRequirement | null;
+  @Field(() => [PhoneMethod], { nullable: true }) recoveryMethods?: PhoneMethod[] | null;
+  @Field(() => Int, { nullable: true }) maxFailedAttempts?: number | null;
+  @Field(() => Int, { nullable: true }) autoUnlockMinutes?: number | null;
+  @Field(() => Int, { nullable: true }) minLength?: number | null;
+  @Field(() => Boolean, { nullable: true }) requireUppercase?: boolean | null;
+  @Field(() => Boolean, { nullable: true }) requireLowercase?: boolean | null;
+  @Field(() => Boolean, { nullable: true }) requireNumber?: boolean | null;
+  @Field(() => Boolean, { nullable: true }) requireSymbol?: boolean | null;
+}

@@ -1,0 +1,69 @@
+import { Arg, Ctx, Mutation, Resolver } from "type-graphql";
+import type { Context } from "../platform/context";
+import type { Services } from "../platform/services";
+import {
+  AuthTransaction,
+  RecoveryInput,
+  ResetPasswordInput,
+  SignInInput,
+  TransactionChallengeInput,
+  TransactionCodeInput,
+  TransactionEnrollInput,
+  TransactionResendInput,
+} from "./transaction.types";
+
+/** The public sign-in and recovery flow: each step carries its state handle, no credential. */
+@Resolver(() => AuthTransaction)
+export class TransactionResolver {
+  constructor(private readonly services: Services) {}
+
+  @Mutation(() => AuthTransaction)
+  signIn(@Arg("input") input: SignInInput, @Ctx() { client, viewer }: Context): Promise<AuthTransaction> {
+    return this.services.transactions.signIn(input, client, viewer);
+  }
+
+  @Mutation(() => AuthTransaction)
+  challengeFactor(@Arg("input") input: TransactionChallengeInput, @Ctx() { client }: Context): Promise<AuthTransaction> {
+    return this.services.transactions.challengeFactor(input.stateHandle, input.factorId, input.method, client);
+  }
+
+  @Mutation(() => AuthTransaction)
+  enrollFactor(@Arg("input") input: TransactionEnrollInput, @Ctx() { client }: Context): Promise<AuthTransaction> {
+    return this.services.transactions.enrollFactor(input.stateHandle, input, client);
+  }
+
+  @Mutation(() => AuthTransaction)
+  verifyFactor(@Arg("input") input: TransactionCodeInput, @Ctx() { client }: Context): Promise<AuthTransaction> {
+    return this.services.transactions.verifyFactor(input.stateHandle, input.code, client);
+  }
+
+  @Mutation(() => AuthTransaction)
+  resendFactorChallenge(@Arg("input") input: TransactionResendInput, @Ctx() { client }: Context): Promise<AuthTransaction> {
+    return this.services.transactions.resendFactorChallenge(input.stateHandle, input.method, client);
+  }
+
+  @Mutation(() => AuthTransaction)
+  recoverPassword(@Arg("input") input: RecoveryInput, @Ctx() { client }: Context): Promise<AuthTransaction> {
+    return this.services.transactions.recoverPassword(input.login, input.method, client);
+  }
+
+  @Mutation(() => AuthTransaction)
+  unlockAccount(@Arg("input") input: RecoveryInput, @Ctx() { client }: Context): Promise<AuthTransaction> {
+    return this.services.transactions.unlockAccount(input.login, input.method, client);
+  }
+
+  @Mutation(() => AuthTransaction)
+  resetPassword(@Arg("input") input: ResetPasswordInput, @Ctx() { client }: Context): Promise<AuthTransaction> {
+    return this.services.transactions.resetPassword(input.stateHandle, input.newPassword, client);
+  }
+
+  @Mutation(() => Boolean)
+  cancelTransaction(@Arg("stateHandle") stateHandle: string): Promise<boolean> {
+    return this.services.transactions.cancel(stateHandle);
+  }
+
+  @Mutation(() => Boolean)
+  signOut(@Ctx() { viewer, client }: Context): Promise<boolean> {
+    return this.services.transactions.signOut(viewer, client);
+  }
+}

@@ -1,0 +1,627 @@
+import { timingSafeEqual } from "node:crypto";
+import { setTimeout as sleep } from "node:timers/promises";
+import type { Viewer } from "../auth/viewer";
+import { GroupMember } from "../groups/group.entity";
+import { EventType } from "../log/event-types";
+import type { LogActor, LogService } from "../log/log.service";
+import type { Challenge } from "../phone/challenge.entity";
+import type { ChallengeService, Requester } from "../phone/challenge.service";
+import { userActor } from "../phone/challenge.service";
+import type { FactorService } from "../phone/factor.service";
+import { PhoneFactor } from "../phone/phone-factor.entity";
+import type { PhoneAuthenticatorService } from "../phone/phone-authenticator.service";
+import { maskPhoneNumber } from "../phone/phone-number";
+import type { PhoneMethod } from "../phone/phone.enums";
+import type { Clock } from "../platform/clock";
+import type { ClientInfo } from "../platform/context";
+import type { Database, Transaction } from "../platform/database";
+import { AppError, ErrorCode } from "../platform/errors";
+import { hashSecret, newId, newSecret } from "../platform/ids";
+import { checkPasswordAgainstPolicy, evaluateEnrollment, evaluatePassword, evaluateSignOn, type PasswordDecision } from "../policies/evaluate";
+import type { PolicyService } from "../policies/policy.service";
+import { SessionRecord } from "../sessions/session.entity";
+import type { SessionService } from "../sessions/session.service";
+import { hashPassword, verifyAgainstDummy, verifyPassword } from "../users/password";
+import { User, UserStatus } from "../users/user.entity";
+import { AuthTransactionRecord, TransactionStatus, type TransactionKind } from "./auth-transaction.entity";
+
+/** Okta's transaction lifetime. */
+export const TRANSACTION_LIFETIME_MS = 10 * 60_000;
+
+export interface FactorOptionView {
+  factorId: string;
+  method: PhoneMethod;
+  phoneNumber: string;
+}
+
+export interface TransactionView {
+  stateHandle: string;
+  status: TransactionStatus;
+  expiresAt: Date;
+  user: { id: string; login: string; firstName: string | null; locale: string } | null;
+  factors: FactorOptionView[];
+  enrollMethods: PhoneMethod[];
+  challenge: Challenge | null;
+  sessionToken: string | null;
+}
+
+/** What sign-in decided, kept on the transaction so later steps follow the same rules. */
+interface StoredDecision {
+  phoneMethods: PhoneMethod[];
+  enrollMethods: PhoneMethod[];
+  sessionLifetimeMinutes: number;
+  sessionIdleMinutes: number;
+  recoveryMethod?: PhoneMethod;
+  /** A recovery for nobody: answers like a real one, sends nothing, counts wrong codes. */
+  decoy?: boolean;
+  decoyAttempts?: number;
+  maxAttempts?: number;
+}
+
+export interface TransactionDependencies {
+  db: Database;
+  clock: Clock;
+  log: LogService;
+  policies: PolicyService;
+  sessions: SessionService;
+  factors: FactorService;
+  challenges: ChallengeService;
+  authenticator: PhoneAuthenticatorService;
+  /** Recovery answers take at least this long, so timing tells nothing of the login. */
+  recoveryResponseFloorMs: number;
+}
+
+const expired = () => new AppError(ErrorCode.TRANSACTION_EXPIRED, "This sign-in has expired or is finished; start again");
+const invalidTransition = (status: TransactionStatus) =>
+  new AppError(ErrorCode.INVALID_TRANSITION, `This step does not fit a transaction in status ${status}`, { status });
+const invalidCredentials = () => new AppError(ErrorCode.INVALID_CREDENTIALS, "The login or the password is not right");
+
+export class TransactionService {
+  constructor(private readonly deps: TransactionDependencies) {}
+
+  async signIn(input: { login: string; password: string; clientId?: string | null }, client: ClientInfo, current: Viewer): Promise<TransactionView> {
+    const { db, clock, log, policies, authenticator } = this.deps;
+    const login = input.login.trim();
+    const user = await db.manager.findOneBy(User, { loginNormalized: login.toLowerCase() });
+    // The hash is checked whether or not the login exists, so both answer in the same time.
+    const passwordMatches = user?.passwordHash ? await verifyPassword(input.password, user.passwordHash) : await verifyAgainstDummy(input.password);
+    const allPolicies = await policies.list();
+    const groupIds = user ? await this.groupIdsOf(user.id) : [];
+    const passwordPolicy = evaluatePassword(allPolicies, { userGroupIds: groupIds });
+    const unknownActor: LogActor = { id: "unknown", type: "User", alternateId: login.slice(0, 256) };
+
+    if (!user) {
+      await db.transaction((tx) => this.logSessionStart(tx, unknownActor, client, "FAILURE", ErrorCode.INVALID_CREDENTIALS));
+      throw invalidCredentials();
+    }
+    const actor = userActor(user);
+    const now = clock.now();
+
+    if (user.status === "LOCKED_OUT" && passwordPolicy.autoUnlockMinutes && user.lockedAt) {
+      if (user.lockedAt.getTime() + passwordPolicy.autoUnlockMinutes * 60_000 <= now.getTime()) {
+        await db.transaction((tx) => this.unlock(tx, user, { actor, client: null, authorize: () => undefined }, "AUTO_UNLOCK"));
+        Object.assign(user, { status: UserStatus.ACTIVE, failedLogins: 0, lockedAt: null });
+      }
+    }
+    if (user.status === "LOCKED_OUT") {
+      return db.transaction(async (tx) => {
+        await this.logSessionStart(tx, actor, client, "FAILURE", ErrorCode.LOCKED_OUT);
+        return this.open(tx, { kind: "SIGN_IN", status: "LOCKED_OUT", userId: user.id, clientId: input.clientId ?? null, finished: true });
+      });
+    }
+    if (!passwordMatches) {
+      // Committed before the error is raised: a wrong password must count even though the call fails.
+      await db.transaction((tx) => this.countFailedPassword(tx, user, passwordPolicy, actor, client));
+      throw invalidCredentials();
+    }
+    if (user.status !== "ACTIVE") {
+      await db.transaction((tx) => this.logSessionStart(tx, actor, client, "FAILURE", `USER_${user.status}`));
+      throw invalidCredentials();
+    }
+
+    const settings = await authenticator.get();
+    const context = {
+      userGroupIds: groupIds,
+      clientId: input.clientId ?? null,
+      ipAddress: client.ipAddress,
+      authenticatorUsage: settings.usage,
+      authenticatorMethods: settings.methodList,
+      authenticatorActive: settings.status === "ACTIVE",
+    };
+    const decision = evaluateSignOn(allPolicies, context);
+    const enrollment = evaluateEnrollment(allPolicies, context);
+    const activeFactors = await db.manager.find(PhoneFactor, { where: { userId: user.id, status: "ACTIVE" }, order: { created: "ASC" } });
+    const enrollMethods = settings.status === "ACTIVE" ? settings.methodList.filter((m) => decision.phoneMethods.length === 0 || decision.phoneMethods.includes(m)) : [];
+    const stored: StoredDecision = {
+      phoneMethods: decision.phoneMethods,
+      enrollMethods: decision.factorRequirement === "PASSWORD_AND_PHONE" ? decision.phoneMethods : enrollMethods,
+      sessionLifetimeMinutes: decision.sessionLifetimeMinutes,
+      sessionIdleMinutes: decision.sessionIdleMinutes,
+    };
+    const rememberedMfa = await this.mfaRemembered(current, user.id, decision.reauthenticateAfterMinutes);
+
+    return db.transaction(async (tx) => {
+      if (user.failedLogins > 0) await tx.manager.update(User, { id: user.id }, { failedLogins: 0 });
+      await log.record(tx, {
+        eventType: EventType.POLICY_EVALUATE_SIGN_ON,
+        displayMessage: "Evaluation of sign-on policy",
+        actor,
+        client,
+        target: [
+          ...(decision.matched.globalSession ? [{ id: decision.matched.globalSession.policyId, type: "Policy", displayName: "GLOBAL_SESSION" }] : []),
+          ...(decision.matched.authentication ? [{ id: decision.matched.authentication.policyId, type: "Policy", displayName: "AUTHENTICATION" }] : []),
+        ],
+        outcome: { result: decision.access, reason: decision.reason },
+        debugContext: {
+          globalSessionPolicyId: decision.matched.globalSession?.policyId ?? null,
+          globalSessionRuleId: decision.matched.globalSession?.ruleId ?? null,
+          authenticationPolicyId: decision.matched.authentication?.policyId ?? null,
+          authenticationRuleId: decision.matched.authentication?.ruleId ?? null,
+          factorRequirement: decision.factorRequirement,
+          phoneMethods: decision.phoneMethods.join(","),
+          enrollment: enrollment.phone,
+          clientId: input.clientId ?? null,
+          mfaRemembered: rememberedMfa,
+        },
+      });
+      const base = { kind: "SIGN_IN" as const, userId: user.id, clientId: input.clientId ?? null, decision: stored };
+      if (decision.access === "DENY") {
+        await this.logSessionStart(tx, actor, client, "FAILURE", decision.reason ?? "DENIED");
+        return this.open(tx, { ...base, status: "DENIED", finished: true });
+      }
+      const usable = decision.phoneMethods.length > 0 ? activeFactors : [];
+      if (decision.factorRequirement === "PASSWORD_AND_PHONE" && !rememberedMfa) {
+        if (usable.length) return this.open(tx, { ...base, status: "MFA_REQUIRED" }, user, usable);
+        if (enrollment.phone === "NOT_ALLOWED") {
+          await this.logSessionStart(tx, actor, client, "FAILURE", "PHONE_REQUIRED_NOT_ENROLLABLE");
+          return this.open(tx, { ...base, status: "DENIED", finished: true });
+        }
+        return this.open(tx, { ...base, status: "MFA_ENROLL" }, user);
+      }
+      if (enrollment.phone === "REQUIRED" && activeFactors.length === 0 && stored.enrollMethods.length > 0) {
+        return this.open(tx, { ...base, status: "MFA_ENROLL" }, user);
+      }
+      return this.succeed(tx, base, user, actor, client, rememberedMfa);
+    });
+  }
+
+  async challengeFactor(stateHandle: string, factorId: string, method: PhoneMethod | null | undefined, client: ClientInfo): Promise<TransactionView> {
+    const record = await this.step(stateHandle, ["MFA_REQUIRED", "MFA_CHALLENGE"]);
+    const decision = parseDecision(record);
+    const factor = await this.deps.factors.findById(factorId);
+    if (!factor || factor.userId !== record.userId || factor.status !== "ACTIVE") throw new AppError(ErrorCode.NOT_FOUND, "Phone factor not found");
+    const chosen = method ?? (decision.phoneMethods.includes(factor.method) ? factor.method : decision.phoneMethods[0]);
+    if (!chosen || !decision.phoneMethods.includes(chosen)) {
+      throw new AppError(ErrorCode.METHOD_NOT_ALLOWED, `The sign-on policy does not allow ${method ?? factor.method} here`, { allowedMethods: decision.phoneMethods });
+    }
+    const user = await this.userOf(record);
+    const requester = this.requester(record, user, client);
+    const challenge = await this.deps.factors.challenge(asUser(user.id), factor.id, chosen, requester, record.id);
+    return this.deps.db.transaction(async (tx) => {
+      const advanced = await this.advance(tx, record, { status: "MFA_CHALLENGE", challengeId: challenge.id, factorId: factor.id });
+      return this.view(advanced, stateHandle, user, { challenge });
+    });
+  }
+
+  async enrollFactor(
+    stateHandle: string,
+    input: { phoneNumber: string; defaultCountry?: string | null; method: PhoneMethod },
+    client: ClientInfo,
+  ): Promise<TransactionView> {
+    const { db, factors } = this.deps;
+    const record = await this.step(stateHandle, ["MFA_ENROLL", "MFA_ENROLL_ACTIVATE"]);
+    const decision = parseDecision(record);
+    if (!decision.enrollMethods.includes(input.method)) {
+      throw new AppError(ErrorCode.METHOD_NOT_ALLOWED, `${input.method} may not be enrolled here`, { allowedMethods: decision.enrollMethods });
+    }
+    const user = await this.userOf(record);
+    const requester = this.requester(record, user, client);
+    if (record.status === "MFA_ENROLL_ACTIVATE" && record.factorId) {
+      // Enrolling another number replaces the one that was never verified.
+      const pending = await factors.findById(record.factorId);
+      if (pending?.status === "PENDING_ACTIVATION") await factors.delete(asUser(user.id), pending.id, requester);
+    }
+    const { factor, challenge } = await factors.enroll({ userId: user.id, ...input, transactionId: record.id }, requester);
+    return db.transaction(async (tx) => {
+      const advanced = await this.advance(tx, record, { status: "MFA_ENROLL_ACTIVATE", challengeId: challenge.id, factorId: factor.id });
+      return this.view(advanced, stateHandle, user, { challenge });
+    });
+  }
+
+  async verifyFactor(stateHandle: string, code: string, client: ClientInfo): Promise<TransactionView> {
+    const record = await this.step(stateHandle, ["MFA_CHALLENGE", "MFA_ENROLL_ACTIVATE", "RECOVERY_CHALLENGE"]);
+    const decision = parseDecision(record);
+    if (decision.decoy || !record.challengeId || !record.userId) return this.failDecoy(record, decision);
+    const user = await this.userOf(record);
+    const requester = this.requester(record, user, client);
+    let result: TransactionView | null = null;
+    await this.deps.challenges.verify(record.challengeId, code, requester, {
+      afterVerified: async (tx, challenge) => {
+        await this.deps.factors.afterVerified(tx, challenge, requester);
+        result = await this.afterVerified(tx, record, stateHandle, user, challenge, requester, client);
+      },
+    });
+    return result!;
+  }
+
+  async resendFactorChallenge(stateHandle: string, method: PhoneMethod | null | undefined, client: ClientInfo): Promise<TransactionView> {
+    const record = await this.step(stateHandle, ["MFA_CHALLENGE", "MFA_ENROLL_ACTIVATE", "RECOVERY_CHALLENGE"]);
+    const decision = parseDecision(record);
+    if (decision.decoy || !record.challengeId || !record.userId) return this.view(record, stateHandle, null, {});
+    const allowed =
+      record.kind !== "SIGN_IN" ? [decision.recoveryMethod!, ...(await this.recoveryMethodsFor(record.userId))] : record.status === "MFA_ENROLL_ACTIVATE" ? decision.enrollMethods : decision.phoneMethods;
+    if (method && !allowed.includes(method)) {
+      throw new AppError(ErrorCode.METHOD_NOT_ALLOWED, `${method} is not allowed here`, { allowedMethods: [...new Set(allowed)] });
+    }
+    const user = await this.userOf(record);
+    const challenge = await this.deps.challenges.resend(record.challengeId, method, this.requester(record, user, client));
+    return this.view(record, stateHandle, record.kind === "SIGN_IN" ? user : null, { challenge: record.kind === "SIGN_IN" ? challenge : null });
+  }
+
+  recoverPassword(login: string, method: PhoneMethod, client: ClientInfo): Promise<TransactionView> {
+    return this.startRecovery("PASSWORD_RECOVERY", login, method, client);
+  }
+
+  unlockAccount(login: string, method: PhoneMethod, client: ClientInfo): Promise<TransactionView> {
+    return this.startRecovery("ACCOUNT_UNLOCK", login, method, client);
+  }
+
+  async resetPassword(stateHandle: string, newPassword: string, client: ClientInfo): Promise<TransactionView> {
+    const { db, policies, sessions, log, clock } = this.deps;
+    const record = await this.step(stateHandle, ["PASSWORD_RESET"]);
+    const user = await this.userOf(record);
+    const policy = evaluatePassword(await policies.list(), { userGroupIds: await this.groupIdsOf(user.id) });
+    const violation = checkPasswordAgainstPolicy(newPassword, policy);
+    if (violation) throw new AppError(ErrorCode.PASSWORD_POLICY, `The new password breaks the password policy (${violation})`, { reason: violation });
+    const passwordHash = await hashPassword(newPassword);
+    const actor = userActor(user);
+    return db.transaction(async (tx) => {
+      const now = clock.now();
+      const status = user.status === UserStatus.LOCKED_OUT || user.status === UserStatus.RECOVERY ? UserStatus.ACTIVE : user.status;
+      await tx.manager.update(User, { id: user.id }, { passwordHash, passwordChanged: now, failedLogins: 0, lockedAt: null, status, statusChanged: now });
+      // A reset means the old password may be known to someone else: end every session it opened.
+      await sessions.revokeAllOf(tx, user.id);
+      await log.record(tx, {
+        eventType: EventType.ACCOUNT_RESET_PASSWORD,
+        displayMessage: "Reset password for user",
+        actor,
+        client,
+        target: [{ id: user.id, type: "User", alternateId: user.login }],
+        outcome: { result: "SUCCESS" },
+        transactionId: record.id,
+      });
+      const decision = parseDecision(record);
+      return this.succeed(tx, { kind: record.kind, userId: user.id, clientId: record.clientId, decision }, user, actor, client, true, record, stateHandle);
+    });
+  }
+
+  async cancel(stateHandle: string): Promise<boolean> {
+    const record = await this.find(stateHandle);
+    return this.deps.db.transaction(async (tx) => {
+      await this.advance(tx, record, { finishedAt: this.deps.clock.now() });
+      await this.deps.challenges.cancelOpen(tx, { transactionId: record.id });
+      return true;
+    });
+  }
+
+  async signOut(viewer: Viewer, client: ClientInfo): Promise<boolean> {
+    if (viewer.kind === "anonymous") throw new AppError(ErrorCode.UNAUTHENTICATED, "Not signed in");
+    if (viewer.kind === "admin") throw new AppError(ErrorCode.FORBIDDEN, "Admin tokens are not sessions; revoke them with revokeApiToken");
+    const { db, sessions, log } = this.deps;
+    return db.transaction(async (tx) => {
+      const ended = await sessions.revoke(tx, viewer.sessionId);
+      const user = await tx.manager.findOneByOrFail(User, { id: viewer.userId });
+      await log.record(tx, {
+        eventType: EventType.SESSION_END,
+        displayMessage: "User logout from Ringfence",
+        actor: userActor(user),
+        client,
+        target: [{ id: viewer.sessionId, type: "Session" }],
+        outcome: { result: "SUCCESS" },
+      });
+      return ended;
+    });
+  }
+
+  /** The transaction a state handle names, if it is live: for subscriptions that present one. */
+  async findLive(stateHandle: string): Promise<AuthTransactionRecord | null> {
+    try {
+      return await this.find(stateHandle);
+    } catch {
+      return null;
+    }
+  }
+
+  // ---- steps -------------------------------------------------------------------------
+
+  private async startRecovery(kind: "PASSWORD_RECOVERY" | "ACCOUNT_UNLOCK", login: string, method: PhoneMethod, client: ClientInfo): Promise<TransactionView> {
+    const started = Date.now();
+    try {
+      return await this.recover(kind, login, method, client);
+    } finally {
+      // Real and decoy recoveries do different work; a floor on the answer time hides which ran.
+      const remaining = this.deps.recoveryResponseFloorMs - (Date.now() - started);
+      if (remaining > 0) await sleep(remaining);
+    }
+  }
+
+  private async recover(kind: "PASSWORD_RECOVERY" | "ACCOUNT_UNLOCK", login: string, method: PhoneMethod, client: ClientInfo): Promise<TransactionView> {
+    const { db, policies, authenticator, factors } = this.deps;
+    const user = await db.manager.findOneBy(User, { loginNormalized: login.trim().toLowerCase() });
+    const groupIds = user ? await this.groupIdsOf(user.id) : [];
+    const passwordPolicy = evaluatePassword(await policies.list(), { userGroupIds: groupIds });
+    if (!passwordPolicy.recoveryMethods.includes(method)) {
+      throw new AppError(ErrorCode.METHOD_NOT_ALLOWED, `Recovery by ${method} is not allowed`, { allowedMethods: passwordPolicy.recoveryMethods });
+    }
+    const settings = await authenticator.requireMethod(method, "RECOVERY");
+    const eligible =
+      user && (kind === "ACCOUNT_UNLOCK" ? user.status === "LOCKED_OUT" : ["ACTIVE", "LOCKED_OUT", "RECOVERY"].includes(user.status));
+    const factor = eligible ? await db.manager.findOne(PhoneFactor, { where: { userId: user.id, status: "ACTIVE" }, order: { lastVerified: "DESC" } }) : null;
+    const decision: StoredDecision = {
+      phoneMethods: [method],
+      enrollMethods: [],
+      sessionLifetimeMinutes: 120,
+      sessionIdleMinutes: 60,
+      recoveryMethod: method,
+      maxAttempts: settings.maxAttempts,
+    };
+    const { record, stateHandle } = await db.transaction((tx) =>
+      this.create(tx, { kind, status: "RECOVERY_CHALLENGE", userId: factor ? user!.id : null, clientId: null, decision: { ...decision, decoy: !factor, decoyAttempts: 0 } }),
+    );
+    if (!factor || !user) return this.view(record, stateHandle, null, {});
+    const purpose = kind === "PASSWORD_RECOVERY" ? "PASSWORD_RESET" : "ACCOUNT_UNLOCK";
+    try {
+      const challenge = await factors.challenge(asUser(user.id), factor.id, method, this.requester(record, user, client), record.id, purpose);
+      const advanced = await db.transaction((tx) => this.advance(tx, record, { challengeId: challenge.id, factorId: factor.id }));
+      return this.view(advanced, stateHandle, null, {});
+    } catch (error) {
+      // A number that cannot take this method must not answer differently from a login with no number.
+      if (error instanceof AppError && (error.code === ErrorCode.INVALID_PHONE_NUMBER || error.code === ErrorCode.NUMBER_BLOCKED)) {
+        await db.transaction((tx) => this.advance(tx, record, { userId: null, decision: JSON.stringify({ ...decision, decoy: true, decoyAttempts: 0 }) }));
+        return this.view(record, stateHandle, null, {});
+      }
+      throw error;
+    }
+  }
+
+  private async afterVerified(
+    tx: Transaction,
+    record: AuthTransactionRecord,
+    stateHandle: string,
+    user: User,
+    challenge: Challenge,
+    requester: Requester,
+    client: ClientInfo,
+  ): Promise<TransactionView> {
+    const decision = parseDecision(record);
+    const actor = userActor(user);
+    if (record.kind === "PASSWORD_RECOVERY") {
+      const advanced = await this.advance(tx, record, { status: "PASSWORD_RESET" });
+      return this.view(advanced, stateHandle, null, {});
+    }
+    if (record.kind === "ACCOUNT_UNLOCK") {
+      await this.unlock(tx, user, requester, "UNLOCKED_BY_PHONE");
+      const advanced = await this.advance(tx, record, { status: "SUCCESS", finishedAt: this.deps.clock.now() });
+      return this.view(advanced, stateHandle, null, {});
+    }
+    void challenge;
+    return this.succeed(tx, { kind: "SIGN_IN", userId: user.id, clientId: record.clientId, decision }, user, actor, client, true, record, stateHandle);
+  }
+
+  private async succeed(
+    tx: Transaction,
+    base: { kind: TransactionKind; userId: string; clientId: string | null; decision: StoredDecision },
+    user: Pick<User, "id" | "login" | "firstName" | "lastName" | "locale">,
+    actor: LogActor,
+    client: ClientInfo,
+    mfa: boolean,
+    existing?: AuthTransactionRecord,
+    stateHandle?: string,
+  ): Promise<TransactionView> {
+    const { sessions, clock } = this.deps;
+    const { token } = await sessions.start(
+      tx,
+      user.id,
+      { lifetimeMinutes: base.decision.sessionLifetimeMinutes, idleMinutes: base.decision.sessionIdleMinutes },
+      mfa,
+    );
+    await tx.manager.update(User, { id: user.id }, { lastLogin: clock.now() });
+    await this.logSessionStart(tx, actor, client, "SUCCESS", null, existing?.id);
+    if (existing && stateHandle) {
+      const advanced = await this.advance(tx, existing, { status: "SUCCESS", finishedAt: clock.now() });
+      return { ...(await this.view(advanced, stateHandle, user, {})), sessionToken: token };
+    }
+    const view = await this.open(tx, { ...base, status: "SUCCESS", finished: true }, user);
+    return { ...view, sessionToken: token };
+  }
+
+  private async countFailedPassword(tx: Transaction, user: User, policy: PasswordDecision, actor: LogActor, client: ClientInfo): Promise<void> {
+    await tx.manager
+      .createQueryBuilder()
+      .update(User)
+      .set({ failedLogins: () => "failed_logins + 1" })
+      .where("id = :id", { id: user.id })
+      .execute();
+    const { failedLogins, status } = await tx.manager.findOneByOrFail(User, { id: user.id });
+    await this.logSessionStart(tx, actor, client, "FAILURE", ErrorCode.INVALID_CREDENTIALS);
+    if (status === "ACTIVE" && failedLogins >= policy.maxFailedAttempts) {
+      const now = this.deps.clock.now();
+      await tx.manager.update(User, { id: user.id, status: UserStatus.ACTIVE }, { status: UserStatus.LOCKED_OUT, lockedAt: now, statusChanged: now });
+      await this.deps.log.record(tx, {
+        eventType: EventType.ACCOUNT_LOCK,
+        displayMessage: "Max sign in attempts exceeded",
+        actor,
+        client,
+        target: [{ id: user.id, type: "User", alternateId: user.login }],
+        outcome: { result: "SUCCESS", reason: `FAILED_LOGINS:${failedLogins}` },
+        debugContext: { failedLogins, maxFailedAttempts: policy.maxFailedAttempts, policyId: policy.policyId },
+      });
+    }
+  }
+
+  private async unlock(tx: Transaction, user: User, requester: Requester, reason: string): Promise<void> {
+    const now = this.deps.clock.now();
+    await tx.manager.update(User, { id: user.id }, { status: UserStatus.ACTIVE, failedLogins: 0, lockedAt: null, statusChanged: now });
+    await this.deps.log.record(tx, {
+      eventType: EventType.ACCOUNT_UNLOCK,
+      displayMessage: "Unlock user account",
+      actor: requester.actor,
+      client: requester.client,
+      target: [{ id: user.id, type: "User", alternateId: user.login }],
+      outcome: { result: "SUCCESS", reason },
+    });
+  }
+
+  private async failDecoy(record: AuthTransactionRecord, decision: StoredDecision): Promise<TransactionView> {
+    const attempts = (decision.decoyAttempts ?? 0) + 1;
+    const max = decision.maxAttempts ?? 5;
+    await this.deps.db.transaction((tx) => this.advance(tx, record, { decision: JSON.stringify({ ...decision, decoyAttempts: attempts }) }));
+    if (attempts > max) throw new AppError(ErrorCode.TOO_MANY_ATTEMPTS, "This challenge has no attempts left; ask for a new one");
+    throw new AppError(ErrorCode.INVALID_CODE, "That code is not right", { attemptsRemaining: Math.max(0, max - attempts) });
+  }
+
+  private async logSessionStart(tx: Transaction, actor: LogActor, client: ClientInfo, result: "SUCCESS" | "FAILURE", reason: string | null, transactionId?: string): Promise<void> {
+    await this.deps.log.record(tx, {
+      eventType: EventType.SESSION_START,
+      displayMessage: "User login to Ringfence",
+      actor,
+      client,
+      outcome: { result, reason },
+      transactionId: transactionId ?? null,
+    });
+  }
+
+  private async mfaRemembered(current: Viewer, userId: string, reauthenticateAfterMinutes: number | null): Promise<boolean> {
+    if (current.kind !== "user" || current.userId !== userId || !reauthenticateAfterMinutes) return false;
+    const session = await this.deps.db.manager.findOneBy(SessionRecord, { id: current.sessionId });
+    return !!session?.mfaAt && session.mfaAt.getTime() + reauthenticateAfterMinutes * 60_000 > this.deps.clock.now().getTime();
+  }
+
+  private async recoveryMethodsFor(userId: string): Promise<PhoneMethod[]> {
+    return evaluatePassword(await this.deps.policies.list(), { userGroupIds: await this.groupIdsOf(userId) }).recoveryMethods;
+  }
+
+  private async groupIdsOf(userId: string): Promise<string[]> {
+    return (await this.deps.db.manager.find(GroupMember, { where: { userId } })).map((membership) => membership.groupId);
+  }
+
+  private async userOf(record: AuthTransactionRecord): Promise<User> {
+    const user = record.userId ? await this.deps.db.manager.findOneBy(User, { id: record.userId }) : null;
+    if (!user) throw expired();
+    return user;
+  }
+
+  private requester(record: AuthTransactionRecord, user: User, client: ClientInfo): Requester {
+    return {
+      actor: userActor(user),
+      client,
+      authorize: (challenge) => {
+        if (challenge.userId !== record.userId) throw new AppError(ErrorCode.FORBIDDEN, "This challenge belongs to another sign-in");
+      },
+    };
+  }
+
+  private async find(stateHandle: string): Promise<AuthTransactionRecord> {
+    if (!stateHandle || stateHandle.length > 128) throw expired();
+    const hash = hashSecret(stateHandle);
+    const record = await this.deps.db.manager.findOneBy(AuthTransactionRecord, { stateHandleHash: hash });
+    // The lookup is by hash; the compare is constant-time anyway, so no prefix of a handle leaks.
+    if (!record || !timingSafeEqual(Buffer.from(record.stateHandleHash), Buffer.from(hash))) throw expired();
+    if (record.finishedAt || record.expiresAt.getTime() <= this.deps.clock.now().getTime()) throw expired();
+    return record;
+  }
+
+  private async step(stateHandle: string, allowed: TransactionStatus[]): Promise<AuthTransactionRecord> {
+    const record = await this.find(stateHandle);
+    if (!allowed.includes(record.status)) throw invalidTransition(record.status);
+    return record;
+  }
+
+  /** Compare-and-set on the version: a handle is a single thread of use. */
+  private async advance(tx: Transaction, record: AuthTransactionRecord, changes: Partial<AuthTransactionRecord>): Promise<AuthTransactionRecord> {
+    const result = await tx.manager.update(AuthTransactionRecord, { id: record.id, version: record.version }, { ...changes, version: record.version + 1 });
+    if (!result.affected) {
+      const current = await tx.manager.findOneBy(AuthTransactionRecord, { id: record.id });
+      if (!current || current.finishedAt) throw expired();
+      throw invalidTransition(current.status);
+    }
+    return Object.assign(record, changes, { version: record.version + 1 });
+  }
+
+  private async create(
+    tx: Transaction,
+    input: { kind: TransactionKind; status: TransactionStatus; userId: string | null; clientId: string | null; decision?: StoredDecision; finished?: boolean },
+  ): Promise<{ record: AuthTransactionRecord; stateHandle: string }> {
+    const now = this.deps.clock.now();
+    const stateHandle = newSecret("sh_");
+    const record = tx.manager.create(AuthTransactionRecord, {
+      id: newId("txn"),
+      stateHandleHash: hashSecret(stateHandle),
+      kind: input.kind,
+      status: input.status,
+      userId: input.userId,
+      clientId: input.clientId,
+      challengeId: null,
+      factorId: null,
+      decision: input.decision ? JSON.stringify(input.decision) : null,
+      version: 1,
+      created: now,
+      expiresAt: new Date(now.getTime() + TRANSACTION_LIFETIME_MS),
+      finishedAt: input.finished ? now : null,
+    });
+    await tx.manager.insert(AuthTransactionRecord, record);
+    return { record, stateHandle };
+  }
+
+  private async open(
+    tx: Transaction,
+    input: { kind: TransactionKind; status: TransactionStatus; userId: string | null; clientId: string | null; decision?: StoredDecision; finished?: boolean },
+    user?: Pick<User, "id" | "login" | "firstName" | "locale">,
+    factors: PhoneFactor[] = [],
+  ): Promise<TransactionView> {
+    const { record, stateHandle } = await this.create(tx, input);
+    return this.view(record, stateHandle, user ?? null, { factors });
+  }
+
+  private async view(
+    record: AuthTransactionRecord,
+    stateHandle: string,
+    user: Pick<User, "id" | "login" | "firstName" | "locale"> | null,
+    extra: { challenge?: Challenge | null; factors?: PhoneFactor[] },
+  ): Promise<TransactionView> {
+    const decision = record.decision ? parseDecision(record) : null;
+    let factors = extra.factors ?? [];
+    if (!extra.factors && record.kind === "SIGN_IN" && record.userId && (record.status === "MFA_REQUIRED" || record.status === "MFA_CHALLENGE")) {
+      factors = await this.deps.db.manager.find(PhoneFactor, { where: { userId: record.userId, status: "ACTIVE" }, order: { created: "ASC" } });
+    }
+    const methods = decision?.phoneMethods ?? [];
+    let challenge = extra.challenge ?? null;
+    if (challenge === null && extra.challenge === undefined && record.kind === "SIGN_IN" && record.challengeId && record.status !== "SUCCESS") {
+      challenge = await this.deps.challenges.findById(record.challengeId);
+    }
+    return {
+      stateHandle,
+      status: record.status,
+      expiresAt: record.expiresAt,
+      user: user && record.kind === "SIGN_IN" ? { id: user.id, login: user.login, firstName: user.firstName, locale: user.locale } : null,
+      factors:
+        record.status === "MFA_REQUIRED" || record.status === "MFA_CHALLENGE"
+          ? factors.map((factor) => ({
+              factorId: factor.id,
+              method: methods.includes(factor.method) ? factor.method : (methods[0] ?? factor.method),
+              phoneNumber: maskPhoneNumber(factor.e164),
+            }))
+          : [],
+      enrollMethods: record.status === "MFA_ENROLL" || record.status === "MFA_ENROLL_ACTIVATE" ? (decision?.enrollMethods ?? []) : [],
+      challenge: record.kind === "SIGN_IN" ? challenge : null,
+      sessionToken: null,
+    };
+  }
+}
+
+function parseDecision(record: AuthTransactionRecord): StoredDecision {
+  return JSON.parse(record.decision ?? "{}") as StoredDecision;
+}
+
+/** Steps act for the transaction's user, as that user would after signing in. */
+const asUser = (userId: string): Viewer => ({ kind: "user", userId, sessionId: "transaction" });

@@ -1,0 +1,80 @@
+import { Length, MaxLength, IsOptional } from "class-validator";
+import { Field, ID, InputType, ObjectType, registerEnumType } from "type-graphql";
+import { Challenge } from "../phone/challenge.entity";
+import { PhoneMethod } from "../phone/phone.enums";
+import { TransactionStatus } from "./auth-transaction.entity";
+
+registerEnumType(TransactionStatus, { name: "TransactionStatus" });
+
+@ObjectType()
+export class FactorOption {
+  @Field(() => ID) factorId: string;
+  @Field(() => PhoneMethod) method: PhoneMethod;
+  @Field({ description: "masked" }) phoneNumber: string;
+}
+
+@ObjectType()
+export class TransactionUser {
+  @Field(() => ID) id: string;
+  @Field() login: string;
+  @Field(() => String, { nullable: true }) firstName: string | null;
+  @Field() locale: string;
+}
+
+@ObjectType()
+export class AuthTransaction {
+  @Field() stateHandle: string;
+  @Field(() => TransactionStatus) status: TransactionStatus;
+  @Field() expiresAt: Date;
+  @Field(() => TransactionUser, { nullable: true }) user: TransactionUser | null;
+  @Field(() => [FactorOption], { description: "enrolled factors the policy allows here; phone numbers masked" }) factors: FactorOption[];
+  @Field(() => [PhoneMethod], { description: "methods the user may enroll, where status is MFA_ENROLL" }) enrollMethods: PhoneMethod[];
+  @Field(() => Challenge, { nullable: true }) challenge: Challenge | null;
+  @Field(() => String, { nullable: true, description: "set when status is SUCCESS" }) sessionToken: string | null;
+}
+
+@InputType()
+export class SignInInput {
+  @Field() @Length(1, 256) login: string;
+  @Field() @Length(1, 256) password: string;
+  @Field(() => String, { nullable: true }) @IsOptional() @MaxLength(128) clientId?: string | null;
+}
+
+@InputType()
+export class TransactionChallengeInput {
+  @Field() @Length(1, 128) stateHandle: string;
+  @Field(() => ID) @MaxLength(40) factorId: string;
+  @Field(() => PhoneMethod, { nullable: true }) method?: PhoneMethod | null;
+}
+
+@InputType()
+export class TransactionEnrollInput {
+  @Field() @Length(1, 128) stateHandle: string;
+  @Field() @Length(1, 64) phoneNumber: string;
+  @Field(() => String, { nullable: true }) @IsOptional() @MaxLength(2) defaultCountry?: string | null;
+  @Field(() => PhoneMethod) method: PhoneMethod;
+}
+
+@InputType()
+export class TransactionCodeInput {
+  @Field() @Length(1, 128) stateHandle: string;
+  @Field() @Length(1, 32) code: string;
+}
+
+@InputType()
+export class TransactionResendInput {
+  @Field() @Length(1, 128) stateHandle: string;
+  @Field(() => PhoneMethod, { nullable: true }) method?: PhoneMethod | null;
+}
+
+@InputType()
+export class RecoveryInput {
+  @Field() @Length(1, 256) login: string;
+  @Field(() => PhoneMethod) method: PhoneMethod;
+}
+
+@InputType()
+export class ResetPasswordInput {
+  @Field() @Length(1, 128) stateHandle: string;
+  @Field() @Length(1, 256) newPassword: string;
+}

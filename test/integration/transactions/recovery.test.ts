@@ -1,0 +1,94 @@
+import {
+  MeDocument,
+  RecoverPasswordDocument,
+  ResetPasswordDocument,
+  SignInDocument,
+  UnlockAccountDocument,
+  UserByIdDocument,
+  VerifyFactorDocument,
+} from "../../../src/generated/graphql";
+import { LogEventRecord } from "../../../src/log/log-event.entity";
+import { startTestGateway, type TestGateway } from "../../support/gateway";
+import { createUser, latestSimulated, receivedCode } from "../../support/phone";
+import { PASSWORD, setPasswordPolicy, userWithPhone } from "../../support/transactions";
+
+describe("recovery: account unlock and password reset by phone", () => {
+  let gateway: TestGateway;
+  beforeAll(async () => {
+    gateway = await startTestGateway();
+    await setPasswordPolicy(gateway, { recoveryMethods: ["SMS", "VOICE"], maxFailedAttempts: 3 });
+  });
+  afterAll(() => gateway.stop());
+
+  test("locked out after the configured failures, then unlocked by SMS", async () => {
+    const { user } = await userWithPhone(gateway, "+447400800001");
+    for (let attempt = 0; attempt < 3; attempt += 1) {
+      expect((await gateway.anonymous.fails(SignInDocument, { input: { login: user.login, password: "wrong password!" } })).code).toBe("INVALID_CREDENTIALS");
+    }
+    expect((await gateway.admin.ok(UserByIdDocument, { id: user.id })).user?.status).toBe("LOCKED_OUT");
+    const locked = await gateway.anonymous.ok(SignInDocument, { input: { login: user.login, password: PASSWORD } });
+    expect(locked.signIn).toMatchObject({ status: "LOCKED_OUT", sessionToken: null });
+
+    const { unlockAccount } = await gateway.anonymous.ok(UnlockAccountDocument, { input: { login: user.login, method: "SMS" } });
+    expect(unlockAccount).toMatchObject({ status: "RECOVERY_CHALLENGE", user: null, challenge: null, factors: [] });
+    const code = await receivedCode(gateway, "+447400800001");
+    const { verifyFactor } = await gateway.anonymous.ok(VerifyFactorDocument, { input: { stateHandle: unlockAccount.stateHandle, code } });
+    expect(verifyFactor.status).toBe("SUCCESS");
+    expect((await gateway.admin.ok(UserByIdDocument, { id: user.id })).user?.status).toBe("ACTIVE");
+    expect((await gateway.anonymous.ok(SignInDocument, { input: { login: user.login, password: PASSWORD } })).signIn.status).toBe("SUCCESS");
+    const types = (await gateway.db.manager.find(LogEventRecord, { where: { actorId: user.id } })).map((e) => e.eventType);
+    expect(types).toEqual(expect.arrayContaining(["user.account.lock", "user.account.unlock", "system.sms.send_account_unlock_message"]));
+  });
+
+  test("password reset by voice: the old sessions end, the old password stops working, the new one works", async () => {
+    const { user } = await userWithPhone(gateway, "+447400800002");
+    const before = await gateway.anonymous.ok(SignInDocument, { input: { login: user.login, password: PASSWORD } });
+    const oldSession = gateway.client(`Bearer ${before.signIn.sessionToken}`);
+    expect((await oldSession.ok(MeDocument)).me?.id).toBe(user.id);
+
+    const { recoverPassword } = await gateway.anonymous.ok(RecoverPasswordDocument, { input: { login: user.login, method: "VOICE" } });
+    expect(recoverPassword.status).toBe("RECOVERY_CHALLENGE");
+    const code = await receivedCode(gateway, "+447400800002");
+    expect((await latestSimulated(gateway, "+447400800002"))?.channel).toBe("VOICE");
+    const { verifyFactor } = await gateway.anonymous.ok(VerifyFactorDocument, { input: { stateHandle: recoverPassword.stateHandle, code } });
+    expect(verifyFactor.status).toBe("PASSWORD_RESET");
+    const weak = await gateway.anonymous.fails(ResetPasswordDocument, { input: { stateHandle: recoverPassword.stateHandle, newPassword: "short" } });
+    expect(weak.code).toBe("PASSWORD_POLICY");
+    const { resetPassword } = await gateway.anonymous.ok(ResetPasswordDocument, { input: { stateHandle: recoverPassword.stateHandle, newPassword: "a brand new passphrase" } });
+    expect(resetPassword.status).toBe("SUCCESS");
+    expect(resetPassword.sessionToken).toMatch(/^rfs_/);
+    expect((await oldSession.request(MeDocument)).errors?.[0]?.extensions?.code).toBe("UNAUTHENTICATED");
+    expect((await gateway.anonymous.fails(SignInDocument, { input: { login: user.login, password: PASSWORD } })).code).toBe("INVALID_CREDENTIALS");
+    expect((await gateway.anonymous.ok(SignInDocument, { input: { login: user.login, password: "a brand new passphrase" } })).signIn.status).toBe("SUCCESS");
+    const types = (await gateway.db.manager.find(LogEventRecord, { where: { actorId: user.id } })).map((e) => e.eventType);
+    expect(types).toEqual(expect.arrayContaining(["user.account.reset_password", "system.voice.send_password_reset_call"]));
+  });
+
+  test("recovery by a method the password policy does not allow is METHOD_NOT_ALLOWED", async () => {
+    await setPasswordPolicy(gateway, { recoveryMethods: ["SMS"], maxFailedAttempts: 3 });
+    try {
+      const { user } = await userWithPhone(gateway, "+447400800003");
+      const error = await gateway.anonymous.fails(RecoverPasswordDocument, { input: { login: user.login, method: "VOICE" } });
+      expect(error.code).toBe("METHOD_NOT_ALLOWED");
+      expect(error.extensions?.allowedMethods).toEqual(["SMS"]);
+    } finally {
+      await setPasswordPolicy(gateway, { recoveryMethods: ["SMS", "VOICE"], maxFailedAttempts: 3 });
+    }
+  });
+
+  test("a decoy recovery refuses every code and runs out of attempts like a real one", async () => {
+    const { recoverPassword } = await gateway.anonymous.ok(RecoverPasswordDocument, { input: { login: "ghost@example.com", method: "SMS" } });
+    for (let remaining = 4; remaining >= 0; remaining -= 1) {
+      const error = await gateway.anonymous.fails(VerifyFactorDocument, { input: { stateHandle: recoverPassword.stateHandle, code: "123456" } });
+      expect(error.code).toBe("INVALID_CODE");
+      expect(error.extensions?.attemptsRemaining).toBe(remaining);
+    }
+    expect((await gateway.anonymous.fails(VerifyFactorDocument, { input: { stateHandle: recoverPassword.stateHandle, code: "123456" } })).code).toBe("TOO_MANY_ATTEMPTS");
+  });
+
+  test("a user with no phone can still sign in normally after a recovery attempt", async () => {
+    const user = await createUser(gateway, { password: PASSWORD });
+    await gateway.anonymous.ok(RecoverPasswordDocument, { input: { login: user.login, method: "SMS" } });
+    expect((await gateway.anonymous.ok(SignInDocument, { input: { login: user.login, password: PASSWORD } })).signIn.status).toBe("SUCCESS");
+  });
+});

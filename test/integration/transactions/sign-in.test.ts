@@ -1,0 +1,260 @@
+import {
+  ChallengeFactorDocument,
+  CreateGroupDocument,
+  CreatePolicyDocument,
+  DeletePhoneFactorDocument,
+  EnrollFactorDocument,
+  MeDocument,
+  ResendFactorChallengeDocument,
+  SignInDocument,
+  SignOutDocument,
+  UpdatePolicyDocument,
+  UserFactorsDocument,
+  VerifyFactorDocument,
+  AddUserToGroupDocument,
+  CancelTransactionDocument,
+  ChallengePhoneFactorDocument,
+  DeletePolicyDocument,
+  PoliciesDocument,
+  ResetPasswordDocument,
+  UpdatePhoneAuthenticatorDocument,
+} from "../../../src/generated/graphql";
+import { LogEventRecord } from "../../../src/log/log-event.entity";
+import { startTestGateway, type TestGateway } from "../../support/gateway";
+import { createUser, receivedCode, latestSimulated } from "../../support/phone";
+import { PASSWORD, passwordOnly, requirePhone, setGlobalSessionRules, userWithPhone } from "../../support/transactions";
+
+describe("sign-in transactions", () => {
+  let gateway: TestGateway;
+  beforeAll(async () => {
+    gateway = await startTestGateway();
+  });
+  afterAll(() => gateway.stop());
+  afterEach(() => passwordOnly(gateway));
+
+  test("password only: SUCCESS with a session token that works as Bearer for me, until signOut", async () => {
+    const user = await createUser(gateway, { password: PASSWORD });
+    const { signIn } = await gateway.anonymous.ok(SignInDocument, { input: { login: user.login.toUpperCase(), password: PASSWORD } });
+    expect(signIn).toMatchObject({ status: "SUCCESS", user: { id: user.id, login: user.login } });
+    expect(signIn.sessionToken).toMatch(/^rfs_/);
+    const session = gateway.client(`Bearer ${signIn.sessionToken}`);
+    expect((await session.ok(MeDocument)).me?.id).toBe(user.id);
+    expect(await session.ok(SignOutDocument)).toEqual({ signOut: true });
+    const after = await session.request(MeDocument);
+    expect(after.status).toBe(401);
+    expect(after.errors?.[0]?.extensions?.code).toBe("UNAUTHENTICATED");
+    const events = await gateway.db.manager.find(LogEventRecord, { where: { actorId: user.id } });
+    expect(events.map((e) => e.eventType)).toEqual(expect.arrayContaining(["policy.evaluate_sign_on", "user.session.start", "user.session.end"]));
+  });
+
+  test("a wrong password and an unknown login get the same INVALID_CREDENTIALS", async () => {
+    const user = await createUser(gateway, { password: PASSWORD });
+    const wrong = await gateway.anonymous.fails(SignInDocument, { input: { login: user.login, password: "not the password" } });
+    const unknown = await gateway.anonymous.fails(SignInDocument, { input: { login: "nobody@example.com", password: "not the password" } });
+    expect([wrong.code, unknown.code]).toEqual(["INVALID_CREDENTIALS", "INVALID_CREDENTIALS"]);
+    expect(wrong.message).toBe(unknown.message);
+    expect(wrong.status).toBe(unknown.status);
+  });
+
+  test.each([
+    ["SMS", "+447400700001"],
+    ["VOICE", "+447400700002"],
+  ] as const)("password + %s: MFA_REQUIRED, challengeFactor, verifyFactor, SUCCESS", async (method, phone) => {
+    const { user, factor } = await userWithPhone(gateway, phone, method);
+    await requirePhone(gateway);
+    const { signIn } = await gateway.anonymous.ok(SignInDocument, { input: { login: user.login, password: PASSWORD } });
+    expect(signIn.status).toBe("MFA_REQUIRED");
+    expect(signIn.sessionToken).toBeNull();
+    expect(signIn.factors).toEqual([{ factorId: factor.id, method, phoneNumber: expect.stringMatching(/^\+44 X+/) }]);
+    const { challengeFactor } = await gateway.anonymous.ok(ChallengeFactorDocument, { input: { stateHandle: signIn.stateHandle, factorId: factor.id } });
+    expect(challengeFactor).toMatchObject({ status: "MFA_CHALLENGE", challenge: { purpose: "FACTOR_VERIFY", method } });
+    expect(challengeFactor.challenge?.messages[0]?.to).toMatch(/X/);
+    const code = await receivedCode(gateway, phone);
+    expect((await latestSimulated(gateway, phone))?.channel).toBe(method);
+    const { verifyFactor } = await gateway.anonymous.ok(VerifyFactorDocument, { input: { stateHandle: signIn.stateHandle, code } });
+    expect(verifyFactor.status).toBe("SUCCESS");
+    expect((await gateway.client(`Bearer ${verifyFactor.sessionToken}`).ok(MeDocument)).me?.id).toBe(user.id);
+  });
+
+  test("a wrong code in the flow is INVALID_CODE and the transaction can go on", async () => {
+    const { user, factor } = await userWithPhone(gateway, "+447400700003");
+    await requirePhone(gateway);
+    const { signIn } = await gateway.anonymous.ok(SignInDocument, { input: { login: user.login, password: PASSWORD } });
+    await gateway.anonymous.ok(ChallengeFactorDocument, { input: { stateHandle: signIn.stateHandle, factorId: factor.id } });
+    const code = await receivedCode(gateway, "+447400700003");
+    const wrong = await gateway.anonymous.fails(VerifyFactorDocument, { input: { stateHandle: signIn.stateHandle, code: code === "000000" ? "111111" : "000000" } });
+    expect(wrong.code).toBe("INVALID_CODE");
+    expect(wrong.extensions?.attemptsRemaining).toBe(4);
+    expect((await gateway.anonymous.ok(VerifyFactorDocument, { input: { stateHandle: signIn.stateHandle, code } })).verifyFactor.status).toBe("SUCCESS");
+  });
+
+  test("resendFactorChallenge falls back from SMS to a voice call", async () => {
+    const { user, factor } = await userWithPhone(gateway, "+447400700004");
+    await requirePhone(gateway);
+    const { signIn } = await gateway.anonymous.ok(SignInDocument, { input: { login: user.login, password: PASSWORD } });
+    await gateway.anonymous.ok(ChallengeFactorDocument, { input: { stateHandle: signIn.stateHandle, factorId: factor.id } });
+    await receivedCode(gateway, "+447400700004");
+    const early = await gateway.anonymous.fails(ResendFactorChallengeDocument, { input: { stateHandle: signIn.stateHandle, method: "VOICE" } });
+    expect(early.code).toBe("RESEND_TOO_SOON");
+    gateway.clock.advance(30_000);
+    const { resendFactorChallenge } = await gateway.anonymous.ok(ResendFactorChallengeDocument, { input: { stateHandle: signIn.stateHandle, method: "VOICE" } });
+    expect(resendFactorChallenge.challenge?.method).toBe("VOICE");
+    const code = await receivedCode(gateway, "+447400700004");
+    expect((await latestSimulated(gateway, "+447400700004"))?.channel).toBe("VOICE");
+    expect((await gateway.anonymous.ok(VerifyFactorDocument, { input: { stateHandle: signIn.stateHandle, code } })).verifyFactor.status).toBe("SUCCESS");
+  });
+
+  test("enrollment required at first sign-in: MFA_ENROLL, enrollFactor, verifyFactor, SUCCESS with an active factor", async () => {
+    await requirePhone(gateway, ["SMS"]);
+    const user = await createUser(gateway, { password: PASSWORD });
+    const { signIn } = await gateway.anonymous.ok(SignInDocument, { input: { login: user.login, password: PASSWORD } });
+    expect(signIn).toMatchObject({ status: "MFA_ENROLL", enrollMethods: ["SMS"] });
+    const voice = await gateway.anonymous.fails(EnrollFactorDocument, { input: { stateHandle: signIn.stateHandle, phoneNumber: "+447400700005", method: "VOICE" } });
+    expect(voice.code).toBe("METHOD_NOT_ALLOWED");
+    const tollFree = await gateway.anonymous.fails(EnrollFactorDocument, { input: { stateHandle: signIn.stateHandle, phoneNumber: "+18005550199", method: "SMS" } });
+    expect(tollFree.code).toBe("INVALID_PHONE_NUMBER");
+    const { enrollFactor } = await gateway.anonymous.ok(EnrollFactorDocument, { input: { stateHandle: signIn.stateHandle, phoneNumber: "07400 700005", defaultCountry: "GB", method: "SMS" } });
+    expect(enrollFactor).toMatchObject({ status: "MFA_ENROLL_ACTIVATE", challenge: { purpose: "PHONE_VERIFICATION" } });
+    const code = await receivedCode(gateway, "+447400700005");
+    const { verifyFactor } = await gateway.anonymous.ok(VerifyFactorDocument, { input: { stateHandle: signIn.stateHandle, code } });
+    expect(verifyFactor.status).toBe("SUCCESS");
+    const { user: after } = await gateway.admin.ok(UserFactorsDocument, { id: user.id });
+    expect(after?.factors.map((f) => f.status)).toEqual(["ACTIVE"]);
+  });
+
+  test("an AUTHENTICATOR_ENROLLMENT policy with REQUIRED sends its group through MFA_ENROLL even when sign-on needs only a password", async () => {
+    const { createGroup } = await gateway.admin.ok(CreateGroupDocument, { name: "must-enroll" });
+    await gateway.admin.ok(CreatePolicyDocument, { input: { type: "AUTHENTICATOR_ENROLLMENT", name: "Enroll phones", groupIds: [createGroup.id], phoneEnrollment: "REQUIRED" } });
+    const member = await createUser(gateway, { password: PASSWORD });
+    await gateway.admin.ok(AddUserToGroupDocument, { userId: member.id, groupId: createGroup.id });
+    const outsider = await createUser(gateway, { password: PASSWORD });
+    expect((await gateway.anonymous.ok(SignInDocument, { input: { login: member.login, password: PASSWORD } })).signIn.status).toBe("MFA_ENROLL");
+    expect((await gateway.anonymous.ok(SignInDocument, { input: { login: outsider.login, password: PASSWORD } })).signIn.status).toBe("SUCCESS");
+  });
+
+  test("a DENY rule by network zone refuses sign-in from that zone", async () => {
+    const { createGroup } = await gateway.admin.ok(CreateGroupDocument, { name: "zoned" });
+    const user = await createUser(gateway, { password: PASSWORD });
+    await gateway.admin.ok(AddUserToGroupDocument, { userId: user.id, groupId: createGroup.id });
+    await setGlobalSessionRules(gateway, [
+      { name: "No loopback for zoned", priority: 1, groupIds: [createGroup.id], networkZones: ["127.0.0.0/8", "::1/128"], access: "DENY" },
+      { name: "Catch-all rule", priority: 2, access: "ALLOW", factorRequirement: "PASSWORD_ONLY" },
+    ]);
+    const { signIn } = await gateway.anonymous.ok(SignInDocument, { input: { login: user.login, password: PASSWORD } });
+    expect(signIn).toMatchObject({ status: "DENIED", sessionToken: null });
+    const other = await createUser(gateway, { password: PASSWORD });
+    expect((await gateway.anonymous.ok(SignInDocument, { input: { login: other.login, password: PASSWORD } })).signIn.status).toBe("SUCCESS");
+    const evaluation = await gateway.db.manager.findOne(LogEventRecord, { where: { actorId: user.id, eventType: "policy.evaluate_sign_on" } });
+    expect(evaluation?.outcomeResult).toBe("DENY");
+  });
+
+  test("an application whose authentication policy demands the phone, while the global one does not", async () => {
+    const { user, factor } = await userWithPhone(gateway, "+447400700006");
+    await gateway.admin.ok(CreatePolicyDocument, {
+      input: {
+        type: "AUTHENTICATION",
+        name: "Payroll app",
+        rules: [{ name: "Phone for payroll", clientIds: ["payroll"], access: "ALLOW", factorRequirement: "PASSWORD_AND_PHONE" }],
+      },
+    });
+    expect((await gateway.anonymous.ok(SignInDocument, { input: { login: user.login, password: PASSWORD } })).signIn.status).toBe("SUCCESS");
+    const { signIn } = await gateway.anonymous.ok(SignInDocument, { input: { login: user.login, password: PASSWORD, clientId: "payroll" } });
+    expect(signIn.status).toBe("MFA_REQUIRED");
+    expect(signIn.factors[0]?.factorId).toBe(factor.id);
+  });
+
+  test("RECOVERY_ONLY phone authenticator: a rule that needs the phone denies sign-in", async () => {
+    const { user } = await userWithPhone(gateway, "+447400700007");
+    await requirePhone(gateway);
+    await gateway.admin.ok(UpdatePhoneAuthenticatorDocument, { input: { usage: "RECOVERY_ONLY" } });
+    try {
+      const { signIn } = await gateway.anonymous.ok(SignInDocument, { input: { login: user.login, password: PASSWORD } });
+      expect(signIn.status).toBe("DENIED");
+    } finally {
+      await gateway.admin.ok(UpdatePhoneAuthenticatorDocument, { input: { usage: "MFA_AND_RECOVERY" } });
+    }
+  });
+
+  test("MFA is remembered within the session for reauthenticateAfterMinutes", async () => {
+    const { user, factor } = await userWithPhone(gateway, "+447400700008");
+    await setGlobalSessionRules(gateway, [{ name: "Phone, remembered", access: "ALLOW", factorRequirement: "PASSWORD_AND_PHONE", reauthenticateAfterMinutes: 60 }]);
+    const { signIn } = await gateway.anonymous.ok(SignInDocument, { input: { login: user.login, password: PASSWORD } });
+    await gateway.anonymous.ok(ChallengeFactorDocument, { input: { stateHandle: signIn.stateHandle, factorId: factor.id } });
+    const { verifyFactor } = await gateway.anonymous.ok(VerifyFactorDocument, { input: { stateHandle: signIn.stateHandle, code: await receivedCode(gateway, "+447400700008") } });
+    const session = gateway.client(`Bearer ${verifyFactor.sessionToken}`);
+    expect((await session.ok(SignInDocument, { input: { login: user.login, password: PASSWORD } })).signIn.status).toBe("SUCCESS");
+    gateway.clock.advance(61 * 60_000);
+    const later = await gateway.anonymous.ok(SignInDocument, { input: { login: user.login, password: PASSWORD } });
+    expect(later.signIn.status).toBe("MFA_REQUIRED");
+  });
+
+  test("a signed-in user sees masked numbers and may not touch another user's factor", async () => {
+    const { user, factor } = await userWithPhone(gateway, "+447400700009");
+    const { factor: otherFactor } = await userWithPhone(gateway, "+447400700010");
+    const { signIn } = await gateway.anonymous.ok(SignInDocument, { input: { login: user.login, password: PASSWORD } });
+    const session = gateway.client(`Bearer ${signIn.sessionToken}`);
+    const own = await session.ok(ChallengePhoneFactorDocument, { input: { factorId: factor.id } });
+    expect(own.challengePhoneFactor.messages[0]?.to).toMatch(/^\+44 [X ]+0009$/);
+    expect(own.challengePhoneFactor.messages[0]?.to).not.toContain("7400700009");
+    expect((await session.fails(ChallengePhoneFactorDocument, { input: { factorId: otherFactor.id } })).code).toBe("FORBIDDEN");
+    expect((await session.fails(DeletePhoneFactorDocument, { id: otherFactor.id })).code).toBe("FORBIDDEN");
+    expect((await session.fails(UserFactorsDocument, { id: user.id })).code).toBe("FORBIDDEN");
+  });
+});
+
+describe("transaction state", () => {
+  let gateway: TestGateway;
+  beforeAll(async () => {
+    gateway = await startTestGateway();
+  });
+  afterAll(() => gateway.stop());
+
+  test("every mutation that does not fit the status is INVALID_TRANSITION with the current status", async () => {
+    const { user, factor } = await userWithPhone(gateway, "+447400710001");
+    await requirePhone(gateway);
+    const { signIn } = await gateway.anonymous.ok(SignInDocument, { input: { login: user.login, password: PASSWORD } });
+    const stateHandle = signIn.stateHandle;
+    const checks = [
+      gateway.anonymous.fails(VerifyFactorDocument, { input: { stateHandle, code: "123456" } }),
+      gateway.anonymous.fails(EnrollFactorDocument, { input: { stateHandle, phoneNumber: "+447400710002", method: "SMS" } }),
+      gateway.anonymous.fails(ResendFactorChallengeDocument, { input: { stateHandle } }),
+      gateway.anonymous.fails(ResetPasswordDocument, { input: { stateHandle, newPassword: "another long password" } }),
+    ];
+    for (const error of await Promise.all(checks)) {
+      expect(error.code).toBe("INVALID_TRANSITION");
+      expect(error.extensions?.status).toBe("MFA_REQUIRED");
+    }
+    await gateway.anonymous.ok(ChallengeFactorDocument, { input: { stateHandle, factorId: factor.id } });
+    const enroll = await gateway.anonymous.fails(EnrollFactorDocument, { input: { stateHandle, phoneNumber: "+447400710002", method: "SMS" } });
+    expect(enroll.extensions?.status).toBe("MFA_CHALLENGE");
+    await gateway.anonymous.ok(VerifyFactorDocument, { input: { stateHandle, code: await receivedCode(gateway, "+447400710001") } });
+    expect((await gateway.anonymous.fails(VerifyFactorDocument, { input: { stateHandle, code: "123456" } })).code).toBe("TRANSACTION_EXPIRED");
+    await passwordOnly(gateway);
+  });
+
+  test("an unknown, cancelled or expired handle is TRANSACTION_EXPIRED", async () => {
+    expect((await gateway.anonymous.fails(VerifyFactorDocument, { input: { stateHandle: "sh_made_up", code: "123456" } })).code).toBe("TRANSACTION_EXPIRED");
+    const { user } = await userWithPhone(gateway, "+447400710003");
+    await requirePhone(gateway);
+    const first = await gateway.anonymous.ok(SignInDocument, { input: { login: user.login, password: PASSWORD } });
+    expect(await gateway.anonymous.ok(CancelTransactionDocument, { stateHandle: first.signIn.stateHandle })).toEqual({ cancelTransaction: true });
+    expect((await gateway.anonymous.fails(CancelTransactionDocument, { stateHandle: first.signIn.stateHandle })).code).toBe("TRANSACTION_EXPIRED");
+    const second = await gateway.anonymous.ok(SignInDocument, { input: { login: user.login, password: PASSWORD } });
+    gateway.clock.advance(10 * 60_000 + 1);
+    const late = await gateway.anonymous.fails(ChallengeFactorDocument, { input: { stateHandle: second.signIn.stateHandle, factorId: second.signIn.factors[0]!.factorId } });
+    expect(late.code).toBe("TRANSACTION_EXPIRED");
+    await passwordOnly(gateway);
+  });
+
+  test("policies: defaults exist and cannot be deleted; a bad zone is BAD_USER_INPUT", async () => {
+    const { policies } = await gateway.admin.ok(PoliciesDocument, {});
+    expect(policies.filter((p) => p.isDefault).map((p) => p.type).sort()).toEqual(["AUTHENTICATION", "AUTHENTICATOR_ENROLLMENT", "GLOBAL_SESSION", "PASSWORD"]);
+    expect((await gateway.admin.fails(DeletePolicyDocument, { id: "pol_default_password" })).code).toBe("CONFLICT");
+    const bad = await gateway.admin.fails(UpdatePolicyDocument, {
+      id: "pol_default_global_session",
+      input: { type: "GLOBAL_SESSION", name: "x", rules: [{ name: "bad", networkZones: ["10.0.0.0/33"] }] },
+    });
+    expect(bad.code).toBe("BAD_USER_INPUT");
+    expect((await gateway.anonymous.fails(PoliciesDocument, {})).code).toBe("UNAUTHENTICATED");
+  });
+});
