@@ -1,0 +1,738 @@
+import { randomBytes } from "node:crypto";
+import fs from "node:fs";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import os from "node:os";
+import path from "node:path";
+import express from "express";
+import pino from "pino";
+import { ActivatePhoneFactorDocument } from "../../../src/generated/graphql";
+import { DeliveryErrorCode } from "../../../src/platform/errors";
+import { PublicUrl } from "../../../src/platform/public-url";
+import { Message, MessageAttempt, MessageReceipt } from "../../../src/telephony/message.entity";
+import {
+  ProviderError,
+  type DeliveryReceipt,
+  type OutboundMessage,
+  type SendResult,
+  type TelephonyProvider,
+} from "../../../src/telephony/provider";
+import { SimulatorProvider } from "../../../src/telephony/providers/simulator";
+import { SmppProvider, splitIntoSegments } from "../../../src/telephony/providers/smpp";
+import { TelephonyHookProvider } from "../../../src/telephony/providers/telephony-hook";
+import { TwilioProvider } from "../../../src/telephony/providers/twilio";
+import { SenderIds } from "../../../src/telephony/sender-ids";
+import { telephonyWebhooks, type HookCallbackReceiver, type StatusCallbackReceiver } from "../../../src/telephony/webhooks";
+import { analyseSms } from "../../../src/templates/segments";
+import { deferred, withTimeout, type Deferred } from "../../support/deferred";
+import { startTestGateway, type TestGateway } from "../../support/gateway";
+import { createUser, enroll, settleMessages } from "../../support/phone";
+import { FakeSmsc, FakeTelephonyHook, FakeTwilio, ringfenceSignature, twilioSignature } from "../../support/telephony-peers";
+
+/**
+ * One contract, every adapter: each telephony provider is driven through the port
+ * (send/start/stop) against a loopback peer speaking its real protocol (an HTTP fake of the
+ * Twilio API that posts signed status callbacks, an SMSC on the `smpp` package's server, a
+ * customer hook), and must deliver, map failures to the same codes, and deliver once per
+ * idempotency key. The gateway-level tests then run the same adapters through the
+ * dispatcher: failover, and refusal of forged status callbacks.
+ */
+
+const silent = pino({ level: "silent" });
+const RECEIPT_TIMEOUT_MS = 5_000;
+
+/** A receipt sink that keeps what it is given and lets a test wait for one. */
+class ReceiptCollector {
+  readonly receipts: DeliveryReceipt[] = [];
+  private readonly waiters: { providerMessageId: string; found: Deferred<DeliveryReceipt> }[] = [];
+
+  readonly sink = async (receipt: DeliveryReceipt): Promise<void> => {
+    this.receipts.push(receipt);
+    for (const waiter of this.waiters.filter((w) => w.providerMessageId === receipt.providerMessageId)) waiter.found.resolve(receipt);
+  };
+
+  for(providerMessageId: string): Promise<DeliveryReceipt> {
+    const known = this.receipts.find((receipt) => receipt.providerMessageId === providerMessageId);
+    if (known) return Promise.resolve(known);
+    const found = deferred<DeliveryReceipt>();
+    this.waiters.push({ providerMessageId, found });
+    return withTimeout(found.promise, RECEIPT_TIMEOUT_MS, `a receipt for ${providerMessageId}`);
+  }
+
+  countFor(providerMessageId: string): number {
+    return this.receipts.filter((receipt) => receipt.providerMessageId === providerMessageId).length;
+  }
+}
+
+/** The gateway's webhook routes alone, on a loopback port: where adapters under test get their callbacks. */
+async function startWebhookReceiver() {
+  const twilio = new Map<string, StatusCallbackReceiver>();
+  const hooks = new Map<string, HookCallbackReceiver>();
+  const publicUrl = new PublicUrl(null);
+  const app = express();
+  app.use("/webhooks", telephonyWebhooks({ twilio, hooks, publicUrl, logger: silent }));
+  const server = http.createServer(app);
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  publicUrl.bindListeningAddress(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+  return {
+    twilio,
+    hooks,
+    publicUrl,
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
+
+let sequence = 0;
+function outbound(to: string, overrides: Partial<OutboundMessage> = {}): OutboundMessage {
+  sequence += 1;
+  return {
+    messageId: `msg_contract_${sequence}`,
+    idempotencyKey: `att_${randomBytes(8).toString("hex")}`,
+    channel: "SMS",
+    to,
+    body: "Your Ringfence code is 123456",
+    voiceLanguage: null,
+    senderId: null,
+    encoding: "GSM_7",
+    segments: 1,
+    ...overrides,
+  };
+}
+
+async function refusalOf(sending: Promise<SendResult>): Promise<ProviderError> {
+  try {
+    await sending;
+  } catch (error) {
+    if (error instanceof ProviderError) return error;
+    throw error;
+  }
+  throw new Error("expected the provider to refuse the message");
+}
+
+// ---------------------------------------------------------------------------------------------
+// The contract
+
+interface ContractSubject {
+  provider: TelephonyProvider;
+  receipts: ReceiptCollector;
+  /** What the peer makes of messages to each number. */
+  numbers: { inactive: string; transient: string };
+  /** Messages the peer accepted for delivery to `to` (not counting repeated requests). */
+  deliveriesAtPeer(to: string): Promise<number>;
+  close(): Promise<void>;
+}
+
+const INACTIVE = "+447400111111";
+const TRANSIENT = "+447400222222";
+
+async function simulatorSubject(): Promise<ContractSubject> {
+  // The gateway only lends its migrated database: this simulator is a separate instance with its own sink.
+  const gateway = await startTestGateway();
+  const receipts = new ReceiptCollector();
+  const provider = new SimulatorProvider({ db: gateway.db, clock: gateway.clock, receiptDelayMs: 0, logger: silent });
+  await provider.setRules([
+    { prefix: INACTIVE, outcome: "FAILED", errorCode: "NUMBER_INACTIVE" },
+    { prefix: TRANSIENT, outcome: "FAILED", errorCode: "PROVIDER_UNREACHABLE" },
+  ]);
+  await provider.start(receipts.sink);
+  return {
+    provider,
+    receipts,
+    numbers: { inactive: INACTIVE, transient: TRANSIENT },
+    deliveriesAtPeer: async (to) => (await provider.listMessages({ to, first: 100 })).length,
+    close: async () => {
+      await provider.stop();
+      await gateway.stop();
+    },
+  };
+}
+
+async function twilioSubject(): Promise<ContractSubject> {
+  const twilio = await FakeTwilio.start();
+  const webhooks = await startWebhookReceiver();
+  const receipts = new ReceiptCollector();
+  const provider = new TwilioProvider(
+    {
+      name: "twilio",
+      accountSid: twilio.accountSid,
+      authToken: twilio.authToken,
+      baseUrl: twilio.url,
+      fromNumbers: { SMS: { default: "+14155550100" }, VOICE: { default: "+14155550100" } },
+    },
+    { publicUrl: webhooks.publicUrl, logger: silent },
+  );
+  webhooks.twilio.set(provider.name, provider);
+  twilio.outcomeFor(INACTIVE, { kind: "reject", httpStatus: 400, code: 21211 });
+  twilio.outcomeFor(TRANSIENT, { kind: "unavailable" });
+  await provider.start(receipts.sink);
+  return {
+    provider,
+    receipts,
+    numbers: { inactive: INACTIVE, transient: TRANSIENT },
+    deliveriesAtPeer: async (to) => twilio.deliveriesTo(to),
+    close: async () => {
+      await twilio.close();
+      await provider.stop();
+      await webhooks.close();
+    },
+  };
+}
+
+async function smppSubject(): Promise<ContractSubject> {
+  const smsc = await FakeSmsc.start();
+  const receipts = new ReceiptCollector();
+  const provider = new SmppProvider(
+    { name: "smsc", host: "127.0.0.1", port: smsc.port, systemId: smsc.systemId, password: smsc.password, reconnectInitialDelayMs: 20 },
+    { logger: silent },
+  );
+  smsc.outcomeFor(INACTIVE, "inactive");
+  smsc.outcomeFor(TRANSIENT, "throttle");
+  await provider.start(receipts.sink);
+  return {
+    provider,
+    receipts,
+    numbers: { inactive: INACTIVE, transient: TRANSIENT },
+    deliveriesAtPeer: async (to) => smsc.messagesTo(to).length,
+    close: async () => {
+      await provider.stop();
+      await smsc.close();
+    },
+  };
+}
+
+async function hookSubject(): Promise<ContractSubject> {
+  const hook = await FakeTelephonyHook.start();
+  const webhooks = await startWebhookReceiver();
+  const receipts = new ReceiptCollector();
+  const provider = new TelephonyHookProvider(
+    { name: "acme-hook", url: hook.url, secret: hook.secret },
+    { publicUrl: webhooks.publicUrl, logger: silent },
+  );
+  webhooks.hooks.set(provider.name, provider);
+  hook.outcomeFor(INACTIVE, { kind: "FAILED", errorCode: "NUMBER_INACTIVE" });
+  hook.outcomeFor(TRANSIENT, { kind: "unavailable" });
+  await provider.start(receipts.sink);
+  return {
+    provider,
+    receipts,
+    numbers: { inactive: INACTIVE, transient: TRANSIENT },
+    deliveriesAtPeer: async (to) => hook.deliveriesTo(to),
+    close: async () => {
+      await provider.stop();
+      await hook.close();
+      await webhooks.close();
+    },
+  };
+}
+
+describe.each([
+  ["simulator", simulatorSubject],
+  ["Twilio-compatible HTTP", twilioSubject],
+  ["SMPP", smppSubject],
+  ["telephony hook", hookSubject],
+])("provider contract: %s", (_adapter, open) => {
+  let subject: ContractSubject;
+  beforeAll(async () => {
+    subject = await open();
+  });
+  afterAll(() => subject.close());
+
+  test("an SMS is accepted, then receipted DELIVERED under the id send returned", async () => {
+    const to = "+447400123456";
+    const result = await subject.provider.send(outbound(to));
+    expect(result.providerMessageId).toEqual(expect.any(String));
+    const receipt = await subject.receipts.for(result.providerMessageId);
+    expect(receipt).toMatchObject({
+      provider: subject.provider.name,
+      providerMessageId: result.providerMessageId,
+      status: "DELIVERED",
+      errorCode: null,
+    });
+    expect(await subject.deliveriesAtPeer(to)).toBe(1);
+  });
+
+  test("a number that is not in service is refused for good: NUMBER_INACTIVE, not retryable", async () => {
+    const refusal = await refusalOf(subject.provider.send(outbound(subject.numbers.inactive)));
+    expect(refusal).toMatchObject({ errorCode: DeliveryErrorCode.NUMBER_INACTIVE, retryable: false });
+    expect(await subject.deliveriesAtPeer(subject.numbers.inactive)).toBe(0);
+  });
+
+  test("a transient failure at the peer is retryable: PROVIDER_UNREACHABLE", async () => {
+    const refusal = await refusalOf(subject.provider.send(outbound(subject.numbers.transient)));
+    expect(refusal).toMatchObject({ errorCode: DeliveryErrorCode.PROVIDER_UNREACHABLE, retryable: true });
+  });
+
+  test("a resend under the same idempotency key, in turn or at once, reaches the handset once", async () => {
+    const to = "+447400333333";
+    const message = outbound(to);
+    const first = await subject.provider.send(message);
+    const [again, concurrent] = await Promise.all([subject.provider.send({ ...message }), subject.provider.send({ ...message })]);
+    expect(again.providerMessageId).toBe(first.providerMessageId);
+    expect(concurrent.providerMessageId).toBe(first.providerMessageId);
+    await subject.receipts.for(first.providerMessageId);
+    expect(await subject.deliveriesAtPeer(to)).toBe(1);
+
+    // A new attempt has a new key: that one is a second message.
+    const next = await subject.provider.send({ ...message, idempotencyKey: `att_${randomBytes(8).toString("hex")}` });
+    expect(next.providerMessageId).not.toBe(first.providerMessageId);
+    expect(await subject.deliveriesAtPeer(to)).toBe(2);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Twilio-compatible HTTP: what only this adapter does
+
+describe("Twilio-compatible adapter", () => {
+  let twilio: FakeTwilio;
+  let webhooks: Awaited<ReturnType<typeof startWebhookReceiver>>;
+  let provider: TwilioProvider;
+  const receipts = new ReceiptCollector();
+
+  beforeAll(async () => {
+    twilio = await FakeTwilio.start();
+    webhooks = await startWebhookReceiver();
+    provider = new TwilioProvider(
+      {
+        name: "twilio-eu",
+        accountSid: twilio.accountSid,
+        authToken: twilio.authToken,
+        baseUrl: twilio.url,
+        messagingServiceSid: `MG${"0".repeat(32)}`,
+        fromNumbers: { VOICE: { default: "+14155550100", byCountry: { FR: "+33900000000" } } },
+      },
+      { publicUrl: webhooks.publicUrl, logger: silent, senderIds: new SenderIds({ byCountry: { GB: "Ringfence" } }) },
+    );
+    webhooks.twilio.set(provider.name, provider);
+    await provider.start(receipts.sink);
+  });
+  afterAll(async () => {
+    await twilio.close();
+    await provider.stop();
+    await webhooks.close();
+  });
+
+  test("a call reads the script in the message's language, XML-escaped, from the country's caller id", async () => {
+    const script = `Votre code est : 1, 2, 3. <Hangup/> & "l'écho" </Say><Dial>+1900</Dial>`;
+    const result = await provider.send(
+      outbound("+33612345678", { channel: "VOICE", body: script, voiceLanguage: "fr-FR", encoding: null }),
+    );
+    const call = twilio.resources.find((resource) => resource.sid === result.providerMessageId);
+    expect(call?.kind).toBe("Calls");
+    expect(call?.form).toMatchObject({ To: "+33612345678", From: "+33900000000", StatusCallback: provider.statusCallbackUrl });
+    expect(call?.form.Twiml).toBe(
+      '<Response><Say language="fr-FR">Votre code est : 1, 2, 3. &lt;Hangup/&gt; &amp; &quot;l&apos;écho&quot; &lt;/Say&gt;&lt;Dial&gt;+1900&lt;/Dial&gt;</Say></Response>',
+    );
+    // "ringing" is acknowledged and ignored; "completed" ends the call DELIVERED.
+    expect(await call?.callbacksAnswered).toEqual([200, 200]);
+    expect(receipts.countFor(result.providerMessageId)).toBe(1);
+    expect(await receipts.for(result.providerMessageId)).toMatchObject({ status: "DELIVERED", providerStatus: "completed" });
+  });
+
+  test("SMS senders: the country's sender id first, else the messaging service picks one", async () => {
+    const toGb = await provider.send(outbound("+447400123456"));
+    const toUs = await provider.send(outbound("+14155550123"));
+    const form = (sid: string) => twilio.resources.find((resource) => resource.sid === sid)?.form;
+    expect(form(toGb.providerMessageId)).toMatchObject({ From: "Ringfence" });
+    expect(form(toGb.providerMessageId)?.MessagingServiceSid).toBeUndefined();
+    expect(form(toUs.providerMessageId)).toMatchObject({ MessagingServiceSid: `MG${"0".repeat(32)}` });
+    expect(form(toUs.providerMessageId)?.From).toBeUndefined();
+    expect(twilio.requests.every((request) => request.idempotencyToken?.startsWith("att_"))).toBe(true);
+  });
+
+  test("an undelivered status callback carries Twilio's ErrorCode over to the delivery failure code", async () => {
+    twilio.outcomeFor("+447400444444", { kind: "undeliver", errorCode: "30003" });
+    const result = await provider.send(outbound("+447400444444"));
+    expect(await receipts.for(result.providerMessageId)).toMatchObject({
+      status: "UNDELIVERED",
+      errorCode: DeliveryErrorCode.NUMBER_INACTIVE,
+      providerStatus: "undelivered 30003",
+    });
+  });
+
+  test.each([
+    [21408, DeliveryErrorCode.COUNTRY_UNSUPPORTED],
+    [21612, DeliveryErrorCode.COUNTRY_UNSUPPORTED],
+    [30007, DeliveryErrorCode.BLOCKED_SUSPICIOUS],
+    [21614, DeliveryErrorCode.NUMBER_INACTIVE],
+    [21610, DeliveryErrorCode.PROVIDER_REJECTED],
+  ])("API error %i is refused for good as %s, with Twilio's code kept", async (code, errorCode) => {
+    const to = `+4474005${String(code).padStart(5, "0")}`;
+    twilio.outcomeFor(to, { kind: "reject", httpStatus: 400, code });
+    expect(await refusalOf(provider.send(outbound(to)))).toMatchObject({ errorCode, retryable: false, providerCode: String(code) });
+  });
+
+  test("rate limiting and refused credentials are retryable: another provider may still carry the message", async () => {
+    twilio.outcomeFor("+447400555555", { kind: "reject", httpStatus: 429, code: 20429 });
+    expect(await refusalOf(provider.send(outbound("+447400555555")))).toMatchObject({
+      errorCode: DeliveryErrorCode.PROVIDER_UNREACHABLE,
+      retryable: true,
+    });
+
+    const wrongToken = new TwilioProvider(
+      {
+        name: "twilio-wrong",
+        accountSid: twilio.accountSid,
+        authToken: "0".repeat(32),
+        baseUrl: twilio.url,
+        fromNumbers: { SMS: { default: "+14155550100" } },
+      },
+      { publicUrl: webhooks.publicUrl, logger: silent },
+    );
+    const refusal = await refusalOf(wrongToken.send(outbound("+447400123456")));
+    expect(refusal).toMatchObject({ errorCode: DeliveryErrorCode.PROVIDER_UNREACHABLE, retryable: true, providerCode: "20003" });
+    expect(refusal.message).not.toContain("0".repeat(32));
+  });
+
+  test("an API that cannot be reached is retryable", async () => {
+    const nowhere = new TwilioProvider(
+      {
+        name: "twilio-gone",
+        accountSid: twilio.accountSid,
+        authToken: twilio.authToken,
+        baseUrl: "http://127.0.0.1:9",
+        fromNumbers: { SMS: { default: "+14155550100" } },
+      },
+      { publicUrl: webhooks.publicUrl, logger: silent },
+    );
+    expect(await refusalOf(nowhere.send(outbound("+447400123456")))).toMatchObject({
+      errorCode: DeliveryErrorCode.PROVIDER_UNREACHABLE,
+      retryable: true,
+    });
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// SMPP: what only this adapter does
+
+describe("SMPP adapter", () => {
+  let smsc: FakeSmsc;
+  let provider: SmppProvider;
+  const receipts = new ReceiptCollector();
+
+  beforeAll(async () => {
+    smsc = await FakeSmsc.start();
+    provider = new SmppProvider(
+      {
+        name: "smsc-eu",
+        host: "127.0.0.1",
+        port: smsc.port,
+        systemId: smsc.systemId,
+        password: smsc.password,
+        sourceAddr: "Ringfence",
+        reconnectInitialDelayMs: 20,
+        reconnectMaxDelayMs: 100,
+      },
+      { logger: silent },
+    );
+    await provider.start(receipts.sink);
+  });
+  afterAll(async () => {
+    await provider.stop();
+    await smsc.close();
+  });
+
+  test("UCS-2 text travels as data_coding 8, UTF-16BE, in concatenated parts of at most 67 units", async () => {
+    const to = "+447400600001";
+    const text = `Код подтверждения Ringfence: 123456. Никому не сообщайте этот код — даже сотрудникам службы поддержки. 😀`;
+    const { encoding, segments } = analyseSms(text);
+    expect(encoding).toBe("UCS_2");
+    const result = await provider.send(outbound(to, { body: text, encoding, segments }));
+
+    const parts = smsc.submitsTo(to);
+    expect(parts).toHaveLength(segments);
+    expect(parts.every((part) => part.dataCoding === 8 && part.esmClass === 0x40 && part.text.length <= 67)).toBe(true);
+    const reference = parts[0]?.concatenation?.[2];
+    expect(parts.map((part) => [...(part.concatenation ?? [])])).toEqual(
+      parts.map((_part, index) => [0x00, 0x03, reference, segments, index + 1]),
+    );
+    expect(smsc.messagesTo(to)).toEqual([{ parts: segments, text }]);
+    expect(result.providerMessageId).toBe(parts[0]?.messageId);
+  });
+
+  test("a long GSM-7 text is cut at 153 septets, never inside an escape pair; only the first part's receipt counts", async () => {
+    const to = "+447400600002";
+    const text = `${"Ringfence code 123456. ".repeat(6)}{€}[~]|^\\ `.repeat(2).slice(0, 320);
+    const { encoding, segments } = analyseSms(text);
+    expect(encoding).toBe("GSM_7");
+    const answeredBefore = smsc.receiptAnswers.length;
+    const result = await provider.send(outbound(to, { body: text, encoding, segments }));
+
+    const parts = smsc.submitsTo(to);
+    expect(parts).toHaveLength(segments);
+    expect(splitIntoSegments(text, "GSM_7")).toHaveLength(segments);
+    const septets = (part: string) => [...part].reduce((total, character) => total + ("\f^{}\\[~]|€".includes(character) ? 2 : 1), 0);
+    expect(parts.every((part) => part.dataCoding === 0 && septets(part.text) <= 153)).toBe(true);
+    expect(smsc.messagesTo(to)).toEqual([{ parts: segments, text }]);
+
+    // The SMSC receipts every part; the adapter answers them all and passes on the first only.
+    expect(await receipts.for(result.providerMessageId)).toMatchObject({ status: "DELIVERED", providerStatus: "DELIVRD err:000" });
+    await smsc.receiptsAnswered(answeredBefore + segments);
+    expect(smsc.receiptAnswers.every((status) => status === 0)).toBe(true);
+    for (const part of parts.slice(1)) expect(receipts.countFor(part.messageId)).toBe(0);
+  });
+
+  test("a receipt given only by TLVs (receipted_message_id, message_state) is read too", async () => {
+    smsc.outcomeFor("+447400600003", "undeliver-by-tlv");
+    const result = await provider.send(outbound("+447400600003"));
+    expect(await receipts.for(result.providerMessageId)).toMatchObject({
+      status: "UNDELIVERED",
+      errorCode: DeliveryErrorCode.NUMBER_INACTIVE,
+      providerStatus: "UNDELIV",
+    });
+  });
+
+  test("an alphanumeric sender goes out with TON 5, an international number with TON 1 and no +", async () => {
+    await provider.send(outbound("+447400600004"));
+    await provider.send(outbound("+447400600005", { senderId: "+14155550100" }));
+    expect(smsc.submitsTo("+447400600004")[0]).toMatchObject({ source: "Ringfence", sourceTon: 5 });
+    expect(smsc.submitsTo("+447400600005")[0]).toMatchObject({ source: "14155550100", sourceTon: 1 });
+  });
+
+  test("when the SMSC drops the link, the adapter binds again and carries on sending", async () => {
+    const binds = smsc.binds;
+    smsc.dropLinks();
+    await smsc.bound(binds + 1);
+    const result = await provider.send(outbound("+447400600006"));
+    expect(await receipts.for(result.providerMessageId)).toMatchObject({ status: "DELIVERED" });
+  });
+
+  test("a wrong password is never bound: sends fail as unreachable (retryable) within the bind wait", async () => {
+    const refused = new SmppProvider(
+      {
+        name: "smsc-wrong",
+        host: "127.0.0.1",
+        port: smsc.port,
+        systemId: smsc.systemId,
+        password: "wrong",
+        bindWaitMs: 300,
+        reconnectInitialDelayMs: 50,
+      },
+      { logger: silent },
+    );
+    await refused.start(receipts.sink);
+    try {
+      expect(await refusalOf(refused.send(outbound("+447400600007")))).toMatchObject({
+        errorCode: DeliveryErrorCode.PROVIDER_UNREACHABLE,
+        retryable: true,
+      });
+    } finally {
+      await refused.stop();
+    }
+  });
+
+  test("calls are not SMPP's to carry", () => {
+    expect(provider.channels).toEqual(["SMS"]);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Telephony hook: what only this adapter does
+
+describe("telephony hook adapter", () => {
+  let hook: FakeTelephonyHook;
+  let webhooks: Awaited<ReturnType<typeof startWebhookReceiver>>;
+  let provider: TelephonyHookProvider;
+  const receipts = new ReceiptCollector();
+
+  beforeAll(async () => {
+    hook = await FakeTelephonyHook.start();
+    webhooks = await startWebhookReceiver();
+    provider = new TelephonyHookProvider(
+      { name: "acme", url: hook.url, secret: hook.secret, timeoutMs: 300 },
+      { publicUrl: webhooks.publicUrl, logger: silent },
+    );
+    webhooks.hooks.set(provider.name, provider);
+    await provider.start(receipts.sink);
+  });
+  afterAll(async () => {
+    await provider.stop();
+    await hook.close();
+    await webhooks.close();
+  });
+
+  test("the hook gets the rendered body, the voice language and where to report, signed", async () => {
+    await provider.send(
+      outbound("+33612345678", { channel: "VOICE", body: "Votre code est : 1, 2, 3", voiceLanguage: "fr-FR", encoding: null }),
+    );
+    expect(hook.refused).toEqual([]);
+    expect(hook.requests.at(-1)).toMatchObject({
+      channel: "VOICE",
+      to: "+33612345678",
+      body: "Votre code est : 1, 2, 3",
+      voiceLanguage: "fr-FR",
+      statusCallbackUrl: provider.statusCallbackUrl,
+    });
+  });
+
+  test("PENDING is sent; the signed callback receipts it, a forged one is refused with 403 and changes nothing", async () => {
+    hook.outcomeFor("+447400700001", { kind: "PENDING" });
+    const result = await provider.send(outbound("+447400700001"));
+    expect(result.providerStatus).toBe("PENDING");
+    const delivery = hook.deliveries.find((candidate) => candidate.transactionId === result.providerMessageId);
+    if (!delivery) throw new Error("the hook recorded no delivery");
+
+    expect(await hook.report(delivery, "DELIVERED", { signature: null })).toBe(403);
+    expect(await hook.report(delivery, "DELIVERED", { signature: `t=${Math.floor(Date.now() / 1000)},v1=${"0".repeat(64)}` })).toBe(403);
+    const stale = Math.floor(Date.now() / 1000) - 3_600;
+    const staleBody = JSON.stringify({ transactionId: delivery.transactionId, status: "DELIVERED" });
+    expect(await hook.report(delivery, "DELIVERED", { signature: ringfenceSignature(hook.secret, staleBody, stale) })).toBe(403);
+    expect(receipts.countFor(result.providerMessageId)).toBe(0);
+
+    expect(await hook.report(delivery, "UNDELIVERED", { errorCode: "NUMBER_INACTIVE" })).toBe(200);
+    expect(await receipts.for(result.providerMessageId)).toMatchObject({
+      status: "UNDELIVERED",
+      errorCode: DeliveryErrorCode.NUMBER_INACTIVE,
+    });
+  });
+
+  test("a hook that does not answer within its timeout is unreachable, and retryable", async () => {
+    hook.outcomeFor("+447400700002", { kind: "hang" });
+    expect(await refusalOf(provider.send(outbound("+447400700002")))).toMatchObject({
+      errorCode: DeliveryErrorCode.PROVIDER_UNREACHABLE,
+      retryable: true,
+    });
+  });
+
+  test("a FAILED answer with a code outside the refusal codes is PROVIDER_REJECTED, the hook's code kept", async () => {
+    hook.outcomeFor("+447400700003", { kind: "FAILED", errorCode: "CARRIER_BLOCKED_OPT_OUT" });
+    expect(await refusalOf(provider.send(outbound("+447400700003")))).toMatchObject({
+      errorCode: DeliveryErrorCode.PROVIDER_REJECTED,
+      retryable: false,
+      providerCode: "CARRIER_BLOCKED_OPT_OUT",
+    });
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Through the gateway: the dispatcher, the webhook routes, the configuration file
+
+function writeTelephonyConfig(contents: unknown): string {
+  const file = path.join(os.tmpdir(), `ringfence-telephony-${randomBytes(6).toString("hex")}.json`);
+  fs.writeFileSync(file, JSON.stringify(contents));
+  return file;
+}
+
+const gatewayOrigin = (gateway: TestGateway) => gateway.url.replace(/\/graphql$/, "");
+
+describe("through the gateway", () => {
+  test("failover: Twilio answers 503, the message goes out over SMPP and is DELIVERED from its deliver_sm", async () => {
+    const twilio = await FakeTwilio.start();
+    twilio.down = true;
+    const smsc = await FakeSmsc.start();
+    const configFile = writeTelephonyConfig({
+      providers: [
+        {
+          type: "twilio",
+          name: "twilio",
+          accountSid: twilio.accountSid,
+          authToken: twilio.authToken,
+          baseUrl: twilio.url,
+          fromNumbers: { SMS: { default: "+14155550100" } },
+        },
+        {
+          type: "smpp",
+          name: "smsc",
+          host: "127.0.0.1",
+          port: smsc.port,
+          systemId: smsc.systemId,
+          password: { env: "TEST_SMPP_PASSWORD" },
+        },
+      ],
+      routes: { default: ["twilio", "smsc"] },
+    });
+    process.env.TEST_SMPP_PASSWORD = smsc.password;
+    const gateway = await startTestGateway({ TELEPHONY_CONFIG: configFile });
+    try {
+      expect(gateway.services.simulator).toBeNull();
+      const user = await createUser(gateway);
+      const { factor } = await enroll(gateway, user.id, "+447400123456", "SMS");
+      const [message] = await settleMessages(gateway);
+      expect(message).toMatchObject({ status: "DELIVERED", provider: "smsc", errorCode: null });
+
+      const attempts = await gateway.db.manager.find(MessageAttempt, { where: { messageId: message?.id }, order: { started: "ASC" } });
+      expect(attempts.map(({ provider, outcome, retryable }) => ({ provider, outcome, retryable }))).toEqual([
+        { provider: "twilio", outcome: "PROVIDER_UNREACHABLE", retryable: true },
+        { provider: "smsc", outcome: "SENT", retryable: false },
+      ]);
+      expect(twilio.resources).toHaveLength(0);
+
+      // What reached the handset is the real code.
+      const [sms] = smsc.messagesTo("+447400123456");
+      const code = /\b\d{6}\b/.exec(sms?.text ?? "")?.[0];
+      const { activatePhoneFactor } = await gateway.admin.ok(ActivatePhoneFactorDocument, {
+        input: { factorId: factor.id, code: code ?? "" },
+      });
+      expect(activatePhoneFactor.status).toBe("ACTIVE");
+    } finally {
+      await gateway.stop();
+      await twilio.close();
+      await smsc.close();
+      fs.rmSync(configFile, { force: true });
+      delete process.env.TEST_SMPP_PASSWORD;
+    }
+  });
+
+  test("a Twilio status callback that is unsigned, wrongly signed or signed for another URL gets 403 and changes nothing", async () => {
+    const twilio = await FakeTwilio.start();
+    twilio.holdCallbacks = true;
+    const configFile = writeTelephonyConfig({
+      providers: [
+        {
+          type: "twilio",
+          name: "twilio",
+          accountSid: twilio.accountSid,
+          authToken: twilio.authToken,
+          baseUrl: twilio.url,
+          fromNumbers: { SMS: { default: "+14155550100" } },
+        },
+      ],
+    });
+    const gateway = await startTestGateway({ TELEPHONY_CONFIG: configFile });
+    try {
+      const user = await createUser(gateway);
+      await enroll(gateway, user.id, "+447400123456", "SMS");
+      const [sent] = await settleMessages(gateway, (messages) => messages.length === 1 && messages[0]?.status === "SENT");
+      const sid = twilio.resources[0]?.sid ?? "";
+      expect(sent?.providerMessageId).toBe(sid);
+
+      const callbackUrl = `${gatewayOrigin(gateway)}/webhooks/twilio/twilio`;
+      const forged = { AccountSid: twilio.accountSid, MessageSid: sid, MessageStatus: "undelivered", ErrorCode: "30003" };
+      const post = async (url: string, signature: string | null) => {
+        const response = await fetch(url, {
+          method: "POST",
+          headers: {
+            "content-type": "application/x-www-form-urlencoded",
+            ...(signature === null ? {} : { "x-twilio-signature": signature }),
+          },
+          body: new URLSearchParams(forged).toString(),
+        });
+        await response.arrayBuffer();
+        return response.status;
+      };
+      expect(await post(callbackUrl, null)).toBe(403);
+      expect(await post(callbackUrl, twilioSignature("not-the-auth-token", callbackUrl, forged))).toBe(403);
+      expect(await post(callbackUrl, twilioSignature(twilio.authToken, `${callbackUrl}?replayed=1`, forged))).toBe(403);
+      expect(await post(callbackUrl, twilioSignature(twilio.authToken, callbackUrl, { ...forged, ErrorCode: "30005" }))).toBe(403);
+      expect(await post(`${gatewayOrigin(gateway)}/webhooks/twilio/nobody`, twilioSignature(twilio.authToken, callbackUrl, forged))).toBe(
+        404,
+      );
+
+      const unchanged = await gateway.db.manager.findOneByOrFail(Message, { id: sent?.id });
+      expect(unchanged).toMatchObject({ status: "SENT", errorCode: null, finalAt: null });
+      expect(await gateway.db.manager.countBy(MessageReceipt, { messageId: sent?.id })).toBe(0);
+
+      // The genuine callbacks, signed by Twilio over the URL it was given, go through.
+      twilio.releaseCallbacks();
+      expect(await twilio.resources[0]?.callbacksAnswered).toEqual([200, 200]);
+      const [delivered] = await settleMessages(gateway);
+      expect(delivered).toMatchObject({ status: "DELIVERED", provider: "twilio" });
+    } finally {
+      await gateway.stop();
+      await twilio.close();
+      fs.rmSync(configFile, { force: true });
+    }
+  });
+});
