@@ -20,6 +20,8 @@ export const EventType = {
   ACCOUNT_RESET_PASSWORD: "user.account.reset_password",
   POLICY_EVALUATE_SIGN_ON: "policy.evaluate_sign_on",
   SMS_FRAUD_BLOCKED: "system.sms.fraud_blocked",
+  SPEND_CAP_REACHED: "system.sms.spend_cap_reached",
+  FACTOR_SUSPEND: "user.mfa.factor.suspend",
 } as const;
 export type EventType = (typeof EventType)[keyof typeof EventType];
 

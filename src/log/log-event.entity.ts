@@ -10,6 +10,10 @@ export type DebugContext = Record<string, string | number | boolean | null>;
 @Index("log_events_type_published", ["eventType", "published"])
 @Index("log_events_actor_published", ["actorId", "published"])
 @Index("log_events_transaction", ["transactionId"])
+// Few distinct values, but the rare ones (ERROR, DENY) are what a dashboard filters on: without
+// these, such a page reads every event of its window.
+@Index("log_events_severity_published", ["severity", "published"])
+@Index("log_events_outcome_published", ["outcomeResult", "published"])
 export class LogEventRecord {
   /** UUIDv7: sorts by time, so (published, uuid) is insertion order. */
   @PrimaryColumn({ type: "varchar", length: 36 })
@@ -59,7 +63,8 @@ export class LogEventRecord {
 }
 
 @Entity("log_event_targets")
-@Index("log_event_targets_id", ["id"])
+// (id, event_uuid) rather than (id): "is this event about target X" is then one index probe.
+@Index("log_event_targets_id_event", ["id", "eventUuid"])
 export class LogEventTargetRecord {
   @PrimaryColumn({ name: "event_uuid", type: "varchar", length: 36 })
   eventUuid: string;

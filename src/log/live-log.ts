@@ -1,0 +1,112 @@
+import DataLoader from "dataloader";
+import type { Logger } from "../platform/logger";
+import type { AppError } from "../platform/errors";
+import type { GatewayPubSub, LogEventPublished } from "../platform/pubsub";
+import { bufferOverflow, SubscriptionChannel } from "../platform/subscription-channel";
+import { matchesLogFilter, type FilterNode } from "./filter";
+import type { LogQueryService } from "./log-query.service";
+import type { LogEvent } from "./log.types";
+
+export interface LiveLogDependencies {
+  pubsub: GatewayPubSub;
+  queries: LogQueryService;
+  logger: Logger;
+  /** Events a subscription may fall behind before it is ended (see SubscriptionChannel). */
+  bufferSize: number;
+}
+
+interface LiveLogSubscriber {
+  filter: FilterNode | null;
+  channel: SubscriptionChannel<LogEvent>;
+}
+
+/**
+ * Fans System Log events out to `systemLog` subscriptions. One listener per gateway takes the
+ * { uuid } publications, loads each event once (publications that arrive together are loaded
+ * in one batch), and hands it to every subscription whose filter matches, in publication
+ * order. So the database sees the same work for one dashboard as for a thousand, and a
+ * subscription's cost per event is one in-memory filter evaluation and a push into its own
+ * bounded buffer; no subscriber waits on another.
+ */
+export class LiveLogFeed {
+  private readonly subscribers = new Set<LiveLogSubscriber>();
+  private readonly loader: DataLoader<string, LogEvent | null>;
+  private source: AsyncIterator<LogEventPublished> | null = null;
+  /** The tail of the delivery chain: each event is delivered after the one published before it. */
+  private deliveries: Promise<void> = Promise.resolve();
+
+  constructor(private readonly deps: LiveLogDependencies) {
+    this.loader = new DataLoader(
+      async (uuids: readonly string[]) => {
+        const events = await deps.queries.loadEvents(uuids);
+        return uuids.map((uuid) => events.get(uuid) ?? null);
+      },
+      // Batching only: each event is loaded once by construction, and caching would keep them all.
+      { cache: false, maxBatchSize: 500 },
+    );
+  }
+
+  get subscriberCount(): number {
+    return this.subscribers.size;
+  }
+
+  /** A subscription's source: every event published from now on that `filter` (null: all) accepts. */
+  open(filter: FilterNode | null, admit: () => Promise<AppError | null>): SubscriptionChannel<LogEvent> {
+    this.listen();
+    const subscriber: LiveLogSubscriber = {
+      filter,
+      channel: new SubscriptionChannel<LogEvent>({
+        capacity: this.deps.bufferSize,
+        overflowError: () => bufferOverflow(this.deps.bufferSize, "events"),
+        admit,
+        onClose: () => this.subscribers.delete(subscriber),
+      }),
+    };
+    this.subscribers.add(subscriber);
+    return subscriber.channel;
+  }
+
+  /** Stops listening and ends every subscription (the gateway is closing). */
+  stop(): void {
+    void this.source?.return?.();
+    this.source = null;
+    for (const { channel } of [...this.subscribers]) void channel.return();
+  }
+
+  private listen(): void {
+    if (this.source) return;
+    const source = this.deps.pubsub.subscribe("LOG_EVENT")[Symbol.asyncIterator]();
+    this.source = source;
+    void (async () => {
+      try {
+        // Awaits nothing but the next publication, so the pubsub's own buffer never builds up.
+        for (let next = await source.next(); !next.done; next = await source.next()) this.accept(next.value.uuid);
+      } catch (error) {
+        this.deps.logger.error({ err: error }, "the System Log live feed stopped");
+      } finally {
+        if (this.source === source) this.source = null;
+      }
+    })();
+  }
+
+  /** Called in publication order; delivers in that order, however the loads interleave. */
+  private accept(uuid: string): void {
+    if (!this.subscribers.size) return;
+    // Those subscribed when the event was published, and no one who subscribed after.
+    const audience = [...this.subscribers];
+    const loading = this.loader.load(uuid);
+    this.deliveries = this.deliveries.then(async () => {
+      let event: LogEvent | null;
+      try {
+        event = await loading;
+      } catch (error) {
+        this.deps.logger.warn({ err: error, uuid }, "a System Log event could not be loaded for live subscribers");
+        return;
+      }
+      if (!event) return;
+      for (const { filter, channel } of audience) {
+        if (channel.isOpen && (!filter || matchesLogFilter(filter, event))) channel.push(event);
+      }
+    });
+  }
+}

@@ -1,0 +1,228 @@
+import { Brackets, In, type SelectQueryBuilder } from "typeorm";
+import type { Clock } from "../platform/clock";
+import type { Database } from "../platform/database";
+import { badInput } from "../platform/errors";
+import { decodeCursor, encodeCursor, pageSize, type KeysetCursor } from "../platform/pagination";
+import { compileLogFilter, parseLogFilter, type FilterNode } from "./filter";
+import { LogEventRecord, LogEventTargetRecord } from "./log-event.entity";
+import { SortOrder, type LogConnection, type LogEvent, type LogResult, type LogTarget, type Severity } from "./log.types";
+
+export interface LogQuery {
+  filter?: string | null;
+  q?: string | null;
+  since?: Date | null;
+  until?: Date | null;
+  sortOrder?: SortOrder | null;
+  first?: number | null;
+  after?: string | null;
+}
+
+const DAY_MS = 86_400_000;
+const DEFAULT_WINDOW_MS = 7 * DAY_MS;
+const DEFAULT_PAGE_SIZE = 100;
+const MAX_PAGE_SIZE = 1000;
+const MAX_KEYWORDS = 10;
+/** Rows deleted per purge transaction: short enough that writers waiting on SQLite's single writer barely notice. */
+const PURGE_BATCH_SIZE = 1000;
+/** Well under SQLite's 32766 bound variables, and a sensible IN list on PostgreSQL. */
+const MAX_LOAD_BATCH = 500;
+
+const EVENT_ALIAS = "e";
+
+/**
+ * Reads the System Log: filtered, keyword-searched, time-bounded pages in (published, uuid)
+ * order with keyset cursors, so a page boundary never moves when events are inserted, and no
+ * page costs more than its own rows (no OFFSET). Also loads single events for live
+ * subscriptions and purges what is past retention.
+ */
+export class LogQueryService {
+  constructor(
+    private readonly db: Database,
+    private readonly clock: Clock,
+  ) {}
+
+  async logs(query: LogQuery): Promise<LogConnection> {
+    const limit = pageSize(query.first, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE);
+    const descending = (query.sortOrder ?? SortOrder.ASCENDING) === SortOrder.DESCENDING;
+    const { since, until } = this.window(query.since, query.until);
+
+    const select = this.db.manager
+      .createQueryBuilder(LogEventRecord, EVENT_ALIAS)
+      .where(`${EVENT_ALIAS}.published >= :since AND ${EVENT_ALIAS}.published < :until`, { since, until });
+
+    const filter = query.filter?.trim() ? parseLogFilter(query.filter) : null;
+    if (filter) this.whereFilter(select, filter);
+    this.whereKeywords(select, query.q);
+    if (query.after) this.whereAfter(select, decodeCursor(query.after), descending);
+
+    const direction = descending ? "DESC" : "ASC";
+    const records = await select
+      .orderBy(`${EVENT_ALIAS}.published`, direction)
+      .addOrderBy(`${EVENT_ALIAS}.uuid`, direction)
+      .limit(limit + 1)
+      .getMany();
+    const page = records.slice(0, limit);
+    const events = await this.withTargets(page);
+    const edges = events.map((node) => ({ node, cursor: encodeCursor({ at: node.published.getTime(), id: node.uuid }) }));
+    return { edges, pageInfo: { hasNextPage: records.length > limit, endCursor: edges.at(-1)?.cursor ?? null } };
+  }
+
+  /** Events by uuid, in two statements per batch whatever their number; absent uuids are left out. */
+  async loadEvents(uuids: readonly string[]): Promise<Map<string, LogEvent>> {
+    const loaded = new Map<string, LogEvent>();
+    for (let start = 0; start < uuids.length; start += MAX_LOAD_BATCH) {
+      const batch = uuids.slice(start, start + MAX_LOAD_BATCH);
+      const records = await this.db.manager.findBy(LogEventRecord, { uuid: In(batch) });
+      for (const event of await this.withTargets(records)) loaded.set(event.uuid, event);
+    }
+    return loaded;
+  }
+
+  /** Deletes events published more than `days` days ago, with their targets; resolves with how many. */
+  async purgeOlderThan(days: number): Promise<number> {
+    if (!Number.isInteger(days) || days < 1) throw badInput("days", "must be a whole number of days, at least 1");
+    const cutoff = this.clock.now().getTime() - days * DAY_MS;
+    let purged = 0;
+    for (;;) {
+      const deleted = await this.db.transaction(async ({ manager }) => {
+        const rows = await manager
+          .createQueryBuilder(LogEventRecord, EVENT_ALIAS)
+          .select(`${EVENT_ALIAS}.uuid`, "uuid")
+          .where(`${EVENT_ALIAS}.published < :cutoff`, { cutoff })
+          .orderBy(`${EVENT_ALIAS}.published`, "ASC")
+          .limit(PURGE_BATCH_SIZE)
+          .getRawMany<{ uuid: string }>();
+        if (!rows.length) return 0;
+        const uuids = rows.map((row) => row.uuid);
+        await manager.delete(LogEventTargetRecord, { eventUuid: In(uuids) });
+        await manager.delete(LogEventRecord, { uuid: In(uuids) });
+        return uuids.length;
+      });
+      purged += deleted;
+      if (deleted < PURGE_BATCH_SIZE) return purged;
+    }
+  }
+
+  private whereFilter(select: SelectQueryBuilder<LogEventRecord>, filter: FilterNode): void {
+    const compiled = compileLogFilter(filter, { dialect: this.db.engine, alias: EVENT_ALIAS, paramPrefix: "f" });
+    select.andWhere(compiled.where, compiled.parameters);
+    const [targetId] = requiredTargetIds(filter);
+    if (targetId === undefined || this.db.engine !== "sqlite") return;
+    // SQLite runs the filter's EXISTS once per event of the window, in published order, so
+    // "this user's events" would read the whole window for a rare target. The same condition
+    // as a join lets its planner start from the target's few events instead
+    // (log_event_targets_id_event), or keep to published order for a common one. The NOT
+    // EXISTS keeps one row per event when an event names the same target twice. PostgreSQL
+    // plans the EXISTS as a semi-join by itself.
+    select.innerJoin(
+      LogEventTargetRecord,
+      "rt",
+      `rt.event_uuid = ${EVENT_ALIAS}.uuid AND rt.id = :requiredTargetId AND NOT EXISTS (SELECT 1 FROM log_event_targets rd ` +
+        "WHERE rd.event_uuid = rt.event_uuid AND rd.id = rt.id AND rd.position < rt.position)",
+      { requiredTargetId: targetId },
+    );
+  }
+
+  /** Strictly past the cursor's (published, uuid), in the page's direction. */
+  private whereAfter(select: SelectQueryBuilder<LogEventRecord>, cursor: KeysetCursor, descending: boolean): void {
+    const beyond = descending ? "<" : ">";
+    // The leading range on published alone lets both engines seek the (published, uuid) index.
+    select
+      .andWhere(`${EVENT_ALIAS}.published ${beyond}= :cursorAt`, { cursorAt: cursor.at })
+      .andWhere(
+        new Brackets((where) =>
+          where
+            .where(`${EVENT_ALIAS}.published ${beyond} :cursorAt`)
+            .orWhere(`${EVENT_ALIAS}.uuid ${beyond} :cursorUuid`, { cursorUuid: cursor.id }),
+        ),
+      );
+  }
+
+  /** since is inclusive and until exclusive, as epoch ms; by default the 7 days up to now. */
+  private window(since: Date | null | undefined, until: Date | null | undefined): { since: number; until: number } {
+    // Exclusive bound one millisecond past now: an event published this very millisecond is included.
+    const upper = until ? until.getTime() : this.clock.now().getTime() + 1;
+    const lower = since ? since.getTime() : upper - DEFAULT_WINDOW_MS;
+    if (!Number.isFinite(lower) || !Number.isFinite(upper)) throw badInput(since ? "since" : "until", "not a valid instant");
+    if (lower >= upper) throw badInput("since", "must be before until");
+    return { since: lower, until: upper };
+  }
+
+  /**
+   * Each whitespace-separated keyword must appear, in any ASCII case, in the display message,
+   * the actor's alternate id or display name, or some target's. Wildcards in a keyword are
+   * matched literally.
+   */
+  private whereKeywords(select: SelectQueryBuilder<LogEventRecord>, q: string | null | undefined): void {
+    const keywords = (q ?? "").split(/\s+/).filter(Boolean);
+    if (keywords.length > MAX_KEYWORDS) throw badInput("q", `at most ${MAX_KEYWORDS} keywords`);
+    const fold = (column: string) => (this.db.engine === "postgres" ? `lower(${column} COLLATE "C")` : `lower(${column})`);
+    const contains = (column: string, parameter: string) => `${fold(column)} LIKE :${parameter} ESCAPE '\\'`;
+    keywords.forEach((keyword, index) => {
+      const parameter = `keyword${index}`;
+      const target = `kt${index}`;
+      select.andWhere(
+        `(${contains(`${EVENT_ALIAS}.display_message`, parameter)}` +
+          ` OR ${contains(`${EVENT_ALIAS}.actor_alternate_id`, parameter)}` +
+          ` OR ${contains(`${EVENT_ALIAS}.actor_display_name`, parameter)}` +
+          ` OR EXISTS (SELECT 1 FROM log_event_targets ${target} WHERE ${target}.event_uuid = ${EVENT_ALIAS}.uuid` +
+          ` AND (${contains(`${target}.alternate_id`, parameter)} OR ${contains(`${target}.display_name`, parameter)})))`,
+        { [parameter]: `%${escapeLike(asciiLowerCase(keyword))}%` },
+      );
+    });
+  }
+
+  /** One statement for the targets of every event given, whatever their number. */
+  private async withTargets(records: LogEventRecord[]): Promise<LogEvent[]> {
+    if (!records.length) return [];
+    const targets = await this.db.manager.find(LogEventTargetRecord, {
+      where: { eventUuid: In(records.map((record) => record.uuid)) },
+      order: { eventUuid: "ASC", position: "ASC" },
+    });
+    const targetsByEvent = new Map<string, LogTarget[]>();
+    for (const target of targets) {
+      const list = targetsByEvent.get(target.eventUuid) ?? [];
+      list.push({ id: target.id, type: target.type, alternateId: target.alternateId, displayName: target.displayName });
+      targetsByEvent.set(target.eventUuid, list);
+    }
+    return records.map((record) => toLogEvent(record, targetsByEvent.get(record.uuid) ?? []));
+  }
+}
+
+/** The target ids every event the filter accepts must have: `target.id eq` leaves reached through `and` alone. */
+function requiredTargetIds(node: FilterNode): string[] {
+  switch (node.kind) {
+    case "and":
+      return [...requiredTargetIds(node.left), ...requiredTargetIds(node.right)];
+    case "compare":
+      return node.path === "target.id" && node.op === "eq" && typeof node.value === "string" ? [node.value] : [];
+    default:
+      return [];
+  }
+}
+
+export function toLogEvent(record: LogEventRecord, target: LogTarget[]): LogEvent {
+  return {
+    uuid: record.uuid,
+    published: record.published,
+    eventType: record.eventType,
+    displayMessage: record.displayMessage,
+    severity: record.severity as Severity,
+    actor: { id: record.actorId, type: record.actorType, alternateId: record.actorAlternateId, displayName: record.actorDisplayName },
+    target,
+    outcome: { result: record.outcomeResult as LogResult, reason: record.outcomeReason },
+    client:
+      record.clientIp == null && record.clientUserAgent == null ? null : { ipAddress: record.clientIp, userAgent: record.clientUserAgent },
+    debugContext: record.debugContext,
+    transactionId: record.transactionId,
+  };
+}
+
+function escapeLike(text: string): string {
+  return text.replace(/[\\%_]/g, "\\$&");
+}
+
+/** The same ASCII-only folding as SQLite's lower() and PostgreSQL's lower(... COLLATE "C"). */
+function asciiLowerCase(text: string): string {
+  return text.replace(/[A-Z]+/g, (letters) => letters.toLowerCase());
+}

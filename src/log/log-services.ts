@@ -1,0 +1,33 @@
+import { CredentialRevalidator, type SessionLiveness } from "../auth/credential-revalidation";
+import type { Clock } from "../platform/clock";
+import type { Config } from "../platform/config";
+import type { Database } from "../platform/database";
+import type { Logger } from "../platform/logger";
+import type { GatewayPubSub } from "../platform/pubsub";
+import { DeliveryStatusFeed } from "../telephony/delivery-status";
+import { LiveLogFeed } from "./live-log";
+import { LogQueryService } from "./log-query.service";
+import { LogRetentionJob } from "./log-retention";
+import { UsageReportService } from "./usage-report";
+
+export interface LogServiceDependencies {
+  config: Pick<Config, "logRetentionDays" | "subscriptionBufferSize">;
+  db: Database;
+  clock: Clock;
+  logger: Logger;
+  pubsub: GatewayPubSub;
+  sessions: SessionLiveness;
+}
+
+/** The System Log's readers, its retention job, the usage report and the live subscriptions' sources. */
+export function createLogServices({ config, db, clock, logger, pubsub, sessions }: LogServiceDependencies) {
+  const logQueries = new LogQueryService(db, clock);
+  return {
+    logQueries,
+    logRetention: new LogRetentionJob({ queries: logQueries, logger, retentionDays: config.logRetentionDays }),
+    liveLog: new LiveLogFeed({ pubsub, queries: logQueries, logger, bufferSize: config.subscriptionBufferSize }),
+    deliveryStatus: new DeliveryStatusFeed({ db, clock, pubsub, logger, bufferSize: config.subscriptionBufferSize }),
+    subscriptionCredentials: new CredentialRevalidator(db, clock, sessions),
+    usageReport: new UsageReportService(db),
+  };
+}

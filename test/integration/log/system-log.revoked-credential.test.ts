@@ -1,0 +1,55 @@
+/**
+ * Threat: a revoked admin token that keeps reading the System Log. A WebSocket is
+ * authenticated once, when it connects; its subscriptions could otherwise outlive the token
+ * by days. Each subscription re-checks its credential before handing over an event, at most
+ * every 30 seconds (by the gateway's clock), and ends with UNAUTHENTICATED once it is revoked.
+ */
+import type { Client } from "graphql-ws";
+import { CreateApiTokenDocument, RevokeApiTokenDocument, SystemLogDocument } from "../../../src/generated/graphql";
+import { REVALIDATE_AFTER_MS } from "../../../src/auth/credential-revalidation";
+import { startTestGateway, type TestGateway } from "../../support/gateway";
+import { recordMarker, subscribeSystemLog } from "../../support/log";
+import { record, wsClient } from "../../support/subscriptions";
+
+describe("systemLog with a token revoked after subscribing", () => {
+  let gateway: TestGateway;
+  let dashboard: Client;
+  let tokenId: string;
+  beforeAll(async () => {
+    gateway = await startTestGateway();
+    const { createApiToken } = await gateway.admin.ok(CreateApiTokenDocument, { name: "dashboard" });
+    tokenId = createApiToken.apiToken.id;
+    dashboard = wsClient(gateway, `SSWS ${createApiToken.token}`);
+  });
+  afterAll(async () => {
+    await dashboard.dispose();
+    await gateway.stop();
+  });
+
+  test("the subscription ends with UNAUTHENTICATED, at the first event once the last check is 30 s old, and no new one opens", async () => {
+    // Matches nothing, so it is never re-checked: it keeps the socket, authenticated at connect, open.
+    const idle = await subscribeSystemLog(gateway, dashboard, 'eventType eq "nothing.at.all"');
+    const live = await subscribeSystemLog(gateway, dashboard);
+    const seen = (uuid: string) => live.data.some((data) => data.systemLog.uuid === uuid);
+    const before = await recordMarker(gateway, "before revocation");
+    await live.until(() => seen(before), "an event before revocation");
+
+    await gateway.admin.ok(RevokeApiTokenDocument, { id: tokenId });
+    // Inside the 30 s since the last check, the revocation may not be known yet: that is the bound.
+    const within = await recordMarker(gateway, "within the window");
+    await live.until(() => seen(within), "an event within the window");
+
+    gateway.clock.advance(REVALIDATE_AFTER_MS);
+    const after = await recordMarker(gateway, "after the window");
+    const error = await live.firstError();
+    expect(error.extensions?.code).toBe("UNAUTHENTICATED");
+    expect(await live.ended()).toEqual({ kind: "complete" });
+    expect(seen(after)).toBe(false);
+    expect(gateway.services.liveLog.subscriberCount).toBe(1);
+
+    // The same socket, still open, cannot start a new one.
+    const again = record(dashboard, SystemLogDocument, {});
+    expect((await again.firstError()).extensions?.code).toBe("UNAUTHENTICATED");
+    idle.stop();
+  });
+});
