@@ -1,0 +1,328 @@
+import type { ApolloServerPlugin, BaseContext } from "@apollo/server";
+import { ApolloArmor } from "@escape.tech/graphql-armor";
+import type { GraphQLArmorConfig, GraphQLArmorRejectCallback } from "@escape.tech/graphql-armor-types";
+import type { NextFunction, Request, RequestHandler, Response } from "express";
+import {
+  GraphQLError,
+  Kind,
+  Lexer,
+  Source,
+  TokenKind,
+  getOperationAST,
+  parse,
+  specifiedRules,
+  validate,
+  visit,
+  type ArgumentNode,
+  type DocumentNode,
+  type ExecutionArgs,
+  type FragmentDefinitionNode,
+  type GraphQLSchema,
+  type OperationDefinitionNode,
+  type SelectionSetNode,
+  type ValidationRule,
+} from "graphql";
+import type { Config } from "../platform/config";
+import { AppError, badInput, ErrorCode } from "../platform/errors";
+import { formatError } from "../platform/graphql-errors";
+
+/** The `limit` of a QUERY_TOO_COMPLEX error: which guard refused the operation. */
+export type QueryLimit = "depth" | "aliases" | "tokens" | "directives" | "cost" | "passcodeFields";
+
+/**
+ * Mutation fields that compare a passcode. One operation may carry at most one of them, so the
+ * attempt cap counts guesses per request as well as per challenge.
+ */
+export const PASSCODE_FIELDS: ReadonlySet<string> = new Set(["verifyChallenge", "verifyFactor", "activatePhoneFactor"]);
+
+export interface QueryLimitSettings {
+  maxDepth: number;
+  maxAliases: number;
+  maxTokens: number;
+  maxDirectives: number;
+  maxCost: number;
+  blockFieldSuggestions: boolean;
+}
+
+/**
+ * Cost model (Shopify's): an object costs 1 and a scalar nothing, so the cost is the number of
+ * objects a response may hold; a list argument `first`/`last` multiplies what it selects, so
+ * nested pages multiply as the rows they fetch do. A depth factor above 1 would make a plain
+ * page of 200 users cost more than a two-level fan-out.
+ */
+const COST_WEIGHTS = { objectCost: 1, scalarCost: 0, depthCostFactor: 1 } as const;
+
+/** Arguments that size a list, read by armor's cost rule as the list factor. */
+const LIST_SIZE_ARGUMENTS = new Set(["first", "last"]);
+
+const OFF = { enabled: false } as const;
+
+export function tooComplex(limit: QueryLimit, message: string): AppError {
+  return new AppError(ErrorCode.QUERY_TOO_COMPLEX, message, { limit });
+}
+
+export function limitSettingsFrom(config: Config): QueryLimitSettings {
+  return {
+    maxDepth: config.maxQueryDepth,
+    maxAliases: config.maxQueryAliases,
+    maxTokens: config.maxQueryTokens,
+    maxDirectives: config.maxQueryDirectives,
+    maxCost: config.maxQueryCost,
+    blockFieldSuggestions: config.blockFieldSuggestions,
+  };
+}
+
+/**
+ * The limits on what one GraphQL request may ask, applied alike over HTTP (Apollo's validation
+ * rules, plugins and an express guard) and over graphql-ws (`subscribeArgs` as `onSubscribe`).
+ * Every refusal is an AppError QUERY_TOO_COMPLEX whose `limit` names the guard, refused whole
+ * with HTTP 400 before any resolver runs.
+ */
+export class GraphQLLimits {
+  /** Armor's depth, alias and directive rules, ours, then armor's cost rule; Apollo runs them after graphql's specifiedRules. */
+  readonly validationRules: readonly ValidationRule[];
+  private readonly costRule: ValidationRule;
+
+  constructor(readonly settings: QueryLimitSettings) {
+    this.costRule = armorRule({
+      costLimit: { maxCost: settings.maxCost, ...COST_WEIGHTS, flattenFragments: true, ...refuseAs("cost") },
+    });
+    this.validationRules = [
+      armorRule({ maxDepth: { n: settings.maxDepth, flattenFragments: true, ...refuseAs("depth") } }),
+      armorRule({ maxAliases: { n: settings.maxAliases, ...refuseAs("aliases") } }),
+      armorRule({ maxDirectives: { n: settings.maxDirectives, ...refuseAs("directives") } }),
+      singlePasscodeField(),
+      this.costRule,
+    ];
+  }
+
+  static fromConfig(config: Config): GraphQLLimits {
+    return new GraphQLLimits(limitSettingsFrom(config));
+  }
+
+  /** The refusal when `source` holds more tokens than allowed; null otherwise, a syntax error included. */
+  tokenLimitError(source: string): AppError | null {
+    const lexer = new Lexer(new Source(source));
+    let tokens = 0;
+    try {
+      // Counting stops at the limit, so a flood costs no more to refuse than a legal document.
+      while (lexer.advance().kind !== TokenKind.EOF) {
+        tokens += 1;
+        if (tokens > this.settings.maxTokens) return tooComplex("tokens", `Token limit of ${this.settings.maxTokens} exceeded.`);
+      }
+    } catch {
+      return null;
+    }
+    return null;
+  }
+
+  /**
+   * Express middleware between the JSON body parser and Apollo. Armor's own token guard throws
+   * from Apollo's parsingDidStart hook, which Apollo answers with HTTP 500; counting here, before
+   * Apollo parses, refuses the flood with the contract's 400.
+   */
+  tokenGuard(): RequestHandler {
+    return (req: Request, res: Response, next: NextFunction) => {
+      const source = req.method === "GET" ? queryOf(req.query) : queryOf(req.body);
+      const error = source === null ? null : (this.tokenLimitError(source) ?? subscriptionOverHttpError(source));
+      if (!error) {
+        next();
+        return;
+      }
+      res.status(400).json({ errors: [formatError(error.toJSON(), error)] });
+    };
+  }
+
+  /**
+   * The cost again, with the list sizes the request's variables give: validation sees only the
+   * document (and Apollo caches its verdict per document), so `first: $n` would otherwise count 1.
+   */
+  costWithVariables(schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode, variables: Readonly<Record<string, unknown>> | null | undefined): readonly GraphQLError[] {
+    const inlined = withListSizesInlined(document, operation, variables ?? {});
+    return inlined ? validate(schema, inlined, [this.costRule]) : [];
+  }
+
+  apolloPlugins<TContext extends BaseContext>(): ApolloServerPlugin<TContext>[] {
+    const plugins: ApolloServerPlugin<TContext>[] = [
+      {
+        requestDidStart: async () => ({
+          didResolveOperation: async ({ schema, document, operation, request }) => {
+            if (!operation) return;
+            const [error] = this.costWithVariables(schema, document, operation, request.variables);
+            // Apollo answers an error thrown here on its own, with the error's HTTP status.
+            if (error) throw error;
+          },
+        }),
+      },
+    ];
+    if (this.settings.blockFieldSuggestions) {
+      plugins.push({
+        requestDidStart: async () => ({
+          didEncounterErrors: async ({ errors }) => {
+            for (const error of errors) error.message = hideSuggestions(error.message);
+          },
+        }),
+      });
+    }
+    return plugins;
+  }
+
+  /**
+   * graphql-ws `onSubscribe`: the HTTP path's refusals for an operation sent over a WebSocket,
+   * before it executes. Errors carry the code Apollo would have given them, so the shared
+   * formatter maps them as it does over HTTP.
+   */
+  subscribeArgs(schema: GraphQLSchema, payload: { query: string; operationName?: string | null; variables?: Record<string, unknown> | null }): ExecutionArgs | GraphQLError[] {
+    const tokens = this.tokenLimitError(payload.query);
+    if (tokens) return [tokens];
+    let document: DocumentNode;
+    try {
+      document = parse(payload.query);
+    } catch (error) {
+      return [this.coded(error, "GRAPHQL_PARSE_FAILED")];
+    }
+    let invalid: readonly GraphQLError[];
+    try {
+      invalid = validate(schema, document, [...specifiedRules, ...this.validationRules]);
+    } catch (error) {
+      // graphql-js's SingleFieldSubscriptionsRule evaluates @skip/@include on a subscription's root
+      // field and throws when their argument is a variable or not a Boolean; graphql-ws would
+      // close the whole connection with 4500 for it.
+      return [this.coded(error, "GRAPHQL_VALIDATION_FAILED")];
+    }
+    if (invalid.length) return invalid.map((error) => this.coded(error, "GRAPHQL_VALIDATION_FAILED"));
+    const operation = getOperationAST(document, payload.operationName);
+    if (!operation) return [this.coded(new GraphQLError("Unable to identify the operation to run"), "OPERATION_RESOLUTION_FAILURE")];
+    const tooCostly = this.costWithVariables(schema, document, operation, payload.variables);
+    if (tooCostly.length) return [...tooCostly];
+    return { schema, document, operationName: payload.operationName, variableValues: payload.variables };
+  }
+
+  private coded(error: unknown, code: string): GraphQLError {
+    if (error instanceof AppError) return error;
+    const graphqlError = error instanceof GraphQLError ? error : new GraphQLError(String(error));
+    const message = this.settings.blockFieldSuggestions ? hideSuggestions(graphqlError.message) : graphqlError.message;
+    return new GraphQLError(message, { nodes: graphqlError.nodes, source: graphqlError.source, positions: graphqlError.positions, extensions: { code } });
+  }
+}
+
+/**
+ * At most one passcode-checking field per operation, counting every occurrence: aliases, repeats
+ * and those reached through fragments. Apollo and graphql-ws run it before anything executes,
+ * so a refused operation spends no attempt.
+ */
+export function singlePasscodeField(fields: ReadonlySet<string> = PASSCODE_FIELDS): ValidationRule {
+  return (context) => {
+    // Memoised per fragment: fragments spreading each other twice over would otherwise cost 2^n.
+    const perFragment = new Map<string, string[]>();
+    const inFragment = (fragment: FragmentDefinitionNode): string[] => {
+      const name = fragment.name.value;
+      const known = perFragment.get(name);
+      if (known) return known;
+      perFragment.set(name, []); // a cycle counts nothing; NoFragmentCyclesRule refuses it anyway
+      const found = collect(fragment.selectionSet);
+      perFragment.set(name, found);
+      return found;
+    };
+    // Passcode fields live on Mutation, so only the root selection set (and its fragments) can hold them.
+    const collect = (selectionSet: SelectionSetNode): string[] =>
+      selectionSet.selections.flatMap((selection) => {
+        if (selection.kind === Kind.FIELD) return fields.has(selection.name.value) ? [selection.name.value] : [];
+        if (selection.kind === Kind.INLINE_FRAGMENT) return collect(selection.selectionSet);
+        const fragment = context.getFragment(selection.name.value);
+        return fragment ? inFragment(fragment) : [];
+      });
+    return {
+      OperationDefinition(operation) {
+        const found = collect(operation.selectionSet);
+        if (found.length > 1) {
+          context.reportError(
+            tooComplex("passcodeFields", `An operation may check one passcode at most; this one has ${found.length} (${[...new Set(found)].join(", ")})`),
+          );
+        }
+      },
+    };
+  };
+}
+
+/** Drops graphql-js's "Did you mean …?" hints (fields, arguments, types, enum values). */
+export function hideSuggestions(message: string): string {
+  return message.replace(/\s*Did you mean [^?]*\?/g, "");
+}
+
+/** One armor protection alone, reporting through our error rather than armor's BAD_USER_INPUT. */
+function armorRule(protection: GraphQLArmorConfig): ValidationRule {
+  const { validationRules } = new ApolloArmor({
+    blockFieldSuggestion: OFF,
+    maxTokens: OFF,
+    costLimit: OFF,
+    maxAliases: OFF,
+    maxDepth: OFF,
+    maxDirectives: OFF,
+    ...protection,
+  }).protect();
+  const [rule] = validationRules;
+  if (!rule || validationRules.length !== 1) throw new Error("graphql-armor did not give exactly one validation rule");
+  return rule;
+}
+
+function refuseAs(limit: QueryLimit): { exposeLimits: true; propagateOnRejection: false; onReject: GraphQLArmorRejectCallback[] } {
+  return {
+    exposeLimits: true,
+    // Reported, not thrown: a thrown error would abort graphql's validation as a whole.
+    propagateOnRejection: false,
+    onReject: [(context, error) => context?.reportError(tooComplex(limit, error.message.replace(/^Syntax Error:\s*/, "")))],
+  };
+}
+
+function queryOf(container: unknown): string | null {
+  if (container === null || typeof container !== "object" || Array.isArray(container)) return null;
+  const query = (container as { query?: unknown }).query;
+  return typeof query === "string" ? query : null;
+}
+
+/**
+ * The operation and its fragments, with each variable list size replaced by its value (or the
+ * variable's default); null when no list size is a variable.
+ */
+function withListSizesInlined(document: DocumentNode, operation: OperationDefinitionNode, variables: Readonly<Record<string, unknown>>): DocumentNode | null {
+  const defaults = new Map((operation.variableDefinitions ?? []).map((definition) => [definition.variable.name.value, definition.defaultValue]));
+  let inlined = false;
+  const sized = visit(
+    { kind: Kind.DOCUMENT, definitions: [operation, ...document.definitions.filter((definition) => definition.kind === Kind.FRAGMENT_DEFINITION)] },
+    {
+      Argument(node: ArgumentNode): ArgumentNode | undefined {
+        if (!LIST_SIZE_ARGUMENTS.has(node.name.value) || node.value.kind !== Kind.VARIABLE) return undefined;
+        const name = node.value.name.value;
+        const value = variables[name];
+        if (typeof value === "number" && Number.isInteger(value)) {
+          inlined = true;
+          return { ...node, value: { kind: Kind.INT, value: String(value) } };
+        }
+        const fallback = defaults.get(name);
+        if (value === undefined && fallback?.kind === Kind.INT) {
+          inlined = true;
+          return { ...node, value: fallback };
+        }
+        return undefined;
+      },
+    },
+  );
+  return inlined ? sized : null;
+}
+
+/**
+ * Subscriptions live on the graphql-transport-ws socket. Apollo would try one over HTTP and
+ * fail inside execution (or inside validation, with a directive on the root field), so it is
+ * refused here, as the malformed request it is.
+ */
+function subscriptionOverHttpError(source: string): AppError | null {
+  let document: DocumentNode;
+  try {
+    document = parse(source, { noLocation: true });
+  } catch {
+    return null;
+  }
+  const subscribes = document.definitions.some((definition) => definition.kind === Kind.OPERATION_DEFINITION && definition.operation === "subscription");
+  return subscribes ? badInput("query", "subscriptions run over WebSocket (graphql-transport-ws) on this same path, not over HTTP") : null;
+}

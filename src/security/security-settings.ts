@@ -1,0 +1,106 @@
+import type { Clock } from "../platform/clock";
+import type { Database } from "../platform/database";
+import { badInput } from "../platform/errors";
+import { SecuritySettingsRecord } from "./security-settings.entity";
+
+/**
+ * Every abuse limit, its default and its bounds. The defaults follow Okta's and Twilio's
+ * guidance and NIST 800-63B; each is an admin setting (`updateSecuritySettings`).
+ */
+export const SECURITY_LIMITS = {
+  /** Sends to one number per 30 seconds. */
+  sendsPerNumberPer30s: { default: 1, min: 1, max: 100 },
+  /** Sends to one number per 10 minutes. */
+  sendsPerNumberPer10m: { default: 5, min: 1, max: 1_000 },
+  /** Sends for one user per hour. */
+  sendsPerUserPerHour: { default: 10, min: 1, max: 10_000 },
+  /** Sends to one country per minute. */
+  sendsPerCountryPerMinute: { default: 120, min: 1, max: 100_000 },
+  /** Public sign-in and recovery requests from one IP address per minute. */
+  publicRequestsPerIpPerMinute: { default: 60, min: 1, max: 100_000 },
+  /** Consecutive failed passcodes per user (NIST 800-63B: at most 100), then the phone factors are suspended. */
+  maxConsecutiveFailedPasscodes: { default: 100, min: 1, max: 100 },
+  /** Estimated telephony spend per UTC day, in USD. */
+  dailySpendCapUsd: { default: 100, min: 0, max: 10_000_000 },
+  /** Estimated telephony spend per UTC month, in USD. */
+  monthlySpendCapUsd: { default: 2_000, min: 0, max: 100_000_000 },
+  /** SMS pumping: sends to one foreign country within the burst window that trip a block. */
+  pumpingCountryBurst: { default: 30, min: 2, max: 100_000 },
+  /** SMS pumping: distinct numbers in one range (all but the last two digits) within the window. */
+  pumpingRangeBurst: { default: 5, min: 2, max: 1_000 },
+  /** SMS pumping: the window the bursts are counted in, in minutes. */
+  pumpingWindowMinutes: { default: 10, min: 1, max: 1_440 },
+  /** SMS pumping: sends to a country (in the window) before its verify-to-send ratio is judged. */
+  pumpingRatioMinimumSends: { default: 20, min: 2, max: 100_000 },
+  /** SMS pumping: a verify-to-send ratio (percent) under this blocks the country. */
+  pumpingMinimumVerifyPercent: { default: 20, min: 0, max: 100 },
+  /** How long a fraud rule blocks a country or range, in minutes. */
+  fraudBlockMinutes: { default: 60, min: 1, max: 10_080 },
+} as const;
+
+export type SecurityLimitName = keyof typeof SECURITY_LIMITS;
+export type SecuritySettings = Record<SecurityLimitName, number>;
+
+const SETTINGS_ID = 1;
+
+/** LIMIT_<NAME> in upper snake case, e.g. LIMIT_SENDS_PER_USER_PER_HOUR. */
+export const limitVariable = (name: string) => `LIMIT_${name.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
+
+export function defaultSecuritySettings(env: NodeJS.ProcessEnv): SecuritySettings {
+  const settings = {} as SecuritySettings;
+  for (const [name, limit] of Object.entries(SECURITY_LIMITS) as [SecurityLimitName, (typeof SECURITY_LIMITS)[SecurityLimitName]][]) {
+    // Deployments (and test suites) may move a default by environment: LIMIT_<NAME IN UPPER SNAKE>.
+    const raw = env[limitVariable(name)];
+    const value = raw === undefined || raw === "" ? limit.default : Number(raw);
+    if (!Number.isFinite(value) || value < limit.min || value > limit.max) throw new Error(`${limitVariable(name)} must be from ${limit.min} to ${limit.max} (got "${raw}")`);
+    settings[name] = value;
+  }
+  return settings;
+}
+
+export class SecuritySettingsService {
+  private cached: { settings: SecuritySettings; at: number } | null = null;
+
+  constructor(
+    private readonly db: Database,
+    private readonly clock: Clock,
+    private readonly defaults: SecuritySettings,
+    private readonly onChange: (settings: SecuritySettings) => void = () => undefined,
+  ) {}
+
+  /** Read at most once a second: limits are checked on every send, and changes are rare. */
+  async get(): Promise<SecuritySettings> {
+    const now = Date.now();
+    if (this.cached && now - this.cached.at < 1_000) return this.cached.settings;
+    const row = await this.db.manager.findOneBy(SecuritySettingsRecord, { id: SETTINGS_ID });
+    const settings = { ...this.defaults };
+    for (const [name, value] of Object.entries(row?.settings ?? {})) {
+      if (name in SECURITY_LIMITS && typeof value === "number") settings[name as SecurityLimitName] = value;
+    }
+    this.cached = { settings, at: now };
+    return settings;
+  }
+
+  async update(changes: Partial<Record<SecurityLimitName, number | null>>): Promise<SecuritySettings> {
+    for (const [name, value] of Object.entries(changes)) {
+      const limit = SECURITY_LIMITS[name as SecurityLimitName];
+      if (!limit) throw badInput(`input.${name}`, "is not a security setting");
+      if (value != null && (!Number.isFinite(value) || value < limit.min || value > limit.max)) {
+        throw badInput(`input.${name}`, `must be from ${limit.min} to ${limit.max}`);
+      }
+    }
+    await this.db.transaction(async ({ manager }) => {
+      const row = await manager.findOneBy(SecuritySettingsRecord, { id: SETTINGS_ID });
+      const stored = { ...(row?.settings ?? {}) };
+      for (const [name, value] of Object.entries(changes)) {
+        if (value === null) delete stored[name];
+        else if (value !== undefined) stored[name] = value;
+      }
+      await manager.save(SecuritySettingsRecord, { id: SETTINGS_ID, settings: stored, updated: this.clock.now() });
+    });
+    this.cached = null;
+    const settings = await this.get();
+    this.onChange(settings);
+    return settings;
+  }
+}

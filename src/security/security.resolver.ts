@@ -1,0 +1,66 @@
+import { Arg, Authorized, Field, Float, ID, InputType, Int, Mutation, ObjectType, Query, Resolver } from "type-graphql";
+import { Role } from "../auth/authorization";
+import { PhoneFactor } from "../phone/phone-factor.entity";
+import type { Services } from "../platform/services";
+import type { SecuritySettings } from "./security-settings";
+
+/** The abuse limits in force (src/security/security-settings.ts documents each one). */
+@ObjectType()
+export class SecuritySettingsView implements SecuritySettings {
+  @Field(() => Int) sendsPerNumberPer30s: number;
+  @Field(() => Int) sendsPerNumberPer10m: number;
+  @Field(() => Int) sendsPerUserPerHour: number;
+  @Field(() => Int) sendsPerCountryPerMinute: number;
+  @Field(() => Int) publicRequestsPerIpPerMinute: number;
+  @Field(() => Int) maxConsecutiveFailedPasscodes: number;
+  @Field(() => Float) dailySpendCapUsd: number;
+  @Field(() => Float) monthlySpendCapUsd: number;
+  @Field(() => Int) pumpingCountryBurst: number;
+  @Field(() => Int) pumpingRangeBurst: number;
+  @Field(() => Int) pumpingWindowMinutes: number;
+  @Field(() => Int) pumpingRatioMinimumSends: number;
+  @Field(() => Int) pumpingMinimumVerifyPercent: number;
+  @Field(() => Int) fraudBlockMinutes: number;
+}
+
+/** Null puts a limit back to its default. */
+@InputType()
+export class SecuritySettingsInput implements Partial<Record<keyof SecuritySettings, number | null>> {
+  @Field(() => Int, { nullable: true }) sendsPerNumberPer30s?: number | null;
+  @Field(() => Int, { nullable: true }) sendsPerNumberPer10m?: number | null;
+  @Field(() => Int, { nullable: true }) sendsPerUserPerHour?: number | null;
+  @Field(() => Int, { nullable: true }) sendsPerCountryPerMinute?: number | null;
+  @Field(() => Int, { nullable: true }) publicRequestsPerIpPerMinute?: number | null;
+  @Field(() => Int, { nullable: true }) maxConsecutiveFailedPasscodes?: number | null;
+  @Field(() => Float, { nullable: true }) dailySpendCapUsd?: number | null;
+  @Field(() => Float, { nullable: true }) monthlySpendCapUsd?: number | null;
+  @Field(() => Int, { nullable: true }) pumpingCountryBurst?: number | null;
+  @Field(() => Int, { nullable: true }) pumpingRangeBurst?: number | null;
+  @Field(() => Int, { nullable: true }) pumpingWindowMinutes?: number | null;
+  @Field(() => Int, { nullable: true }) pumpingRatioMinimumSends?: number | null;
+  @Field(() => Int, { nullable: true }) pumpingMinimumVerifyPercent?: number | null;
+  @Field(() => Int, { nullable: true }) fraudBlockMinutes?: number | null;
+}
+
+@Resolver()
+export class SecurityResolver {
+  constructor(private readonly services: Services) {}
+
+  @Authorized(Role.ADMIN)
+  @Query(() => SecuritySettingsView)
+  securitySettings(): Promise<SecuritySettingsView> {
+    return this.services.securitySettings.get();
+  }
+
+  @Authorized(Role.ADMIN)
+  @Mutation(() => SecuritySettingsView)
+  updateSecuritySettings(@Arg("input") input: SecuritySettingsInput): Promise<SecuritySettingsView> {
+    return this.services.securitySettings.update({ ...input });
+  }
+
+  @Authorized(Role.ADMIN)
+  @Mutation(() => [PhoneFactor], { description: "Lifts a suspension for failed passcodes: the user's INACTIVE phone factors become ACTIVE" })
+  reactivatePhoneFactors(@Arg("userId", () => ID) userId: string): Promise<PhoneFactor[]> {
+    return this.services.factors.reactivate(userId);
+  }
+}
