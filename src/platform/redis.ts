@@ -1,0 +1,124 @@
+import { createRedisEventTarget } from "@graphql-yoga/redis-event-target";
+import type { PubSubEventTarget } from "@graphql-yoga/subscription";
+import { Redis, type RedisOptions } from "ioredis";
+import { RateLimiterMemory, RateLimiterRedis } from "rate-limiter-flexible";
+import type { Logger } from "./logger";
+import type { TopicPayloads } from "./pubsub";
+import type { LimiterFactory } from "../security/rate-limits";
+
+/**
+ * The Redis side of scale-out: pub/sub fan-out between instances and shared rate-limit
+ * counters. Three connections, because a subscribed connection can do nothing else.
+ */
+export class RedisConnections {
+  readonly publisher: Redis;
+  readonly subscriber: Redis;
+  readonly commands: Redis;
+  private lastError: string | null = null;
+
+  constructor(
+    url: string,
+    readonly keyPrefix: string,
+    private readonly logger: Logger,
+  ) {
+    const options: RedisOptions = {
+      // Commands fail fast while disconnected, so a request is not held hostage by Redis;
+      // the connection itself keeps retrying with backoff.
+      maxRetriesPerRequest: 1,
+      connectTimeout: 5_000,
+      enableOfflineQueue: true,
+      retryStrategy: (attempt) => Math.min(attempt * 200, 5_000),
+      lazyConnect: false,
+    };
+    this.publisher = new Redis(url, { ...options, connectionName: "ringfence-pub" });
+    this.subscriber = new Redis(url, { ...options, connectionName: "ringfence-sub" });
+    this.commands = new Redis(url, { ...options, connectionName: "ringfence-cmd" });
+    for (const connection of [this.publisher, this.subscriber, this.commands]) {
+      connection.on("error", (error: Error) => {
+        if (this.lastError !== error.message) this.logger.error({ err: error }, "Redis connection error: fan-out and shared limits are degraded");
+        this.lastError = error.message;
+      });
+      connection.on("ready", () => {
+        if (this.lastError) this.logger.warn("Redis connection restored");
+        this.lastError = null;
+      });
+    }
+  }
+
+  healthy(): boolean {
+    return [this.publisher, this.subscriber, this.commands].every((connection) => connection.status === "ready");
+  }
+
+  async ping(): Promise<boolean> {
+    try {
+      return (await this.commands.ping()) === "PONG";
+    } catch {
+      return false;
+    }
+  }
+
+  /** Pub/sub across instances; channels carry the key prefix so deployments sharing a Redis stay apart. */
+  eventTarget(): PubSubEventTarget<TopicPayloads> {
+    const target = createRedisEventTarget<CustomEvent>({ publishClient: this.publisher, subscribeClient: this.subscriber });
+    return prefixedEventTarget(target as unknown as MinimalEventTarget, `${this.keyPrefix}:`) as unknown as PubSubEventTarget<TopicPayloads>;
+  }
+
+  /**
+   * Shared counters: a limit of 5 holds across instances. While Redis is unreachable each
+   * instance counts in memory (the insurance limiter), so limits still hold per instance.
+   */
+  limiterFactory(): LimiterFactory {
+    return (options) =>
+      new RateLimiterRedis({
+        ...options,
+        keyPrefix: `${this.keyPrefix}:${options.keyPrefix}`,
+        storeClient: this.commands,
+        rejectIfRedisNotReady: true,
+        insuranceLimiter: new RateLimiterMemory(options),
+      });
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled([this.publisher.quit(), this.subscriber.quit(), this.commands.quit()]);
+  }
+}
+
+interface TopicEvent {
+  type: string;
+  detail?: unknown;
+}
+type TopicListener = ((event: TopicEvent) => void) | { handleEvent(event: TopicEvent): void };
+
+interface MinimalEventTarget {
+  addEventListener(type: string, listener: TopicListener | null): void;
+  removeEventListener(type: string, listener: TopicListener | null): void;
+  dispatchEvent(event: TopicEvent): boolean;
+}
+
+/** Renames event types on the way in and out, so channels are namespaced by deployment. */
+function prefixedEventTarget(target: MinimalEventTarget, prefix: string): MinimalEventTarget {
+  const wrapped = new Map<TopicListener, (event: TopicEvent) => void>();
+  const inner = (listener: TopicListener) => {
+    let callback = wrapped.get(listener);
+    if (!callback) {
+      callback = (event: TopicEvent) => {
+        const renamed = new CustomEvent(event.type.slice(prefix.length), { detail: event.detail });
+        if (typeof listener === "function") listener(renamed);
+        else listener.handleEvent(renamed);
+      };
+      wrapped.set(listener, callback);
+    }
+    return callback;
+  };
+  return {
+    addEventListener: (type, listener) => {
+      if (listener) target.addEventListener(prefix + type, inner(listener));
+    },
+    removeEventListener: (type, listener) => {
+      if (!listener) return;
+      target.removeEventListener(prefix + type, inner(listener));
+      wrapped.delete(listener);
+    },
+    dispatchEvent: (event) => target.dispatchEvent(new CustomEvent(prefix + event.type, { detail: event.detail })),
+  };
+}
