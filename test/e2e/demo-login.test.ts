@@ -1,0 +1,184 @@
+import type { Locator, Page } from "playwright-core";
+import { SetSimulatorRulesDocument } from "../../src/generated/graphql";
+import { describeInBrowser, ensureWebBuild, launchBrowser, type TestBrowser } from "../support/browser";
+import { ADMIN_TOKEN, startTestGateway, type TestGateway } from "../support/gateway";
+import { createUser, receivedCode } from "../support/phone";
+import { PASSWORD, requirePhone, setPasswordPolicy, userWithPhone } from "../support/transactions";
+
+/** Receipts come a little after the hand-over, so the page has a "sent" to show before "Delivered". */
+const DELIVERED_NUMBER = "+447400610001";
+const INACTIVE_NUMBER = "+447400620001";
+
+/**
+ * The example login page signs people in with a code by text, follows the text's delivery
+ * live, falls back to a call when the text does not arrive; the admin dashboard, open
+ * beside it, shows those sign-ins as they happen.
+ */
+describeInBrowser("/demo/login and /admin: phone sign-in watched live", () => {
+  let gateway: TestGateway;
+  let browser: TestBrowser;
+  let demo: Page;
+  let dashboard: Page;
+  let origin: string;
+
+  beforeAll(async () => {
+    ensureWebBuild();
+    gateway = await startTestGateway();
+    origin = new URL(gateway.url).origin;
+    await requirePhone(gateway, ["SMS", "VOICE"]);
+    await setPasswordPolicy(gateway, { recoveryMethods: ["SMS", "VOICE"] });
+    browser = await launchBrowser();
+    dashboard = await browser.newPage();
+    demo = await browser.newPage();
+  }, 240_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await gateway?.stop();
+  });
+
+  const deliveryLine = () => demo.locator("#delivery-status");
+  /** Waits until the dashboard's funnel counts at least `count` messages of the simulator to `country` at `stage`. */
+  const funnelReaches = (country: string, stage: string, count: number) => {
+    const cell = `#funnel-rows tr[data-provider="simulator"][data-country="${country}"] td[data-stage="${stage}"]`;
+    return dashboard.waitForFunction(`Number(document.querySelector(${JSON.stringify(cell)})?.textContent) >= ${count}`, undefined, { timeout: 10_000 });
+  };
+
+  test("the dashboard connects with a pasted admin token", async () => {
+    await dashboard.goto(`${origin}/admin`);
+    await dashboard.getByLabel("Admin API token").fill(ADMIN_TOKEN);
+    await dashboard.getByRole("button", { name: "Connect" }).click();
+    await dashboard.getByText("Connected: streaming live.").waitFor();
+    await dashboard.locator("#usage-charts svg").first().waitFor();
+  });
+
+  test("a bad filter is refused with the position where it stopped parsing", async () => {
+    // The tab in front: Chromium throttles the rendering of background tabs.
+    await dashboard.bringToFront();
+    await dashboard.getByLabel("Filter").fill('eventType eq "user.session.start" and');
+    await dashboard.getByRole("button", { name: "Apply filter" }).click();
+    await dashboard.locator("#filter-error").getByText(/does not parse at position \d+/).waitFor();
+    expect(await dashboard.locator("#filter-error-where").textContent()).toContain("^");
+    await browser.screenshot(dashboard, "admin-bad-filter");
+    await dashboard.getByLabel("Filter").fill("");
+    await dashboard.getByRole("button", { name: "Apply filter" }).click();
+    await dashboard.locator("#filter-error").waitFor({ state: "hidden" });
+  });
+
+  test("signs in with a code by text message, and sees it Delivered", async () => {
+    const { user } = await userWithPhone(gateway, DELIVERED_NUMBER);
+    await gateway.admin.ok(SetSimulatorRulesDocument, { rules: [{ prefix: DELIVERED_NUMBER, outcome: "DELIVERED", delayMs: 300 }] });
+
+    await demo.bringToFront();
+    await demo.goto(`${origin}/demo/login`);
+    await browser.screenshot(demo, "demo-sign-in");
+    await signIn(demo, user.login);
+    await demo.getByRole("heading", { name: "Verify it’s you" }).waitFor();
+    await browser.screenshot(demo, "demo-choose-phone");
+    await demo.getByRole("button", { name: "Send code" }).click();
+
+    const code = demo.getByLabel("Code", { exact: true });
+    await code.waitFor();
+    expect(await isFocused(code)).toBe(true);
+    expect(await code.getAttribute("autocomplete")).toBe("one-time-code");
+    expect(await code.getAttribute("inputmode")).toBe("numeric");
+    expect(await deliveryLine().getAttribute("aria-live")).toBe("polite");
+    await deliveryLine().getByText("Text message: Delivered.").waitFor();
+    await browser.screenshot(demo, "demo-sms-delivered");
+
+    await code.fill(await receivedCode(gateway, DELIVERED_NUMBER));
+    await code.press("Enter");
+    await demo.getByRole("heading", { name: "You’re signed in" }).waitFor();
+    await demo.getByText(`Signed in as ${user.login}.`).waitFor();
+    await browser.screenshot(demo, "demo-signed-in");
+
+    // The dashboard, open in another tab all along, saw it happen: the events, and the funnel moved.
+    await dashboard.locator('#log-rows tr[data-event-type="system.sms.send_factor_verify_message"]').first().waitFor();
+    await dashboard.locator('#log-rows tr[data-event-type="user.authentication.auth_via_mfa"]').first().waitFor();
+    await dashboard.locator('#log-rows tr[data-event-type="user.session.start"]').first().waitFor();
+    await funnelReaches("GB", "delivered", 2);
+  });
+
+  test("a text that is not delivered offers a call instead, and the call completes the sign-in", async () => {
+    const { user } = await userWithPhone(gateway, INACTIVE_NUMBER);
+    await gateway.admin.ok(SetSimulatorRulesDocument, { rules: [{ prefix: INACTIVE_NUMBER, outcome: "UNDELIVERED", errorCode: "NUMBER_INACTIVE" }] });
+
+    await demo.getByRole("button", { name: "Sign out" }).click();
+    await demo.getByRole("heading", { name: "Sign in" }).waitFor();
+    await signIn(demo, user.login);
+    await demo.getByRole("button", { name: "Send code" }).click();
+    await deliveryLine().getByText("Text message: not delivered (the number is not in service).").waitFor();
+    const callMe = demo.getByRole("button", { name: "Call me instead" });
+    await callMe.waitFor();
+    await browser.screenshot(demo, "demo-not-delivered");
+
+    // The phone takes calls again, and the resend cooldown has passed.
+    await gateway.admin.ok(SetSimulatorRulesDocument, { rules: [] });
+    gateway.clock.advance(31_000);
+    await callMe.click();
+    await deliveryLine().getByText("Voice call: Delivered.").waitFor();
+    await demo.getByText("We sent a code by voice call").waitFor();
+    await callMe.waitFor({ state: "hidden" });
+
+    const code = demo.getByLabel("Code", { exact: true });
+    await code.fill(await receivedCode(gateway, INACTIVE_NUMBER));
+    await demo.getByRole("button", { name: "Verify" }).click();
+    await demo.getByText(`Signed in as ${user.login}.`).waitFor();
+    await browser.screenshot(demo, "demo-voice-signed-in");
+
+    await dashboard.bringToFront();
+    await dashboard.locator('#log-rows tr[data-event-type="system.voice.send_mfa_challenge_call"]').first().waitFor();
+    await funnelReaches("GB", "failed", 1);
+    await dashboard.locator("#usage-charts svg").first().waitFor();
+    await browser.screenshot(dashboard, "admin-dashboard");
+  });
+
+  test("recovery by text: the code, then a new password, then signed in", async () => {
+    await demo.bringToFront();
+    await demo.getByRole("button", { name: "Sign out" }).click();
+    const { user } = await userWithPhone(gateway, "+447400630001");
+    await demo.getByRole("button", { name: "Forgot your password?" }).click();
+    await demo.getByRole("heading", { name: "Reset your password" }).waitFor();
+    await demo.locator("#view-recover").getByLabel("Username").fill(user.login);
+    await demo.getByRole("button", { name: "Send code" }).click();
+    await demo.getByText(`If ${user.login} has a phone on file`).waitFor();
+    const code = demo.getByLabel("Code", { exact: true });
+    await code.fill(await receivedCode(gateway, "+447400630001"));
+    await code.press("Enter");
+    await demo.getByRole("heading", { name: "Choose a new password" }).waitFor();
+    await demo.getByLabel("New password", { exact: true }).fill("another long enough password");
+    await demo.getByLabel("New password, again").fill("another long enough password");
+    await demo.getByRole("button", { name: "Save and sign in" }).click();
+    await demo.getByText(`Your password was changed. Signed in as ${user.login}.`).waitFor();
+  });
+
+  test("a user with no phone yet enrolls one during sign-in, with the keyboard alone", async () => {
+    await demo.getByRole("button", { name: "Sign out" }).click();
+    const user = await createUser(gateway, { password: PASSWORD });
+    await signIn(demo, user.login);
+    await demo.getByRole("heading", { name: "Add your phone" }).waitFor();
+    // Focus is on the number: type it, then Enter submits the form.
+    await demo.keyboard.type("+447400640001");
+    await demo.keyboard.press("Enter");
+    await deliveryLine().getByText("Text message: Delivered.").waitFor();
+    await demo.keyboard.type(await receivedCode(gateway, "+447400640001"));
+    await demo.keyboard.press("Enter");
+    await demo.getByText(`Signed in as ${user.login}.`).waitFor();
+    await browser.screenshot(demo, "demo-enrolled");
+  });
+
+  test("the pages reported no errors and no CSP violations", () => {
+    expect(browser.problems).toEqual([]);
+  });
+});
+
+async function signIn(page: Page, login: string): Promise<void> {
+  const form = page.locator("#view-sign-in");
+  await form.getByLabel("Username").fill(login);
+  await form.getByLabel("Password", { exact: true }).fill(PASSWORD);
+  await form.getByRole("button", { name: "Sign in" }).click();
+}
+
+function isFocused(locator: Locator): Promise<boolean> {
+  return locator.evaluate((element) => element.ownerDocument.activeElement === element);
+}

@@ -1,0 +1,246 @@
+import type { Client } from "graphql-ws";
+import { LogsDocument, SmsUsageReportDocument, SystemLogDocument, type LogEventFieldsFragment, type LogsQuery } from "../../src/generated/graphql";
+import "../shared/base.css";
+import { byId } from "../shared/dom";
+import { asRequestError, authorizationFor, connect, request, subscribe, type GraphQLRequestError } from "../shared/graphql";
+import "./admin.css";
+import { DeliveryFunnel, FUNNEL_FILTER, renderFunnelRow, renderFunnelSummary } from "./funnel";
+import { LogTable } from "./log-table";
+import { renderUsageCharts, renderUsageTable, type ChannelChoice } from "./usage-chart";
+
+/**
+ * A live dashboard for admins: the System Log through `systemLog(filter)`, a delivery funnel
+ * derived from the same events, and the monthly usage report. Every live part subscribes
+ * before it reads its history, so nothing written in between is missed; overlaps are dropped.
+ */
+
+/** Per tab, gone with it: an admin token is not left behind in the browser's long-term storage. */
+const TOKEN_KEY = "ringfence.admin.token";
+const FUNNEL_WINDOW_MS = 24 * 60 * 60 * 1000;
+const FUNNEL_HISTORY_PAGES = 5;
+const LOG_HISTORY = 50;
+/** Usage is re-read after sends settle, not on every event: it is a month-level aggregate. */
+const USAGE_REFRESH_MS = 3000;
+
+const errorBox = byId("error", HTMLParagraphElement);
+const connection = byId("connection", HTMLParagraphElement);
+const panels = byId("panels", HTMLDivElement);
+const tokenInput = byId("token", HTMLInputElement);
+const filterInput = byId("filter", HTMLInputElement);
+const logTable = new LogTable(byId("log-rows", HTMLTableSectionElement));
+
+interface Session {
+  authorization: string;
+  client: Client;
+  stopFunnel: () => void;
+  stopLog: () => void;
+  usageTimer: ReturnType<typeof setTimeout> | null;
+}
+
+let session: Session | null = null;
+
+function setConnection(state: "idle" | "connecting" | "live" | "lost", text: string): void {
+  connection.dataset.state = state;
+  connection.textContent = text;
+}
+
+function showError(error: GraphQLRequestError | string): void {
+  errorBox.textContent = typeof error === "string" ? error : error.code === "UNAUTHENTICATED" || error.code === "FORBIDDEN" ? "That token is not an admin token of this gateway." : error.message;
+}
+
+async function start(token: string): Promise<void> {
+  stop();
+  errorBox.textContent = "";
+  const authorization = authorizationFor(token);
+  if (!authorization) return;
+  setConnection("connecting", "Connecting…");
+  try {
+    // One cheap admin-only read first: a wrong token is told here, not by three failing panels.
+    await request(LogsDocument, { first: 1 }, authorization);
+  } catch (error) {
+    setConnection("idle", "Not connected.");
+    showError(asRequestError(error));
+    return;
+  }
+  sessionStorage.setItem(TOKEN_KEY, token);
+  const client = connect(authorization, {
+    onConnected: () => setConnection("live", "Connected: streaming live."),
+    onClosed: () => session?.client === client && setConnection("lost", "Connection lost; reconnecting…"),
+  });
+  session = { authorization, client, stopFunnel: () => undefined, stopLog: () => undefined, usageTimer: null };
+  panels.hidden = false;
+  startFunnel(session);
+  startLog(session, filterInput.value);
+  void loadUsage(session);
+}
+
+function stop(): void {
+  if (!session) return;
+  const ending = session;
+  session = null;
+  ending.stopFunnel();
+  ending.stopLog();
+  if (ending.usageTimer) clearTimeout(ending.usageTimer);
+  void ending.client.dispose();
+}
+
+// --- Delivery funnel -------------------------------------------------------------------------
+
+function startFunnel(current: Session): void {
+  const funnel = new DeliveryFunnel();
+  const render = () => {
+    const rows = funnel.rows();
+    byId("funnel-summary", HTMLDivElement).replaceChildren(renderFunnelSummary(rows));
+    const largest = Math.max(1, ...rows.map((row) => row.queued));
+    byId("funnel-rows", HTMLTableSectionElement).replaceChildren(...rows.map((row) => renderFunnelRow(row, largest)));
+    byId("funnel-empty", HTMLParagraphElement).hidden = rows.length > 0;
+  };
+  const add = (event: LogEventFieldsFragment, live: boolean) => {
+    if (!funnel.add(event)) return;
+    render();
+    if (live) scheduleUsageRefresh(current);
+  };
+  render();
+  current.stopFunnel = subscribe(current.client, SystemLogDocument, { filter: FUNNEL_FILTER }, {
+    next: ({ systemLog }) => add(systemLog, true),
+    error: (error) => showError(error),
+  });
+  void (async () => {
+    const since = new Date(Date.now() - FUNNEL_WINDOW_MS).toISOString();
+    let after: string | null = null;
+    try {
+      for (let page = 0; page < FUNNEL_HISTORY_PAGES && session === current; page += 1) {
+        const { logs }: LogsQuery = await request(
+          LogsDocument,
+          { filter: FUNNEL_FILTER, since, sortOrder: "ASCENDING", first: 1000, after },
+          current.authorization,
+        );
+        for (const edge of logs.edges) add(edge.node, false);
+        if (!logs.pageInfo.hasNextPage) break;
+        after = logs.pageInfo.endCursor;
+      }
+    } catch (error) {
+      if (session === current) showError(asRequestError(error));
+    }
+  })();
+}
+
+// --- System Log ------------------------------------------------------------------------------
+
+function startLog(current: Session, text: string): void {
+  current.stopLog();
+  logTable.clear();
+  hideFilterError();
+  const filter = text.trim() || null;
+  const state = byId("log-state", HTMLParagraphElement);
+  state.textContent = filter ? "Streaming the events that match the filter." : "Streaming every event.";
+  let refused = false;
+  const refuse = (error: GraphQLRequestError) => {
+    if (refused) return;
+    refused = true;
+    current.stopLog();
+    state.textContent = "";
+    if (error.code === "BAD_FILTER") showFilterError(text, error);
+    else showError(error);
+  };
+  current.stopLog = subscribe(current.client, SystemLogDocument, { filter }, { next: ({ systemLog }) => logTable.prepend(systemLog), error: refuse });
+  void request(LogsDocument, { filter, sortOrder: "DESCENDING", first: LOG_HISTORY }, current.authorization).then(
+    ({ logs }) => {
+      if (session === current && !refused) for (const edge of logs.edges) logTable.append(edge.node);
+    },
+    (error: unknown) => session === current && refuse(asRequestError(error)),
+  );
+}
+
+/** BAD_FILTER names the 0-based offset where parsing stopped: show it under the text. */
+function showFilterError(text: string, error: GraphQLRequestError): void {
+  const position = error.numberAt("position");
+  const reason = typeof error.extensions.reason === "string" ? error.extensions.reason : error.message;
+  byId("filter-error-text", HTMLParagraphElement).textContent = position === null ? `The filter does not parse: ${reason}.` : `The filter does not parse at position ${position}: ${reason}.`;
+  byId("filter-error-where", HTMLPreElement).textContent = position === null ? text : `${text}\n${" ".repeat(Math.min(position, text.length))}^`;
+  byId("filter-error", HTMLDivElement).hidden = false;
+  filterInput.setAttribute("aria-invalid", "true");
+  filterInput.focus();
+  if (position !== null) filterInput.setSelectionRange(position, Math.min(text.length, position + 1));
+}
+
+function hideFilterError(): void {
+  byId("filter-error", HTMLDivElement).hidden = true;
+  filterInput.removeAttribute("aria-invalid");
+}
+
+// --- Usage report ----------------------------------------------------------------------------
+
+const usageFrom = byId("usage-from", HTMLInputElement);
+const usageTo = byId("usage-to", HTMLInputElement);
+const usageChannel = byId("usage-channel", HTMLSelectElement);
+
+function monthOf(date: Date): string {
+  return `${date.getFullYear()}-${String(date.getMonth() + 1).padStart(2, "0")}`;
+}
+
+function defaultUsageRange(): void {
+  const now = new Date();
+  usageTo.value = monthOf(now);
+  usageFrom.value = monthOf(new Date(now.getFullYear(), now.getMonth() - 5, 1));
+}
+
+async function loadUsage(current: Session): Promise<void> {
+  const charts = byId("usage-charts", HTMLDivElement);
+  charts.setAttribute("aria-busy", "true");
+  try {
+    const { smsUsageReport } = await request(SmsUsageReportDocument, { from: usageFrom.value, to: usageTo.value }, current.authorization);
+    if (session !== current) return;
+    const channel = (usageChannel.value as ChannelChoice) || "SMS";
+    charts.replaceChildren(...renderUsageCharts(smsUsageReport.rows, channel));
+    renderUsageTable(byId("usage-table", HTMLTableElement), smsUsageReport.rows, channel);
+  } catch (error) {
+    if (session === current) showError(asRequestError(error));
+  } finally {
+    charts.setAttribute("aria-busy", "false");
+  }
+}
+
+function scheduleUsageRefresh(current: Session): void {
+  if (current.usageTimer) return;
+  current.usageTimer = setTimeout(() => {
+    current.usageTimer = null;
+    if (session === current) void loadUsage(current);
+  }, USAGE_REFRESH_MS);
+}
+
+// --- Wiring ----------------------------------------------------------------------------------
+
+byId("token-form", HTMLFormElement).addEventListener("submit", (event) => {
+  event.preventDefault();
+  void start(tokenInput.value);
+});
+
+byId("forget", HTMLButtonElement).addEventListener("click", () => {
+  stop();
+  sessionStorage.removeItem(TOKEN_KEY);
+  tokenInput.value = "";
+  panels.hidden = true;
+  setConnection("idle", "Not connected.");
+  tokenInput.focus();
+});
+
+byId("filter-form", HTMLFormElement).addEventListener("submit", (event) => {
+  event.preventDefault();
+  if (session) startLog(session, filterInput.value);
+});
+
+byId("usage-form", HTMLFormElement).addEventListener("submit", (event) => {
+  event.preventDefault();
+  if (session) void loadUsage(session);
+});
+usageChannel.addEventListener("change", () => session && void loadUsage(session));
+
+defaultUsageRange();
+const saved = sessionStorage.getItem(TOKEN_KEY);
+if (saved) {
+  tokenInput.value = saved;
+  void start(saved);
+} else {
+  tokenInput.focus();
+}

@@ -1,0 +1,78 @@
+import type { MessageStatus, PhoneMethod } from "../../src/generated/graphql";
+import type { GraphQLRequestError } from "../shared/graphql";
+
+const METHOD_NAMES: Record<PhoneMethod, string> = { SMS: "text message", VOICE: "voice call" };
+
+export const methodName = (method: PhoneMethod) => METHOD_NAMES[method];
+
+/** What a person reads for an error: by the contract's code, never by the server's message. */
+export function describeError(error: GraphQLRequestError): string {
+  const seconds = error.numberAt("retryAfterSeconds");
+  switch (error.code) {
+    case "INVALID_CREDENTIALS":
+      return "That username and password do not match.";
+    case "INVALID_CODE": {
+      const left = error.numberAt("attemptsRemaining");
+      return `That code is not right.${left === null ? "" : ` ${left} ${left === 1 ? "try" : "tries"} left.`}`;
+    }
+    case "CODE_EXPIRED":
+      return "That code has expired. Send a new one.";
+    case "TOO_MANY_ATTEMPTS":
+      return "Too many wrong codes. Start over to get a new one.";
+    case "RESEND_TOO_SOON":
+      return `A code was just sent. Wait${seconds ? ` ${seconds} seconds` : " a moment"} before asking for another.`;
+    case "TOO_MANY_RESENDS":
+      return "No more codes can be sent for this sign-in. Start over.";
+    case "RATE_LIMITED":
+      return `Too many requests. Try again${seconds ? ` in ${seconds} seconds` : " later"}.`;
+    case "TRANSACTION_EXPIRED":
+      return "This sign-in has expired. Start over.";
+    case "LOCKED_OUT":
+      return "This account is locked. Reset your password to unlock it.";
+    case "METHOD_NOT_ALLOWED": {
+      const allowed = error.extensions.allowedMethods;
+      const names = Array.isArray(allowed) ? allowed.filter((m): m is PhoneMethod => m === "SMS" || m === "VOICE").map(methodName) : [];
+      return `That is not allowed here.${names.length ? ` Use a ${names.join(" or a ")}.` : ""}`;
+    }
+    case "INVALID_PHONE_NUMBER":
+      return "That number cannot receive codes. Check it, with its country code.";
+    case "NUMBER_BLOCKED":
+      return "That number cannot be used.";
+    case "PASSWORD_POLICY":
+      return `That password is not allowed${typeof error.extensions.reason === "string" ? `: ${error.extensions.reason}` : ""}.`;
+    case "NETWORK":
+      return "The sign-in service could not be reached. Check your connection and try again.";
+    default:
+      return error.message || "Something went wrong. Try again.";
+  }
+}
+
+/** The delivery line's words: where the text or call is, as the provider reported it. */
+export function deliveryText(channel: PhoneMethod, status: MessageStatus): string {
+  const what = channel === "SMS" ? "Text message" : "Voice call";
+  switch (status) {
+    case "QUEUED":
+      return `${what}: queued`;
+    case "SENT":
+      return `${what}: sent`;
+    case "DELIVERED":
+      return `${what}: Delivered`;
+    case "UNDELIVERED":
+      return `${what}: not delivered`;
+    case "FAILED":
+      return `${what}: not sent`;
+    case "UNKNOWN":
+      return `${what}: no delivery report`;
+  }
+}
+
+const FAILURE_REASONS: Record<string, string> = {
+  NUMBER_INACTIVE: "the number is not in service",
+  PROVIDER_UNREACHABLE: "the phone network could not be reached",
+  COUNTRY_UNSUPPORTED: "this is not offered in your country",
+  TIMEOUT: "no report came back",
+  BLOCKED_SUSPICIOUS: "it was held back as suspicious",
+  PROVIDER_REJECTED: "the phone network refused it",
+};
+
+export const failureReason = (errorCode: string | null) => (errorCode ? (FAILURE_REASONS[errorCode] ?? null) : null);
