@@ -8,10 +8,14 @@ import { AppError, ErrorCode, notFound } from "../platform/errors";
 import { newId } from "../platform/ids";
 import type { ServerSecrets } from "../platform/secrets";
 import type { MessageComposer } from "../templates/composer";
+import type { GatewayPubSub } from "../platform/pubsub";
+import { CLEARED, type SendClearance, type SendGuard } from "../security/send-guard";
 import { Message } from "../telephony/message.entity";
+import { finalizeMessage } from "../telephony/receipts";
 import type { Outbox } from "../telephony/outbox";
 import { User } from "../users/user.entity";
 import { Challenge } from "./challenge.entity";
+import { PhoneFactor } from "./phone-factor.entity";
 import type { CountrySettings } from "./country-table";
 import type { PhoneAuthenticatorSettings } from "./phone-authenticator.entity";
 import type { PhoneAuthenticatorService } from "./phone-authenticator.service";
@@ -57,7 +61,11 @@ export interface ChallengeDependencies {
   composer: MessageComposer;
   authenticator: PhoneAuthenticatorService;
   numbers: PhoneNumberService;
+  guard: SendGuard;
+  pubsub: GatewayPubSub;
   homeCountry: string;
+  /** After this many consecutive wrong passcodes a user's phone factors are suspended. */
+  maxConsecutiveFailures: () => Promise<number>;
 }
 
 export const userActor = (user: Pick<User, "id" | "login" | "firstName" | "lastName">): LogActor => ({
@@ -78,7 +86,28 @@ export class ChallengeService {
    * Writes the challenge, its QUEUED message and the message's send_* event in the caller's
    * transaction: either all of them exist or none does.
    */
-  async issue(tx: Transaction, request: ChallengeRequest, settings: PhoneAuthenticatorSettings, requester: Requester): Promise<Challenge> {
+  /**
+   * Velocity limits, spend caps and fraud rules for a send, checked before its transaction:
+   * a limit refuses the request; a block lets it through but stops the message.
+   */
+  clearSend(target: { e164: string; country: CountrySettings; userId: string; method: PhoneMethod }): Promise<SendClearance> {
+    const unitCost = target.method === "SMS" ? target.country.smsCostPerSegment : target.country.voiceCostPerMinute;
+    return this.deps.guard.clear({
+      e164: target.e164,
+      country: target.country.code,
+      userId: target.userId,
+      method: target.method,
+      costMicros: Math.round(unitCost * 1_000_000),
+    });
+  }
+
+  async issue(
+    tx: Transaction,
+    request: ChallengeRequest,
+    settings: PhoneAuthenticatorSettings,
+    requester: Requester,
+    clearance: SendClearance = CLEARED,
+  ): Promise<Challenge> {
     const now = this.deps.clock.now();
     const code = newPasscode(settings.codeLength);
     const id = newId("chl");
@@ -104,12 +133,15 @@ export class ChallengeService {
       verifiedAt: null,
     });
     await tx.manager.insert(Challenge, challenge);
-    await this.sendCode(tx, challenge, request.user, request.country, code, requester);
+    await this.sendCode(tx, challenge, request.user, request.country, code, requester, clearance);
     return challenge;
   }
 
   async verify(challengeId: string, code: string, requester: Requester, hooks: VerificationHooks = {}): Promise<Challenge> {
     const { db, clock, secrets, log } = this.deps;
+    // Read before the transaction: on PostgreSQL a second pooled connection taken while this
+    // one holds the challenge's row lock can exhaust the pool under a burst of guesses.
+    const failureCap = await this.deps.maxConsecutiveFailures();
     // Failures are committed, not rolled back: a spent attempt must stay spent. So the
     // transaction returns an outcome and the error is raised after it commits.
     const outcome = await db.transaction(async (tx): Promise<VerifyOutcome> => {
@@ -152,6 +184,7 @@ export class ChallengeService {
         const verified = await manager.update(Challenge, { id: current.id, status: "PENDING" }, { status: "VERIFIED", verifiedAt: now });
         if (!verified.affected) return { kind: "expired", reason: "ALREADY_USED" };
         Object.assign(current, { status: "VERIFIED", verifiedAt: now });
+        if (user.failedPasscodes > 0) await manager.update(User, { id: user.id }, { failedPasscodes: 0 });
         await log.record(tx, {
           eventType: EventType.AUTH_VIA_MFA,
           displayMessage: "Authentication of user via MFA",
@@ -167,6 +200,7 @@ export class ChallengeService {
       }
       const attemptsRemaining = Math.max(0, current.maxAttempts - current.attemptsUsed);
       if (attemptsRemaining === 0) await manager.update(Challenge, { id: current.id, status: "PENDING" }, { status: "FAILED" });
+      await this.countFailure(tx, user, requester, failureCap);
       await log.record(tx, {
         eventType: EventType.AUTH_VIA_MFA,
         displayMessage: "Authentication of user via MFA",
@@ -195,6 +229,16 @@ export class ChallengeService {
   /** A new code (the old one void), by the same or another method, after the cooldown. */
   async resend(challengeId: string, method: PhoneMethod | null | undefined, requester: Requester): Promise<Challenge> {
     const { db, clock, secrets, authenticator, numbers } = this.deps;
+    const before = await this.findById(challengeId);
+    if (!before) throw notFound("Challenge");
+    requester.authorize(before);
+    const beforeCountry = await numbers.countrySettings(before.country);
+    // Only a resend that would go out counts against the limits: refusals inside the cooldown do not.
+    const cooling = before.lastSentAt.getTime() + before.resendCooldownSeconds * 1000 > clock.now().getTime();
+    const clearance =
+      beforeCountry && !cooling && before.status === "PENDING" && before.resendsUsed < before.maxResends
+        ? await this.clearSend({ e164: before.e164, country: beforeCountry, userId: before.userId, method: method ?? before.method })
+        : CLEARED;
     return db.transaction(async (tx) => {
       const { manager } = tx;
       const challenge = await manager.findOneBy(Challenge, { id: challengeId });
@@ -243,8 +287,32 @@ export class ChallengeService {
       }
       Object.assign(challenge, changes);
       const user = await manager.findOneByOrFail(User, { id: challenge.userId });
-      await this.sendCode(tx, challenge, user, country, code, requester);
+      await this.sendCode(tx, challenge, user, country, code, requester, clearance);
       return challenge;
+    });
+  }
+
+  /**
+   * NIST 800-63B: consecutive failed passcodes are capped per user, across challenges. Past
+   * the cap the user's phone factors are suspended (INACTIVE) until an admin reactivates
+   * them or a recovery by phone resets them.
+   */
+  private async countFailure(tx: Transaction, user: User, requester: Requester, cap: number): Promise<void> {
+    const { manager } = tx;
+    await manager.createQueryBuilder().update(User).set({ failedPasscodes: () => "failed_passcodes + 1" }).where("id = :id", { id: user.id }).execute();
+    const { failedPasscodes } = await manager.findOneByOrFail(User, { id: user.id });
+    if (failedPasscodes < cap) return;
+    const suspended = await manager.update(PhoneFactor, { userId: user.id, status: "ACTIVE" }, { status: "INACTIVE" });
+    if (!suspended.affected) return;
+    await this.deps.log.record(tx, {
+      eventType: EventType.FACTOR_SUSPEND,
+      displayMessage: "Phone factors suspended after too many failed passcodes",
+      severity: "WARN",
+      actor: requester.actor,
+      client: requester.client,
+      target: [{ id: user.id, type: "User", alternateId: user.login }],
+      outcome: { result: "SUCCESS", reason: "TOO_MANY_FAILED_PASSCODES" },
+      debugContext: { failedPasscodes, cap },
     });
   }
 
@@ -253,8 +321,16 @@ export class ChallengeService {
     await tx.manager.update(Challenge, { ...where, status: "PENDING" }, { status: "CANCELLED" });
   }
 
-  private async sendCode(tx: Transaction, challenge: Challenge, user: User, country: CountrySettings, code: string, requester: Requester): Promise<Message> {
-    const { composer, outbox, log, homeCountry } = this.deps;
+  private async sendCode(
+    tx: Transaction,
+    challenge: Challenge,
+    user: User,
+    country: CountrySettings,
+    code: string,
+    requester: Requester,
+    clearance: SendClearance,
+  ): Promise<Message> {
+    const { composer, outbox, log, homeCountry, clock, pubsub } = this.deps;
     const composed = await composer.compose(challenge.method, challenge.purpose, user.locale, code);
     const unitCost = challenge.method === "SMS" ? country.smsCostPerSegment : country.voiceCostPerMinute;
     const message = await outbox.enqueue(tx, {
@@ -297,6 +373,10 @@ export class ChallengeService {
         phoneNumber: maskPhoneNumber(challenge.e164),
       },
     });
+    if (clearance.stopped) {
+      // Recorded and failed at once, with its receive_status, so the log keeps one of each per send.
+      await finalizeMessage(tx, message, { status: "FAILED", errorCode: "BLOCKED_SUSPICIOUS", providerStatus: clearance.reason }, { clock, pubsub, log });
+    }
     return message;
   }
 }

@@ -48,6 +48,7 @@ export class FactorService {
     const { db, clock, authenticator, numbers, challenges } = this.deps;
     const settings = await authenticator.requireMethod(request.method, "ENROLLMENT");
     const { parsed, country } = await numbers.requireReachable(request.phoneNumber, request.defaultCountry, request.method);
+    const clearance = await challenges.clearSend({ e164: parsed.e164, country, userId: request.userId, method: request.method });
     try {
       return await db.transaction(async (tx) => {
         const user = await tx.manager.findOneBy(User, { id: request.userId });
@@ -82,6 +83,7 @@ export class FactorService {
           },
           settings,
           requester,
+          clearance,
         );
         return { factor, challenge };
       });
@@ -114,6 +116,10 @@ export class FactorService {
   }
 
   async afterVerified(tx: Transaction, challenge: Challenge, requester: Requester): Promise<void> {
+    if (challenge.purpose === "PASSWORD_RESET" || challenge.purpose === "ACCOUNT_UNLOCK") {
+      // A recovery proven by phone lifts a suspension for failed passcodes.
+      await tx.manager.update(PhoneFactor, { userId: challenge.userId, status: "INACTIVE" }, { status: "ACTIVE" });
+    }
     if (!challenge.factorId) return;
     const factor = await tx.manager.findOneBy(PhoneFactor, { id: challenge.factorId });
     if (!factor) return;
@@ -157,10 +163,13 @@ export class FactorService {
     const factor = await this.findById(factorId);
     if (!factor) throw notFound("Phone factor");
     assertActsFor(viewer, factor.userId);
-    if (factor.status !== "ACTIVE") throw conflict("FACTOR_NOT_ACTIVE", "This phone factor is not active; activate it first");
+    // A factor suspended for failed passcodes still serves recovery, which is how it is reset.
+    const usable = factor.status === "ACTIVE" || (purpose !== "FACTOR_VERIFY" && factor.status === "INACTIVE");
+    if (!usable) throw conflict("FACTOR_NOT_ACTIVE", "This phone factor is not active; activate it first");
     const chosen = method ?? factor.method;
     const settings = await authenticator.requireMethod(chosen, purpose === "FACTOR_VERIFY" ? "MFA" : "RECOVERY");
     const { country } = await numbers.requireReachable(factor.e164, null, chosen);
+    const clearance = await challenges.clearSend({ e164: factor.e164, country, userId: factor.userId, method: chosen });
     return db.transaction(async (tx) => {
       const user = await tx.manager.findOneByOrFail(User, { id: factor.userId });
       return challenges.issue(
@@ -168,7 +177,18 @@ export class FactorService {
         { user, factorId: factor.id, purpose, method: chosen, e164: factor.e164, country, transactionId },
         settings,
         requester,
+        clearance,
       );
+    });
+  }
+
+  /** An admin's reset of a suspension for failed passcodes. */
+  async reactivate(userId: string): Promise<PhoneFactor[]> {
+    return this.deps.db.transaction(async ({ manager }) => {
+      if (!(await manager.existsBy(User, { id: userId }))) throw notFound("User");
+      await manager.update(User, { id: userId }, { failedPasscodes: 0 });
+      await manager.update(PhoneFactor, { userId, status: "INACTIVE" }, { status: "ACTIVE" });
+      return manager.find(PhoneFactor, { where: { userId }, order: { created: "ASC" } });
     });
   }
 

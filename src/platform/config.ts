@@ -1,4 +1,5 @@
 import path from "node:path";
+import { defaultSecuritySettings, type SecuritySettings } from "../security/security-settings";
 
 export type DatabaseEngine = "sqlite" | "postgres";
 export type LogLevel = "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
@@ -58,6 +59,16 @@ export interface Config {
   publicUrl: string | null;
   /** Password recovery and unlock answer no faster than this, so timing reveals no login. @default 250 */
   recoveryResponseFloorMs: number;
+  /** Redis for scale-out: pub/sub fan-out and shared rate limits. @default unset (one instance) */
+  redisUrl: string | null;
+  /** Prefix of every Redis key and channel, so deployments can share a Redis. @default "ringfence" */
+  redisKeyPrefix: string;
+  /** Whether this instance sends queued messages (any number of instances may). @default true */
+  dispatchEnabled: boolean;
+  /** How long a dispatcher holds a message it is sending before another instance may take it over. @default 30000 */
+  dispatchLeaseMs: number;
+  /** Abuse limits before any admin override: src/security/security-settings.ts, LIMIT_* variables. */
+  securityDefaults: SecuritySettings;
   /** LOG_RETENTION_DAYS: System Log events older than this are deleted (checked hourly). @default 90 */
   logRetentionDays: number;
   /**
@@ -66,6 +77,31 @@ export interface Config {
    * that stops reading can hold. @default 1000
    */
   subscriptionBufferSize: number;
+  /** MAX_QUERY_DEPTH: how deep an operation's selections may nest, fragments flattened (src/security/graphql-limits.ts). @default 12 */
+  maxQueryDepth: number;
+  /** MAX_QUERY_ALIASES: aliased fields in one operation, fragments included; bounds field multiplication. @default 15 */
+  maxQueryAliases: number;
+  /** MAX_QUERY_TOKENS: lexical tokens in one document, counted before it is parsed. @default 2000 */
+  maxQueryTokens: number;
+  /** MAX_QUERY_DIRECTIVES: directives in one operation, fragments included. @default 20 */
+  maxQueryDirectives: number;
+  /**
+   * MAX_QUERY_COST: the most an operation may cost, where each object costs 1, scalars nothing,
+   * and a list argument `first`/`last` (literal or variable) multiplies what it selects. The
+   * shipped Logs operation at its largest page (first: 1000) costs 9,000. @default 10000
+   */
+  maxQueryCost: number;
+  /**
+   * BLOCK_FIELD_SUGGESTIONS: strip "Did you mean …" from error messages, so a schema hidden by
+   * disabled introspection cannot be guessed from them. @default true in production, false otherwise
+   */
+  blockFieldSuggestions: boolean;
+  /**
+   * REQUEST_TIMEOUT_MS: an HTTP request must arrive whole within this time (else Node answers 408
+   * and closes the connection), and must be answered within it (else 503 INTERNAL; work already
+   * under way is not cancelled). WebSocket connections are not bound by it. @default 15000
+   */
+  requestTimeoutMs: number;
 }
 
 export class ConfigError extends Error {
@@ -152,9 +188,23 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     telephonyConfigPath: env.TELEPHONY_CONFIG?.trim() ? path.resolve(env.TELEPHONY_CONFIG.trim()) : null,
     publicUrl: publicUrl(env.PUBLIC_URL, problems),
     recoveryResponseFloorMs: integer("RECOVERY_RESPONSE_FLOOR_MS", 250, 0, 10_000),
+    securityDefaults: securityDefaults(env, problems),
+    redisUrl: env.REDIS_URL?.trim() || null,
+    redisKeyPrefix: env.REDIS_KEY_PREFIX?.trim() || "ringfence",
+    dispatchEnabled: flag("DISPATCH_ENABLED", true),
+    dispatchLeaseMs: integer("DISPATCH_LEASE_MS", 30_000, 500, 600_000),
     logRetentionDays: integer("LOG_RETENTION_DAYS", 90, 1, 36_500),
     subscriptionBufferSize: integer("SUBSCRIPTION_BUFFER_SIZE", 1000, 1, 100_000),
+    maxQueryDepth: integer("MAX_QUERY_DEPTH", 12, 2, 100),
+    maxQueryAliases: integer("MAX_QUERY_ALIASES", 15, 0, 1_000),
+    maxQueryTokens: integer("MAX_QUERY_TOKENS", 2_000, 100, 100_000),
+    maxQueryDirectives: integer("MAX_QUERY_DIRECTIVES", 20, 0, 1_000),
+    maxQueryCost: integer("MAX_QUERY_COST", 10_000, 1, 10_000_000),
+    blockFieldSuggestions: flag("BLOCK_FIELD_SUGGESTIONS", env.NODE_ENV === "production"),
+    requestTimeoutMs: integer("REQUEST_TIMEOUT_MS", 15_000, 1_000, 600_000),
   };
+  if (config.redisUrl && !/^rediss?:\/\//.test(config.redisUrl)) problems.push(`REDIS_URL must be a redis:// or rediss:// URL (got "${redactUrl(config.redisUrl)}")`);
+  if (!/^[A-Za-z0-9_:-]{1,64}$/.test(config.redisKeyPrefix)) problems.push("REDIS_KEY_PREFIX must be 1 to 64 letters, digits, _ : or -");
   if (!/^[A-Z]{2}$/.test(config.homeCountry)) problems.push(`ORG_HOME_COUNTRY must be an ISO 3166-1 alpha-2 code (got "${env.ORG_HOME_COUNTRY}")`);
   if (config.orgName.length > 64) problems.push("ORG_NAME must be at most 64 characters");
   if (config.originDomain && !/^[a-z0-9.-]{1,253}$/i.test(config.originDomain)) {
@@ -180,6 +230,15 @@ function publicUrl(raw: string | undefined, problems: string[]): string | null {
     return null;
   }
   return url.href.replace(/\/+$/, "");
+}
+
+function securityDefaults(env: NodeJS.ProcessEnv, problems: string[]): SecuritySettings {
+  try {
+    return defaultSecuritySettings(env);
+  } catch (error) {
+    problems.push((error as Error).message);
+    return defaultSecuritySettings({});
+  }
 }
 
 /** Never print a database password, even in an error about the URL. */

@@ -42,6 +42,17 @@ export class Database {
     return result;
   }
 
+  /**
+   * For schedules (receipt sweeps, retention): on PostgreSQL a transaction-scoped advisory
+   * lock, taken only if free, so that across instances one runs at a time and the others skip.
+   * SQLite serves one process, whose transactions are already one at a time.
+   */
+  async tryScheduleLock(tx: Transaction, name: string): Promise<boolean> {
+    if (this.engine !== "postgres") return true;
+    const rows: Array<{ locked: boolean }> = await tx.manager.query("SELECT pg_try_advisory_xact_lock(hashtext($1)) AS locked", [name]);
+    return rows[0]?.locked === true;
+  }
+
   private serialised<T>(run: () => Promise<T>): Promise<T> {
     const result = this.queue.then(run, run);
     this.queue = result.catch(() => undefined);

@@ -7,6 +7,7 @@ import { PhoneFactor } from "../phone/phone-factor.entity";
 import { Message, MessageAttempt, MessageReceipt } from "../telephony/message.entity";
 import { SimulatorMessageRecord, SimulatorRuleRecord } from "../telephony/providers/simulator.entity";
 import { PolicyRecord, PolicyRuleRecord } from "../policies/policy.entity";
+import { FraudBlockRecord, SecuritySettingsRecord } from "../security/security-settings.entity";
 import { SessionRecord } from "../sessions/session.entity";
 import { SmsTemplateRecord } from "../templates/sms-template.entity";
 import { AuthTransactionRecord } from "../transactions/auth-transaction.entity";
@@ -34,5 +35,7 @@ export const entities = [
   PolicyRuleRecord,
   SessionRecord,
   AuthTransactionRecord,
+  SecuritySettingsRecord,
+  FraudBlockRecord,
   SmsTemplateRecord,
 ];

@@ -4,16 +4,18 @@ import { buildSchema } from "type-graphql";
 import { ApiTokenResolver } from "../auth/api-token.resolver";
 import { authChecker } from "../auth/authorization";
 import { GroupResolver } from "../groups/group.resolver";
+import { LogResolver } from "../log/log.resolver";
 import { ChallengeResolver, MessageResolver } from "../phone/challenge.resolver";
 import { PhoneFactorResolver, UserFactorsResolver } from "../phone/factor.resolver";
 import { PhoneAuthenticatorResolver } from "../phone/phone-authenticator.resolver";
 import { SimulatorResolver } from "../telephony/simulator.resolver";
 import { SmsTemplateResolver } from "../templates/sms-template.resolver";
 import { PolicyResolver } from "../policies/policy.resolver";
+import { SecurityResolver } from "../security/security.resolver";
 import { TransactionResolver } from "../transactions/transaction.resolver";
 import { UserResolver } from "../users/user.resolver";
 import type { Context } from "./context";
-import type { GatewayPubSub } from "./pubsub";
+import { createGatewayPubSub, type GatewayPubSub } from "./pubsub";
 import type { Services } from "./services";
 
 export const resolvers = [
@@ -28,7 +30,9 @@ export const resolvers = [
   SimulatorResolver,
   PolicyResolver,
   TransactionResolver,
+  SecurityResolver,
   SmsTemplateResolver,
+  LogResolver,
 ] as const;
 
 export { GraphQLJSON };
@@ -52,7 +56,9 @@ export function buildGatewaySchema(pubSub?: GatewayPubSub): Promise<GraphQLSchem
     container: ({ context }: { context: Context }) => context.container,
     scalarsMap: [{ type: Date, scalar: GraphQLDateTime }],
     validate: { forbidUnknownValues: false, validationError: { target: false, value: false } },
-    pubSub: pubSub as never,
+    // type-graphql refuses to build subscriptions without a pubSub, though ours bring their own
+    // sources (subscribe functions); schema:emit builds the schema without a gateway.
+    pubSub: (pubSub ?? createGatewayPubSub()) as never,
     emitSchemaFile: false,
   });
 }

@@ -8,9 +8,12 @@ import { expressMiddleware } from "@as-integrations/express5";
 import express, { type NextFunction, type Request, type Response } from "express";
 import type { ExecutionResult } from "graphql";
 import { useServer } from "graphql-ws/use/ws";
+import type { DataSource } from "typeorm";
 import { WebSocketServer } from "ws";
 import { authenticate } from "../auth/authenticate";
 import type { Viewer } from "../auth/viewer";
+import { GraphQLLimits } from "../security/graphql-limits";
+import { httpServerTimeouts, responseDeadline } from "../security/request-timeout";
 import { systemClock, type Clock } from "./clock";
 import type { Config } from "./config";
 import type { Context } from "./context";
@@ -22,9 +25,12 @@ import { landingPage } from "./landing-page";
 import { createLoaders } from "./loaders";
 import { createLogger, type Logger } from "./logger";
 import { createGatewayPubSub } from "./pubsub";
+import { RedisConnections } from "./redis";
 import { buildGatewaySchema, createResolverContainer } from "./schema";
 import { createServices, type Services } from "./services";
 import { QueryCounter } from "./query-counter";
+import { telephonyWebhooks } from "../telephony/webhooks";
+import { webPages } from "../web/static";
 
 export interface GatewayOptions {
   config: Config;
@@ -53,17 +59,22 @@ export async function startGateway({ config, clock = systemClock, logger = creat
   const dataSource = createDataSource(config);
   dataSource.setOptions({ logger: queries, logging: ["query", "error"] });
   await dataSource.initialize();
-  await dataSource.runMigrations({ transaction: "each" });
+  await withStartupLock(dataSource, () => dataSource.runMigrations({ transaction: "each" }));
   const db = new Database(dataSource);
 
-  const pubsub = createGatewayPubSub();
+  // Several instances share subscriptions and limits through Redis; one instance needs none.
+  const redis = config.redisUrl ? new RedisConnections(config.redisUrl, config.redisKeyPrefix, logger) : null;
+  const pubsub = createGatewayPubSub(redis?.eventTarget());
   const instanceId = `${os.hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
-  const services = createServices({ config, db, clock, logger, pubsub, instanceId });
-  const bootstrap = await services.apiTokens.bootstrap(config.bootstrapAdminToken);
-  await services.policies.ensureDefaults();
+  const services = createServices({ config, db, clock, logger, pubsub, instanceId, limiterFactory: redis?.limiterFactory() });
+  const bootstrap = await withStartupLock(dataSource, async () => {
+    await services.policies.ensureDefaults();
+    return services.apiTokens.bootstrap(config.bootstrapAdminToken);
+  });
 
   const schema = await buildGatewaySchema(pubsub);
   const container = createResolverContainer(services);
+  const limits = GraphQLLimits.fromConfig(config);
 
   const buildContext = async (request: {
     authorization: string | null | undefined;
@@ -84,7 +95,7 @@ export async function startGateway({ config, clock = systemClock, logger = creat
   const app = express();
   app.disable("x-powered-by");
   if (config.trustProxy) app.set("trust proxy", true);
-  const httpServer = http.createServer(app);
+  const httpServer = http.createServer(httpServerTimeouts(config.requestTimeoutMs), app);
 
   app.use((req: Request, res: Response, next: NextFunction) => {
     const offered = req.header("x-request-id");
@@ -99,6 +110,7 @@ export async function startGateway({ config, clock = systemClock, logger = creat
     });
     queries.track(requestId, (onFinish) => res.on("finish", onFinish), next);
   });
+  app.use(responseDeadline(config.requestTimeoutMs));
 
   app.get("/healthz", (_req, res) => {
     res.json({ status: "ok" });
@@ -111,17 +123,36 @@ export async function startGateway({ config, clock = systemClock, logger = creat
         res.status(503).json({ status: "unavailable", database: "ok", migrations: "pending" });
         return;
       }
-      res.json({ status: "ok", database: "ok", migrations: "applied" });
+      if (redis && !(await redis.ping())) {
+        // Still serving HTTP, but subscriptions and limits are no longer shared: let the balancer know.
+        res.status(503).json({ status: "degraded", database: "ok", migrations: "applied", redis: "unreachable" });
+        return;
+      }
+      res.json({ status: "ok", database: "ok", migrations: "applied", ...(redis ? { redis: "ok" } : {}) });
     } catch (error) {
       res.locals.logger.warn({ err: error }, "readiness check failed");
       res.status(503).json({ status: "unavailable", database: "unreachable" });
     }
   });
 
+  // Providers' delivery reports: signed by the provider, not by a gateway credential.
+  app.use(
+    "/webhooks",
+    telephonyWebhooks({
+      twilio: services.telephony.twilio,
+      hooks: services.telephony.hooks,
+      publicUrl: services.publicUrl,
+      logger,
+      maxBodyBytes: config.maxBodyBytes,
+    }),
+  );
+
   const wsServer = new WebSocketServer({ server: httpServer, path: "/graphql" });
   const wsCleanup = useServer<Record<string, unknown>, { viewer?: Viewer; requestId?: string }>(
     {
       schema,
+      // The limits hold over WebSocket too: parsed and validated here, as Apollo does over HTTP.
+      onSubscribe: (_ctx, _id, payload) => limits.subscribeArgs(schema, payload),
       onConnect: async (ctx) => {
         const authorization = ctx.connectionParams?.authorization;
         try {
@@ -156,12 +187,16 @@ export async function startGateway({ config, clock = systemClock, logger = creat
     includeStacktraceInErrorResponses: false,
     logger,
     allowBatchedHttpRequests: false,
+    // No client of ours uses automatic persisted queries; off, a stray hash cannot reach Apollo's uncoded errors.
+    persistedQueries: false,
+    validationRules: [...limits.validationRules],
     introspection: config.nodeEnv !== "production" || config.introspection,
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
       { async serverWillStart() { return { drainServer: async () => { await wsCleanup.dispose(); } }; } },
       landingPage(),
       requestErrorLogging(),
+      ...limits.apolloPlugins<Context>(),
     ],
   });
   await apollo.start();
@@ -169,6 +204,7 @@ export async function startGateway({ config, clock = systemClock, logger = creat
   app.use(
     "/graphql",
     express.json({ limit: config.maxBodyBytes }),
+    limits.tokenGuard(),
     expressMiddleware(apollo, {
       context: async ({ req, res }) =>
         buildContext({
@@ -180,11 +216,14 @@ export async function startGateway({ config, clock = systemClock, logger = creat
         }),
     }),
   );
+  app.use(webPages({ logger }));
   app.use((_req, res) => {
     res.status(404).json({ error: "not found" });
   });
   // Malformed JSON, oversized bodies: refused as a whole, in the contract's error shape.
   app.use((error: { status?: number; type?: string; message?: string }, _req: Request, res: Response, _next: NextFunction) => {
+    // Already answered (the response deadline passed): a late write has nothing left to say.
+    if (res.headersSent) return;
     const status = error.status && error.status >= 400 && error.status < 500 ? error.status : 500;
     if (status === 500) res.locals.logger?.error({ err: error }, "unhandled error");
     const message =
@@ -206,7 +245,9 @@ export async function startGateway({ config, clock = systemClock, logger = creat
   const { port } = httpServer.address() as AddressInfo;
   const hostForUrl = config.host.includes(":") ? `[${config.host}]` : config.host;
   const url = `http://${hostForUrl}:${port}/graphql`;
-  await services.dispatcher.start();
+  services.publicUrl.bindListeningAddress(`http://${hostForUrl}:${port}`);
+  if (config.dispatchEnabled) await services.dispatcher.start();
+  services.logRetention.start();
   logger.info({ url, engine: config.engine }, "Ringfence gateway listening");
 
   let closing: Promise<void> | null = null;
@@ -223,7 +264,10 @@ export async function startGateway({ config, clock = systemClock, logger = creat
         await apollo.stop();
         wsServer.close();
         await services.dispatcher.stop();
+        services.liveLog.stop();
+        await services.logRetention.stop();
         await dataSource.destroy();
+        await redis?.close();
       })()),
   };
 
@@ -262,4 +306,21 @@ function requestErrorLogging(): ApolloServerPlugin<Context> {
       };
     },
   };
+}
+
+/**
+ * Instances starting together on one PostgreSQL database take turns at migrating and seeding,
+ * through a session advisory lock: TypeORM's migrations do not lock by themselves.
+ */
+async function withStartupLock<T>(dataSource: DataSource, work: () => Promise<T>): Promise<T> {
+  if (dataSource.options.type !== "postgres") return work();
+  const runner = dataSource.createQueryRunner();
+  await runner.connect();
+  try {
+    await runner.query("SELECT pg_advisory_lock(hashtext('ringfence:startup'))");
+    return await work();
+  } finally {
+    await runner.query("SELECT pg_advisory_unlock(hashtext('ringfence:startup'))").catch(() => undefined);
+    await runner.release();
+  }
 }

@@ -1,6 +1,7 @@
 import { ApiTokenService } from "../auth/api-token.service";
 import { GroupService } from "../groups/group.service";
 import { LogService } from "../log/log.service";
+import { createLogServices } from "../log/log-services";
 import { ChallengeService } from "../phone/challenge.service";
 import { FactorService } from "../phone/factor.service";
 import { PhoneAuthenticatorService } from "../phone/phone-authenticator.service";
@@ -9,18 +10,20 @@ import { MessageComposer } from "../templates/composer";
 import { DatabaseTemplateSource, SmsTemplateService } from "../templates/sms-template.service";
 import { Dispatcher } from "../telephony/dispatcher";
 import { Outbox, type DispatchSignal } from "../telephony/outbox";
-import { SimulatorProvider } from "../telephony/providers/simulator";
+import { createTelephony } from "../telephony/provider-config";
 import { ReceiptProcessor } from "../telephony/receipts";
-import { StaticRouter } from "../telephony/routing";
-import type { TelephonyProvider } from "../telephony/provider";
 import { PolicyService } from "../policies/policy.service";
 import { SessionService } from "../sessions/session.service";
 import { TransactionService } from "../transactions/transaction.service";
 import { UserService } from "../users/user.service";
+import { memoryLimiters, RateLimits, type LimiterFactory } from "../security/rate-limits";
+import { SecuritySettingsService } from "../security/security-settings";
+import { SendGuard } from "../security/send-guard";
 import type { Clock } from "./clock";
 import type { Config } from "./config";
 import type { Database } from "./database";
 import type { Logger } from "./logger";
+import { PublicUrl } from "./public-url";
 import type { GatewayPubSub } from "./pubsub";
 import { ServerSecrets } from "./secrets";
 
@@ -31,6 +34,8 @@ export interface ServiceDependencies {
   logger: Logger;
   pubsub: GatewayPubSub;
   instanceId: string;
+  /** Where rate limits are counted: in process by default, Redis in scale-out mode. */
+  limiterFactory?: LimiterFactory;
 }
 
 /** The outbox wakes the dispatcher, which is built after it: this forwards to it once it exists. */
@@ -52,7 +57,13 @@ export function createServices(deps: ServiceDependencies) {
   const phoneNumbers = new PhoneNumberService(db, clock, phoneAuthenticator);
   const smsTemplates = new SmsTemplateService({ db, clock, org: config, authenticator: phoneAuthenticator });
   const composer = new MessageComposer(new DatabaseTemplateSource(db), config);
+  const securitySettings = new SecuritySettingsService(db, clock, config.securityDefaults);
+  const rateLimits = new RateLimits(deps.limiterFactory ?? memoryLimiters);
+  const guard = new SendGuard({ db, clock, log, settings: securitySettings, limits: rateLimits, homeCountry: config.homeCountry });
   const challenges = new ChallengeService({
+    guard,
+    pubsub,
+    maxConsecutiveFailures: async () => (await securitySettings.get()).maxConsecutiveFailedPasscodes,
     db,
     clock,
     secrets,
@@ -65,8 +76,9 @@ export function createServices(deps: ServiceDependencies) {
   });
   const factors = new FactorService({ db, clock, log, authenticator: phoneAuthenticator, numbers: phoneNumbers, challenges });
 
-  const simulator = config.simulatorEnabled ? new SimulatorProvider({ db, clock, receiptDelayMs: config.simulatorReceiptDelayMs }) : null;
-  const providers: TelephonyProvider[] = simulator ? [simulator] : [];
+  const publicUrl = new PublicUrl(config.publicUrl);
+  const telephony = createTelephony(config, { db, clock, logger, publicUrl });
+  const simulator = telephony.simulator;
   const receipts = new ReceiptProcessor({ db, clock, logger, pubsub, log });
   const dispatcher = new Dispatcher({
     db,
@@ -75,11 +87,12 @@ export function createServices(deps: ServiceDependencies) {
     pubsub,
     log,
     secrets,
-    router: new StaticRouter(providers),
+    router: telephony.router,
     receipts,
     instanceId: deps.instanceId,
     pollIntervalMs: config.dispatchIntervalMs,
     receiptWindowMs: config.receiptWindowMs,
+    leaseMs: config.dispatchLeaseMs,
   });
   signal.target = dispatcher;
 
@@ -113,9 +126,14 @@ export function createServices(deps: ServiceDependencies) {
     policies,
     sessions,
     transactions,
+    securitySettings,
+    guard,
     simulator,
+    publicUrl,
+    telephony,
     receipts,
     dispatcher,
+    ...createLogServices({ config, db, clock, logger, pubsub, sessions }),
   };
 }
 

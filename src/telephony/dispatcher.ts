@@ -472,6 +472,7 @@ export class Dispatcher implements DispatchSignal {
     let total = 0;
     for (;;) {
       const { found, finalized } = await this.deps.db.transaction(async (tx) => {
+        if (!(await this.deps.db.tryScheduleLock(tx, "ringfence:receipt-sweep"))) return { found: 0, finalized: 0 };
         const overdue = await tx.manager
           .createQueryBuilder(Message, "m")
           .where("m.status = :sent AND m.final_at IS NULL AND m.receipt_deadline < :now", {

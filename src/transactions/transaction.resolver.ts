@@ -18,7 +18,8 @@ export class TransactionResolver {
   constructor(private readonly services: Services) {}
 
   @Mutation(() => AuthTransaction)
-  signIn(@Arg("input") input: SignInInput, @Ctx() { client, viewer }: Context): Promise<AuthTransaction> {
+  async signIn(@Arg("input") input: SignInInput, @Ctx() { client, viewer }: Context): Promise<AuthTransaction> {
+    await this.services.guard.checkPublicRequest(client.ipAddress);
     return this.services.transactions.signIn(input, client, viewer);
   }
 
@@ -28,7 +29,8 @@ export class TransactionResolver {
   }
 
   @Mutation(() => AuthTransaction)
-  enrollFactor(@Arg("input") input: TransactionEnrollInput, @Ctx() { client }: Context): Promise<AuthTransaction> {
+  async enrollFactor(@Arg("input") input: TransactionEnrollInput, @Ctx() { client }: Context): Promise<AuthTransaction> {
+    await this.services.guard.checkPublicRequest(client.ipAddress);
     return this.services.transactions.enrollFactor(input.stateHandle, input, client);
   }
 
@@ -43,12 +45,14 @@ export class TransactionResolver {
   }
 
   @Mutation(() => AuthTransaction)
-  recoverPassword(@Arg("input") input: RecoveryInput, @Ctx() { client }: Context): Promise<AuthTransaction> {
+  async recoverPassword(@Arg("input") input: RecoveryInput, @Ctx() { client }: Context): Promise<AuthTransaction> {
+    await this.services.guard.checkPublicRequest(client.ipAddress);
     return this.services.transactions.recoverPassword(input.login, input.method, client);
   }
 
   @Mutation(() => AuthTransaction)
-  unlockAccount(@Arg("input") input: RecoveryInput, @Ctx() { client }: Context): Promise<AuthTransaction> {
+  async unlockAccount(@Arg("input") input: RecoveryInput, @Ctx() { client }: Context): Promise<AuthTransaction> {
+    await this.services.guard.checkPublicRequest(client.ipAddress);
     return this.services.transactions.unlockAccount(input.login, input.method, client);
   }
 

@@ -1,4 +1,5 @@
 import { timingSafeEqual } from "node:crypto";
+import { In } from "typeorm";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Viewer } from "../auth/viewer";
 import { GroupMember } from "../groups/group.entity";
@@ -356,7 +357,8 @@ export class TransactionService {
     const settings = await authenticator.requireMethod(method, "RECOVERY");
     const eligible =
       user && (kind === "ACCOUNT_UNLOCK" ? user.status === "LOCKED_OUT" : ["ACTIVE", "LOCKED_OUT", "RECOVERY"].includes(user.status));
-    const factor = eligible ? await db.manager.findOne(PhoneFactor, { where: { userId: user.id, status: "ACTIVE" }, order: { lastVerified: "DESC" } }) : null;
+    // A factor suspended for failed passcodes still serves recovery: that is how the suspension ends.
+    const factor = eligible ? await db.manager.findOne(PhoneFactor, { where: { userId: user.id, status: In(["ACTIVE", "INACTIVE"]) }, order: { lastVerified: "DESC" } }) : null;
     const decision: StoredDecision = {
       phoneMethods: [method],
       enrollMethods: [],

@@ -3,7 +3,7 @@
  * reads the answers (shape, status, timing, whether a text went out) to learn which exist
  * and which have a phone.
  */
-import { RecoverPasswordDocument, UnlockAccountDocument } from "../../../src/generated/graphql";
+import { RecoverPasswordDocument } from "../../../src/generated/graphql";
 import { Message } from "../../../src/telephony/message.entity";
 import { startTestGateway, type TestGateway } from "../../support/gateway";
 import { createUser, settleMessages } from "../../support/phone";
@@ -12,7 +12,7 @@ import { PASSWORD, setPasswordPolicy, userWithPhone } from "../../support/transa
 describe("no user enumeration through recovery", () => {
   let gateway: TestGateway;
   beforeAll(async () => {
-    gateway = await startTestGateway({ RECOVERY_RESPONSE_FLOOR_MS: "120" });
+    gateway = await startTestGateway({ RECOVERY_RESPONSE_FLOOR_MS: "800" });
     await setPasswordPolicy(gateway, { recoveryMethods: ["SMS"] });
   });
   afterAll(() => gateway.stop());
@@ -42,21 +42,22 @@ describe("no user enumeration through recovery", () => {
 
   test("the answers take a similar time (median of repeated calls)", async () => {
     const { user: real } = await userWithPhone(gateway, "+447400900002");
-    const median = async (login: string, mutation: typeof RecoverPasswordDocument | typeof UnlockAccountDocument) => {
+    const median = async (login: string) => {
       const times: number[] = [];
-      for (let i = 0; i < 7; i += 1) {
+      for (let i = 0; i < 5; i += 1) {
         gateway.clock.advance(60_000);
         const started = performance.now();
-        await gateway.anonymous.request(mutation, { input: { login, method: "SMS" } });
+        await gateway.anonymous.request(RecoverPasswordDocument, { input: { login, method: "SMS" } });
         times.push(performance.now() - started);
       }
-      return times.sort((a, b) => a - b)[3]!;
+      return times.sort((a, b) => a - b)[2]!;
     };
-    const realTime = await median(real.login, RecoverPasswordDocument);
-    const unknownTime = await median("nobody-at-all@example.com", RecoverPasswordDocument);
-    // Both are held to the response floor; what is left is noise, not a signal per login.
-    expect(realTime).toBeGreaterThanOrEqual(115);
-    expect(unknownTime).toBeGreaterThanOrEqual(115);
-    expect(Math.abs(realTime - unknownTime)).toBeLessThan(60);
+    const realTime = await median(real.login);
+    const unknownTime = await median("nobody-at-all@example.com");
+    // Both are held to the response floor (set above the real path's cost even on a busy CI
+    // machine); what is left is scheduling noise, not a signal per login.
+    expect(realTime).toBeGreaterThanOrEqual(795);
+    expect(unknownTime).toBeGreaterThanOrEqual(795);
+    expect(Math.abs(realTime - unknownTime)).toBeLessThan(100);
   });
 });
