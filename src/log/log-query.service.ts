@@ -84,7 +84,10 @@ export class LogQueryService {
     const cutoff = this.clock.now().getTime() - days * DAY_MS;
     let purged = 0;
     for (;;) {
-      const deleted = await this.db.transaction(async ({ manager }) => {
+      const deleted = await this.db.transaction(async (tx) => {
+        // Several instances run this job; one purges at a time, the others skip the round.
+        if (!(await this.db.tryScheduleLock(tx, "ringfence:log-retention"))) return 0;
+        const { manager } = tx;
         const rows = await manager
           .createQueryBuilder(LogEventRecord, EVENT_ALIAS)
           .select(`${EVENT_ALIAS}.uuid`, "uuid")

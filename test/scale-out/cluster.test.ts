@@ -19,7 +19,7 @@ import { codeIn } from "../support/phone";
 const describeCluster = clusterAvailable() ? describe : describe.skip;
 if (!clusterAvailable()) console.warn("scale-out tests skipped: set DATABASE_URL=postgres://... and REDIS_URL=redis://... to run them");
 
-jest.setTimeout(180_000);
+jest.setTimeout(420_000);
 
 async function until<T>(what: string, check: () => Promise<T | null | undefined | false>, timeoutMs = 60_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -170,7 +170,7 @@ describeCluster("several instances", () => {
         );
         return Number(row?.open) === 0 && Number(row?.total) === 1000 ? row : null;
       },
-      120_000,
+      300_000,
     );
     expect(Number(finals.total)).toBe(1000);
     const duplicates = await cluster.query<{ message_id: string; sent: string }>(
