@@ -47,7 +47,17 @@ interface Answer {
   text: string;
 }
 
+/**
+ * A pooled keep-alive socket that the server closed (after answering a request it refused
+ * whole, say) can fail the next request sent on it before the server sees it: a client-side
+ * race, retried once on a new connection. A server that stops answering fails the retry too.
+ */
 async function send(gateway: TestGateway, request: FuzzRequest): Promise<Answer> {
+  const first = await sendOnce(gateway, request);
+  return first.status === 0 && first.text.includes("UND_ERR_SOCKET") ? sendOnce(gateway, request) : first;
+}
+
+async function sendOnce(gateway: TestGateway, request: FuzzRequest): Promise<Answer> {
   const headers: Record<string, string> = {};
   if (request.contentType) headers["content-type"] = request.contentType;
   if (request.asAdmin) headers.authorization = `SSWS ${ADMIN_TOKEN}`;
