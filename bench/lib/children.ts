@@ -1,0 +1,147 @@
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+import type { ChildMessage, CodeMessage } from "../servers/child";
+import { withTimeout } from "./timing";
+
+export const REPO_ROOT = path.resolve(__dirname, "..", "..");
+
+export type ServerScript = "gateway" | "raw-http" | "apollo-hello" | "better-auth-peer";
+
+/**
+ * Where the children's code comes from: the bench's own compiled copy of src/ and
+ * bench/servers/ (production-like, the default), or the TypeScript sources under ts-node.
+ */
+let buildDir: string | null = null;
+export function runChildrenFrom(compiledRoot: string | null): void {
+  buildDir = compiledRoot;
+}
+
+export interface ServerOptions {
+  name: string;
+  script: ServerScript;
+  env?: Record<string, string>;
+  /** Write a V8 CPU profile of this child into `dir` when it exits. */
+  cpuProfile?: { dir: string; name: string };
+  /** One-time codes the peer hands over. */
+  onCode?: (message: CodeMessage) => void;
+  /** @default 120000: a first start on PostgreSQL migrates a fresh schema */
+  startTimeoutMs?: number;
+}
+
+export interface ServerChild {
+  name: string;
+  /** The GraphQL (or auth API) endpoint. */
+  url: string;
+  wsUrl: string;
+  pid: number;
+  /** Resident set size from /proc/<pid>/status, in bytes: what the kernel charges the process. */
+  rssBytes(): number;
+  /** CPU time the process has used (user + system, /proc/<pid>/stat), in ms. */
+  cpuMs(): number;
+  stop(): Promise<void>;
+}
+
+const live = new Set<ChildProcess>();
+
+/**
+ * Children get a clean environment, never the bench's: a DATABASE_URL or REDIS_URL in the
+ * shell must not quietly move an SQLite scenario onto PostgreSQL.
+ */
+function childEnvironment(extra: Record<string, string>): NodeJS.ProcessEnv {
+  const inherited: NodeJS.ProcessEnv = {};
+  for (const name of ["PATH", "HOME", "TMPDIR", "LANG", "TZ"]) if (process.env[name] !== undefined) inherited[name] = process.env[name];
+  return { ...inherited, NODE_ENV: "production", ...extra };
+}
+
+export async function startServer(options: ServerOptions): Promise<ServerChild> {
+  const nodeArgs: string[] = [];
+  if (options.cpuProfile) {
+    fs.mkdirSync(options.cpuProfile.dir, { recursive: true });
+    nodeArgs.push("--cpu-prof", `--cpu-prof-dir=${options.cpuProfile.dir}`, `--cpu-prof-name=${options.cpuProfile.name}`);
+  }
+  const entry = buildDir
+    ? [path.join(buildDir, "bench", "servers", `${options.script}.js`)]
+    : ["-r", "ts-node/register/transpile-only", path.join(REPO_ROOT, "bench", "servers", `${options.script}.ts`)];
+  const child = spawn(process.execPath, [...nodeArgs, ...entry], {
+    cwd: REPO_ROOT,
+    env: childEnvironment({ ...(buildDir ? {} : { TS_NODE_TRANSPILE_ONLY: "true" }), ...options.env }),
+    stdio: ["ignore", "pipe", "pipe", "ipc"],
+  });
+  live.add(child);
+  // Output is kept only as a tail for the error message, and always read so a chatty child never blocks on a full pipe.
+  let output = "";
+  const keep = (chunk: Buffer) => {
+    output = (output + chunk.toString()).slice(-4000);
+  };
+  child.stdout!.on("data", keep);
+  child.stderr!.on("data", keep);
+  const exited = new Promise<void>((resolve) =>
+    child.once("exit", () => {
+      live.delete(child);
+      resolve();
+    }),
+  );
+
+  const listening = new Promise<string>((resolve, reject) => {
+    child.on("message", (message: ChildMessage) => {
+      if (message.kind === "listening") resolve(message.url);
+      else if (message.kind === "code") options.onCode?.(message);
+    });
+    child.once("exit", (code, signal) => reject(new Error(`${options.name} exited (${signal ?? code}) before listening:\n${output}`)));
+  });
+  let url: string;
+  try {
+    url = await withTimeout(listening, options.startTimeoutMs ?? 120_000, `${options.name} to listen`);
+  } catch (error) {
+    child.kill("SIGKILL");
+    await exited;
+    throw error;
+  }
+  const pid = child.pid!;
+  return {
+    name: options.name,
+    url,
+    wsUrl: url.replace(/^http/, "ws"),
+    pid,
+    rssBytes: () => residentBytes(pid),
+    cpuMs: () => cpuMilliseconds(pid),
+    stop: async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+      try {
+        await withTimeout(exited, 20_000, `${options.name} to stop`);
+      } catch {
+        child.kill("SIGKILL");
+        await exited;
+      }
+    },
+  };
+}
+
+export function residentBytes(pid: number): number {
+  const status = fs.readFileSync(`/proc/${pid}/status`, "utf8");
+  const match = /^VmRSS:\s+(\d+)\s+kB/m.exec(status);
+  if (!match) throw new Error(`No VmRSS for process ${pid}`);
+  return Number(match[1]) * 1024;
+}
+
+let clockTicks: number | null = null;
+
+/**
+ * On a shared machine a server's CPU time per request moves far less than its requests per
+ * second: it is reported beside every throughput.
+ */
+export function cpuMilliseconds(pid: number): number {
+  clockTicks ??= Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+  // The command name may hold spaces and parentheses; the fields after its closing one are fixed.
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  const userTicks = Number(fields[11]);
+  const systemTicks = Number(fields[12]);
+  return ((userTicks + systemTicks) * 1000) / clockTicks;
+}
+
+/** Last resort when the bench itself is ending: no child outlives it. */
+export function killAllChildren(): void {
+  for (const child of live) child.kill("SIGKILL");
+}
