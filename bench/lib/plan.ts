@@ -29,7 +29,7 @@ export function planFor(quick: boolean): Plan {
         runSeconds: 2,
         connections: 16,
         flowConcurrency: 16,
-        passcodePool: 128,
+        passcodePool: 64,
         signInUsers: 16,
         subscribers: [1_000],
         fanoutEvents: 5,

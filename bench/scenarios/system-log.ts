@@ -9,7 +9,7 @@ import { nowMs } from "../lib/timing";
 
 const FILTER = 'eventType eq "system.sms.receive_status" and outcome.result eq "FAILURE"';
 const DAY_MS = 86_400_000;
-const EVENTS_PER_STATEMENT = 100;
+const EVENTS_PER_STATEMENT = 500;
 const EVENTS_PER_TRANSACTION = 10_000;
 const EVENT_COLUMNS = [
   "uuid",
@@ -129,7 +129,7 @@ const valuesList = (rows: number, columns: number) =>
 
 /**
  * Appends `count` events spread evenly over the past week (ending a minute ago), with their
- * targets, in multi-row INSERTs of 100 events inside transactions of 10,000.
+ * targets, in multi-row INSERTs of 500 events inside transactions of 10,000.
  */
 async function loadEvents(db: BenchDatabase, count: number, now: number): Promise<void> {
   const from = now - 7 * DAY_MS + 3_600_000;
