@@ -3,12 +3,14 @@ import type { Clock } from "../platform/clock";
 import type { Config } from "../platform/config";
 import type { Database } from "../platform/database";
 import type { Logger } from "../platform/logger";
+import { PeriodicJob } from "../platform/periodic-job";
 import type { GatewayPubSub } from "../platform/pubsub";
 import { DeliveryStatusFeed } from "../telephony/delivery-status";
 import { LiveLogFeed } from "./live-log";
 import { LogQueryService } from "./log-query.service";
-import { LogRetentionJob } from "./log-retention";
 import { UsageReportService } from "./usage-report";
+
+const HOUR_MS = 3_600_000;
 
 export interface LogServiceDependencies {
   config: Pick<Config, "logRetentionDays" | "subscriptionBufferSize">;
@@ -24,7 +26,16 @@ export function createLogServices({ config, db, clock, logger, pubsub, sessions 
   const logQueries = new LogQueryService(db, clock);
   return {
     logQueries,
-    logRetention: new LogRetentionJob({ queries: logQueries, logger, retentionDays: config.logRetentionDays }),
+    // Hourly, and once at start: events older than LOG_RETENTION_DAYS are deleted.
+    logRetention: new PeriodicJob({
+      name: "System Log retention purge",
+      run: () => logQueries.purgeOlderThan(config.logRetentionDays),
+      intervalMs: HOUR_MS,
+      logger,
+      report: (purged, log) => {
+        if (purged) log.info({ purged, retentionDays: config.logRetentionDays }, "System Log events past retention purged");
+      },
+    }),
     liveLog: new LiveLogFeed({ pubsub, queries: logQueries, logger, bufferSize: config.subscriptionBufferSize }),
     deliveryStatus: new DeliveryStatusFeed({ db, clock, pubsub, logger, bufferSize: config.subscriptionBufferSize }),
     subscriptionCredentials: new CredentialRevalidator(db, clock, sessions),

@@ -184,6 +184,7 @@ export class ChallengeService {
         const verified = await manager.update(Challenge, { id: current.id, status: "PENDING" }, { status: "VERIFIED", verifiedAt: now });
         if (!verified.affected) return { kind: "expired", reason: "ALREADY_USED" };
         Object.assign(current, { status: "VERIFIED", verifiedAt: now });
+        await this.deps.guard.recordVerified(tx, current.country);
         if (user.failedPasscodes > 0) await manager.update(User, { id: user.id }, { failedPasscodes: 0 });
         await log.record(tx, {
           eventType: EventType.AUTH_VIA_MFA,
@@ -330,7 +331,7 @@ export class ChallengeService {
     requester: Requester,
     clearance: SendClearance,
   ): Promise<Message> {
-    const { composer, outbox, log, homeCountry, clock, pubsub } = this.deps;
+    const { composer, outbox, log, homeCountry, clock, pubsub, guard } = this.deps;
     const composed = await composer.compose(challenge.method, challenge.purpose, user.locale, code);
     const unitCost = challenge.method === "SMS" ? country.smsCostPerSegment : country.voiceCostPerMinute;
     const message = await outbox.enqueue(tx, {
@@ -377,6 +378,7 @@ export class ChallengeService {
       // Recorded and failed at once, with its receive_status, so the log keeps one of each per send.
       await finalizeMessage(tx, message, { status: "FAILED", errorCode: "BLOCKED_SUSPICIOUS", providerStatus: clearance.reason }, { clock, pubsub, log });
     }
+    await guard.recordSend(tx, { country: country.code, costMicros: message.estimatedCostMicros ?? 0, stopped: clearance.stopped });
     return message;
   }
 }

@@ -49,7 +49,12 @@ export class Database {
    */
   async tryScheduleLock(tx: Transaction, name: string): Promise<boolean> {
     if (this.engine !== "postgres") return true;
-    const rows: Array<{ locked: boolean }> = await tx.manager.query("SELECT pg_try_advisory_xact_lock(hashtext($1)) AS locked", [name]);
+    // Advisory locks are server-wide: the schema in the key keeps deployments that share a server
+    // in separate schemas from skipping each other's schedules.
+    const rows: Array<{ locked: boolean }> = await tx.manager.query(
+      "SELECT pg_try_advisory_xact_lock(hashtext(COALESCE(current_schema(), '') || ':' || $1)) AS locked",
+      [name],
+    );
     return rows[0]?.locked === true;
   }
 

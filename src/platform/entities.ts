@@ -8,6 +8,7 @@ import { Message, MessageAttempt, MessageReceipt } from "../telephony/message.en
 import { SimulatorMessageRecord, SimulatorRuleRecord } from "../telephony/providers/simulator.entity";
 import { PolicyRecord, PolicyRuleRecord } from "../policies/policy.entity";
 import { FraudBlockRecord, SecuritySettingsRecord } from "../security/security-settings.entity";
+import { TrafficCounterRecord } from "../security/traffic-counters";
 import { SessionRecord } from "../sessions/session.entity";
 import { SmsTemplateRecord } from "../templates/sms-template.entity";
 import { AuthTransactionRecord } from "../transactions/auth-transaction.entity";
@@ -37,5 +38,6 @@ export const entities = [
   AuthTransactionRecord,
   SecuritySettingsRecord,
   FraudBlockRecord,
+  TrafficCounterRecord,
   SmsTemplateRecord,
 ];

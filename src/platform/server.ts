@@ -248,6 +248,7 @@ export async function startGateway({ config, clock = systemClock, logger = creat
   services.publicUrl.bindListeningAddress(`http://${hostForUrl}:${port}`);
   if (config.dispatchEnabled) await services.dispatcher.start();
   services.logRetention.start();
+  services.counterPurge.start();
   logger.info({ url, engine: config.engine }, "Ringfence gateway listening");
 
   let closing: Promise<void> | null = null;
@@ -266,6 +267,7 @@ export async function startGateway({ config, clock = systemClock, logger = creat
         await services.dispatcher.stop();
         services.liveLog.stop();
         await services.logRetention.stop();
+        await services.counterPurge.stop();
         await dataSource.destroy();
         await redis?.close();
       })()),
@@ -317,10 +319,11 @@ async function withStartupLock<T>(dataSource: DataSource, work: () => Promise<T>
   const runner = dataSource.createQueryRunner();
   await runner.connect();
   try {
-    await runner.query("SELECT pg_advisory_lock(hashtext('ringfence:startup'))");
+    // Per schema: deployments sharing a server in separate schemas migrate independently.
+    await runner.query("SELECT pg_advisory_lock(hashtext(COALESCE(current_schema(), '') || ':ringfence:startup'))");
     return await work();
   } finally {
-    await runner.query("SELECT pg_advisory_unlock(hashtext('ringfence:startup'))").catch(() => undefined);
+    await runner.query("SELECT pg_advisory_unlock(hashtext(COALESCE(current_schema(), '') || ':ringfence:startup'))").catch(() => undefined);
     await runner.release();
   }
 }

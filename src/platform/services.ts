@@ -19,6 +19,8 @@ import { UserService } from "../users/user.service";
 import { memoryLimiters, RateLimits, type LimiterFactory } from "../security/rate-limits";
 import { SecuritySettingsService } from "../security/security-settings";
 import { SendGuard } from "../security/send-guard";
+import { TrafficCounters } from "../security/traffic-counters";
+import { PeriodicJob } from "./periodic-job";
 import type { Clock } from "./clock";
 import type { Config } from "./config";
 import type { Database } from "./database";
@@ -59,7 +61,16 @@ export function createServices(deps: ServiceDependencies) {
   const composer = new MessageComposer(new DatabaseTemplateSource(db), config);
   const securitySettings = new SecuritySettingsService(db, clock, config.securityDefaults);
   const rateLimits = new RateLimits(deps.limiterFactory ?? memoryLimiters);
-  const guard = new SendGuard({ db, clock, log, settings: securitySettings, limits: rateLimits, homeCountry: config.homeCountry });
+  const guard = new SendGuard({
+    db,
+    clock,
+    log,
+    settings: securitySettings,
+    limits: rateLimits,
+    counters: new TrafficCounters(db),
+    homeCountry: config.homeCountry,
+  });
+  const counterPurge = new PeriodicJob({ name: "traffic counter purge", run: () => guard.purgeCounters(), intervalMs: 3_600_000, logger });
   const challenges = new ChallengeService({
     guard,
     pubsub,
@@ -128,6 +139,7 @@ export function createServices(deps: ServiceDependencies) {
     transactions,
     securitySettings,
     guard,
+    counterPurge,
     simulator,
     publicUrl,
     telephony,

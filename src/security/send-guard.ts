@@ -1,15 +1,15 @@
-import { Between, In, MoreThan, MoreThanOrEqual } from "typeorm";
+import { MoreThan } from "typeorm";
 import { EventType } from "../log/event-types";
 import { SYSTEM_ACTOR, type LogService } from "../log/log.service";
-import { Challenge } from "../phone/challenge.entity";
 import type { PhoneMethod } from "../phone/phone.enums";
 import { BlockedNumber } from "../phone/phone-authenticator.entity";
 import type { Clock } from "../platform/clock";
-import type { Database } from "../platform/database";
+import type { Database, Transaction } from "../platform/database";
 import { newId } from "../platform/ids";
 import { Message } from "../telephony/message.entity";
 import { FraudBlockRecord } from "./security-settings.entity";
 import { rateLimited, type RateLimits } from "./rate-limits";
+import { dayOf, MINUTE_MS, minuteOf, type TrafficCounters } from "./traffic-counters";
 import type { SecuritySettings, SecuritySettingsService } from "./security-settings";
 
 export interface SendTarget {
@@ -36,6 +36,8 @@ export const rangeOf = (e164: string) => e164.slice(0, -2);
  * Runs before a send's transaction: velocity limits, spend caps, and the SMS pumping rules
  * (Twilio's Fraud Guard and Okta's telephony fraud guidance). A limit refuses the request
  * (RATE_LIMITED, nothing written); a block lets the request succeed but stops the message.
+ * Sends and verifications are counted in the send's transaction (recordSend, recordVerified),
+ * so every check reads a few counter rows, not the traffic behind them.
  */
 export class SendGuard {
   constructor(
@@ -45,6 +47,7 @@ export class SendGuard {
       log: LogService;
       settings: SecuritySettingsService;
       limits: RateLimits;
+      counters: TrafficCounters;
       homeCountry: string;
     },
   ) {}
@@ -53,12 +56,37 @@ export class SendGuard {
     const settings = await this.deps.settings.get();
     await this.deps.limits.consumeSend(settings, target);
     await this.checkSpend(settings, target);
-    await this.detectPumping(settings, target);
-    return this.blockOf(target);
+    const existing = await this.blockOf(target);
+    if (existing.stopped) return existing;
+    return (await this.detectPumping(settings, target)) ?? CLEARED;
   }
 
   async checkPublicRequest(ipAddress: string | null): Promise<void> {
     await this.deps.limits.consumePublicRequest(await this.deps.settings.get(), ipAddress);
+  }
+
+  /**
+   * Counts a send in its transaction: every send towards the pumping rules, and a send that
+   * goes out towards the spend caps (a stopped one costs nothing). Make it the last write.
+   */
+  async recordSend(tx: Transaction, send: { country: string; costMicros: number; stopped: boolean }): Promise<void> {
+    const now = this.deps.clock.now().getTime();
+    await this.deps.counters.add(tx, "SENDS", send.country, minuteOf(now), 1);
+    if (!send.stopped) await this.deps.counters.add(tx, "SPEND", "*", dayOf(now), send.costMicros);
+  }
+
+  /** Counts a verified challenge towards its country's verify-to-send ratio. */
+  async recordVerified(tx: Transaction, country: string): Promise<void> {
+    await this.deps.counters.add(tx, "VERIFIED", country, minuteOf(this.deps.clock.now().getTime()), 1);
+  }
+
+  /** Drops counters no window or cap can reach any more. */
+  async purgeCounters(): Promise<void> {
+    const now = this.deps.clock.now();
+    const monthStart = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1);
+    const longestWindow = (await this.deps.settings.get()).pumpingWindowMinutes * MINUTE_MS;
+    // The pumping window may be changed to its maximum at any time: keep a day of minutes at least.
+    await this.deps.counters.purgeBefore(Math.min(monthStart, now.getTime() - Math.max(longestWindow, 86_400_000)));
   }
 
   /** Is the number, its range or its country blocked right now? */
@@ -77,25 +105,16 @@ export class SendGuard {
   }
 
   private async checkSpend(settings: SecuritySettings, target: SendTarget): Promise<void> {
-    const { db, clock, log } = this.deps;
+    const { db, clock, log, counters } = this.deps;
     const now = clock.now();
-    const dayStart = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate());
+    const dayStart = dayOf(now.getTime());
     const monthStart = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1);
-    const spentSince = async (since: number) => {
-      const row = await db.manager
-        .createQueryBuilder(Message, "m")
-        .select("COALESCE(SUM(m.estimated_cost_micros), 0)", "total")
-        .where("m.created >= :since", { since })
-        .andWhere("(m.error_code IS NULL OR m.error_code <> 'BLOCKED_SUSPICIOUS')")
-        .getRawOne<{ total: string | number }>();
-      return Number(row?.total ?? 0);
-    };
     for (const [cap, since, period] of [
       [settings.dailySpendCapUsd, dayStart, "day"],
       [settings.monthlySpendCapUsd, monthStart, "month"],
     ] as const) {
       const capMicros = cap * 1_000_000;
-      const spent = await spentSince(since);
+      const spent = await counters.sumSince("SPEND", "*", since);
       if (spent + target.costMicros > capMicros) {
         await db.transaction((tx) =>
           log.record(tx, {
@@ -113,38 +132,57 @@ export class SendGuard {
     }
   }
 
-  private async detectPumping(settings: SecuritySettings, target: SendTarget): Promise<void> {
-    const { db, clock, homeCountry } = this.deps;
-    const now = clock.now();
-    const since = new Date(now.getTime() - settings.pumpingWindowMinutes * 60_000);
-    const existing = await this.blockOf(target);
-    if (existing.stopped) return;
-    const window = await db.manager.find(Message, {
-      where: { country: target.country, created: Between(since, now) },
-      select: { id: true, toE164: true, challengeId: true },
-    });
-    const sends = window.length + 1;
+  /**
+   * The window is counted in whole minutes, so it reaches back between `pumpingWindowMinutes`
+   * and one minute more.
+   */
+  private async detectPumping(settings: SecuritySettings, target: SendTarget): Promise<SendClearance | null> {
+    const { clock, homeCountry, counters } = this.deps;
+    const since = clock.now().getTime() - settings.pumpingWindowMinutes * MINUTE_MS;
+    const sends = (await counters.sumSince("SENDS", target.country, minuteOf(since))) + 1;
     if (target.country !== homeCountry && sends >= settings.pumpingCountryBurst) {
       return this.block("COUNTRY", target.country, "COUNTRY_BURST", { country: target.country, sends, windowMinutes: settings.pumpingWindowMinutes }, settings);
     }
     const range = rangeOf(target.e164);
-    const numbersInRange = new Set([...window.map((m) => m.toE164).filter((to) => rangeOf(to) === range), target.e164]);
-    if (numbersInRange.size >= settings.pumpingRangeBurst) {
-      return this.block("RANGE", range, "SEQUENTIAL_NUMBERS", { range, distinctNumbers: numbersInRange.size, windowMinutes: settings.pumpingWindowMinutes }, settings);
+    const distinctNumbers = await this.distinctNumbersInRange(target.e164, since);
+    if (distinctNumbers >= settings.pumpingRangeBurst) {
+      return this.block("RANGE", range, "SEQUENTIAL_NUMBERS", { range, distinctNumbers, windowMinutes: settings.pumpingWindowMinutes }, settings);
     }
     if (sends >= settings.pumpingRatioMinimumSends) {
-      const challengeIds = [...new Set(window.map((m) => m.challengeId).filter((id): id is string => !!id))];
-      const verified = challengeIds.length
-        ? await db.manager.count(Challenge, { where: { id: In(challengeIds), status: "VERIFIED", verifiedAt: MoreThanOrEqual(since) } })
-        : 0;
+      const verified = await counters.sumSince("VERIFIED", target.country, minuteOf(since));
       const percent = (verified / sends) * 100;
       if (percent < settings.pumpingMinimumVerifyPercent) {
         return this.block("COUNTRY", target.country, "LOW_VERIFY_RATIO", { country: target.country, sends, verified, percent: Math.round(percent) }, settings);
       }
     }
+    return null;
   }
 
-  private async block(scope: "COUNTRY" | "RANGE", key: string, rule: string, figures: Record<string, number | string>, settings: SecuritySettings): Promise<void> {
+  /**
+   * Distinct numbers sent to since `since` in the range of `e164` (same length, same digits
+   * but the last two), this one included: an index range on messages(to_e164, created).
+   */
+  private async distinctNumbersInRange(e164: string, since: number): Promise<number> {
+    const range = rangeOf(e164);
+    const row = await this.deps.db.manager
+      .createQueryBuilder(Message, "m")
+      .select("COUNT(DISTINCT m.to_e164)", "numbers")
+      .addSelect("MAX(CASE WHEN m.to_e164 = :e164 THEN 1 ELSE 0 END)", "includesThis")
+      .where("m.to_e164 BETWEEN :low AND :high", { low: `${range}00`, high: `${range}99` })
+      .andWhere("LENGTH(m.to_e164) = :length", { length: e164.length })
+      .andWhere("m.created >= :since", { since })
+      .setParameter("e164", e164)
+      .getRawOne<{ numbers: string | number; includesThis: string | number | null }>();
+    return Number(row?.numbers ?? 0) + (Number(row?.includesThis ?? 0) === 1 ? 0 : 1);
+  }
+
+  private async block(
+    scope: "COUNTRY" | "RANGE",
+    key: string,
+    rule: string,
+    figures: Record<string, number | string>,
+    settings: SecuritySettings,
+  ): Promise<SendClearance> {
     const { db, clock, log } = this.deps;
     const now = clock.now();
     const until = new Date(now.getTime() + settings.fraudBlockMinutes * 60_000);
@@ -160,5 +198,6 @@ export class SendGuard {
         debugContext: { rule, scope, key, until: until.toISOString(), ...figures },
       });
     });
+    return { stopped: true, reason: `${scope}:${rule}` };
   }
 }

@@ -1,0 +1,100 @@
+/**
+ * The pumping rules and spend caps read running counters, not the messages table. These
+ * checks hold the counters to what the messages and challenges say, and the migration's
+ * backfill to the same totals for a database that had traffic before the counters existed.
+ */
+import type { MigrationInterface } from "typeorm";
+import { ActivatePhoneFactorDocument, EnrollPhoneFactorDocument } from "../../../src/generated/graphql";
+import { Challenge } from "../../../src/phone/challenge.entity";
+import { newId } from "../../../src/platform/ids";
+import { postgresMigrations, sqliteMigrations } from "../../../src/platform/migrations";
+import { FraudBlockRecord } from "../../../src/security/security-settings.entity";
+import { TrafficCounterRecord } from "../../../src/security/traffic-counters";
+import { Message } from "../../../src/telephony/message.entity";
+import { startTestGateway, type TestGateway } from "../../support/gateway";
+import { createUser, enroll, receivedCode, settleMessages } from "../../support/phone";
+
+interface Totals {
+  spend: number;
+  sends: Record<string, number>;
+  verified: Record<string, number>;
+}
+
+async function countersTotals(gateway: TestGateway): Promise<Totals> {
+  const totals: Totals = { spend: 0, sends: {}, verified: {} };
+  for (const row of await gateway.db.manager.find(TrafficCounterRecord)) {
+    const value = Number(row.value);
+    if (row.kind === "SPEND") totals.spend += value;
+    else {
+      const byCountry = row.kind === "SENDS" ? totals.sends : totals.verified;
+      byCountry[row.key] = (byCountry[row.key] ?? 0) + value;
+    }
+  }
+  return totals;
+}
+
+async function recordedTotals(gateway: TestGateway): Promise<Totals> {
+  const totals: Totals = { spend: 0, sends: {}, verified: {} };
+  for (const message of await gateway.db.manager.find(Message)) {
+    totals.sends[message.country] = (totals.sends[message.country] ?? 0) + 1;
+    if (message.errorCode !== "BLOCKED_SUSPICIOUS") totals.spend += message.estimatedCostMicros ?? 0;
+  }
+  for (const challenge of await gateway.db.manager.find(Challenge, { where: { status: "VERIFIED" } })) {
+    totals.verified[challenge.country] = (totals.verified[challenge.country] ?? 0) + 1;
+  }
+  return totals;
+}
+
+describe("traffic counters", () => {
+  let gateway: TestGateway;
+  beforeAll(async () => {
+    gateway = await startTestGateway();
+  });
+  afterAll(() => gateway.stop());
+
+  test("sends, verifications and spend are counted as the messages and challenges record them; a stopped send costs nothing", async () => {
+    const numbers = ["+447400555101", "+447400555202", "+33612555303"];
+    for (const phoneNumber of numbers) {
+      const user = await createUser(gateway);
+      const { factor } = await enroll(gateway, user.id, phoneNumber);
+      await gateway.admin.ok(ActivatePhoneFactorDocument, { input: { factorId: factor.id, code: await receivedCode(gateway, phoneNumber) } });
+    }
+    const spentBeforeStop = (await countersTotals(gateway)).spend;
+    // A fraud block on a range stops the send: the message is recorded, counted as a send, and costs nothing.
+    const now = gateway.clock.now();
+    await gateway.db.manager.insert(FraudBlockRecord, {
+      id: newId("rul"),
+      scope: "RANGE",
+      key: "+4474005554",
+      rule: "TEST",
+      figures: {},
+      created: now,
+      until: new Date(now.getTime() + 60_000),
+    });
+    const stoppedUser = await createUser(gateway);
+    await gateway.admin.ok(EnrollPhoneFactorDocument, { input: { userId: stoppedUser.id, phoneNumber: "+447400555404", method: "SMS" } });
+    const messages = await settleMessages(gateway);
+    expect(messages.filter((message) => message.errorCode === "BLOCKED_SUSPICIOUS").map((message) => message.toE164)).toEqual(["+447400555404"]);
+
+    const counted = await countersTotals(gateway);
+    expect(counted).toEqual(await recordedTotals(gateway));
+    expect(counted.sends).toEqual({ GB: 3, FR: 1 });
+    expect(counted.verified).toEqual({ GB: 2, FR: 1 });
+    expect(counted.spend).toBe(spentBeforeStop);
+    expect(counted.spend).toBeGreaterThan(0);
+  });
+
+  test("the migration that adds the counters backfills them from the traffic already recorded", async () => {
+    const before = await countersTotals(gateway);
+    const migrations = gateway.db.engine === "postgres" ? postgresMigrations : sqliteMigrations;
+    const Migration = migrations.find((candidate) => candidate.name.startsWith("TrafficCounters")) as new () => MigrationInterface;
+    const runner = gateway.db.dataSource.createQueryRunner();
+    try {
+      await new Migration().down(runner);
+      await new Migration().up(runner);
+    } finally {
+      await runner.release();
+    }
+    expect(await countersTotals(gateway)).toEqual(before);
+  });
+});
