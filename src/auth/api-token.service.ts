@@ -3,12 +3,21 @@ import type { Clock } from "../platform/clock";
 import type { Database } from "../platform/database";
 import { badInput, conflict, notFound } from "../platform/errors";
 import { hashSecret, newId, newSecret } from "../platform/ids";
+import { ShortLived } from "../platform/short-lived";
 import { ApiToken, type CreatedApiToken } from "./api-token.entity";
 
 /** lastUsed is a hint, not an audit trail: refresh it at most this often to keep reads cheap. */
 const LAST_USED_RESOLUTION_MS = 60_000;
 
+/**
+ * Every admin request presents its token: active tokens are remembered this long. A revocation
+ * here takes effect at once; one made through another instance, within this time.
+ */
+const TOKEN_CACHE_MS = 1_000;
+
 export class ApiTokenService {
+  private readonly active = new ShortLived<string, ApiToken | null>(TOKEN_CACHE_MS);
+
   constructor(
     private readonly db: Database,
     private readonly clock: Clock,
@@ -48,13 +57,18 @@ export class ApiTokenService {
       if (active <= 1) throw conflict("LAST_ADMIN_TOKEN", "This is the last active admin token; create another before revoking it");
       await manager.update(ApiToken, { id }, { revoked: this.clock.now() });
       return true;
-    });
+    }).finally(() => this.active.forget());
   }
 
   /** The token's record when the secret names an active token. */
   async authenticate(secret: string): Promise<ApiToken | null> {
-    const token = await this.db.manager.findOneBy(ApiToken, { tokenHash: hashSecret(secret), revoked: IsNull() });
-    if (!token) return null;
+    const tokenHash = hashSecret(secret);
+    const token = await this.active.get(tokenHash, () => this.db.manager.findOneBy(ApiToken, { tokenHash, revoked: IsNull() }));
+    if (!token) {
+      // Unknown secrets are not remembered: a token created a moment later must work at once.
+      this.active.forget(tokenHash);
+      return null;
+    }
     const now = this.clock.now();
     if (!token.lastUsed || now.getTime() - token.lastUsed.getTime() > LAST_USED_RESOLUTION_MS) {
       token.lastUsed = now;

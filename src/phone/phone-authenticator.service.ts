@@ -1,6 +1,7 @@
 import type { Clock } from "../platform/clock";
 import type { Database } from "../platform/database";
 import { AppError, badInput, ErrorCode } from "../platform/errors";
+import { ShortLived } from "../platform/short-lived";
 import { PhoneAuthenticatorSettings } from "./phone-authenticator.entity";
 import type { AuthenticatorStatus, AuthenticatorUsage, PhoneMethod } from "./phone.enums";
 
@@ -28,13 +29,16 @@ export const AUTHENTICATOR_LIMITS = {
 const SETTINGS_ID = 1;
 
 export class PhoneAuthenticatorService {
+  private readonly cached = new ShortLived<number, PhoneAuthenticatorSettings>(1_000);
+
   constructor(
     private readonly db: Database,
     private readonly clock: Clock,
   ) {}
 
-  async get(): Promise<PhoneAuthenticatorSettings> {
-    return (await this.db.manager.findOneBy(PhoneAuthenticatorSettings, { id: SETTINGS_ID })) ?? this.defaults();
+  /** Read by every challenge and enrollment; kept for a second (ShortLived), forgotten on update. */
+  get(): Promise<PhoneAuthenticatorSettings> {
+    return this.cached.get(SETTINGS_ID, async () => (await this.db.manager.findOneBy(PhoneAuthenticatorSettings, { id: SETTINGS_ID })) ?? this.defaults());
   }
 
   async update(changes: PhoneAuthenticatorChanges): Promise<PhoneAuthenticatorSettings> {
@@ -67,7 +71,7 @@ export class PhoneAuthenticatorService {
       });
       await manager.save(PhoneAuthenticatorSettings, next);
       return next;
-    });
+    }).finally(() => this.cached.forget());
   }
 
   /** The settings for a use, or METHOD_NOT_ALLOWED when the authenticator refuses it. */

@@ -1,6 +1,7 @@
 import type { Clock } from "../platform/clock";
 import type { Database } from "../platform/database";
 import { AppError, badInput, ErrorCode } from "../platform/errors";
+import { ShortLived } from "../platform/short-lived";
 import { effectiveCountrySettings, type CountrySettings } from "./country-table";
 import { BlockedNumber, CountryOverrideRecord } from "./phone-authenticator.entity";
 import type { PhoneAuthenticatorService } from "./phone-authenticator.service";
@@ -25,6 +26,9 @@ export interface EnrollableNumber {
 }
 
 export class PhoneNumberService {
+  /** Country overrides are read on every send and edited in the database by hand: seen within a second. */
+  private readonly overrides = new ShortLived<string, CountryOverrideRecord | null>(1_000, 300);
+
   constructor(
     private readonly db: Database,
     private readonly clock: Clock,
@@ -61,7 +65,7 @@ export class PhoneNumberService {
   }
 
   async countrySettings(code: string): Promise<CountrySettings | undefined> {
-    const override = await this.db.manager.findOneBy(CountryOverrideRecord, { code });
+    const override = await this.overrides.get(code, () => this.db.manager.findOneBy(CountryOverrideRecord, { code }));
     return effectiveCountrySettings(
       code,
       override && {

@@ -39,18 +39,50 @@ export function dataSourceOptions(config: DatabaseConfig): DataSourceOptions {
     database: sqliteFile(config),
     migrations: sqliteMigrations,
     migrationsTableName: "migrations",
+    // Every statement the gateway issues, with room to spare: re-preparing costs a parse and a plan.
+    statementCacheSize: 1_000,
     // WAL lets readers proceed while the single writer commits; busy_timeout covers a second process.
     prepareDatabase: (db: { pragma(source: string): unknown }) => {
       db.pragma("journal_mode = WAL");
       db.pragma("synchronous = NORMAL");
       db.pragma("busy_timeout = 5000");
       db.pragma("foreign_keys = ON");
+      // A page cache that holds the hot tables and indexes (the default is 2 MB), and reads
+      // through mmap: fewer system calls per statement.
+      db.pragma("cache_size = -65536");
+      db.pragma("mmap_size = 268435456");
+      // Checkpoints copy the WAL into the database and fsync: every 10,000 pages rather than
+      // 1,000, so a hot page is copied once for many commits, not once for each few.
+      db.pragma("wal_autocheckpoint = 10000");
     },
   };
 }
 
 export function createDataSource(config: DatabaseConfig): DataSource {
-  return new DataSource(dataSourceOptions(config));
+  const dataSource = new DataSource(dataSourceOptions(config));
+  if (config.engine !== "postgres") bindIntegersAsParameters(dataSource);
+  return dataSource;
+}
+
+type EscapeQuery = (sql: string, parameters: Record<string, unknown>, nativeParameters: Record<string, unknown>) => [string, unknown[]];
+
+/**
+ * TypeORM's SQLite drivers write number parameters into the SQL text, so a statement that
+ * names a time or a count is new text on every call: it misses the prepared-statement cache
+ * and SQLite parses and plans it again. Integers are bound instead, as BigInt (which
+ * better-sqlite3 binds as a 64-bit integer, exactly as the columns store them).
+ */
+function bindIntegersAsParameters(dataSource: DataSource): void {
+  const driver = dataSource.driver as unknown as { escapeQueryWithParameters: EscapeQuery };
+  const escape = driver.escapeQueryWithParameters.bind(driver);
+  driver.escapeQueryWithParameters = (sql, parameters, nativeParameters) => {
+    if (!parameters) return escape(sql, parameters, nativeParameters);
+    const bound: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(parameters)) {
+      bound[key] = typeof value === "number" && Number.isSafeInteger(value) ? BigInt(value) : value;
+    }
+    return escape(sql, bound, nativeParameters);
+  };
 }
 
 /** Creates the PostgreSQL schema when one is named (each test server gets a fresh one). */

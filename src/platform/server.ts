@@ -3,6 +3,7 @@ import http from "node:http";
 import os from "node:os";
 import type { AddressInfo } from "node:net";
 import { ApolloServer, type ApolloServerPlugin } from "@apollo/server";
+import { ApolloServerPluginCacheControlDisabled } from "@apollo/server/plugin/disabled";
 import { ApolloServerPluginDrainHttpServer } from "@apollo/server/plugin/drainHttpServer";
 import { expressMiddleware } from "@as-integrations/express5";
 import express, { type NextFunction, type Request, type Response } from "express";
@@ -55,9 +56,12 @@ const REQUEST_ID = /^[A-Za-z0-9_-]{8,64}$/;
 
 export async function startGateway({ config, clock = systemClock, logger = createLogger(config) }: GatewayOptions): Promise<Gateway> {
   const queries = new QueryCounter(logger);
+  // Counting statements per request costs an AsyncLocalStorage context on every request: only
+  // tests and development read the counts. SQL is traced at LOG_LEVEL=trace in any mode.
+  const countQueries = config.nodeEnv !== "production";
   await ensureSchema(config);
   const dataSource = createDataSource(config);
-  dataSource.setOptions({ logger: queries, logging: ["query", "error"] });
+  dataSource.setOptions({ logger: queries, logging: countQueries || logger.isLevelEnabled("trace") ? ["query", "error"] : ["error"] });
   await dataSource.initialize();
   await withStartupLock(dataSource, () => dataSource.runMigrations({ transaction: "each" }));
   const db = new Database(dataSource);
@@ -108,7 +112,8 @@ export async function startGateway({ config, clock = systemClock, logger = creat
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
       res.locals.logger.info({ method: req.method, path: req.path, status: res.statusCode, ms: Math.round(ms * 10) / 10 }, "request");
     });
-    queries.track(requestId, (onFinish) => res.on("finish", onFinish), next);
+    if (countQueries) queries.track(requestId, (onFinish) => res.on("finish", onFinish), next);
+    else next();
   });
   app.use(responseDeadline(config.requestTimeoutMs));
 
@@ -193,6 +198,9 @@ export async function startGateway({ config, clock = systemClock, logger = creat
     introspection: config.nodeEnv !== "production" || config.introspection,
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
+      // Nothing here is cacheable by an HTTP cache (every answer depends on its credential), and
+      // the cache-control plugin would otherwise wrap every field resolver to compute a policy.
+      ApolloServerPluginCacheControlDisabled(),
       { async serverWillStart() { return { drainServer: async () => { await wsCleanup.dispose(); } }; } },
       landingPage(),
       requestErrorLogging(),

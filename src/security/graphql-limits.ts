@@ -13,6 +13,7 @@ import {
   specifiedRules,
   validate,
   visit,
+  BREAK,
   type ArgumentNode,
   type DocumentNode,
   type ExecutionArgs,
@@ -82,6 +83,9 @@ export class GraphQLLimits {
   /** Armor's depth, alias and directive rules, ours, then armor's cost rule; Apollo runs them after graphql's specifiedRules. */
   readonly validationRules: readonly ValidationRule[];
   private readonly costRule: ValidationRule;
+  private readonly sizedByVariables = new WeakMap<OperationDefinitionNode, boolean>();
+  /** Documents that passed the token and transport checks, by their text: clients send the same few again and again. */
+  private readonly admittedSources = new Set<string>();
 
   constructor(readonly settings: QueryLimitSettings) {
     this.costRule = armorRule({
@@ -124,8 +128,16 @@ export class GraphQLLimits {
   tokenGuard(): RequestHandler {
     return (req: Request, res: Response, next: NextFunction) => {
       const source = req.method === "GET" ? queryOf(req.query) : queryOf(req.body);
-      const error = source === null ? null : (this.tokenLimitError(source) ?? subscriptionOverHttpError(source));
+      if (source === null || this.admittedSources.has(source)) {
+        next();
+        return;
+      }
+      const error = this.tokenLimitError(source) ?? subscriptionOverHttpError(source);
       if (!error) {
+        if (source.length <= ADMITTED_SOURCE_MAX_LENGTH) {
+          if (this.admittedSources.size >= ADMITTED_SOURCES) this.admittedSources.delete(this.admittedSources.values().next().value!);
+          this.admittedSources.add(source);
+        }
         next();
         return;
       }
@@ -138,6 +150,13 @@ export class GraphQLLimits {
    * document (and Apollo caches its verdict per document), so `first: $n` would otherwise count 1.
    */
   costWithVariables(schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode, variables: Readonly<Record<string, unknown>> | null | undefined): readonly GraphQLError[] {
+    // Apollo hands the same parsed document to every request with the same text: most name no list size by variable.
+    let sizedByVariables = this.sizedByVariables.get(operation);
+    if (sizedByVariables === undefined) {
+      sizedByVariables = hasVariableListSize(document, operation);
+      this.sizedByVariables.set(operation, sizedByVariables);
+    }
+    if (!sizedByVariables) return [];
     const inlined = withListSizesInlined(document, operation, variables ?? {});
     return inlined ? validate(schema, inlined, [this.costRule]) : [];
   }
@@ -279,6 +298,27 @@ function queryOf(container: unknown): string | null {
   if (container === null || typeof container !== "object" || Array.isArray(container)) return null;
   const query = (container as { query?: unknown }).query;
   return typeof query === "string" ? query : null;
+}
+
+const ADMITTED_SOURCES = 500;
+const ADMITTED_SOURCE_MAX_LENGTH = 8_192;
+
+/** Whether a list size argument of the operation or its fragments is a variable. */
+function hasVariableListSize(document: DocumentNode, operation: OperationDefinitionNode): boolean {
+  let found = false;
+  visit(
+    { kind: Kind.DOCUMENT, definitions: [operation, ...document.definitions.filter((definition) => definition.kind === Kind.FRAGMENT_DEFINITION)] },
+    {
+      Argument(node: ArgumentNode) {
+        if (LIST_SIZE_ARGUMENTS.has(node.name.value) && node.value.kind === Kind.VARIABLE) {
+          found = true;
+          return BREAK;
+        }
+        return undefined;
+      },
+    },
+  );
+  return found;
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { Clock } from "../platform/clock";
 import type { Database } from "../platform/database";
 import { badInput } from "../platform/errors";
+import { ShortLived } from "../platform/short-lived";
 import { SecuritySettingsRecord } from "./security-settings.entity";
 
 /**
@@ -59,7 +60,7 @@ export function defaultSecuritySettings(env: NodeJS.ProcessEnv): SecuritySetting
 }
 
 export class SecuritySettingsService {
-  private cached: { settings: SecuritySettings; at: number } | null = null;
+  private readonly cached = new ShortLived<number, SecuritySettings>(1_000);
 
   constructor(
     private readonly db: Database,
@@ -68,17 +69,16 @@ export class SecuritySettingsService {
     private readonly onChange: (settings: SecuritySettings) => void = () => undefined,
   ) {}
 
-  /** Read at most once a second: limits are checked on every send, and changes are rare. */
-  async get(): Promise<SecuritySettings> {
-    const now = Date.now();
-    if (this.cached && now - this.cached.at < 1_000) return this.cached.settings;
-    const row = await this.db.manager.findOneBy(SecuritySettingsRecord, { id: SETTINGS_ID });
-    const settings = { ...this.defaults };
-    for (const [name, value] of Object.entries(row?.settings ?? {})) {
-      if (name in SECURITY_LIMITS && typeof value === "number") settings[name as SecurityLimitName] = value;
-    }
-    this.cached = { settings, at: now };
-    return settings;
+  /** Read at most once a second (ShortLived): limits are checked on every send, and changes are rare. */
+  get(): Promise<SecuritySettings> {
+    return this.cached.get(SETTINGS_ID, async () => {
+      const row = await this.db.manager.findOneBy(SecuritySettingsRecord, { id: SETTINGS_ID });
+      const settings = { ...this.defaults };
+      for (const [name, value] of Object.entries(row?.settings ?? {})) {
+        if (name in SECURITY_LIMITS && typeof value === "number") settings[name as SecurityLimitName] = value;
+      }
+      return settings;
+    });
   }
 
   async update(changes: Partial<Record<SecurityLimitName, number | null>>): Promise<SecuritySettings> {
@@ -98,7 +98,7 @@ export class SecuritySettingsService {
       }
       await manager.save(SecuritySettingsRecord, { id: SETTINGS_ID, settings: stored, updated: this.clock.now() });
     });
-    this.cached = null;
+    this.cached.forget();
     const settings = await this.get();
     this.onChange(settings);
     return settings;
