@@ -7,14 +7,30 @@ export interface Transaction {
   afterCommit(callback: () => void | Promise<void>): void;
 }
 
+type AfterCommit = () => void | Promise<void>;
+
+interface QueuedWork {
+  work: (tx: Transaction) => Promise<unknown>;
+  settle: (outcome: { ok: true; value: unknown; callbacks: AfterCommit[] } | { ok: false; error: unknown }) => void;
+}
+
+/** Transactions one SQLite commit may carry: enough to amortise the commit, few enough to keep latency flat. */
+const MAX_GROUP = 32;
+
 /**
  * The one way services write. On PostgreSQL a transaction is a pooled connection's
  * transaction. better-sqlite3 has a single connection, and TypeORM would nest a second
  * concurrent transaction into the first as a savepoint (so one request's rollback would undo
- * another's work): transactions are queued here instead, one at a time.
+ * another's work): transactions are queued here instead, and run one at a time.
+ *
+ * Group commit: the transactions that queued up while one ran are run together, each in its
+ * own savepoint, under one BEGIN and one COMMIT. Each still sees its predecessors' writes and
+ * rolls back alone; the commit (a WAL append, and now and then a checkpoint) is paid once per
+ * group, so under load the cost of a commit is shared instead of queued.
  */
 export class Database {
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly queued: QueuedWork[] = [];
+  private draining = false;
 
   constructor(readonly dataSource: DataSource) {}
 
@@ -28,10 +44,13 @@ export class Database {
   }
 
   async transaction<T>(work: (tx: Transaction) => Promise<T>): Promise<T> {
-    const callbacks: Array<() => void | Promise<void>> = [];
-    const run = () =>
-      this.dataSource.transaction((manager) => work({ manager, afterCommit: (callback) => callbacks.push(callback) }));
-    const result = this.engine === "sqlite" ? await this.serialised(run) : await run();
+    let value: T;
+    let callbacks: AfterCommit[] = [];
+    if (this.engine === "sqlite") {
+      ({ value, callbacks } = await this.enqueue(work));
+    } else {
+      value = await this.dataSource.transaction((manager) => work({ manager, afterCommit: (callback) => callbacks.push(callback) }));
+    }
     for (const callback of callbacks) {
       try {
         await callback();
@@ -39,7 +58,7 @@ export class Database {
         // A failed after-commit hook (a publish) must not turn a committed write into an error.
       }
     }
-    return result;
+    return value;
   }
 
   /**
@@ -58,10 +77,52 @@ export class Database {
     return rows[0]?.locked === true;
   }
 
-  private serialised<T>(run: () => Promise<T>): Promise<T> {
-    const result = this.queue.then(run, run);
-    this.queue = result.catch(() => undefined);
-    return result;
+  private enqueue<T>(work: (tx: Transaction) => Promise<T>): Promise<{ value: T; callbacks: AfterCommit[] }> {
+    return new Promise((resolve, reject) => {
+      this.queued.push({
+        work,
+        settle: (outcome) => (outcome.ok ? resolve({ value: outcome.value as T, callbacks: outcome.callbacks }) : reject(outcome.error)),
+      });
+      void this.drain();
+    });
+  }
+
+  private async drain(): Promise<void> {
+    if (this.draining) return;
+    this.draining = true;
+    try {
+      while (this.queued.length) await this.runGroup(this.queued.splice(0, MAX_GROUP));
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  private async runGroup(group: QueuedWork[]): Promise<void> {
+    const outcomes: Parameters<QueuedWork["settle"]>[0][] = [];
+    try {
+      await this.dataSource.transaction(async (manager) => {
+        for (const { work } of group) {
+          const callbacks: AfterCommit[] = [];
+          const tx: Transaction = { manager, afterCommit: (callback) => callbacks.push(callback) };
+          try {
+            // Alone in its group, the transaction needs no savepoint of its own.
+            const value = group.length === 1 ? await work(tx) : await manager.transaction((inner) => work({ ...tx, manager: inner }));
+            outcomes.push({ ok: true, value, callbacks });
+          } catch (error) {
+            if (group.length === 1) throw error;
+            outcomes.push({ ok: false, error });
+          }
+        }
+      });
+    } catch (error) {
+      // Nothing of the group was committed: every transaction in it fails, with its own error if it had one.
+      group.forEach((queued, index) => {
+        const outcome = outcomes[index];
+        queued.settle(outcome && !outcome.ok ? outcome : { ok: false, error });
+      });
+      return;
+    }
+    group.forEach((queued, index) => queued.settle(outcomes[index]!));
   }
 }
 
