@@ -76,7 +76,8 @@ export class Outbox {
       created: now,
       updated: now,
     });
-    await tx.manager.insert(Message, message);
+    // Every column is given: TypeORM's read-back of defaulted columns after the insert would be a wasted statement.
+    await tx.manager.createQueryBuilder().insert().into(Message).values(message).updateEntity(false).execute();
     tx.afterCommit(() => {
       this.signal.wake();
       if (input.challengeId) this.pubsub.publish("MESSAGE_STATUS", input.challengeId, { messageId: id, challengeId: input.challengeId });
