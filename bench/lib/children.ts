@@ -23,6 +23,8 @@ export interface ServerOptions {
   env?: Record<string, string>;
   /** Write a V8 CPU profile of this child into `dir` when it exits. */
   cpuProfile?: { dir: string; name: string };
+  /** Node's own flags, before the script. */
+  nodeFlags?: string[];
   /** One-time codes the peer hands over. */
   onCode?: (message: CodeMessage) => void;
   /** @default 120000: a first start on PostgreSQL migrates a fresh schema */
@@ -55,7 +57,7 @@ function childEnvironment(extra: Record<string, string>): NodeJS.ProcessEnv {
 }
 
 export async function startServer(options: ServerOptions): Promise<ServerChild> {
-  const nodeArgs: string[] = [];
+  const nodeArgs: string[] = [...(options.nodeFlags ?? [])];
   if (options.cpuProfile) {
     fs.mkdirSync(options.cpuProfile.dir, { recursive: true });
     nodeArgs.push("--cpu-prof", `--cpu-prof-dir=${options.cpuProfile.dir}`, `--cpu-prof-name=${options.cpuProfile.name}`);

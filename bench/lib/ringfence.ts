@@ -3,13 +3,18 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { Redis } from "ioredis";
-import { startServer, type ServerChild } from "./children";
+import { REPO_ROOT, startServer, type ServerChild } from "./children";
 import { openPostgres, openSqlite, type BenchDatabase, type Engine } from "./database";
 import { GraphQLEndpoint, type JsonClient } from "./http-client";
 import { ACTIVATE_PHONE_FACTOR, CREATE_USER, ENROLL_PHONE_FACTOR } from "./operations";
 import { nowMs, sleep, withTimeout } from "./timing";
 
 export const ADMIN_TOKEN = "bench-admin-token-0123456789abcdef";
+
+/** The flags `npm start` gives node (package.json config.node_flags): the bench runs the gateway as production does. */
+const GATEWAY_NODE_FLAGS: string[] = (
+  JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "package.json"), "utf8")) as { config?: { node_flags?: string } }
+).config?.node_flags?.split(/\s+/).filter(Boolean) ?? [];
 
 export const DATABASE_URL = process.env.BENCH_DATABASE_URL ?? process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 export const REDIS_URL = process.env.BENCH_REDIS_URL ?? process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
@@ -73,6 +78,7 @@ export async function startRingfence(client: JsonClient, options: RingfenceOptio
     name: options.name,
     script: "gateway",
     cpuProfile: options.cpuProfile,
+    nodeFlags: GATEWAY_NODE_FLAGS,
     env: {
       PORT: "0",
       HOST: "127.0.0.1",

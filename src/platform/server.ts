@@ -29,6 +29,7 @@ import { createGatewayPubSub } from "./pubsub";
 import { RedisConnections } from "./redis";
 import { buildGatewaySchema, createResolverContainer } from "./schema";
 import { createServices, type Services } from "./services";
+import { sharedSubscribe } from "./shared-execution";
 import { QueryCounter } from "./query-counter";
 import { telephonyWebhooks } from "../telephony/webhooks";
 import { webPages } from "../web/static";
@@ -158,6 +159,8 @@ export async function startGateway({ config, clock = systemClock, logger = creat
       schema,
       // The limits hold over WebSocket too: parsed and validated here, as Apollo does over HTTP.
       onSubscribe: (_ctx, _id, payload) => limits.subscribeArgs(schema, payload),
+      // Admins watching the System Log with the same document share each event's execution.
+      subscribe: sharedSubscribe((contextValue) => ((contextValue as Context).viewer.kind === "admin" ? "admin" : null)),
       onConnect: async (ctx) => {
         const authorization = ctx.connectionParams?.authorization;
         try {

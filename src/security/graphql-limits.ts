@@ -86,6 +86,8 @@ export class GraphQLLimits {
   private readonly sizedByVariables = new WeakMap<OperationDefinitionNode, boolean>();
   /** Documents that passed the token and transport checks, by their text: clients send the same few again and again. */
   private readonly admittedSources = new Set<string>();
+  /** Subscription documents that passed parsing and validation, by their text. */
+  private readonly validDocuments = new Map<string, DocumentNode>();
 
   constructor(readonly settings: QueryLimitSettings) {
     this.costRule = armorRule({
@@ -192,11 +194,28 @@ export class GraphQLLimits {
    * formatter maps them as it does over HTTP.
    */
   subscribeArgs(schema: GraphQLSchema, payload: { query: string; operationName?: string | null; variables?: Record<string, unknown> | null }): ExecutionArgs | GraphQLError[] {
-    const tokens = this.tokenLimitError(payload.query);
+    const document = this.validDocument(schema, payload.query);
+    if (!("kind" in document)) return document;
+    const operation = getOperationAST(document, payload.operationName);
+    if (!operation) return [this.coded(new GraphQLError("Unable to identify the operation to run"), "OPERATION_RESOLUTION_FAILURE")];
+    const tooCostly = this.costWithVariables(schema, document, operation, payload.variables);
+    if (tooCostly.length) return [...tooCostly];
+    return { schema, document, operationName: payload.operationName, variableValues: payload.variables };
+  }
+
+  /**
+   * The document, parsed and validated, or why not. Valid ones are kept by their text (as
+   * Apollo keeps those it has seen over HTTP): a fleet of dashboards subscribes with the same
+   * few, and sharing one document is also what lets them share each event's execution.
+   */
+  private validDocument(schema: GraphQLSchema, query: string): DocumentNode | GraphQLError[] {
+    const known = this.validDocuments.get(query);
+    if (known) return known;
+    const tokens = this.tokenLimitError(query);
     if (tokens) return [tokens];
     let document: DocumentNode;
     try {
-      document = parse(payload.query);
+      document = parse(query);
     } catch (error) {
       return [this.coded(error, "GRAPHQL_PARSE_FAILED")];
     }
@@ -210,11 +229,11 @@ export class GraphQLLimits {
       return [this.coded(error, "GRAPHQL_VALIDATION_FAILED")];
     }
     if (invalid.length) return invalid.map((error) => this.coded(error, "GRAPHQL_VALIDATION_FAILED"));
-    const operation = getOperationAST(document, payload.operationName);
-    if (!operation) return [this.coded(new GraphQLError("Unable to identify the operation to run"), "OPERATION_RESOLUTION_FAILURE")];
-    const tooCostly = this.costWithVariables(schema, document, operation, payload.variables);
-    if (tooCostly.length) return [...tooCostly];
-    return { schema, document, operationName: payload.operationName, variableValues: payload.variables };
+    if (query.length <= ADMITTED_SOURCE_MAX_LENGTH) {
+      if (this.validDocuments.size >= ADMITTED_SOURCES) this.validDocuments.delete(this.validDocuments.keys().next().value!);
+      this.validDocuments.set(query, document);
+    }
+    return document;
   }
 
   private coded(error: unknown, code: string): GraphQLError {
