@@ -82,7 +82,7 @@ describe("sharedSubscribe", () => {
     const second = await Promise.all(alike.map(async (iterator) => (await iterator.next()).value as ExecutionResult));
     expect(second.map((result) => result.data)).toEqual(Array(3).fill({ tick: { n: 8, label: "#8 for admin-1" } }));
     expect(resolved.filter((entry) => entry === "admin-1:#" || entry === "admin-2:#" || entry === "admin-3:#")).toHaveLength(2);
-    await Promise.all([...alike, otherVariables, otherDocument, ...alone].map((iterator) => iterator.return()));
+    await Promise.all([...alike, otherVariables, otherDocument, ...alone].map((iterator) => iterator.return(undefined)));
   });
 
   test("a refused subscription answers its errors, as graphql's subscribe does", async () => {
