@@ -1,6 +1,7 @@
 import type { ClientInfo } from "../platform/context";
 import type { Clock } from "../platform/clock";
 import type { Transaction } from "../platform/database";
+import type { EntityStatements } from "../platform/entity-statements";
 import type { GatewayPubSub } from "../platform/pubsub";
 import { uuidv7 } from "../platform/uuid";
 import type { EventType, LogResult, Severity } from "./event-types";
@@ -42,6 +43,7 @@ export class LogService {
   constructor(
     private readonly clock: Clock,
     private readonly pubsub: GatewayPubSub,
+    private readonly statements: EntityStatements,
   ) {}
 
   async record(tx: Transaction, event: LogEventInput): Promise<LogEventRecord> {
@@ -63,7 +65,7 @@ export class LogService {
       transactionId: event.transactionId ?? null,
       debugContext: event.debugContext ?? null,
     });
-    await tx.manager.insert(LogEventRecord, record);
+    await this.statements.insert(tx.manager, LogEventRecord, record);
     const targets = event.target ?? [];
     if (targets.length) {
       await tx.manager.insert(

@@ -132,7 +132,7 @@ export class ChallengeService {
       created: now,
       verifiedAt: null,
     });
-    await tx.manager.insert(Challenge, challenge);
+    await this.deps.db.statements.insert(tx.manager, Challenge, challenge);
     await this.sendCode(tx, challenge, request.user, request.country, code, requester, clearance);
     return challenge;
   }
@@ -146,7 +146,7 @@ export class ChallengeService {
     // transaction returns an outcome and the error is raised after it commits.
     const outcome = await db.transaction(async (tx): Promise<VerifyOutcome> => {
       const { manager } = tx;
-      const challenge = await manager.findOneBy(Challenge, { id: challengeId });
+      const challenge = await db.statements.findOneBy(manager, Challenge, { id: challengeId });
       if (!challenge) throw notFound("Challenge");
       requester.authorize(challenge);
       const now = clock.now();
@@ -173,16 +173,16 @@ export class ChallengeService {
         const current = await manager.findOneByOrFail(Challenge, { id: challenge.id });
         return terminalOutcome(current, now) ?? { kind: "spent" };
       }
-      const current = await manager.findOneByOrFail(Challenge, { id: challenge.id });
-      const user = await manager.findOneByOrFail(User, { id: current.userId });
+      const current = await db.statements.findOneByOrFail(manager, Challenge, { id: challenge.id });
+      const user = await db.statements.findOneByOrFail(manager, User, { id: current.userId });
       const target = [
         { id: user.id, type: "User", alternateId: user.login },
         { id: current.id, type: "Challenge", displayName: current.purpose },
       ];
       if (secrets.passcodeMatches(current.id, normaliseCode(code), current.codeHash)) {
         // Single use: the status moves from PENDING exactly once, so a replay finds it VERIFIED.
-        const verified = await manager.update(Challenge, { id: current.id, status: "PENDING" }, { status: "VERIFIED", verifiedAt: now });
-        if (!verified.affected) return { kind: "expired", reason: "ALREADY_USED" };
+        const verified = await db.statements.update(manager, Challenge, { id: current.id, status: "PENDING" }, { status: "VERIFIED", verifiedAt: now });
+        if (!verified) return { kind: "expired", reason: "ALREADY_USED" };
         Object.assign(current, { status: "VERIFIED", verifiedAt: now });
         await this.deps.guard.recordVerified(tx, current.country);
         if (user.failedPasscodes > 0) await manager.update(User, { id: user.id }, { failedPasscodes: 0 });

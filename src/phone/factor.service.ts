@@ -40,7 +40,7 @@ export class FactorService {
   ) {}
 
   findById(id: string): Promise<PhoneFactor | null> {
-    return this.deps.db.manager.findOneBy(PhoneFactor, { id });
+    return this.deps.db.statements.findOneBy(this.deps.db.manager, PhoneFactor, { id });
   }
 
   /** A PENDING_ACTIVATION factor and the PHONE_VERIFICATION challenge that proves the number. */
@@ -121,12 +121,12 @@ export class FactorService {
       await tx.manager.update(PhoneFactor, { userId: challenge.userId, status: "INACTIVE" }, { status: "ACTIVE" });
     }
     if (!challenge.factorId) return;
-    const factor = await tx.manager.findOneBy(PhoneFactor, { id: challenge.factorId });
+    const factor = await this.deps.db.statements.findOneBy(tx.manager, PhoneFactor, { id: challenge.factorId });
     if (!factor) return;
     if (challenge.purpose === "PHONE_VERIFICATION" && factor.status !== "ACTIVE") {
       await this.markActive(tx, factor, challenge, requester);
     } else {
-      await tx.manager.update(PhoneFactor, { id: factor.id }, { lastVerified: this.deps.clock.now() });
+      await this.deps.db.statements.update(tx.manager, PhoneFactor, { id: factor.id }, { lastVerified: this.deps.clock.now() });
     }
   }
 
@@ -171,7 +171,7 @@ export class FactorService {
     const { country } = await numbers.requireReachable(factor.e164, null, chosen);
     const clearance = await challenges.clearSend({ e164: factor.e164, country, userId: factor.userId, method: chosen });
     return db.transaction(async (tx) => {
-      const user = await tx.manager.findOneByOrFail(User, { id: factor.userId });
+      const user = await db.statements.findOneByOrFail(tx.manager, User, { id: factor.userId });
       return challenges.issue(
         tx,
         { user, factorId: factor.id, purpose, method: chosen, e164: factor.e164, country, transactionId },

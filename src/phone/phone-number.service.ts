@@ -79,7 +79,7 @@ export class PhoneNumberService {
   }
 
   async isBlocked(e164: string): Promise<BlockedNumber | null> {
-    const block = await this.db.manager.findOneBy(BlockedNumber, { e164 });
+    const block = await this.db.statements.findOneBy(this.db.manager, BlockedNumber, { e164 });
     if (!block) return null;
     return block.expiresAt && block.expiresAt <= this.clock.now() ? null : block;
   }

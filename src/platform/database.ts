@@ -1,5 +1,6 @@
 import type { DataSource, EntityManager } from "typeorm";
 import type { DatabaseEngine } from "./config";
+import { EntityStatements } from "./entity-statements";
 
 export interface Transaction {
   manager: EntityManager;
@@ -31,8 +32,12 @@ const MAX_GROUP = 32;
 export class Database {
   private readonly queued: QueuedWork[] = [];
   private draining = false;
+  /** Prepared reads and writes by key, for the hot paths (see EntityStatements). */
+  readonly statements: EntityStatements;
 
-  constructor(readonly dataSource: DataSource) {}
+  constructor(readonly dataSource: DataSource) {
+    this.statements = new EntityStatements(dataSource);
+  }
 
   get engine(): DatabaseEngine {
     return this.dataSource.options.type === "postgres" ? "postgres" : "sqlite";

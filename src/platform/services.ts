@@ -52,9 +52,9 @@ class ForwardingSignal implements DispatchSignal {
 export function createServices(deps: ServiceDependencies) {
   const { config, db, clock, logger, pubsub } = deps;
   const secrets = ServerSecrets.load(config);
-  const log = new LogService(clock, pubsub);
+  const log = new LogService(clock, pubsub, db.statements);
   const signal = new ForwardingSignal();
-  const outbox = new Outbox(clock, secrets, pubsub, signal);
+  const outbox = new Outbox(clock, secrets, pubsub, signal, db.statements);
   const phoneAuthenticator = new PhoneAuthenticatorService(db, clock);
   const phoneNumbers = new PhoneNumberService(db, clock, phoneAuthenticator);
   const smsTemplates = new SmsTemplateService({ db, clock, org: config, authenticator: phoneAuthenticator });

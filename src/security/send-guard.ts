@@ -93,7 +93,7 @@ export class SendGuard {
   async blockOf(target: Pick<SendTarget, "e164" | "country">): Promise<SendClearance> {
     const { db, clock } = this.deps;
     const now = clock.now();
-    const number = await db.manager.findOneBy(BlockedNumber, { e164: target.e164 });
+    const number = await db.statements.findOneBy(db.manager, BlockedNumber, { e164: target.e164 });
     if (number && (!number.expiresAt || number.expiresAt > now)) return { stopped: true, reason: `NUMBER_BLOCKED:${number.source}` };
     const fraud = await db.manager.findOne(FraudBlockRecord, {
       where: [

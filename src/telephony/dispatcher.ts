@@ -308,24 +308,17 @@ export class Dispatcher implements DispatchSignal {
         return null;
       }
       const id = newId("att");
-      await manager
-        .createQueryBuilder()
-        .insert()
-        .into(MessageAttempt)
-        // Every column is given: no read-back of defaults after the insert.
-        .updateEntity(false)
-        .values({
-          id,
-          messageId: message.id,
-          provider: provider.name,
-          started: now,
-          finished: null,
-          outcome: PENDING,
-          providerMessageId: null,
-          retryable: false,
-          detail: null,
-        })
-        .execute();
+      await this.deps.db.statements.insert(manager, MessageAttempt, {
+        id,
+        messageId: message.id,
+        provider: provider.name,
+        started: now,
+        finished: null,
+        outcome: PENDING,
+        providerMessageId: null,
+        retryable: false,
+        detail: null,
+      });
       return id;
     });
   }
@@ -392,7 +385,8 @@ export class Dispatcher implements DispatchSignal {
         this.lostLease(message, "after a hand-over");
         return;
       }
-      await tx.manager.update(
+      await this.deps.db.statements.update(
+        tx.manager,
         MessageAttempt,
         { id: attemptId },
         { outcome: "SENT", finished: now, providerMessageId: result.providerMessageId, retryable: false, detail: null },

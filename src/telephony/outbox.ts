@@ -1,5 +1,6 @@
 import type { Clock } from "../platform/clock";
 import type { Transaction } from "../platform/database";
+import type { EntityStatements } from "../platform/entity-statements";
 import { newId } from "../platform/ids";
 import type { GatewayPubSub } from "../platform/pubsub";
 import type { ServerSecrets } from "../platform/secrets";
@@ -40,6 +41,7 @@ export class Outbox {
     private readonly secrets: ServerSecrets,
     private readonly pubsub: GatewayPubSub,
     private readonly signal: DispatchSignal,
+    private readonly statements: EntityStatements,
   ) {}
 
   async enqueue(tx: Transaction, input: QueuedMessageInput): Promise<Message> {
@@ -76,8 +78,7 @@ export class Outbox {
       created: now,
       updated: now,
     });
-    // Every column is given: TypeORM's read-back of defaulted columns after the insert would be a wasted statement.
-    await tx.manager.createQueryBuilder().insert().into(Message).values(message).updateEntity(false).execute();
+    await this.statements.insert(tx.manager, Message, message);
     tx.afterCommit(() => {
       this.signal.wake();
       if (input.challengeId) this.pubsub.publish("MESSAGE_STATUS", input.challengeId, { messageId: id, challengeId: input.challengeId });

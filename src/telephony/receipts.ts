@@ -184,7 +184,7 @@ export class ReceiptProcessor {
         { status: receipt.status, errorCode: receipt.errorCode, providerStatus: receipt.providerStatus, provider: receipt.provider },
         this.deps,
       ));
-    await tx.manager.insert(MessageReceipt, {
+    await this.deps.db.statements.insert(tx.manager, MessageReceipt, {
       id: newId("rcp"),
       messageId: message.id,
       provider: receipt.provider,
@@ -200,9 +200,10 @@ export class ReceiptProcessor {
   /** By the message's current provider id, else by any attempt's: a message may have been handed to several providers. */
   private async findMessage(tx: Transaction, receipt: DeliveryReceipt): Promise<Message | null> {
     const key = { provider: receipt.provider, providerMessageId: receipt.providerMessageId };
-    const message = await tx.manager.findOneBy(Message, key);
+    const { statements } = this.deps.db;
+    const message = await statements.findOneBy(tx.manager, Message, key);
     if (message) return message;
-    const attempt = await tx.manager.findOneBy(MessageAttempt, key);
-    return attempt ? tx.manager.findOneBy(Message, { id: attempt.messageId }) : null;
+    const attempt = await statements.findOneBy(tx.manager, MessageAttempt, key);
+    return attempt ? statements.findOneBy(tx.manager, Message, { id: attempt.messageId }) : null;
   }
 }

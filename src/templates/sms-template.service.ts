@@ -145,7 +145,7 @@ export class DatabaseTemplateSource implements TemplateSource {
   constructor(private readonly db: Database) {}
 
   async smsTemplate(purpose: ChallengePurpose): Promise<{ template: string; translations: readonly TemplateTranslation[] }> {
-    const record = await this.db.manager.findOneBy(SmsTemplateRecord, { purpose });
+    const record = await this.db.statements.findOneBy(this.db.manager, SmsTemplateRecord, { purpose });
     return record ?? DEFAULT_SMS_TEMPLATES[purpose];
   }
 }

@@ -151,7 +151,7 @@ export class SimulatorProvider implements TelephonyProvider {
     const idempotencyKey = message.idempotencyKey;
     try {
       return await db.transaction(async ({ manager }) => {
-        const existing = await manager.findOneBy(SimulatorMessageRecord, { idempotencyKey });
+        const existing = await db.statements.findOneBy(manager, SimulatorMessageRecord, { idempotencyKey });
         if (existing) return { record: existing, stored: false };
         const created = clock.now();
         const record = manager.create(SimulatorMessageRecord, {
@@ -163,7 +163,7 @@ export class SimulatorProvider implements TelephonyProvider {
           status,
           created,
         });
-        await manager.insert(SimulatorMessageRecord, record);
+        await db.statements.insert(manager, SimulatorMessageRecord, record);
         return { record, stored: true };
       });
     } catch (error) {
@@ -185,7 +185,7 @@ export class SimulatorProvider implements TelephonyProvider {
   private async deliverReceipt(receipt: DeliveryReceipt): Promise<void> {
     try {
       await this.deps.db.transaction(({ manager }) =>
-        manager.update(SimulatorMessageRecord, { id: receipt.providerMessageId }, { status: receipt.status }),
+        this.deps.db.statements.update(manager, SimulatorMessageRecord, { id: receipt.providerMessageId }, { status: receipt.status }),
       );
       await this.sink?.(receipt);
     } catch (error) {

@@ -265,7 +265,7 @@ async function openHarness(): Promise<Harness> {
   const clock = new ManualClock(new Date("2030-01-15T09:00:00Z"));
   const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
   const pubsub = createGatewayPubSub();
-  const log = new LogService(clock, pubsub);
+  const log = new LogService(clock, pubsub, db.statements);
   const secrets = new ServerSecrets("telephony-test-secret-0123456789abcdef");
   const receipts = new ReceiptProcessor({ db, clock, logger, pubsub, log, unmatchedReceiptWaitMs: 10_000 });
   const recorder = new ReceiptRecorder(receipts);
@@ -302,7 +302,7 @@ async function openHarness(): Promise<Harness> {
         started.push(provider);
       }
       started.push(dispatcher);
-      const outbox = new Outbox(clock, secrets, pubsub, dispatcher);
+      const outbox = new Outbox(clock, secrets, pubsub, dispatcher, db.statements);
       const enqueue: Enqueue = (overrides = {}) =>
         db.transaction((tx) =>
           outbox.enqueue(tx, {
@@ -922,7 +922,7 @@ describe(`telephony dispatch on ${engine}`, () => {
     });
     await dispatcher.start();
     try {
-      const outbox = new Outbox(h.clock, h.secrets, h.pubsub, dispatcher);
+      const outbox = new Outbox(h.clock, h.secrets, h.pubsub, dispatcher, h.db.statements);
       const queued = await h.db.transaction((tx) =>
         outbox.enqueue(tx, {
           challengeId: null,

@@ -1,0 +1,161 @@
+import type { DataSource, EntityManager, EntityTarget, ObjectLiteral, QueryRunner } from "typeorm";
+import type { ColumnMetadata } from "typeorm/metadata/ColumnMetadata";
+import type { EntityMetadata } from "typeorm/metadata/EntityMetadata";
+
+type Values<T> = { [K in keyof T]?: T[K] };
+
+interface Prepared {
+  sql: string;
+  /** The columns whose values the statement binds, in order. */
+  parameters: ColumnMetadata[];
+}
+
+/**
+ * The hot paths' reads and writes by key, as SQL written once per entity and shape of call
+ * and run as prepared statements. TypeORM's query builder rebuilds the SQL of a findOneBy,
+ * insert or update on every call (aliases, property-to-column rewriting, parameter escaping)
+ * and hydrates through its generic transformer: on the passcode path that was as much CPU as
+ * the statements themselves. The entities' metadata stays the single source of truth: columns,
+ * names, transformers and types come from it, and values go through the driver's own
+ * conversions both ways.
+ *
+ * Only plain equality on given values: a null or undefined condition is refused rather than
+ * guessed at (TypeORM's own methods give those their own meanings).
+ */
+export class EntityStatements {
+  private readonly prepared = new Map<string, Prepared>();
+  private readonly postgres: boolean;
+
+  constructor(private readonly dataSource: DataSource) {
+    this.postgres = dataSource.options.type === "postgres";
+  }
+
+  async findOneBy<T extends ObjectLiteral>(manager: EntityManager, entity: EntityTarget<T>, where: Values<T>): Promise<T | null> {
+    const metadata = this.dataSource.getMetadata(entity);
+    const keys = conditionKeys(where);
+    const statement = this.statement(`${metadata.name}\u0000find\u0000${keys.join(",")}`, () => {
+      const conditions = keys.map((key) => this.column(metadata, key));
+      const select = metadata.columns.map((column) => this.quote(column.databaseName)).join(", ");
+      return {
+        sql: `SELECT ${select} FROM ${this.quote(metadata.tableName)} WHERE ${this.conditions(conditions, 0)} LIMIT 1`,
+        parameters: conditions,
+      };
+    });
+    const [row] = await this.run(manager, statement, where as ObjectLiteral, (runner, sql, parameters) => runner.query(sql, parameters));
+    return row ? this.hydrate(metadata, row as ObjectLiteral) : null;
+  }
+
+  /** findOneBy for a row that must exist: its absence is a bug, not a caller's mistake. */
+  async findOneByOrFail<T extends ObjectLiteral>(manager: EntityManager, entity: EntityTarget<T>, where: Values<T>): Promise<T> {
+    const found = await this.findOneBy(manager, entity, where);
+    if (!found) throw new Error(`No ${this.dataSource.getMetadata(entity).name} matches ${JSON.stringify(where)}`);
+    return found;
+  }
+
+  /** Inserts one row with the values given (the others take their column defaults); nothing is read back. */
+  async insert<T extends ObjectLiteral>(manager: EntityManager, entity: EntityTarget<T>, values: Values<T>): Promise<void> {
+    const metadata = this.dataSource.getMetadata(entity);
+    // An entity instance may carry properties that are not columns: TypeORM leaves them out too.
+    const keys = Object.keys(values).filter((key) => values[key] !== undefined && metadata.findColumnWithPropertyName(key));
+    const statement = this.statement(`${metadata.name}\u0000insert\u0000${keys.join(",")}`, () => {
+      const columns = keys.map((key) => this.column(metadata, key));
+      const placeholders = columns.map((_, index) => this.placeholder(index)).join(", ");
+      return {
+        sql: `INSERT INTO ${this.quote(metadata.tableName)} (${columns.map((column) => this.quote(column.databaseName)).join(", ")}) VALUES (${placeholders})`,
+        parameters: columns,
+      };
+    });
+    await this.run(manager, statement, values as ObjectLiteral, (runner, sql, parameters) => runner.query(sql, parameters));
+  }
+
+  /** Sets `changes` on the rows matching `where`; resolves with how many rows matched. */
+  async update<T extends ObjectLiteral>(manager: EntityManager, entity: EntityTarget<T>, where: Values<T>, changes: Values<T>): Promise<number> {
+    const metadata = this.dataSource.getMetadata(entity);
+    const whereKeys = conditionKeys(where);
+    const setKeys = Object.keys(changes).filter((key) => changes[key] !== undefined);
+    if (!setKeys.length) throw new Error(`An update of ${metadata.name} must change something`);
+    const statement = this.statement(`${metadata.name}\u0000update\u0000${setKeys.join(",")}\u0000${whereKeys.join(",")}`, () => {
+      const set = setKeys.map((key) => this.column(metadata, key));
+      const conditions = whereKeys.map((key) => this.column(metadata, key));
+      const assignments = set.map((column, index) => `${this.quote(column.databaseName)} = ${this.placeholder(index)}`).join(", ");
+      return {
+        sql: `UPDATE ${this.quote(metadata.tableName)} SET ${assignments} WHERE ${this.conditions(conditions, set.length)}`,
+        parameters: [...set, ...conditions],
+      };
+    });
+    // The same property may be both set and matched on (status from PENDING to VERIFIED): the values are taken in statement order.
+    const ordered = [...setKeys.map((key) => changes[key]), ...whereKeys.map((key) => where[key])];
+    const result = await this.runOrdered(manager, statement, ordered, (runner, sql, parameters) => runner.query(sql, parameters, true));
+    return result.affected ?? 0;
+  }
+
+  private statement(key: string, build: () => Prepared): Prepared {
+    let statement = this.prepared.get(key);
+    if (!statement) {
+      statement = build();
+      this.prepared.set(key, statement);
+    }
+    return statement;
+  }
+
+  private run<R>(manager: EntityManager, statement: Prepared, values: ObjectLiteral, query: (runner: QueryRunner, sql: string, parameters: unknown[]) => Promise<R>): Promise<R> {
+    return this.runOrdered(
+      manager,
+      statement,
+      statement.parameters.map((column) => values[column.propertyName]),
+      query,
+    );
+  }
+
+  private async runOrdered<R>(
+    manager: EntityManager,
+    statement: Prepared,
+    values: unknown[],
+    query: (runner: QueryRunner, sql: string, parameters: unknown[]) => Promise<R>,
+  ): Promise<R> {
+    const driver = this.dataSource.driver;
+    const parameters = statement.parameters.map((column, index) => driver.preparePersistentValue(values[index], column));
+    // In a transaction the manager has its runner; outside one, a runner is borrowed for the statement.
+    const owned = manager.queryRunner ? null : this.dataSource.createQueryRunner();
+    try {
+      return await query(manager.queryRunner ?? owned!, statement.sql, parameters);
+    } finally {
+      if (owned) await owned.release();
+    }
+  }
+
+  private hydrate<T>(metadata: EntityMetadata, row: ObjectLiteral): T {
+    const entity = metadata.create(undefined, { fromDeserializer: true }) as T;
+    for (const column of metadata.columns) {
+      column.setEntityValue(entity as ObjectLiteral, this.dataSource.driver.prepareHydratedValue(row[column.databaseName], column));
+    }
+    return entity;
+  }
+
+  private column(metadata: EntityMetadata, propertyName: string): ColumnMetadata {
+    const column = metadata.findColumnWithPropertyName(propertyName);
+    if (!column) throw new Error(`${metadata.name} has no column ${propertyName}`);
+    return column;
+  }
+
+  private conditions(columns: ColumnMetadata[], offset: number): string {
+    return columns.map((column, index) => `${this.quote(column.databaseName)} = ${this.placeholder(offset + index)}`).join(" AND ");
+  }
+
+  private placeholder(index: number): string {
+    return this.postgres ? `$${index + 1}` : "?";
+  }
+
+  private quote(name: string): string {
+    return `"${name}"`;
+  }
+}
+
+function conditionKeys(where: ObjectLiteral): string[] {
+  const keys = Object.keys(where);
+  if (!keys.length) throw new Error("A statement by key needs at least one condition");
+  for (const key of keys) {
+    if (where[key] === null || where[key] === undefined) throw new Error(`The condition on ${key} has no value`);
+  }
+  return keys;
+}

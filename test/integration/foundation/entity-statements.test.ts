@@ -1,0 +1,93 @@
+/**
+ * EntityStatements stands in for TypeORM's findOneBy, insert and update on the hot paths: what
+ * it writes and reads must be exactly what TypeORM would, column types and transformers
+ * included (timestamps as epoch milliseconds, booleans, JSON, nulls), on both engines.
+ */
+import { MessageAttempt } from "../../../src/telephony/message.entity";
+import { LogEventRecord } from "../../../src/log/log-event.entity";
+import { newId } from "../../../src/platform/ids";
+import { startTestGateway, type TestGateway } from "../../support/gateway";
+
+describe("EntityStatements", () => {
+  let gateway: TestGateway;
+  beforeAll(async () => {
+    gateway = await startTestGateway();
+  });
+  afterAll(() => gateway.stop());
+
+  const attempt = (overrides: Partial<MessageAttempt> = {}): MessageAttempt =>
+    Object.assign(new MessageAttempt(), {
+      id: newId("att"),
+      messageId: "msg_statements",
+      provider: "simulator",
+      started: new Date("2031-02-03T04:05:06.789Z"),
+      finished: null,
+      outcome: "PENDING",
+      providerMessageId: null,
+      retryable: true,
+      detail: "first try",
+      ...overrides,
+    });
+
+  test("a row inserted here reads back through TypeORM as it was given, and through findOneBy as TypeORM reads it", async () => {
+    const { db } = gateway;
+    const given = attempt();
+    await db.transaction((tx) => db.statements.insert(tx.manager, MessageAttempt, given));
+    const byTypeOrm = await db.manager.findOneByOrFail(MessageAttempt, { id: given.id });
+    expect(byTypeOrm).toEqual(given);
+    const byStatements = await db.statements.findOneBy(db.manager, MessageAttempt, { id: given.id });
+    expect(byStatements).toBeInstanceOf(MessageAttempt);
+    expect(byStatements).toEqual(byTypeOrm);
+    expect(await db.statements.findOneBy(db.manager, MessageAttempt, { id: "att_missing" })).toBeNull();
+    expect(await db.statements.findOneByOrFail(db.manager, MessageAttempt, { id: given.id })).toEqual(byTypeOrm);
+    await expect(db.statements.findOneByOrFail(db.manager, MessageAttempt, { id: "att_missing" })).rejects.toThrow(/No MessageAttempt matches/);
+  });
+
+  test("JSON columns and nulls survive the round trip", async () => {
+    const { db } = gateway;
+    const published = new Date("2031-02-03T04:05:06.000Z");
+    const event = Object.assign(new LogEventRecord(), {
+      uuid: "0190aaaa-0000-7000-8000-000000000001",
+      published,
+      eventType: "test.statements",
+      severity: "INFO",
+      displayMessage: "statements",
+      actorId: "usr_1",
+      actorType: "User",
+      actorAlternateId: null,
+      actorDisplayName: "Ünïcödé ✓",
+      outcomeResult: "SUCCESS",
+      outcomeReason: null,
+      clientIp: null,
+      clientUserAgent: null,
+      transactionId: null,
+      debugContext: { nested: { list: [1, "two", null], flag: false }, quote: 'say "hi"' },
+    });
+    await db.transaction((tx) => db.statements.insert(tx.manager, LogEventRecord, event));
+    expect(await db.manager.findOneByOrFail(LogEventRecord, { uuid: event.uuid })).toEqual(event);
+    expect(await db.statements.findOneBy(db.manager, LogEventRecord, { uuid: event.uuid })).toEqual(event);
+  });
+
+  test("an update sets what it is given on the rows that match, may match on the column it changes, and counts them", async () => {
+    const { db } = gateway;
+    const given = attempt();
+    await db.transaction((tx) => db.statements.insert(tx.manager, MessageAttempt, given));
+    const finished = new Date("2031-02-03T04:05:07.000Z");
+    const moved = await db.transaction((tx) =>
+      db.statements.update(tx.manager, MessageAttempt, { id: given.id, outcome: "PENDING" }, { outcome: "SENT", finished, retryable: false }),
+    );
+    expect(moved).toBe(1);
+    expect(await db.manager.findOneByOrFail(MessageAttempt, { id: given.id })).toEqual({ ...given, outcome: "SENT", finished, retryable: false });
+    // The condition no longer holds: nothing matches, nothing changes.
+    const again = await db.transaction((tx) => db.statements.update(tx.manager, MessageAttempt, { id: given.id, outcome: "PENDING" }, { outcome: "FAILED" }));
+    expect(again).toBe(0);
+    expect((await db.manager.findOneByOrFail(MessageAttempt, { id: given.id })).outcome).toBe("SENT");
+  });
+
+  test("conditions without a value and unknown columns are refused, not guessed at", async () => {
+    const { db } = gateway;
+    await expect(db.statements.findOneBy(db.manager, MessageAttempt, { providerMessageId: null })).rejects.toThrow(/no value/);
+    await expect(db.statements.findOneBy(db.manager, MessageAttempt, {})).rejects.toThrow(/at least one condition/);
+    await expect(db.statements.findOneBy(db.manager, MessageAttempt, { nope: "x" } as never)).rejects.toThrow(/no column nope/);
+  });
+});
