@@ -184,7 +184,6 @@ export class ChallengeService {
         const verified = await db.statements.update(manager, Challenge, { id: current.id, status: "PENDING" }, { status: "VERIFIED", verifiedAt: now });
         if (!verified) return { kind: "expired", reason: "ALREADY_USED" };
         Object.assign(current, { status: "VERIFIED", verifiedAt: now });
-        await this.deps.guard.recordVerified(tx, current.country);
         if (user.failedPasscodes > 0) await manager.update(User, { id: user.id }, { failedPasscodes: 0 });
         await log.record(tx, {
           eventType: EventType.AUTH_VIA_MFA,
@@ -197,6 +196,8 @@ export class ChallengeService {
           debugContext: { challengeId: current.id, purpose: current.purpose, method: current.method, factorId: current.factorId },
         });
         await hooks.afterVerified?.(tx, current);
+        // Last: on PostgreSQL the country's counter row stays locked until the commit.
+        await this.deps.guard.recordVerified(tx, current.country);
         return { kind: "verified", challenge: current };
       }
       const attemptsRemaining = Math.max(0, current.maxAttempts - current.attemptsUsed);
