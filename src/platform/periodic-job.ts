@@ -1,4 +1,5 @@
 import type { Logger } from "./logger";
+import { SerialQueue } from "./serial-queue";
 
 export interface PeriodicJobOptions<T> {
   /** What the logs call it. */
@@ -16,7 +17,7 @@ export interface PeriodicJobOptions<T> {
  */
 export class PeriodicJob<T> {
   private timer: NodeJS.Timeout | null = null;
-  private runs: Promise<unknown> = Promise.resolve();
+  private readonly runs = new SerialQueue();
 
   constructor(private readonly options: PeriodicJobOptions<T>) {}
 
@@ -31,14 +32,12 @@ export class PeriodicJob<T> {
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
-    await this.runs;
+    await this.runs.idle();
   }
 
   /** One run, after any in progress. */
   runOnce(): Promise<T> {
-    const run = this.runs.then(() => this.options.run());
-    this.runs = run.catch(() => undefined);
-    return run;
+    return this.runs.run(() => this.options.run());
   }
 
   private async runLogged(): Promise<void> {

@@ -7,6 +7,7 @@ import { newId } from "../platform/ids";
 import type { Logger } from "../platform/logger";
 import type { GatewayPubSub } from "../platform/pubsub";
 import type { ServerSecrets } from "../platform/secrets";
+import { SerialQueue } from "../platform/serial-queue";
 import { CircuitBreaker, type CircuitBreakerOptions } from "./circuit-breaker";
 import { Message, MessageAttempt } from "./message.entity";
 import type { DispatchSignal } from "./outbox";
@@ -67,7 +68,7 @@ export class Dispatcher implements DispatchSignal {
   private readonly sendTimeoutMs: number;
 
   /** Passes run one after another, whether the loop or a caller of runOnce starts them. */
-  private passes: Promise<unknown> = Promise.resolve();
+  private readonly passes = new SerialQueue();
   private loop: Promise<void> | null = null;
   private running = false;
   private wakeRequested = false;
@@ -107,24 +108,18 @@ export class Dispatcher implements DispatchSignal {
     this.endRest?.();
     await this.loop;
     this.loop = null;
-    await this.passes;
+    await this.passes.idle();
     for (const provider of this.deps.router.providers) await provider.stop();
   }
 
   /** One claim-and-send pass; resolves with the number of messages it claimed. */
   runOnce(): Promise<number> {
-    return this.exclusive(() => this.dispatchDue());
+    return this.passes.run(() => this.dispatchDue());
   }
 
   /** Ends SENT messages whose receipt window has passed as UNKNOWN (TIMEOUT); resolves with how many. */
   sweepReceiptTimeouts(): Promise<number> {
-    return this.exclusive(() => this.finalizeOverdue());
-  }
-
-  private exclusive<T>(work: () => Promise<T>): Promise<T> {
-    const result = this.passes.then(work, work);
-    this.passes = result.catch(() => undefined);
-    return result;
+    return this.passes.run(() => this.finalizeOverdue());
   }
 
   private async runLoop(): Promise<void> {

@@ -5,12 +5,12 @@ import { User, UserStatus } from "./user.entity";
 
 const PHONE_CHARACTERS = /^\+?[0-9 ().-]{3,32}$/;
 
+/**
+ * The profile fields a user is created with and may later change, validated the same both
+ * ways. Only its subclasses are used as arguments, so the schema shows only them.
+ */
 @InputType()
-export class CreateUserInput {
-  @Field()
-  @Length(1, 256)
-  login: string;
-
+abstract class UserProfileInput {
   @Field(() => String, { nullable: true })
   @IsOptional()
   @MaxLength(256)
@@ -36,6 +36,13 @@ export class CreateUserInput {
   @IsOptional()
   @MaxLength(35)
   locale?: string | null;
+}
+
+@InputType()
+export class CreateUserInput extends UserProfileInput {
+  @Field()
+  @Length(1, 256)
+  login: string;
 
   @Field(() => String, { nullable: true })
   @IsOptional()
@@ -51,35 +58,9 @@ export class CreateUserInput {
 }
 
 @InputType()
-export class UpdateUserInput {
+export class UpdateUserInput extends UserProfileInput {
   @Field(() => ID)
   id: string;
-
-  @Field(() => String, { nullable: true })
-  @IsOptional()
-  @MaxLength(256)
-  @IsEmail()
-  email?: string | null;
-
-  @Field(() => String, { nullable: true })
-  @IsOptional()
-  @MaxLength(128)
-  firstName?: string | null;
-
-  @Field(() => String, { nullable: true })
-  @IsOptional()
-  @MaxLength(128)
-  lastName?: string | null;
-
-  @Field(() => String, { nullable: true })
-  @IsOptional()
-  @Matches(PHONE_CHARACTERS, { message: "mobilePhone must be a phone number" })
-  mobilePhone?: string | null;
-
-  @Field(() => String, { nullable: true })
-  @IsOptional()
-  @MaxLength(35)
-  locale?: string | null;
 }
 
 @ArgsType()
