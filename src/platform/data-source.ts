@@ -51,9 +51,12 @@ export function dataSourceOptions(config: DatabaseConfig): DataSourceOptions {
       // through mmap: fewer system calls per statement.
       db.pragma("cache_size = -65536");
       db.pragma("mmap_size = 268435456");
-      // Checkpoints copy the WAL into the database and fsync: every 10,000 pages rather than
-      // 1,000, so a hot page is copied once for many commits, not once for each few.
-      db.pragma("wal_autocheckpoint = 10000");
+      // The gateway checkpoints from a worker thread (SqliteCheckpointer), off the event loop.
+      // SQLite's own checkpoint, run by whichever commit crosses this many pages (about 200 MB),
+      // is the backstop should that worker stall; journal_size_limit gives the disk back once
+      // the WAL starts over.
+      db.pragma("wal_autocheckpoint = 50000");
+      db.pragma("journal_size_limit = 67108864");
     },
   };
 }

@@ -18,7 +18,8 @@ import { httpServerTimeouts, responseDeadline } from "../security/request-timeou
 import { systemClock, type Clock } from "./clock";
 import type { Config } from "./config";
 import type { Context } from "./context";
-import { createDataSource, ensureSchema } from "./data-source";
+import { createDataSource, ensureSchema, sqliteFile } from "./data-source";
+import { SqliteCheckpointer } from "./sqlite-checkpointer";
 import { Database } from "./database";
 import { ErrorCode } from "./errors";
 import { formatError, isInternal } from "./graphql-errors";
@@ -54,6 +55,8 @@ export interface Gateway {
 }
 
 const REQUEST_ID = /^[A-Za-z0-9_-]{8,64}$/;
+/** Often enough that each checkpoint copies little, and the WAL it lets start over stays small. */
+const CHECKPOINT_INTERVAL_MS = 250;
 
 export async function startGateway({ config, clock = systemClock, logger = createLogger(config) }: GatewayOptions): Promise<Gateway> {
   const queries = new QueryCounter(logger);
@@ -66,6 +69,8 @@ export async function startGateway({ config, clock = systemClock, logger = creat
   await dataSource.initialize();
   await withStartupLock(dataSource, () => dataSource.runMigrations({ transaction: "each" }));
   const db = new Database(dataSource);
+  const checkpointer =
+    config.engine === "sqlite" ? SqliteCheckpointer.start({ file: sqliteFile(config), intervalMs: CHECKPOINT_INTERVAL_MS, logger }) : null;
 
   // Several instances share subscriptions and limits through Redis; one instance needs none.
   const redis = config.redisUrl ? new RedisConnections(config.redisUrl, config.redisKeyPrefix, logger) : null;
@@ -279,6 +284,7 @@ export async function startGateway({ config, clock = systemClock, logger = creat
         services.liveLog.stop();
         await services.logRetention.stop();
         await services.counterPurge.stop();
+        await checkpointer?.stop();
         await dataSource.destroy();
         await redis?.close();
       })()),
