@@ -24,8 +24,8 @@ const MAX_GROUP = 32;
  * concurrent transaction into the first as a savepoint (so one request's rollback would undo
  * another's work): transactions are queued here instead, and run one at a time.
  *
- * Group commit: the transactions that queued up while one ran are run together, each in its
- * own savepoint, under one BEGIN and one COMMIT. Each still sees its predecessors' writes and
+ * Group commit: the transactions begun in the same turn of the event loop, or that queued up
+ * while a group ran, are run together, each in its own savepoint, under one BEGIN and one COMMIT. Each still sees its predecessors' writes and
  * rolls back alone; the commit (a WAL append, and now and then a checkpoint) is paid once per
  * group, so under load the cost of a commit is shared instead of queued.
  */
@@ -96,6 +96,10 @@ export class Database {
     if (this.draining) return;
     this.draining = true;
     try {
+      // The first group waits for the rest of this turn of the event loop: the transactions a
+      // batch or a handful of requests begin together then share its commit, rather than the
+      // first one committing alone and the others queueing behind it.
+      await new Promise<void>((resolve) => setImmediate(resolve));
       while (this.queued.length) await this.runGroup(this.queued.splice(0, MAX_GROUP));
     } finally {
       this.draining = false;

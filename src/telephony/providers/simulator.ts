@@ -184,10 +184,14 @@ export class SimulatorProvider implements TelephonyProvider {
 
   private async deliverReceipt(receipt: DeliveryReceipt): Promise<void> {
     try {
-      await this.deps.db.transaction(({ manager }) =>
-        this.deps.db.statements.update(manager, SimulatorMessageRecord, { id: receipt.providerMessageId }, { status: receipt.status }),
-      );
-      await this.sink?.(receipt);
+      // The handset's state and the gateway's receipt are independent writes: begun together,
+      // they share one commit.
+      await Promise.all([
+        this.deps.db.transaction(({ manager }) =>
+          this.deps.db.statements.update(manager, SimulatorMessageRecord, { id: receipt.providerMessageId }, { status: receipt.status }),
+        ),
+        this.sink?.(receipt),
+      ]);
     } catch (error) {
       this.deps.logger?.error({ err: error, providerMessageId: receipt.providerMessageId }, "simulated receipt not delivered");
     }

@@ -269,7 +269,8 @@ async function openHarness(): Promise<Harness> {
   const secrets = new ServerSecrets("telephony-test-secret-0123456789abcdef");
   const receipts = new ReceiptProcessor({ db, clock, logger, pubsub, log, unmatchedReceiptWaitMs: 10_000 });
   const recorder = new ReceiptRecorder(receipts);
-  const simulator = new SimulatorProvider({ db, clock, receiptDelayMs: 0, logger });
+  // Long enough for a pass to commit SENT before the receipt arrives, so that tests can look in between.
+  const simulator = new SimulatorProvider({ db, clock, receiptDelayMs: 50, logger });
   const started: Array<{ stop(): Promise<void> }> = [];
 
   return {
