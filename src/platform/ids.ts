@@ -1,15 +1,16 @@
-import { createHash, randomBytes } from "node:crypto";
+import { createHash } from "node:crypto";
+import { secureRandomBytes } from "./random";
 
 /** Opaque ids with a prefix naming their kind (`usr_...`); never sequential, never guessable. */
 export type IdPrefix = "usr" | "grp" | "tok" | "fac" | "chl" | "msg" | "ses" | "txn" | "pol" | "rul" | "evt" | "att" | "rcp" | "sim";
 
 export function newId(prefix: IdPrefix): string {
-  return `${prefix}_${randomBytes(15).toString("base64url")}`;
+  return `${prefix}_${secureRandomBytes(15).toString("base64url")}`;
 }
 
 /** A bearer secret: 256 bits, URL-safe. */
 export function newSecret(prefix: string): string {
-  return `${prefix}${randomBytes(32).toString("base64url")}`;
+  return `${prefix}${secureRandomBytes(32).toString("base64url")}`;
 }
 
 /**

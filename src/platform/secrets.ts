@@ -2,6 +2,7 @@ import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes, ti
 import fs from "node:fs";
 import path from "node:path";
 import type { Config } from "./config";
+import { secureRandomBytes } from "./random";
 
 /**
  * The server secret: SERVER_SECRET, or a random one kept in DATA_DIR/secret (mode 0600) and
@@ -44,7 +45,7 @@ export class ServerSecrets {
 
   /** AES-256-GCM, authenticated with the message id so a ciphertext cannot be moved to another row. */
   sealBody(messageId: string, body: string): string {
-    const iv = randomBytes(12);
+    const iv = secureRandomBytes(12);
     const cipher = createCipheriv("aes-256-gcm", this.bodyKey, iv);
     cipher.setAAD(Buffer.from(messageId));
     const sealed = Buffer.concat([cipher.update(body, "utf8"), cipher.final()]);

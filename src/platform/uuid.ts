@@ -1,4 +1,4 @@
-import { randomBytes } from "node:crypto";
+import { secureRandomBytes } from "./random";
 
 let lastMs = -1;
 let sequence = 0;
@@ -20,7 +20,7 @@ export function uuidv7(now: Date): string {
     lastMs = ms;
     sequence = 0;
   }
-  const bytes = randomBytes(16);
+  const bytes = secureRandomBytes(16);
   bytes.writeUIntBE(ms, 0, 6);
   bytes[6] = 0x70 | (sequence >> 8);
   bytes[7] = sequence & 0xff;
