@@ -1,4 +1,3 @@
-import { MoreThan } from "typeorm";
 import { EventType } from "../log/event-types";
 import { SYSTEM_ACTOR, type LogService } from "../log/log.service";
 import type { PhoneMethod } from "../phone/phone.enums";
@@ -40,6 +39,9 @@ export const rangeOf = (e164: string) => e164.slice(0, -2);
  * so every check reads a few counter rows, not the traffic behind them.
  */
 export class SendGuard {
+  /** Checked before every send: written once rather than built by the query builder each time. */
+  private readonly activeFraudBlock: string;
+
   constructor(
     private readonly deps: {
       db: Database;
@@ -50,7 +52,12 @@ export class SendGuard {
       counters: TrafficCounters;
       homeCountry: string;
     },
-  ) {}
+  ) {
+    const [p1, p2, p3, p4] = deps.db.engine === "postgres" ? ["$1", "$2", "$3", "$4"] : ["?", "?", "?", "?"];
+    this.activeFraudBlock =
+      `SELECT "scope", "rule" FROM "fraud_blocks" WHERE ("scope" = 'COUNTRY' AND "key" = ${p1} AND "until" > ${p2}) ` +
+      `OR ("scope" = 'RANGE' AND "key" = ${p3} AND "until" > ${p4}) LIMIT 1`;
+  }
 
   async clear(target: SendTarget): Promise<SendClearance> {
     const settings = await this.deps.settings.get();
@@ -95,12 +102,13 @@ export class SendGuard {
     const now = clock.now();
     const number = await db.statements.findOneBy(db.manager, BlockedNumber, { e164: target.e164 });
     if (number && (!number.expiresAt || number.expiresAt > now)) return { stopped: true, reason: `NUMBER_BLOCKED:${number.source}` };
-    const fraud = await db.manager.findOne(FraudBlockRecord, {
-      where: [
-        { scope: "COUNTRY", key: target.country, until: MoreThan(now) },
-        { scope: "RANGE", key: rangeOf(target.e164), until: MoreThan(now) },
-      ],
-    });
+    const at = now.getTime();
+    const [fraud]: Array<Pick<FraudBlockRecord, "scope" | "rule">> = await db.manager.query(this.activeFraudBlock, [
+      target.country,
+      at,
+      rangeOf(target.e164),
+      at,
+    ]);
     return fraud ? { stopped: true, reason: `${fraud.scope}:${fraud.rule}` } : { stopped: false, reason: null };
   }
 
