@@ -169,11 +169,25 @@ export function phoneNumberError(parsed: ParsedPhoneNumber, rejection: PhoneReje
   });
 }
 
+/** Masks computed lately: a number is masked for every event and response about it, and parsing dominates. */
+const recentMasks = new Map<string, string>();
+const RECENT_MASKS_KEPT = 4_096;
+
 /**
  * `+1 XXX-XXX-1234` for NANP numbers; otherwise `+<calling code> ` and the national number grouped
  * as in international format, with every digit but the last four replaced by X.
  */
 export function maskPhoneNumber(e164: string): string {
+  let masked = recentMasks.get(e164);
+  if (masked === undefined) {
+    masked = maskUncached(e164);
+    recentMasks.set(e164, masked);
+    if (recentMasks.size > RECENT_MASKS_KEPT) recentMasks.delete(recentMasks.keys().next().value!);
+  }
+  return masked;
+}
+
+function maskUncached(e164: string): string {
   const number = parseStrictly(e164, undefined);
   if (!number) return maskAllButTrailingDigits(e164.replace(/\D/g, ""));
   const { countryCallingCode, nationalNumber } = number;
