@@ -292,12 +292,12 @@ export class Dispatcher implements DispatchSignal {
   private async openAttempt(message: Message, provider: TelephonyProvider): Promise<string | null> {
     return this.deps.db.transaction(async ({ manager }) => {
       const now = this.deps.clock.now();
-      const { affected } = await manager
-        .createQueryBuilder()
-        .update(Message)
-        .set({ leaseUntil: new Date(now.getTime() + this.leaseMs) })
-        .where("id = :id AND lease_owner = :me AND status = :queued", { id: message.id, me: this.deps.instanceId, queued: "QUEUED" })
-        .execute();
+      const affected = await this.deps.db.statements.update(
+        manager,
+        Message,
+        { id: message.id, leaseOwner: this.deps.instanceId, status: "QUEUED" },
+        { leaseUntil: new Date(now.getTime() + this.leaseMs) },
+      );
       if (affected !== 1) {
         this.lostLease(message, "before a hand-over");
         return null;
@@ -368,13 +368,15 @@ export class Dispatcher implements DispatchSignal {
         // Handed over: the code must not stay readable here.
         bodyCiphertext: null,
         updated: now,
+        // Only the lease holder counts attempts, and the update holds only while the lease is ours.
+        attempts: message.attempts + 1,
       };
-      const { affected } = await tx.manager
-        .createQueryBuilder()
-        .update(Message)
-        .set({ ...changes, attempts: () => "attempts + 1" })
-        .where("id = :id AND lease_owner = :me AND status = :queued", { id: message.id, me: this.deps.instanceId, queued: "QUEUED" })
-        .execute();
+      const affected = await this.deps.db.statements.update(
+        tx.manager,
+        Message,
+        { id: message.id, leaseOwner: this.deps.instanceId, status: "QUEUED" },
+        changes,
+      );
       if (affected !== 1) {
         // Left PENDING on purpose: whoever holds the message now resends under this same key.
         this.lostLease(message, "after a hand-over");
@@ -386,7 +388,7 @@ export class Dispatcher implements DispatchSignal {
         { id: attemptId },
         { outcome: "SENT", finished: now, providerMessageId: result.providerMessageId, retryable: false, detail: null },
       );
-      Object.assign(message, changes, { attempts: message.attempts + 1 });
+      Object.assign(message, changes);
       publishMessageStatus(tx, message, this.deps.pubsub);
     });
   }
