@@ -66,19 +66,18 @@ export class LogService {
       debugContext: event.debugContext ?? null,
     });
     await this.statements.insert(tx.manager, LogEventRecord, record);
+    // One prepared insert per target: events carry one to three, and a multi-row insert through
+    // the query builder cost more to build than the rows cost to write.
     const targets = event.target ?? [];
-    if (targets.length) {
-      await tx.manager.insert(
-        LogEventTargetRecord,
-        targets.map((target, position) => ({
-          eventUuid: record.uuid,
-          position,
-          id: target.id,
-          type: target.type,
-          alternateId: target.alternateId ?? null,
-          displayName: target.displayName ?? null,
-        })),
-      );
+    for (const [position, target] of targets.entries()) {
+      await this.statements.insert(tx.manager, LogEventTargetRecord, {
+        eventUuid: record.uuid,
+        position,
+        id: target.id,
+        type: target.type,
+        alternateId: target.alternateId ?? null,
+        displayName: target.displayName ?? null,
+      });
     }
     tx.afterCommit(() => this.pubsub.publish("LOG_EVENT", { uuid: record.uuid }));
     return record;
