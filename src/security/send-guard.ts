@@ -5,7 +5,6 @@ import { BlockedNumber } from "../phone/phone-authenticator.entity";
 import type { Clock } from "../platform/clock";
 import type { Database, Transaction } from "../platform/database";
 import { newId } from "../platform/ids";
-import { Message } from "../telephony/message.entity";
 import { FraudBlockRecord } from "./security-settings.entity";
 import { rateLimited, type RateLimits } from "./rate-limits";
 import { dayOf, MINUTE_MS, minuteOf, type TrafficCounters } from "./traffic-counters";
@@ -41,6 +40,7 @@ export const rangeOf = (e164: string) => e164.slice(0, -2);
 export class SendGuard {
   /** Checked before every send: written once rather than built by the query builder each time. */
   private readonly activeFraudBlock: string;
+  private readonly numbersInRange: string;
 
   constructor(
     private readonly deps: {
@@ -57,6 +57,10 @@ export class SendGuard {
     this.activeFraudBlock =
       `SELECT "scope", "rule" FROM "fraud_blocks" WHERE ("scope" = 'COUNTRY' AND "key" = ${p1} AND "until" > ${p2}) ` +
       `OR ("scope" = 'RANGE' AND "key" = ${p3} AND "until" > ${p4}) LIMIT 1`;
+    const [e164, low, high, length, since] = deps.db.engine === "postgres" ? ["$1", "$2", "$3", "$4", "$5"] : ["?", "?", "?", "?", "?"];
+    this.numbersInRange =
+      `SELECT COUNT(DISTINCT "to_e164") AS "numbers", MAX(CASE WHEN "to_e164" = ${e164} THEN 1 ELSE 0 END) AS "includesThis" ` +
+      `FROM "messages" WHERE "to_e164" BETWEEN ${low} AND ${high} AND LENGTH("to_e164") = ${length} AND "created" >= ${since}`;
   }
 
   async clear(target: SendTarget): Promise<SendClearance> {
@@ -172,15 +176,10 @@ export class SendGuard {
    */
   private async distinctNumbersInRange(e164: string, since: number): Promise<number> {
     const range = rangeOf(e164);
-    const row = await this.deps.db.manager
-      .createQueryBuilder(Message, "m")
-      .select("COUNT(DISTINCT m.to_e164)", "numbers")
-      .addSelect("MAX(CASE WHEN m.to_e164 = :e164 THEN 1 ELSE 0 END)", "includesThis")
-      .where("m.to_e164 BETWEEN :low AND :high", { low: `${range}00`, high: `${range}99` })
-      .andWhere("LENGTH(m.to_e164) = :length", { length: e164.length })
-      .andWhere("m.created >= :since", { since })
-      .setParameter("e164", e164)
-      .getRawOne<{ numbers: string | number; includesThis: string | number | null }>();
+    const [row]: Array<{ numbers: string | number; includesThis: string | number | null }> = await this.deps.db.manager.query(
+      this.numbersInRange,
+      [e164, `${range}00`, `${range}99`, e164.length, since],
+    );
     return Number(row?.numbers ?? 0) + (Number(row?.includesThis ?? 0) === 1 ? 0 : 1);
   }
 

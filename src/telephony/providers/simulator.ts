@@ -141,8 +141,11 @@ export class SimulatorProvider implements TelephonyProvider {
     });
   }
 
-  private async ruleFor(to: string): Promise<SimulatorRuleRecord | null> {
-    const rules = await this.deps.db.manager.find(SimulatorRuleRecord, { order: { position: "ASC" } });
+  /** Read on every send: a few rows at most, as one written statement rather than a query-builder find. */
+  private async ruleFor(to: string): Promise<Pick<SimulatorRuleRecord, "prefix" | "outcome" | "errorCode" | "delayMs"> | null> {
+    const rules: Array<Pick<SimulatorRuleRecord, "prefix" | "outcome" | "errorCode" | "delayMs">> = await this.deps.db.manager.query(
+      'SELECT "prefix", "outcome", "error_code" AS "errorCode", "delay_ms" AS "delayMs" FROM "simulator_rules" ORDER BY "position"',
+    );
     return rules.find((rule) => to.startsWith(rule.prefix)) ?? null;
   }
 
