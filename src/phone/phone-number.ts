@@ -5,6 +5,7 @@ import {
   type PhoneNumber,
 } from "libphonenumber-js/max";
 import { AppError, ErrorCode } from "../platform/errors";
+import { RecentResults } from "../platform/recent-results";
 import { countryEntry, type CountrySettings } from "./country-table";
 
 export const PhoneMethod = { SMS: "SMS", VOICE: "VOICE" } as const;
@@ -103,6 +104,12 @@ const TYPE_DESCRIPTIONS: Record<PhoneNumberType, string> = {
 
 /** Never throws: anything that is not a complete, valid number comes back with `valid: false`. */
 export function parsePhoneNumber(input: string, defaultCountry?: string | null): ParsedPhoneNumber {
+  if (input.length > MAX_INPUT_LENGTH) return parseUncached(input, defaultCountry);
+  // Frozen: the same object goes to every caller that asks about this input.
+  return recentParses.get(`${defaultCountry ?? ""}\u0000${input}`, () => Object.freeze(parseUncached(input, defaultCountry)));
+}
+
+function parseUncached(input: string, defaultCountry: string | null | undefined): ParsedPhoneNumber {
   const invalid: ParsedPhoneNumber = { input, e164: null, valid: false, type: "UNKNOWN", country: null };
   if (input.length > MAX_INPUT_LENGTH) return invalid;
   const number = parseStrictly(input, supportedRegion(defaultCountry));
@@ -169,22 +176,19 @@ export function phoneNumberError(parsed: ParsedPhoneNumber, rejection: PhoneReje
   });
 }
 
-/** Masks computed lately: a number is masked for every event and response about it, and parsing dominates. */
-const recentMasks = new Map<string, string>();
-const RECENT_MASKS_KEPT = 4_096;
+/**
+ * Parses and masks computed lately: a number is parsed for every challenge and masked for every
+ * event and response about it, and libphonenumber's parse dominates either.
+ */
+const recentMasks = new RecentResults<string>(4_096);
+const recentParses = new RecentResults<Readonly<ParsedPhoneNumber>>(4_096);
 
 /**
  * `+1 XXX-XXX-1234` for NANP numbers; otherwise `+<calling code> ` and the national number grouped
  * as in international format, with every digit but the last four replaced by X.
  */
 export function maskPhoneNumber(e164: string): string {
-  let masked = recentMasks.get(e164);
-  if (masked === undefined) {
-    masked = maskUncached(e164);
-    recentMasks.set(e164, masked);
-    if (recentMasks.size > RECENT_MASKS_KEPT) recentMasks.delete(recentMasks.keys().next().value!);
-  }
-  return masked;
+  return recentMasks.get(e164, () => maskUncached(e164));
 }
 
 function maskUncached(e164: string): string {
