@@ -160,16 +160,12 @@ export class ChallengeService {
       // The check and the spending of an attempt are one statement: however many requests
       // arrive at once (aliases, batches, parallel connections), at most maxAttempts codes
       // are ever compared.
-      const spent = await manager
-        .createQueryBuilder()
-        .update(Challenge)
-        .set({ attemptsUsed: () => "attempts_used + 1" })
-        .where("id = :id AND status = 'PENDING' AND attempts_used < max_attempts AND expires_at > :now", {
-          id: challenge.id,
-          now: now.getTime(),
-        })
-        .execute();
-      if (!spent.affected) {
+      const spent = await db.statements.write(
+        manager,
+        `UPDATE "challenges" SET "attempts_used" = "attempts_used" + 1 WHERE "id" = ? AND "status" = 'PENDING' AND "attempts_used" < "max_attempts" AND "expires_at" > ?`,
+        [challenge.id, now.getTime()],
+      );
+      if (!spent) {
         const current = await manager.findOneByOrFail(Challenge, { id: challenge.id });
         return terminalOutcome(current, now) ?? { kind: "spent" };
       }
@@ -332,7 +328,7 @@ export class ChallengeService {
     requester: Requester,
     clearance: SendClearance,
   ): Promise<Message> {
-    const { composer, outbox, log, homeCountry, clock, pubsub, guard } = this.deps;
+    const { composer, outbox, log, homeCountry, clock, pubsub, guard, db } = this.deps;
     const composed = await composer.compose(challenge.method, challenge.purpose, user.locale, code);
     const unitCost = challenge.method === "SMS" ? country.smsCostPerSegment : country.voiceCostPerMinute;
     const message = await outbox.enqueue(tx, {
@@ -377,7 +373,7 @@ export class ChallengeService {
     });
     if (clearance.stopped) {
       // Recorded and failed at once, with its receive_status, so the log keeps one of each per send.
-      await finalizeMessage(tx, message, { status: "FAILED", errorCode: "BLOCKED_SUSPICIOUS", providerStatus: clearance.reason }, { clock, pubsub, log });
+      await finalizeMessage(tx, message, { status: "FAILED", errorCode: "BLOCKED_SUSPICIOUS", providerStatus: clearance.reason }, { db, clock, pubsub, log });
     }
     await guard.recordSend(tx, { country: country.code, costMicros: message.estimatedCostMicros ?? 0, stopped: clearance.stopped });
     return message;

@@ -24,6 +24,7 @@ interface Prepared {
  */
 export class EntityStatements {
   private readonly prepared = new Map<string, Prepared>();
+  private readonly numbered = new Map<string, string>();
   private readonly postgres: boolean;
 
   constructor(private readonly dataSource: DataSource) {
@@ -87,6 +88,31 @@ export class EntityStatements {
     const ordered = [...setKeys.map((key) => changes[key]), ...whereKeys.map((key) => where[key])];
     const result = await this.runOrdered(manager, statement, ordered, (runner, sql, parameters) => runner.query(sql, parameters, true));
     return result.affected ?? 0;
+  }
+
+  /**
+   * A write whose conditions go beyond equality (an attempt spent only while some remain), in
+   * the caller's SQL with `?` placeholders, numbered here for PostgreSQL. Values are bound as
+   * given: timestamps as epoch milliseconds, as the columns store them. Resolves with how many
+   * rows it changed.
+   */
+  async write(manager: EntityManager, sql: string, parameters: unknown[]): Promise<number> {
+    let text = sql;
+    if (this.postgres) {
+      text = this.numbered.get(sql) ?? "";
+      if (!text) {
+        let index = 0;
+        text = sql.replace(/\?/g, () => `$${++index}`);
+        this.numbered.set(sql, text);
+      }
+    }
+    const owned = manager.queryRunner ? null : this.dataSource.createQueryRunner();
+    try {
+      const result = await (manager.queryRunner ?? owned!).query(text, parameters, true);
+      return result.affected ?? 0;
+    } finally {
+      if (owned) await owned.release();
+    }
   }
 
   private statement(key: string, build: () => Prepared): Prepared {

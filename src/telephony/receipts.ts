@@ -25,6 +25,7 @@ export interface MessageOutcome {
 }
 
 export interface FinalizeDependencies {
+  db: Database;
   clock: Clock;
   pubsub: GatewayPubSub;
   log: LogService;
@@ -65,24 +66,15 @@ export async function finalizeMessage(
 ): Promise<boolean> {
   const now = deps.clock.now();
   const provider = outcome.provider ?? message.provider;
-  const update = tx.manager
-    .createQueryBuilder()
-    .update(Message)
-    .set({
-      status: outcome.status,
-      errorCode: outcome.errorCode,
-      providerStatus: outcome.providerStatus,
-      provider,
-      finalAt: now,
-      updated: now,
-      // A one-time code has no business being readable once nobody will send it again.
-      bodyCiphertext: null,
-      leaseOwner: null,
-      leaseUntil: null,
-    })
-    .where("id = :id AND final_at IS NULL", { id: message.id });
-  if (guard.leaseOwner !== undefined) update.andWhere("lease_owner = :leaseOwner", { leaseOwner: guard.leaseOwner });
-  const { affected } = await update.execute();
+  // A one-time code has no business being readable once nobody will send it again: the body goes.
+  const set =
+    'UPDATE "messages" SET "status" = ?, "error_code" = ?, "provider_status" = ?, "provider" = ?, "final_at" = ?, "updated" = ?, ' +
+    '"body_ciphertext" = NULL, "lease_owner" = NULL, "lease_until" = NULL WHERE "id" = ? AND "final_at" IS NULL';
+  const values = [outcome.status, outcome.errorCode, outcome.providerStatus, provider, now.getTime(), now.getTime(), message.id];
+  const affected =
+    guard.leaseOwner === undefined
+      ? await deps.db.statements.write(tx.manager, set, values)
+      : await deps.db.statements.write(tx.manager, `${set} AND "lease_owner" = ?`, [...values, guard.leaseOwner]);
   if (affected !== 1) return false;
 
   Object.assign(message, {

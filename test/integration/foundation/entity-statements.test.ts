@@ -84,6 +84,24 @@ describe("EntityStatements", () => {
     expect((await db.manager.findOneByOrFail(MessageAttempt, { id: given.id })).outcome).toBe("SENT");
   });
 
+  test("a written statement binds its values in order on either engine, counts the rows it changed, and changes none once its condition fails", async () => {
+    const { db } = gateway;
+    const given = attempt({ started: new Date("2031-02-03T04:05:06.000Z") });
+    await db.transaction((tx) => db.statements.insert(tx.manager, MessageAttempt, given));
+    const finishOnce = (at: Date) =>
+      db.transaction((tx) =>
+        db.statements.write(
+          tx.manager,
+          `UPDATE "message_attempts" SET "outcome" = ?, "finished" = ? WHERE "id" = ? AND "finished" IS NULL AND "started" < ?`,
+          ["SENT", at.getTime(), given.id, at.getTime()],
+        ),
+      );
+    const finished = new Date("2031-02-03T04:05:09.000Z");
+    expect(await finishOnce(finished)).toBe(1);
+    expect(await finishOnce(new Date("2031-02-03T04:05:10.000Z"))).toBe(0);
+    expect(await db.manager.findOneByOrFail(MessageAttempt, { id: given.id })).toEqual({ ...given, outcome: "SENT", finished });
+  });
+
   test("conditions without a value and unknown columns are refused, not guessed at", async () => {
     const { db } = gateway;
     await expect(db.statements.findOneBy(db.manager, MessageAttempt, { providerMessageId: null })).rejects.toThrow(/no value/);

@@ -820,7 +820,7 @@ describe(`telephony dispatch on ${engine}`, () => {
     await dispatcher.runOnce();
     const stale = await reload(h, queued.id);
     const again = await reload(h, queued.id);
-    const deps = { clock: h.clock, pubsub: h.pubsub, log: h.log };
+    const deps = { db: h.db, clock: h.clock, pubsub: h.pubsub, log: h.log };
     const outcome = { status: "UNDELIVERED", errorCode: DeliveryErrorCode.NUMBER_INACTIVE, providerStatus: "undelivered" } as const;
     expect(await h.db.transaction((tx) => finalizeMessage(tx, stale, outcome, deps))).toBe(true);
     expect(await h.db.transaction((tx) => finalizeMessage(tx, again, { ...outcome, status: "DELIVERED", errorCode: null }, deps))).toBe(
