@@ -1,6 +1,7 @@
 import type { ChallengePurpose, PhoneMethod, SmsEncoding } from "../phone/phone.enums";
+import { RecentResults } from "../platform/recent-results";
 import { DEFAULT_SMS_TEMPLATES, pickTranslation, type TemplateTranslation } from "./defaults";
-import { analyseSms } from "./segments";
+import { analyseSms, type SmsAnalysis } from "./segments";
 import { renderSms } from "./template";
 import { voiceScript } from "./voice-scripts";
 
@@ -22,8 +23,12 @@ export const defaultTemplates: TemplateSource = {
   smsTemplate: async (purpose) => DEFAULT_SMS_TEMPLATES[purpose],
 };
 
+const ALL_DIGITS = /^[0-9]+$/;
+
 /** Turns a passcode into the text or call script the user receives, in their language. */
 export class MessageComposer {
+  private readonly analyses = new RecentResults<SmsAnalysis>(256);
+
   constructor(
     private readonly templates: TemplateSource,
     private readonly org: { orgName: string; originDomain: string | null },
@@ -35,12 +40,15 @@ export class MessageComposer {
       return { body: script.text, language: script.language, encoding: null, segments: 1 };
     }
     const { template, translations } = await this.templates.smsTemplate(purpose);
-    const body = renderSms(pickTranslation(locale, template, translations), {
-      code,
-      orgName: this.org.orgName,
-      originDomain: this.org.originDomain,
-    });
-    const analysis = analyseSms(body);
+    const text = pickTranslation(locale, template, translations);
+    const render = (withCode: string) => renderSms(text, { code: withCode, orgName: this.org.orgName, originDomain: this.org.originDomain });
+    const body = render(code);
+    // The code is all that changes from one send to the next, and every digit travels alike (one
+    // GSM-7 septet, one UCS-2 unit, a grapheme of its own): the same text with zeros for the code
+    // has the same encoding and segments, and is measured once per template and code length.
+    const analysis = ALL_DIGITS.test(code)
+      ? this.analyses.get(render("0".repeat(code.length)), () => analyseSms(render("0".repeat(code.length))))
+      : analyseSms(body);
     return { body, language: null, encoding: analysis.encoding, segments: analysis.segments };
   }
 }
