@@ -104,6 +104,9 @@ export async function startGateway({ config, clock = systemClock, logger = creat
 
   const app = express();
   app.disable("x-powered-by");
+  // Answers are per credential and mostly to POSTs: no cache revalidates them, so hashing every
+  // body for an ETag is wasted work.
+  app.set("etag", false);
   if (config.trustProxy) app.set("trust proxy", true);
   const httpServer = http.createServer(httpServerTimeouts(config.requestTimeoutMs), app);
 
@@ -113,11 +116,14 @@ export async function startGateway({ config, clock = systemClock, logger = creat
     res.locals.requestId = requestId;
     res.locals.logger = logger.child({ requestId });
     res.setHeader("x-request-id", requestId);
-    const started = process.hrtime.bigint();
-    res.on("finish", () => {
-      const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      res.locals.logger.info({ method: req.method, path: req.path, status: res.statusCode, ms: Math.round(ms * 10) / 10 }, "request");
-    });
+    // The access line is at info: below that level, no timing and no listener.
+    if (logger.isLevelEnabled("info")) {
+      const started = process.hrtime.bigint();
+      res.on("finish", () => {
+        const ms = Number(process.hrtime.bigint() - started) / 1e6;
+        res.locals.logger.info({ method: req.method, path: req.path, status: res.statusCode, ms: Math.round(ms * 10) / 10 }, "request");
+      });
+    }
     if (countQueries) queries.track(requestId, (onFinish) => res.on("finish", onFinish), next);
     else next();
   });
