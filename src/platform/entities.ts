@@ -8,7 +8,7 @@ import { Message, MessageAttempt, MessageReceipt } from "../telephony/message.en
 import { SimulatorMessageRecord, SimulatorRuleRecord } from "../telephony/providers/simulator.entity";
 import { PolicyRecord, PolicyRuleRecord } from "../policies/policy.entity";
 import { FraudBlockRecord, SecuritySettingsRecord } from "../security/security-settings.entity";
-import { TrafficCounterRecord } from "../security/traffic-counters";
+import { RangeNumberRecord, TrafficCounterRecord } from "../security/traffic-counters";
 import { SessionRecord } from "../sessions/session.entity";
 import { SmsTemplateRecord } from "../templates/sms-template.entity";
 import { AuthTransactionRecord } from "../transactions/auth-transaction.entity";
@@ -39,5 +39,6 @@ export const entities = [
   SecuritySettingsRecord,
   FraudBlockRecord,
   TrafficCounterRecord,
+  RangeNumberRecord,
   SmsTemplateRecord,
 ];

@@ -40,7 +40,6 @@ export const rangeOf = (e164: string) => e164.slice(0, -2);
 export class SendGuard {
   /** Checked before every send: written once rather than built by the query builder each time. */
   private readonly activeFraudBlock: string;
-  private readonly numbersInRange: string;
 
   constructor(
     private readonly deps: {
@@ -57,10 +56,6 @@ export class SendGuard {
     this.activeFraudBlock =
       `SELECT "scope", "rule" FROM "fraud_blocks" WHERE ("scope" = 'COUNTRY' AND "key" = ${p1} AND "until" > ${p2}) ` +
       `OR ("scope" = 'RANGE' AND "key" = ${p3} AND "until" > ${p4}) LIMIT 1`;
-    const [e164, low, high, length, since] = deps.db.engine === "postgres" ? ["$1", "$2", "$3", "$4", "$5"] : ["?", "?", "?", "?", "?"];
-    this.numbersInRange =
-      `SELECT COUNT(DISTINCT "to_e164") AS "numbers", MAX(CASE WHEN "to_e164" = ${e164} THEN 1 ELSE 0 END) AS "includesThis" ` +
-      `FROM "messages" WHERE "to_e164" BETWEEN ${low} AND ${high} AND LENGTH("to_e164") = ${length} AND "created" >= ${since}`;
   }
 
   async clear(target: SendTarget): Promise<SendClearance> {
@@ -80,8 +75,9 @@ export class SendGuard {
    * Counts a send in its transaction: every send towards the pumping rules, and a send that
    * goes out towards the spend caps (a stopped one costs nothing). Make it the last write.
    */
-  async recordSend(tx: Transaction, send: { country: string; costMicros: number; stopped: boolean }): Promise<void> {
+  async recordSend(tx: Transaction, send: { e164: string; country: string; costMicros: number; stopped: boolean }): Promise<void> {
     const now = this.deps.clock.now().getTime();
+    await this.deps.counters.noteSendTo(tx, send.e164, rangeOf(send.e164), now);
     await this.deps.counters.add(tx, "SENDS", send.country, minuteOf(now), 1);
     if (!send.stopped) await this.deps.counters.add(tx, "SPEND", "*", dayOf(now), send.costMicros);
   }
@@ -97,7 +93,8 @@ export class SendGuard {
     const monthStart = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1);
     const longestWindow = (await this.deps.settings.get()).pumpingWindowMinutes * MINUTE_MS;
     // The pumping window may be changed to its maximum at any time: keep a day of minutes at least.
-    await this.deps.counters.purgeBefore(Math.min(monthStart, now.getTime() - Math.max(longestWindow, 86_400_000)));
+    const windowStart = now.getTime() - Math.max(longestWindow, 86_400_000);
+    await this.deps.counters.purgeBefore(Math.min(monthStart, windowStart), windowStart);
   }
 
   /** Is the number, its range or its country blocked right now? */
@@ -172,15 +169,11 @@ export class SendGuard {
 
   /**
    * Distinct numbers sent to since `since` in the range of `e164` (same length, same digits
-   * but the last two), this one included: an index range on messages(to_e164, created).
+   * but the last two), this one included: an index range over the range's recent numbers.
    */
   private async distinctNumbersInRange(e164: string, since: number): Promise<number> {
-    const range = rangeOf(e164);
-    const [row]: Array<{ numbers: string | number; includesThis: string | number | null }> = await this.deps.db.manager.query(
-      this.numbersInRange,
-      [e164, `${range}00`, `${range}99`, e164.length, since],
-    );
-    return Number(row?.numbers ?? 0) + (Number(row?.includesThis ?? 0) === 1 ? 0 : 1);
+    const { numbers, includes } = await this.deps.counters.numbersSentInRange(rangeOf(e164), e164, since);
+    return numbers + (includes ? 0 : 1);
   }
 
   private async block(

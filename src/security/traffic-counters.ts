@@ -1,4 +1,4 @@
-import { Column, Entity, PrimaryColumn } from "typeorm";
+import { Column, Entity, Index, PrimaryColumn } from "typeorm";
 import type { Database, Transaction } from "../platform/database";
 
 export const MINUTE_MS = 60_000;
@@ -30,6 +30,25 @@ export class TrafficCounterRecord {
   value: string;
 }
 
+/**
+ * When each number was last sent to, with its range (all but its last two digits): the
+ * sequential-numbers rule counts the distinct numbers of a range sent to within its window, an
+ * index range over recent rows only, where counting `messages` read the range's whole history.
+ */
+@Entity("range_numbers")
+@Index("range_numbers_range_last_sent", ["range", "lastSent"])
+export class RangeNumberRecord {
+  @PrimaryColumn({ type: "varchar", length: 20 })
+  e164: string;
+
+  @Column({ type: "varchar", length: 20 })
+  range: string;
+
+  /** Epoch ms. */
+  @Column({ name: "last_sent", type: "bigint" })
+  lastSent: string;
+}
+
 export const minuteOf = (epochMs: number) => Math.floor(epochMs / MINUTE_MS) * MINUTE_MS;
 export const dayOf = (epochMs: number) => Math.floor(epochMs / DAY_MS) * DAY_MS;
 
@@ -37,9 +56,19 @@ export class TrafficCounters {
   private readonly upsert: string;
   private readonly total: string;
   private readonly purge: string;
+  private readonly noteNumber: string;
+  private readonly numbersSince: string;
+  private readonly purgeNumbers: string;
 
   constructor(private readonly db: Database) {
     const [p1, p2, p3, p4] = db.engine === "postgres" ? ["$1", "$2", "$3", "$4"] : ["?", "?", "?", "?"];
+    this.noteNumber =
+      `INSERT INTO "range_numbers" ("e164", "range", "last_sent") VALUES (${p1}, ${p2}, ${p3}) ` +
+      `ON CONFLICT ("e164") DO UPDATE SET "last_sent" = excluded."last_sent"`;
+    this.numbersSince =
+      `SELECT COUNT(*) AS "numbers", MAX(CASE WHEN "e164" = ${p1} THEN 1 ELSE 0 END) AS "includesThis" ` +
+      `FROM "range_numbers" WHERE "range" = ${p2} AND "last_sent" >= ${p3}`;
+    this.purgeNumbers = `DELETE FROM "range_numbers" WHERE "last_sent" < ${p1}`;
     this.upsert =
       `INSERT INTO "traffic_counters" ("kind", "key", "bucket", "value") VALUES (${p1}, ${p2}, ${p3}, ${p4}) ` +
       `ON CONFLICT ("kind", "key", "bucket") DO UPDATE SET "value" = "traffic_counters"."value" + excluded."value"`;
@@ -63,8 +92,26 @@ export class TrafficCounters {
     return Number(rows[0]?.total ?? 0);
   }
 
-  /** Drops buckets older than any window or cap reads (the longest is a month). */
-  async purgeBefore(epochMs: number): Promise<void> {
-    await this.db.transaction((tx) => tx.manager.query(this.purge, [epochMs]));
+  /** Notes a send to `e164` at `epochMs`, inside the send's transaction. */
+  async noteSendTo(tx: Transaction, e164: string, range: string, epochMs: number): Promise<void> {
+    await tx.manager.query(this.noteNumber, [e164, range, epochMs]);
+  }
+
+  /** How many distinct numbers of `range` were sent to at or after `sinceMs`, and whether `e164` is one of them. */
+  async numbersSentInRange(range: string, e164: string, sinceMs: number): Promise<{ numbers: number; includes: boolean }> {
+    const [row]: Array<{ numbers: string | number; includesThis: string | number | null }> = await this.db.manager.query(this.numbersSince, [
+      e164,
+      range,
+      sinceMs,
+    ]);
+    return { numbers: Number(row?.numbers ?? 0), includes: Number(row?.includesThis ?? 0) === 1 };
+  }
+
+  /** Drops buckets older than `countersBefore` (the longest cap reads a month) and numbers last sent to before `numbersBefore`. */
+  async purgeBefore(countersBefore: number, numbersBefore: number): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      await tx.manager.query(this.purge, [countersBefore]);
+      await tx.manager.query(this.purgeNumbers, [numbersBefore]);
+    });
   }
 }

@@ -13,8 +13,6 @@ import { ChallengePurpose, MessageStatus, PhoneMethod, SmsEncoding } from "../ph
 @Index("messages_challenge", ["challengeId", "created"])
 @Index("messages_provider_id", ["provider", "providerMessageId"])
 @Index("messages_created", ["created"])
-// The pumping rule that counts distinct numbers in a range reads an index range on this.
-@Index("messages_to", ["toE164", "created"])
 export class Message {
   @Field(() => ID)
   @PrimaryColumn({ type: "varchar", length: 40 })

@@ -9,7 +9,7 @@ import { Challenge } from "../../../src/phone/challenge.entity";
 import { newId } from "../../../src/platform/ids";
 import { postgresMigrations, sqliteMigrations } from "../../../src/platform/migrations";
 import { FraudBlockRecord } from "../../../src/security/security-settings.entity";
-import { TrafficCounterRecord } from "../../../src/security/traffic-counters";
+import { RangeNumberRecord, TrafficCounterRecord } from "../../../src/security/traffic-counters";
 import { Message } from "../../../src/telephony/message.entity";
 import { startTestGateway, type TestGateway } from "../../support/gateway";
 import { createUser, enroll, receivedCode, settleMessages } from "../../support/phone";
@@ -43,6 +43,21 @@ async function recordedTotals(gateway: TestGateway): Promise<Totals> {
     totals.verified[challenge.country] = (totals.verified[challenge.country] ?? 0) + 1;
   }
   return totals;
+}
+
+/** Each number sent to, with its range and its latest send, as the messages record them. */
+async function recordedNumbers(gateway: TestGateway): Promise<Record<string, { range: string; lastSent: number }>> {
+  const numbers: Record<string, { range: string; lastSent: number }> = {};
+  for (const message of await gateway.db.manager.find(Message)) {
+    const latest = Math.max(numbers[message.toE164]?.lastSent ?? 0, message.created.getTime());
+    numbers[message.toE164] = { range: message.toE164.slice(0, -2), lastSent: latest };
+  }
+  return numbers;
+}
+
+async function countedNumbers(gateway: TestGateway): Promise<Record<string, { range: string; lastSent: number }>> {
+  const rows = await gateway.db.manager.find(RangeNumberRecord);
+  return Object.fromEntries(rows.map((row) => [row.e164, { range: row.range, lastSent: Number(row.lastSent) }]));
 }
 
 describe("traffic counters", () => {
@@ -82,19 +97,46 @@ describe("traffic counters", () => {
     expect(counted.verified).toEqual({ GB: 2, FR: 1 });
     expect(counted.spend).toBe(spentBeforeStop);
     expect(counted.spend).toBeGreaterThan(0);
+    // The stopped send counts towards its range too: a pumper's blocked attempts are still traffic.
+    expect(await countedNumbers(gateway)).toEqual(await recordedNumbers(gateway));
+    expect(Object.keys(await countedNumbers(gateway)).sort()).toEqual([...numbers, "+447400555404"].sort());
   });
 
-  test("the migration that adds the counters backfills them from the traffic already recorded", async () => {
+  test("the migrations that add the counters and the range numbers backfill them from the traffic already recorded", async () => {
     const before = await countersTotals(gateway);
+    const numbersBefore = await countedNumbers(gateway);
+    expect(Object.keys(numbersBefore).length).toBeGreaterThan(0);
     const migrations = gateway.db.engine === "postgres" ? postgresMigrations : sqliteMigrations;
-    const Migration = migrations.find((candidate) => candidate.name.startsWith("TrafficCounters")) as new () => MigrationInterface;
+    const migration = (name: string) => {
+      const Migration = migrations.find((candidate) => candidate.name.startsWith(name)) as new () => MigrationInterface;
+      return new Migration();
+    };
     const runner = gateway.db.dataSource.createQueryRunner();
     try {
-      await new Migration().down(runner);
-      await new Migration().up(runner);
+      // Undone newest first, as a rollback would, then redone.
+      await migration("RangeNumbers").down(runner);
+      await migration("TrafficCounters").down(runner);
+      await migration("TrafficCounters").up(runner);
+      await migration("RangeNumbers").up(runner);
     } finally {
       await runner.release();
     }
     expect(await countersTotals(gateway)).toEqual(before);
+    expect(await countedNumbers(gateway)).toEqual(numbersBefore);
+  });
+
+  test("the purge drops numbers no pumping window reaches any more, and keeps the month's spend", async () => {
+    const spend = (await countersTotals(gateway)).spend;
+    expect(Object.keys(await countedNumbers(gateway)).length).toBeGreaterThan(0);
+    const startedAt = gateway.clock.now();
+    try {
+      // A day and a minute on: past the longest window, within the month unless the month turned.
+      gateway.clock.advance(86_400_000 + 60_000);
+      await gateway.services.guard.purgeCounters();
+      expect(await countedNumbers(gateway)).toEqual({});
+      if (new Date(startedAt).getUTCMonth() === gateway.clock.now().getUTCMonth()) expect((await countersTotals(gateway)).spend).toBe(spend);
+    } finally {
+      gateway.clock.set(startedAt);
+    }
   });
 });
