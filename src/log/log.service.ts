@@ -48,7 +48,8 @@ export class LogService {
 
   async record(tx: Transaction, event: LogEventInput): Promise<LogEventRecord> {
     const published = this.clock.now();
-    const record = tx.manager.create(LogEventRecord, {
+    // A plain instance: TypeORM's create() walks the entity metadata, three times a passcode round trip.
+    const record = Object.assign(new LogEventRecord(), {
       uuid: uuidv7(published),
       published,
       eventType: event.eventType,
