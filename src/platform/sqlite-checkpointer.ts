@@ -49,6 +49,8 @@ export class SqliteCheckpointer {
   private readonly pending = new Map<number, { resolve: (result: CheckpointResult) => void; reject: (error: Error) => void }>();
   private nextId = 1;
   private stopped = false;
+  /** Settles when the worker ends, whether asked to or not: stop() must not wait for an exit already past. */
+  private readonly exited: Promise<void>;
 
   private constructor(
     private readonly worker: Worker,
@@ -59,7 +61,12 @@ export class SqliteCheckpointer {
       this.logger.error({ err: error }, "the SQLite checkpoint worker stopped; SQLite's own checkpoints take over");
       this.rejectAll(error);
     });
-    worker.on("exit", () => this.rejectAll(new Error("the checkpoint worker has exited")));
+    this.exited = new Promise((resolve) =>
+      worker.once("exit", () => {
+        this.rejectAll(new Error("the checkpoint worker has exited"));
+        resolve();
+      }),
+    );
     // Housekeeping must not keep the process alive.
     worker.unref();
   }
@@ -86,9 +93,8 @@ export class SqliteCheckpointer {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    const exited = new Promise<void>((resolve) => this.worker.once("exit", () => resolve()));
     this.worker.postMessage({ stop: true });
-    await exited;
+    await this.exited;
   }
 
   private onReply(reply: WorkerReply): void {

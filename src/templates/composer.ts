@@ -46,9 +46,8 @@ export class MessageComposer {
     // The code is all that changes from one send to the next, and every digit travels alike (one
     // GSM-7 septet, one UCS-2 unit, a grapheme of its own): the same text with zeros for the code
     // has the same encoding and segments, and is measured once per template and code length.
-    const analysis = ALL_DIGITS.test(code)
-      ? this.analyses.get(render("0".repeat(code.length)), () => analyseSms(render("0".repeat(code.length))))
-      : analyseSms(body);
+    const shape = ALL_DIGITS.test(code) ? render("0".repeat(code.length)) : null;
+    const analysis = shape === null ? analyseSms(body) : this.analyses.get(shape, () => analyseSms(shape));
     return { body, language: null, encoding: analysis.encoding, segments: analysis.segments };
   }
 }
