@@ -12,7 +12,7 @@ import {
 } from "../../../src/generated/graphql";
 import { LogEventRecord } from "../../../src/log/log-event.entity";
 import { startTestGateway, type TestGateway } from "../../support/gateway";
-import { createUser, enroll, latestSimulated, receivedCode, settleMessages } from "../../support/phone";
+import { allFinal, createUser, enroll, latestSimulated, receivedCode, settleMessages } from "../../support/phone";
 
 const GB_MOBILE = "+447400123456";
 const FR_MOBILE = "+33612345678";
@@ -46,6 +46,8 @@ describe("phone factors: enroll, activate, challenge, verify", () => {
     const { verifyChallenge } = await gateway.admin.ok(VerifyChallengeDocument, { input: { challengeId: challengePhoneFactor.id, code: second } });
     expect(verifyChallenge.status).toBe("VERIFIED");
 
+    // The receipt arrives on its own schedule, independent of the verification.
+    await settleMessages(gateway, (messages) => allFinal(messages.filter((m) => m.toE164 === GB_MOBILE)));
     const { challenge: delivered } = await gateway.admin.ok(ChallengeByIdDocument, { id: challengePhoneFactor.id });
     expect(delivered?.messages[0]).toMatchObject({ status: "DELIVERED", provider: "simulator" });
   });
