@@ -5,6 +5,7 @@ import { PageInfo } from "../platform/pagination";
 import { PhoneMethod } from "../phone/phone.enums";
 import type { LogResult as LogResultValue, Severity as SeverityValue } from "./event-types";
 import type { DebugContext } from "./log-event.entity";
+import { PLAIN_DATA } from "../platform/plain-data";
 
 export const Severity: { readonly [K in SeverityValue]: K } = { DEBUG: "DEBUG", INFO: "INFO", WARN: "WARN", ERROR: "ERROR" };
 export type Severity = SeverityValue;
@@ -27,7 +28,7 @@ registerEnumType(Severity, { name: "Severity" });
 registerEnumType(LogResult, { name: "LogResult" });
 registerEnumType(SortOrder, { name: "SortOrder" });
 
-@ObjectType()
+@ObjectType(PLAIN_DATA)
 export class LogActor {
   @Field()
   id: string;
@@ -42,7 +43,7 @@ export class LogActor {
   displayName: string | null;
 }
 
-@ObjectType()
+@ObjectType(PLAIN_DATA)
 export class LogTarget {
   @Field()
   id: string;
@@ -57,7 +58,7 @@ export class LogTarget {
   displayName: string | null;
 }
 
-@ObjectType()
+@ObjectType(PLAIN_DATA)
 export class LogOutcome {
   @Field(() => LogResult)
   result: LogResult;
@@ -66,7 +67,7 @@ export class LogOutcome {
   reason: string | null;
 }
 
-@ObjectType()
+@ObjectType(PLAIN_DATA)
 export class LogClient {
   @Field(() => String, { nullable: true })
   ipAddress: string | null;
@@ -76,7 +77,7 @@ export class LogClient {
 }
 
 /** A System Log event as the API shows it; also the shape matchesLogFilter reads. */
-@ObjectType()
+@ObjectType(PLAIN_DATA)
 export class LogEvent {
   @Field(() => ID)
   uuid: string;
@@ -115,7 +116,7 @@ export class LogEvent {
   transactionId: string | null;
 }
 
-@ObjectType()
+@ObjectType(PLAIN_DATA)
 export class LogEdge {
   @Field(() => LogEvent)
   node: LogEvent;
@@ -124,7 +125,7 @@ export class LogEdge {
   cursor: string;
 }
 
-@ObjectType()
+@ObjectType(PLAIN_DATA)
 export class LogConnection {
   @Field(() => [LogEdge])
   edges: LogEdge[];

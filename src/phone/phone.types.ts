@@ -3,6 +3,7 @@ import { Field, Float, ID, InputType, Int, ObjectType } from "type-graphql";
 import { Challenge } from "./challenge.entity";
 import { PhoneFactor } from "./phone-factor.entity";
 import { AuthenticatorStatus, AuthenticatorUsage, MessageStatus, PhoneMethod, PhoneNumberType, PhoneRejection } from "./phone.enums";
+import { PLAIN_DATA } from "../platform/plain-data";
 
 @ObjectType()
 export class PhoneNumberCheck {
@@ -34,7 +35,7 @@ export class PhoneNumberCheck {
   voiceCostPerMinute: number | null;
 }
 
-@ObjectType()
+@ObjectType(PLAIN_DATA)
 export class PhoneAuthenticator {
   @Field(() => AuthenticatorStatus)
   status: AuthenticatorStatus;

@@ -1,7 +1,8 @@
 import { Field, ObjectType } from "type-graphql";
 import { badInput } from "./errors";
+import { PLAIN_DATA } from "./plain-data";
 
-@ObjectType()
+@ObjectType(PLAIN_DATA)
 export class PageInfo {
   @Field()
   hasNextPage: boolean;

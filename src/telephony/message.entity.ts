@@ -2,12 +2,13 @@ import { Field, Float, ID, Int, ObjectType } from "type-graphql";
 import { Column, Entity, Index, PrimaryColumn } from "typeorm";
 import { TimestampColumn } from "../platform/columns";
 import { ChallengePurpose, MessageStatus, PhoneMethod, SmsEncoding } from "../phone/phone.enums";
+import { PLAIN_DATA } from "../platform/plain-data";
 
 /**
  * The outbox: a message is written QUEUED in the transaction that made its challenge, and the
  * dispatcher moves it on. The body is kept encrypted only until it has been handed over.
  */
-@ObjectType()
+@ObjectType(PLAIN_DATA)
 @Entity("messages")
 @Index("messages_dispatch", ["status", "nextAttemptAt"])
 @Index("messages_challenge", ["challengeId", "created"])
