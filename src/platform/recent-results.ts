@@ -8,6 +8,10 @@ export class RecentResults<T> {
 
   constructor(private readonly capacity: number) {}
 
+  has(key: string): boolean {
+    return this.results.has(key);
+  }
+
   get(key: string, compute: () => T): T {
     if (this.results.has(key)) return this.results.get(key)!;
     const result = compute();

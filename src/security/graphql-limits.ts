@@ -13,7 +13,6 @@ import {
   specifiedRules,
   validate,
   visit,
-  BREAK,
   type ArgumentNode,
   type DocumentNode,
   type ExecutionArgs,
@@ -26,6 +25,7 @@ import {
 import type { Config } from "../platform/config";
 import { AppError, badInput, ErrorCode } from "../platform/errors";
 import { formatError } from "../platform/graphql-errors";
+import { RecentResults } from "../platform/recent-results";
 
 /** The `limit` of a QUERY_TOO_COMPLEX error: which guard refused the operation. */
 export type QueryLimit = "depth" | "aliases" | "tokens" | "directives" | "cost" | "passcodeFields";
@@ -83,7 +83,10 @@ export class GraphQLLimits {
   /** Armor's depth, alias and directive rules, ours, then armor's cost rule; Apollo runs them after graphql's specifiedRules. */
   readonly validationRules: readonly ValidationRule[];
   private readonly costRule: ValidationRule;
-  private readonly sizedByVariables = new WeakMap<OperationDefinitionNode, boolean>();
+  /** Per operation, the variables that size its lists (usually none). */
+  private readonly listSizeVariables = new WeakMap<OperationDefinitionNode, readonly string[]>();
+  /** Per operation, the list sizes its cost was already found within the limit for. */
+  private readonly admittedListSizes = new WeakMap<OperationDefinitionNode, RecentResults<true>>();
   /** Documents that passed the token and transport checks, by their text: clients send the same few again and again. */
   private readonly admittedSources = new Set<string>();
   /** Subscription documents that passed parsing and validation, by their text. */
@@ -153,14 +156,25 @@ export class GraphQLLimits {
    */
   costWithVariables(schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode, variables: Readonly<Record<string, unknown>> | null | undefined): readonly GraphQLError[] {
     // Apollo hands the same parsed document to every request with the same text: most name no list size by variable.
-    let sizedByVariables = this.sizedByVariables.get(operation);
-    if (sizedByVariables === undefined) {
-      sizedByVariables = hasVariableListSize(document, operation);
-      this.sizedByVariables.set(operation, sizedByVariables);
+    let sizeVariables = this.listSizeVariables.get(operation);
+    if (sizeVariables === undefined) {
+      sizeVariables = variableListSizes(document, operation);
+      this.listSizeVariables.set(operation, sizeVariables);
     }
-    if (!sizedByVariables) return [];
+    if (!sizeVariables.length) return [];
+    // A dashboard pages with the same few sizes: a verdict that admitted them stands (refusals are
+    // worked out again, so each refused request gets its own error).
+    const sizes = sizeVariables.map((name) => String(variables?.[name])).join(",");
+    let admitted = this.admittedListSizes.get(operation);
+    if (!admitted) {
+      admitted = new RecentResults<true>(ADMITTED_LIST_SIZES);
+      this.admittedListSizes.set(operation, admitted);
+    }
+    if (admitted.has(sizes)) return [];
     const inlined = withListSizesInlined(document, operation, variables ?? {});
-    return inlined ? validate(schema, inlined, [this.costRule]) : [];
+    const errors = inlined ? validate(schema, inlined, [this.costRule]) : [];
+    if (!errors.length) admitted.get(sizes, () => true);
+    return errors;
   }
 
   apolloPlugins<TContext extends BaseContext>(): ApolloServerPlugin<TContext>[] {
@@ -321,23 +335,20 @@ function queryOf(container: unknown): string | null {
 
 const ADMITTED_SOURCES = 500;
 const ADMITTED_SOURCE_MAX_LENGTH = 8_192;
+const ADMITTED_LIST_SIZES = 64;
 
-/** Whether a list size argument of the operation or its fragments is a variable. */
-function hasVariableListSize(document: DocumentNode, operation: OperationDefinitionNode): boolean {
-  let found = false;
+/** The variables that give a list size argument in the operation or its fragments, each once. */
+function variableListSizes(document: DocumentNode, operation: OperationDefinitionNode): string[] {
+  const names = new Set<string>();
   visit(
     { kind: Kind.DOCUMENT, definitions: [operation, ...document.definitions.filter((definition) => definition.kind === Kind.FRAGMENT_DEFINITION)] },
     {
       Argument(node: ArgumentNode) {
-        if (LIST_SIZE_ARGUMENTS.has(node.name.value) && node.value.kind === Kind.VARIABLE) {
-          found = true;
-          return BREAK;
-        }
-        return undefined;
+        if (LIST_SIZE_ARGUMENTS.has(node.name.value) && node.value.kind === Kind.VARIABLE) names.add(node.value.name.value);
       },
     },
   );
-  return found;
+  return [...names];
 }
 
 /**

@@ -101,6 +101,9 @@ describe("oversized operations", () => {
       const answered = await query(document, { n: 10 });
       expect(answered.status).toBe(200);
       expect(answered.errors).toBeUndefined();
+      // The verdict for a size is remembered per document; a different size is still costed.
+      expect((await query(document, { n: 10 })).status).toBe(200);
+      expect(refusedLimits((await query(document, { n: 200 })).errors)).toEqual(["cost"]);
       const defaulted = await query(`query Fan($n: Int = 200) { ${fanOut("$n")} }`);
       expect(refusedLimits(defaulted.errors)).toEqual(["cost"]);
     });
