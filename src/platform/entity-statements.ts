@@ -97,22 +97,36 @@ export class EntityStatements {
    * rows it changed.
    */
   async write(manager: EntityManager, sql: string, parameters: unknown[]): Promise<number> {
-    let text = sql;
-    if (this.postgres) {
-      text = this.numbered.get(sql) ?? "";
-      if (!text) {
-        let index = 0;
-        text = sql.replace(/\?/g, () => `$${++index}`);
-        this.numbered.set(sql, text);
-      }
-    }
+    const result = (await this.runWritten(manager, sql, parameters, true)) as { affected?: number };
+    return result.affected ?? 0;
+  }
+
+  /** A read in the caller's SQL with `?` placeholders, as for write(); resolves with the raw rows. */
+  query<Row>(manager: EntityManager, sql: string, parameters: unknown[]): Promise<Row[]> {
+    return this.runWritten(manager, sql, parameters, false) as Promise<Row[]>;
+  }
+
+  private async runWritten(manager: EntityManager, sql: string, parameters: unknown[], structured: boolean): Promise<unknown> {
     const owned = manager.queryRunner ? null : this.dataSource.createQueryRunner();
+    const runner = manager.queryRunner ?? owned!;
     try {
-      const result = await (manager.queryRunner ?? owned!).query(text, parameters, true);
-      return result.affected ?? 0;
+      const text = this.numberedFor(sql);
+      return structured ? await runner.query(text, parameters, true) : await runner.query(text, parameters);
     } finally {
       if (owned) await owned.release();
     }
+  }
+
+  /** `?` placeholders as the engine takes them: as written for SQLite, `$1, $2, ...` for PostgreSQL. */
+  private numberedFor(sql: string): string {
+    if (!this.postgres) return sql;
+    let text = this.numbered.get(sql);
+    if (text === undefined) {
+      let index = 0;
+      text = sql.replace(/\?/g, () => `$${++index}`);
+      this.numbered.set(sql, text);
+    }
+    return text;
   }
 
   private statement(key: string, build: () => Prepared): Prepared {

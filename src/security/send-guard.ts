@@ -30,6 +30,11 @@ export const CLEARED: SendClearance = { stopped: false, reason: null };
 /** Numbers in one range share all but their last two digits: what pumpers iterate over. */
 export const rangeOf = (e164: string) => e164.slice(0, -2);
 
+/** Checked before every send: written once rather than built by the query builder each time. */
+const ACTIVE_FRAUD_BLOCK =
+  `SELECT "scope", "rule" FROM "fraud_blocks" WHERE ("scope" = 'COUNTRY' AND "key" = ? AND "until" > ?) ` +
+  `OR ("scope" = 'RANGE' AND "key" = ? AND "until" > ?) LIMIT 1`;
+
 /**
  * Runs before a send's transaction: velocity limits, spend caps, and the SMS pumping rules
  * (Twilio's Fraud Guard and Okta's telephony fraud guidance). A limit refuses the request
@@ -38,9 +43,6 @@ export const rangeOf = (e164: string) => e164.slice(0, -2);
  * so every check reads a few counter rows, not the traffic behind them.
  */
 export class SendGuard {
-  /** Checked before every send: written once rather than built by the query builder each time. */
-  private readonly activeFraudBlock: string;
-
   constructor(
     private readonly deps: {
       db: Database;
@@ -51,12 +53,7 @@ export class SendGuard {
       counters: TrafficCounters;
       homeCountry: string;
     },
-  ) {
-    const [p1, p2, p3, p4] = deps.db.engine === "postgres" ? ["$1", "$2", "$3", "$4"] : ["?", "?", "?", "?"];
-    this.activeFraudBlock =
-      `SELECT "scope", "rule" FROM "fraud_blocks" WHERE ("scope" = 'COUNTRY' AND "key" = ${p1} AND "until" > ${p2}) ` +
-      `OR ("scope" = 'RANGE' AND "key" = ${p3} AND "until" > ${p4}) LIMIT 1`;
-  }
+  ) {}
 
   async clear(target: SendTarget): Promise<SendClearance> {
     const settings = await this.deps.settings.get();
@@ -104,7 +101,7 @@ export class SendGuard {
     const number = await db.statements.findOneBy(db.manager, BlockedNumber, { e164: target.e164 });
     if (number && (!number.expiresAt || number.expiresAt > now)) return { stopped: true, reason: `NUMBER_BLOCKED:${number.source}` };
     const at = now.getTime();
-    const [fraud]: Array<Pick<FraudBlockRecord, "scope" | "rule">> = await db.manager.query(this.activeFraudBlock, [
+    const [fraud]: Array<Pick<FraudBlockRecord, "scope" | "rule">> = await db.statements.query(db.manager, ACTIVE_FRAUD_BLOCK, [
       target.country,
       at,
       rangeOf(target.e164),

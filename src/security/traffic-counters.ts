@@ -52,29 +52,21 @@ export class RangeNumberRecord {
 export const minuteOf = (epochMs: number) => Math.floor(epochMs / MINUTE_MS) * MINUTE_MS;
 export const dayOf = (epochMs: number) => Math.floor(epochMs / DAY_MS) * DAY_MS;
 
-export class TrafficCounters {
-  private readonly upsert: string;
-  private readonly total: string;
-  private readonly purge: string;
-  private readonly noteNumber: string;
-  private readonly numbersSince: string;
-  private readonly purgeNumbers: string;
+const NOTE_NUMBER =
+  `INSERT INTO "range_numbers" ("e164", "range", "last_sent") VALUES (?, ?, ?) ` +
+  `ON CONFLICT ("e164") DO UPDATE SET "last_sent" = excluded."last_sent"`;
+const NUMBERS_SINCE =
+  `SELECT COUNT(*) AS "numbers", MAX(CASE WHEN "e164" = ? THEN 1 ELSE 0 END) AS "includesThis" ` +
+  `FROM "range_numbers" WHERE "range" = ? AND "last_sent" >= ?`;
+const PURGE_NUMBERS = `DELETE FROM "range_numbers" WHERE "last_sent" < ?`;
+const ADD_TO_BUCKET =
+  `INSERT INTO "traffic_counters" ("kind", "key", "bucket", "value") VALUES (?, ?, ?, ?) ` +
+  `ON CONFLICT ("kind", "key", "bucket") DO UPDATE SET "value" = "traffic_counters"."value" + excluded."value"`;
+const SUM_SINCE = `SELECT COALESCE(SUM("value"), 0) AS "total" FROM "traffic_counters" WHERE "kind" = ? AND "key" = ? AND "bucket" >= ?`;
+const PURGE_BUCKETS = `DELETE FROM "traffic_counters" WHERE "bucket" < ?`;
 
-  constructor(private readonly db: Database) {
-    const [p1, p2, p3, p4] = db.engine === "postgres" ? ["$1", "$2", "$3", "$4"] : ["?", "?", "?", "?"];
-    this.noteNumber =
-      `INSERT INTO "range_numbers" ("e164", "range", "last_sent") VALUES (${p1}, ${p2}, ${p3}) ` +
-      `ON CONFLICT ("e164") DO UPDATE SET "last_sent" = excluded."last_sent"`;
-    this.numbersSince =
-      `SELECT COUNT(*) AS "numbers", MAX(CASE WHEN "e164" = ${p1} THEN 1 ELSE 0 END) AS "includesThis" ` +
-      `FROM "range_numbers" WHERE "range" = ${p2} AND "last_sent" >= ${p3}`;
-    this.purgeNumbers = `DELETE FROM "range_numbers" WHERE "last_sent" < ${p1}`;
-    this.upsert =
-      `INSERT INTO "traffic_counters" ("kind", "key", "bucket", "value") VALUES (${p1}, ${p2}, ${p3}, ${p4}) ` +
-      `ON CONFLICT ("kind", "key", "bucket") DO UPDATE SET "value" = "traffic_counters"."value" + excluded."value"`;
-    this.total = `SELECT COALESCE(SUM("value"), 0) AS "total" FROM "traffic_counters" WHERE "kind" = ${p1} AND "key" = ${p2} AND "bucket" >= ${p3}`;
-    this.purge = `DELETE FROM "traffic_counters" WHERE "bucket" < ${p1}`;
-  }
+export class TrafficCounters {
+  constructor(private readonly db: Database) {}
 
   /**
    * Adds to a bucket inside the caller's transaction, so a rolled-back send counts nothing.
@@ -83,23 +75,23 @@ export class TrafficCounters {
    */
   async add(tx: Transaction, kind: TrafficCounterKind, key: string, bucket: number, value: number): Promise<void> {
     if (value === 0) return;
-    await tx.manager.query(this.upsert, [kind, key, bucket, value]);
+    await this.db.statements.write(tx.manager, ADD_TO_BUCKET, [kind, key, bucket, value]);
   }
 
   /** The sum of the buckets at or after `sinceBucket`. */
   async sumSince(kind: TrafficCounterKind, key: string, sinceBucket: number): Promise<number> {
-    const rows: Array<{ total: string | number }> = await this.db.manager.query(this.total, [kind, key, sinceBucket]);
+    const rows: Array<{ total: string | number }> = await this.db.statements.query(this.db.manager, SUM_SINCE, [kind, key, sinceBucket]);
     return Number(rows[0]?.total ?? 0);
   }
 
   /** Notes a send to `e164` at `epochMs`, inside the send's transaction. */
   async noteSendTo(tx: Transaction, e164: string, range: string, epochMs: number): Promise<void> {
-    await tx.manager.query(this.noteNumber, [e164, range, epochMs]);
+    await this.db.statements.write(tx.manager, NOTE_NUMBER, [e164, range, epochMs]);
   }
 
   /** How many distinct numbers of `range` were sent to at or after `sinceMs`, and whether `e164` is one of them. */
   async numbersSentInRange(range: string, e164: string, sinceMs: number): Promise<{ numbers: number; includes: boolean }> {
-    const [row]: Array<{ numbers: string | number; includesThis: string | number | null }> = await this.db.manager.query(this.numbersSince, [
+    const [row]: Array<{ numbers: string | number; includesThis: string | number | null }> = await this.db.statements.query(this.db.manager, NUMBERS_SINCE, [
       e164,
       range,
       sinceMs,
@@ -110,8 +102,8 @@ export class TrafficCounters {
   /** Drops buckets older than `countersBefore` (the longest cap reads a month) and numbers last sent to before `numbersBefore`. */
   async purgeBefore(countersBefore: number, numbersBefore: number): Promise<void> {
     await this.db.transaction(async (tx) => {
-      await tx.manager.query(this.purge, [countersBefore]);
-      await tx.manager.query(this.purgeNumbers, [numbersBefore]);
+      await this.db.statements.write(tx.manager, PURGE_BUCKETS, [countersBefore]);
+      await this.db.statements.write(tx.manager, PURGE_NUMBERS, [numbersBefore]);
     });
   }
 }

@@ -102,6 +102,23 @@ describe("EntityStatements", () => {
     expect(await db.manager.findOneByOrFail(MessageAttempt, { id: given.id })).toEqual({ ...given, outcome: "SENT", finished });
   });
 
+  test("a written read binds its values in order, inside or outside a transaction, and gives the raw rows", async () => {
+    const { db } = gateway;
+    const messageId = `msg_${newId("att").slice(4)}`;
+    const early = attempt({ messageId, started: new Date("2031-02-03T04:05:06.000Z"), detail: "early" });
+    const late = attempt({ messageId, started: new Date("2031-02-03T04:05:08.000Z"), detail: "late" });
+    await db.transaction(async (tx) => {
+      await db.statements.insert(tx.manager, MessageAttempt, early);
+      await db.statements.insert(tx.manager, MessageAttempt, late);
+    });
+    const startedAfter = `SELECT "detail" FROM "message_attempts" WHERE "message_id" = ? AND "started" > ? ORDER BY "started"`;
+    const details = (rows: Array<{ detail: string }>) => rows.map((row) => row.detail);
+    expect(details(await db.statements.query(db.manager, startedAfter, [messageId, early.started.getTime() - 1]))).toEqual(["early", "late"]);
+    expect(details(await db.statements.query(db.manager, startedAfter, [messageId, early.started.getTime()]))).toEqual(["late"]);
+    const insideTransaction = await db.transaction((tx) => db.statements.query<{ detail: string }>(tx.manager, startedAfter, [messageId, late.started.getTime()]));
+    expect(insideTransaction).toEqual([]);
+  });
+
   test("conditions without a value and unknown columns are refused, not guessed at", async () => {
     const { db } = gateway;
     await expect(db.statements.findOneBy(db.manager, MessageAttempt, { providerMessageId: null })).rejects.toThrow(/no value/);
