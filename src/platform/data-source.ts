@@ -4,6 +4,7 @@ import { DataSource, type DataSourceOptions } from "typeorm";
 import type { Config } from "./config";
 import { entities } from "./entities";
 import { postgresMigrations, sqliteMigrations } from "./migrations";
+import { CallbackQueryClient } from "./pg-client";
 
 export type DatabaseConfig = Pick<Config, "engine" | "databaseUrl" | "databaseSchema" | "dataDir">;
 
@@ -27,6 +28,7 @@ export function dataSourceOptions(config: DatabaseConfig): DataSourceOptions {
         // A statement that runs this long is a bug or an attack; fail it rather than hold a connection.
         statement_timeout: 15_000,
         application_name: "ringfence",
+        Client: CallbackQueryClient,
         // A named schema is selected through search_path so that migrations stay unqualified.
         ...(config.databaseSchema ? { options: `-c search_path=${config.databaseSchema}` } : {}),
       },
