@@ -5,32 +5,36 @@ import type { Logger } from "./logger";
 const REMEMBERED_REQUESTS = 200;
 
 /**
- * Counts SQL statements per request (tests assert that loaders batch; background work such
- * as the dispatcher is not counted against a request), and traces them at `trace` level.
+ * Records the SQL statements of each request (tests assert that loaders batch; background work
+ * such as the dispatcher is not counted against a request), and traces them at `trace` level.
  */
 export class QueryCounter implements TypeOrmLogger {
-  private readonly current = new AsyncLocalStorage<{ count: number }>();
-  private readonly finished = new Map<string, number>();
+  private readonly current = new AsyncLocalStorage<{ statements: string[] }>();
+  private readonly finished = new Map<string, readonly string[]>();
 
   constructor(private readonly logger: Logger) {}
 
-  /** Runs a request's work with its own statement count, kept under its request id once it finishes. */
+  /** Runs a request's work with its own statement record, kept under its request id once it finishes. */
   track(requestId: string, finished: (onFinish: () => void) => void, work: () => void): void {
-    const counter = { count: 0 };
+    const counter = { statements: [] as string[] };
     finished(() => {
-      this.finished.set(requestId, counter.count);
+      this.finished.set(requestId, counter.statements);
       if (this.finished.size > REMEMBERED_REQUESTS) this.finished.delete(this.finished.keys().next().value!);
     });
     this.current.run(counter, work);
   }
 
   countFor(requestId: string): number | undefined {
+    return this.finished.get(requestId)?.length;
+  }
+
+  statementsFor(requestId: string): readonly string[] | undefined {
     return this.finished.get(requestId);
   }
 
   logQuery(query: string): void {
     const counter = this.current.getStore();
-    if (counter) counter.count += 1;
+    if (counter) counter.statements.push(query);
     if (this.logger.isLevelEnabled("trace")) this.logger.trace({ query }, "sql");
   }
   logQueryError(error: string | Error, query: string): void {
