@@ -24,10 +24,6 @@ export class QueryCounter implements TypeOrmLogger {
     this.current.run(counter, work);
   }
 
-  countFor(requestId: string): number | undefined {
-    return this.finished.get(requestId)?.length;
-  }
-
   statementsFor(requestId: string): readonly string[] | undefined {
     return this.finished.get(requestId);
   }
