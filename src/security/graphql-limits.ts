@@ -164,7 +164,7 @@ export class GraphQLLimits {
     if (!sizeVariables.length) return [];
     // A dashboard pages with the same few sizes: a verdict that admitted them stands (refusals are
     // worked out again, so each refused request gets its own error).
-    const sizes = sizeVariables.map((name) => String(variables?.[name])).join(",");
+    const sizes = sizeVariables.map((name) => listSizeKey(variables?.[name])).join(",");
     let admitted = this.admittedListSizes.get(operation);
     if (!admitted) {
       admitted = new RecentResults<true>(ADMITTED_LIST_SIZES);
@@ -349,6 +349,12 @@ function variableListSizes(document: DocumentNode, operation: OperationDefinitio
     },
   );
   return [...names];
+}
+
+/** A variable list size as withListSizesInlined tells values apart: an integer, absent (the default), or anything else (left as a variable). */
+function listSizeKey(value: unknown): string {
+  if (typeof value === "number" && Number.isInteger(value)) return String(value);
+  return value === undefined ? "default" : "other";
 }
 
 /**

@@ -104,6 +104,9 @@ describe("oversized operations", () => {
       // The verdict for a size is remembered per document; a different size is still costed.
       expect((await query(document, { n: 10 })).status).toBe(200);
       expect(refusedLimits((await query(document, { n: 200 })).errors)).toEqual(["cost"]);
+      // A size that is not an integer is not costed by its value: its verdict must not stand for the integer.
+      expect(refusedLimits((await query(document, { n: "100000" })).errors)).toEqual([]);
+      expect(refusedLimits((await query(document, { n: 100000 })).errors)).toEqual(["cost"]);
       const defaulted = await query(`query Fan($n: Int = 200) { ${fanOut("$n")} }`);
       expect(refusedLimits(defaulted.errors)).toEqual(["cost"]);
     });
