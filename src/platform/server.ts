@@ -23,6 +23,7 @@ import { SqliteCheckpointer } from "./sqlite-checkpointer";
 import { Database } from "./database";
 import { ErrorCode } from "./errors";
 import { formatError, isInternal } from "./graphql-errors";
+import { jitGateway } from "./jit-executor";
 import { landingPage } from "./landing-page";
 import { createLoaders } from "./loaders";
 import { createLogger, type Logger } from "./logger";
@@ -201,7 +202,8 @@ export async function startGateway({ config, clock = systemClock, logger = creat
   );
 
   const apollo = new ApolloServer<Context>({
-    schema,
+    // graphql-jit runs the documents clients send again and again (see jit-executor.ts).
+    gateway: jitGateway(schema),
     formatError,
     includeStacktraceInErrorResponses: false,
     logger,
