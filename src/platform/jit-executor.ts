@@ -1,5 +1,5 @@
 import type { ApolloServerOptionsWithGateway, BaseContext } from "@apollo/server";
-import { execute, getVariableValues, type DocumentNode, type GraphQLSchema } from "graphql";
+import { execute, getVariableValues, GraphQLError, type DocumentNode, type ExecutionResult, type GraphQLSchema } from "graphql";
 import { compileQuery, isCompiledQuery, type CompiledQuery } from "graphql-jit";
 
 /** A document is compiled once it has run this many times: one-off documents (and a flood of them) never pay for compilation. */
@@ -71,10 +71,26 @@ export function jitGateway(schema: GraphQLSchema, compileAfter = JIT_AFTER_EXECU
             const coerced = getVariableValues(schema, definitions, variables ?? {}, { maxErrors: MAX_VARIABLE_ERRORS });
             if (coerced.errors) return { errors: coerced.errors };
           }
-          return compiled.query(undefined, request.context, variables ?? {});
+          return withGraphQLJsErrors(await compiled.query(undefined, request.context, variables ?? {}));
         },
       };
     },
     async stop() {},
   };
+}
+
+/**
+ * graphql-jit's errors pass as graphql-js's (they share its prototype) but their fields are
+ * read-only, and Apollo's plugins may rewrite an error's message (BLOCK_FIELD_SUGGESTIONS does):
+ * past this point every error is a graphql-js one, whichever executor made it.
+ */
+function withGraphQLJsErrors(result: ExecutionResult): ExecutionResult {
+  if (!result.errors?.length) return result;
+  const errors = result.errors.map((error) => {
+    const copy = new GraphQLError(error.message, { path: error.path, originalError: error.originalError ?? undefined, extensions: error.extensions });
+    // The compiled query knows the locations but not the nodes graphql-js would derive them from.
+    (copy as { locations?: GraphQLError["locations"] }).locations = error.locations;
+    return copy;
+  });
+  return { ...result, errors };
 }
