@@ -203,7 +203,7 @@ export async function startGateway({ config, clock = systemClock, logger = creat
 
   const apollo = new ApolloServer<Context>({
     // graphql-jit runs the documents clients send again and again (see jit-executor.ts).
-    gateway: jitGateway(schema),
+    ...(config.graphqlJit ? { gateway: jitGateway(schema) } : { schema }),
     formatError,
     includeStacktraceInErrorResponses: false,
     logger,

@@ -7,11 +7,11 @@ import { startTestGateway, type TestGateway } from "../../support/gateway";
  * A document is run by graphql-js until it has been seen JIT_AFTER_EXECUTIONS times, and then by
  * its graphql-jit compilation: a client must not be able to tell which answered.
  */
-describe("a document answers alike before and after it is compiled", () => {
+describe.each(["true", "false"])("a document answers alike before and after it is compiled (GRAPHQL_JIT=%s)", (jit) => {
   let gateway: TestGateway;
   beforeAll(async () => {
     // As in production, where an error's message may be rewritten on its way out (no field suggestions).
-    gateway = await startTestGateway({ BLOCK_FIELD_SUGGESTIONS: "true" });
+    gateway = await startTestGateway({ GRAPHQL_JIT: jit, BLOCK_FIELD_SUGGESTIONS: "true" });
     const { createUser } = await gateway.admin.ok(CreateUserDocument, {
       input: { login: "jit@example.com", firstName: "Jit", lastName: "Compiled", locale: "fr-ca" },
     });
