@@ -102,11 +102,6 @@ export interface Config {
    * under way is not cancelled). WebSocket connections are not bound by it. @default 15000
    */
   requestTimeoutMs: number;
-  /**
-   * GRAPHQL_JIT: run documents that come back compiled by graphql-jit rather than by graphql-js;
-   * answers are the same either way, so this is a way out should they ever differ. @default true
-   */
-  graphqlJit: boolean;
 }
 
 export class ConfigError extends Error {
@@ -207,7 +202,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxQueryCost: integer("MAX_QUERY_COST", 10_000, 1, 10_000_000),
     blockFieldSuggestions: flag("BLOCK_FIELD_SUGGESTIONS", env.NODE_ENV === "production"),
     requestTimeoutMs: integer("REQUEST_TIMEOUT_MS", 15_000, 1_000, 600_000),
-    graphqlJit: flag("GRAPHQL_JIT", true),
   };
   if (config.redisUrl && !/^rediss?:\/\//.test(config.redisUrl)) problems.push(`REDIS_URL must be a redis:// or rediss:// URL (got "${redactUrl(config.redisUrl)}")`);
   if (!/^[A-Za-z0-9_:-]{1,64}$/.test(config.redisKeyPrefix)) problems.push("REDIS_KEY_PREFIX must be 1 to 64 letters, digits, _ : or -");

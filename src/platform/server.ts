@@ -23,7 +23,6 @@ import { SqliteCheckpointer } from "./sqlite-checkpointer";
 import { Database } from "./database";
 import { ErrorCode } from "./errors";
 import { formatError, isInternal } from "./graphql-errors";
-import { jitGateway } from "./jit-executor";
 import { landingPage } from "./landing-page";
 import { createLoaders } from "./loaders";
 import { createLogger, type Logger } from "./logger";
@@ -202,8 +201,7 @@ export async function startGateway({ config, clock = systemClock, logger = creat
   );
 
   const apollo = new ApolloServer<Context>({
-    // graphql-jit runs the documents clients send again and again (see jit-executor.ts).
-    ...(config.graphqlJit ? { gateway: jitGateway(schema) } : { schema }),
+    schema,
     formatError,
     includeStacktraceInErrorResponses: false,
     logger,
