@@ -164,7 +164,7 @@ export class GraphQLLimits {
     if (!sizeVariables.length) return [];
     // A dashboard pages with the same few sizes: a verdict that admitted them stands (refusals are
     // worked out again, so each refused request gets its own error).
-    const sizes = sizeVariables.map((name) => listSizeKey(variables?.[name])).join(",");
+    const sizes = sizeVariables.map((name) => listSizeOf(variables?.[name])).join(",");
     let admitted = this.admittedListSizes.get(operation);
     if (!admitted) {
       admitted = new RecentResults<true>(ADMITTED_LIST_SIZES);
@@ -351,9 +351,13 @@ function variableListSizes(document: DocumentNode, operation: OperationDefinitio
   return [...names];
 }
 
-/** A variable list size as withListSizesInlined tells values apart: an integer, absent (the default), or anything else (left as a variable). */
-function listSizeKey(value: unknown): string {
-  if (typeof value === "number" && Number.isInteger(value)) return String(value);
+/**
+ * How a list size variable's value is costed: by its integer, by the variable's default when
+ * absent, or not at all (anything else is left as a variable). The verdict cache keys on this,
+ * so it can only tell apart the values withListSizesInlined tells apart.
+ */
+function listSizeOf(value: unknown): number | "default" | "other" {
+  if (typeof value === "number" && Number.isInteger(value)) return value;
   return value === undefined ? "default" : "other";
 }
 
@@ -370,13 +374,13 @@ function withListSizesInlined(document: DocumentNode, operation: OperationDefini
       Argument(node: ArgumentNode): ArgumentNode | undefined {
         if (!LIST_SIZE_ARGUMENTS.has(node.name.value) || node.value.kind !== Kind.VARIABLE) return undefined;
         const name = node.value.name.value;
-        const value = variables[name];
-        if (typeof value === "number" && Number.isInteger(value)) {
+        const size = listSizeOf(variables[name]);
+        if (typeof size === "number") {
           inlined = true;
-          return { ...node, value: { kind: Kind.INT, value: String(value) } };
+          return { ...node, value: { kind: Kind.INT, value: String(size) } };
         }
         const fallback = defaults.get(name);
-        if (value === undefined && fallback?.kind === Kind.INT) {
+        if (size === "default" && fallback?.kind === Kind.INT) {
           inlined = true;
           return { ...node, value: fallback };
         }
