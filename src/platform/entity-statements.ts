@@ -69,6 +69,30 @@ export class EntityStatements {
     await this.run(manager, statement, values as ObjectLiteral, (runner, sql, parameters) => runner.query(sql, parameters));
   }
 
+  /**
+   * Inserts rows that give values for the same columns, in one statement: a System Log event's
+   * targets, written with the event. The statement is prepared per column set and row count.
+   */
+  async insertMany<T extends ObjectLiteral>(manager: EntityManager, entity: EntityTarget<T>, rows: Values<T>[]): Promise<void> {
+    if (!rows.length) return;
+    const metadata = this.dataSource.getMetadata(entity);
+    const keys = Object.keys(rows[0]!).filter((key) => rows[0]![key] !== undefined && metadata.findColumnWithPropertyName(key));
+    for (const row of rows) {
+      const rowKeys = Object.keys(row).filter((key) => row[key] !== undefined && metadata.findColumnWithPropertyName(key));
+      if (rowKeys.join(",") !== keys.join(",")) throw new Error(`Rows of one ${metadata.name} insert must set the same columns`);
+    }
+    const statement = this.statement(`${metadata.name}\u0000insertMany\u0000${rows.length}\u0000${keys.join(",")}`, () => {
+      const columns = keys.map((key) => this.column(metadata, key));
+      const tuples = rows.map((_, row) => `(${columns.map((_, index) => this.placeholder(row * columns.length + index)).join(", ")})`);
+      return {
+        sql: `INSERT INTO ${this.quote(metadata.tableName)} (${columns.map((column) => this.quote(column.databaseName)).join(", ")}) VALUES ${tuples.join(", ")}`,
+        parameters: rows.flatMap(() => columns),
+      };
+    });
+    const values = rows.flatMap((row) => keys.map((key) => row[key]));
+    await this.runOrdered(manager, statement, values, (runner, sql, parameters) => runner.query(sql, parameters));
+  }
+
   /** Sets `changes` on the rows matching `where`; resolves with how many rows matched. */
   async update<T extends ObjectLiteral>(manager: EntityManager, entity: EntityTarget<T>, where: Values<T>, changes: Values<T>): Promise<number> {
     const metadata = this.dataSource.getMetadata(entity);
@@ -99,6 +123,18 @@ export class EntityStatements {
   async write(manager: EntityManager, sql: string, parameters: unknown[]): Promise<number> {
     const result = (await this.runWritten(manager, sql, parameters, true)) as { affected?: number };
     return result.affected ?? 0;
+  }
+
+  /**
+   * A write as for write(), which gives back the rows it changed, read by the same statement
+   * (RETURNING, on both engines): what the write saw, with no second read for another write
+   * to slip in before.
+   */
+  async writeReturning<T extends ObjectLiteral>(manager: EntityManager, entity: EntityTarget<T>, sql: string, parameters: unknown[]): Promise<T[]> {
+    const metadata = this.dataSource.getMetadata(entity);
+    const returning = metadata.columns.map((column) => this.quote(column.databaseName)).join(", ");
+    const result = (await this.runWritten(manager, `${sql} RETURNING ${returning}`, parameters, true)) as { records?: ObjectLiteral[] };
+    return (result.records ?? []).map((row) => this.hydrate<T>(metadata, row));
   }
 
   /** A read in the caller's SQL with `?` placeholders, as for write(); resolves with the raw rows. */

@@ -119,6 +119,50 @@ describe("EntityStatements", () => {
     expect(insideTransaction).toEqual([]);
   });
 
+  test("rows inserted in one statement read back as TypeORM would read each; rows that set different columns are refused", async () => {
+    const { db } = gateway;
+    const messageId = `msg_${newId("att").slice(4)}`;
+    const rows = [
+      attempt({ messageId, detail: "first" }),
+      attempt({ messageId, detail: null, finished: new Date("2031-02-03T04:05:07.000Z"), retryable: false }),
+      attempt({ messageId, providerMessageId: "SM123", outcome: "SENT" }),
+    ];
+    await db.transaction((tx) => db.statements.insertMany(tx.manager, MessageAttempt, rows));
+    await db.transaction((tx) => db.statements.insertMany(tx.manager, MessageAttempt, []));
+    const read = await db.manager.find(MessageAttempt, { where: { messageId } });
+    expect(read.sort((a, b) => a.id.localeCompare(b.id))).toEqual([...rows].sort((a, b) => a.id.localeCompare(b.id)));
+    // A statement prepared for three rows is not reused for two.
+    const two = [attempt({ messageId }), attempt({ messageId })];
+    await db.transaction((tx) => db.statements.insertMany(tx.manager, MessageAttempt, two));
+    expect(await db.manager.countBy(MessageAttempt, { messageId })).toBe(5);
+    const { detail: _omitted, ...withoutDetail } = attempt({ messageId });
+    await expect(
+      db.transaction((tx) => db.statements.insertMany(tx.manager, MessageAttempt, [attempt({ messageId }), withoutDetail])),
+    ).rejects.toThrow(/must set the same columns/);
+    expect(await db.manager.countBy(MessageAttempt, { messageId })).toBe(5);
+  });
+
+  test("a write that returns its rows gives them as the write left them, hydrated as TypeORM would, and none when nothing matched", async () => {
+    const { db } = gateway;
+    const given = attempt({ started: new Date("2031-02-03T04:05:06.000Z") });
+    await db.transaction((tx) => db.statements.insert(tx.manager, MessageAttempt, given));
+    const finish = (at: Date) =>
+      db.transaction((tx) =>
+        db.statements.writeReturning(tx.manager, MessageAttempt, `UPDATE "message_attempts" SET "outcome" = ?, "finished" = ? WHERE "id" = ? AND "finished" IS NULL`, [
+          "SENT",
+          at.getTime(),
+          given.id,
+        ]),
+      );
+    const finished = new Date("2031-02-03T04:05:09.000Z");
+    const [changed, ...others] = await finish(finished);
+    expect(others).toEqual([]);
+    expect(changed).toBeInstanceOf(MessageAttempt);
+    expect(changed).toEqual({ ...given, outcome: "SENT", finished });
+    expect(changed).toEqual(await db.manager.findOneByOrFail(MessageAttempt, { id: given.id }));
+    expect(await finish(new Date("2031-02-03T04:05:10.000Z"))).toEqual([]);
+  });
+
   test("conditions without a value and unknown columns are refused, not guessed at", async () => {
     const { db } = gateway;
     await expect(db.statements.findOneBy(db.manager, MessageAttempt, { providerMessageId: null })).rejects.toThrow(/no value/);
