@@ -67,19 +67,19 @@ export class LogService {
       debugContext: event.debugContext ?? null,
     });
     await this.statements.insert(tx.manager, LogEventRecord, record);
-    // One prepared insert per target: events carry one to three, and a multi-row insert through
-    // the query builder cost more to build than the rows cost to write.
-    const targets = event.target ?? [];
-    for (const [position, target] of targets.entries()) {
-      await this.statements.insert(tx.manager, LogEventTargetRecord, {
+    // Its targets (one to three) in one statement rather than one each: a round trip less per target on PostgreSQL.
+    await this.statements.insertMany(
+      tx.manager,
+      LogEventTargetRecord,
+      (event.target ?? []).map((target, position) => ({
         eventUuid: record.uuid,
         position,
         id: target.id,
         type: target.type,
         alternateId: target.alternateId ?? null,
         displayName: target.displayName ?? null,
-      });
-    }
+      })),
+    );
     tx.afterCommit(() => this.pubsub.publish("LOG_EVENT", { uuid: record.uuid }));
     return record;
   }
