@@ -160,16 +160,18 @@ export class ChallengeService {
       // The check and the spending of an attempt are one statement: however many requests
       // arrive at once (aliases, batches, parallel connections), at most maxAttempts codes
       // are ever compared.
-      const spent = await db.statements.write(
+      // The row comes back as the write left it: a resend committed since the read above has
+      // changed the code, and the code compared must be the one the attempt was spent on.
+      const [current] = await db.statements.writeReturning(
         manager,
+        Challenge,
         `UPDATE "challenges" SET "attempts_used" = "attempts_used" + 1 WHERE "id" = ? AND "status" = 'PENDING' AND "attempts_used" < "max_attempts" AND "expires_at" > ?`,
         [challenge.id, now.getTime()],
       );
-      if (!spent) {
-        const current = await manager.findOneByOrFail(Challenge, { id: challenge.id });
-        return terminalOutcome(current, now) ?? { kind: "spent" };
+      if (!current) {
+        const latest = await manager.findOneByOrFail(Challenge, { id: challenge.id });
+        return terminalOutcome(latest, now) ?? { kind: "spent" };
       }
-      const current = await db.statements.findOneByOrFail(manager, Challenge, { id: challenge.id });
       const user = await db.statements.findOneByOrFail(manager, User, { id: current.userId });
       const target = [
         { id: user.id, type: "User", alternateId: user.login },

@@ -121,13 +121,16 @@ export class FactorService {
       await tx.manager.update(PhoneFactor, { userId: challenge.userId, status: "INACTIVE" }, { status: "ACTIVE" });
     }
     if (!challenge.factorId) return;
+    const stampVerified = (factorId: string) => this.deps.db.statements.update(tx.manager, PhoneFactor, { id: factorId }, { lastVerified: this.deps.clock.now() });
+    // Only a verification can change the factor's status; any other code just stamps it (a factor deleted meanwhile matches nothing).
+    if (challenge.purpose !== "PHONE_VERIFICATION") {
+      await stampVerified(challenge.factorId);
+      return;
+    }
     const factor = await this.deps.db.statements.findOneBy(tx.manager, PhoneFactor, { id: challenge.factorId });
     if (!factor) return;
-    if (challenge.purpose === "PHONE_VERIFICATION" && factor.status !== "ACTIVE") {
-      await this.markActive(tx, factor, challenge, requester);
-    } else {
-      await this.deps.db.statements.update(tx.manager, PhoneFactor, { id: factor.id }, { lastVerified: this.deps.clock.now() });
-    }
+    if (factor.status !== "ACTIVE") await this.markActive(tx, factor, challenge, requester);
+    else await stampVerified(factor.id);
   }
 
   /** Runs when a PHONE_VERIFICATION challenge is verified (directly or through a sign-in flow). */
