@@ -1,13 +1,12 @@
 import { EventType } from "../log/event-types";
 import { SYSTEM_ACTOR, type LogService } from "../log/log.service";
 import type { PhoneMethod } from "../phone/phone.enums";
-import { BlockedNumber } from "../phone/phone-authenticator.entity";
 import type { Clock } from "../platform/clock";
 import type { Database, Transaction } from "../platform/database";
 import { newId } from "../platform/ids";
 import { FraudBlockRecord } from "./security-settings.entity";
 import { rateLimited, type RateLimits } from "./rate-limits";
-import { dayOf, MINUTE_MS, minuteOf, type TrafficCounters } from "./traffic-counters";
+import { dayOf, MINUTE_MS, minuteOf, type SendFigures, type TrafficCounters } from "./traffic-counters";
 import type { SecuritySettings, SecuritySettingsService } from "./security-settings";
 
 export interface SendTarget {
@@ -30,10 +29,16 @@ export const CLEARED: SendClearance = { stopped: false, reason: null };
 /** Numbers in one range share all but their last two digits: what pumpers iterate over. */
 export const rangeOf = (e164: string) => e164.slice(0, -2);
 
-/** Checked before every send: written once rather than built by the query builder each time. */
-const ACTIVE_FRAUD_BLOCK =
-  `SELECT "scope", "rule" FROM "fraud_blocks" WHERE ("scope" = 'COUNTRY' AND "key" = ? AND "until" > ?) ` +
-  `OR ("scope" = 'RANGE' AND "key" = ? AND "until" > ?) LIMIT 1`;
+/**
+ * The number's own block, else an active pumping block on its country or range: one statement
+ * before every send.
+ */
+const ACTIVE_BLOCK =
+  `SELECT 'NUMBER' AS "scope", "source" AS "rule", 0 AS "precedence" FROM "blocked_numbers" ` +
+  `WHERE "e164" = ? AND ("expires_at" IS NULL OR "expires_at" > ?) ` +
+  `UNION ALL SELECT "scope", "rule", 1 AS "precedence" FROM "fraud_blocks" ` +
+  `WHERE ("scope" = 'COUNTRY' AND "key" = ? AND "until" > ?) OR ("scope" = 'RANGE' AND "key" = ? AND "until" > ?) ` +
+  `ORDER BY "precedence" LIMIT 1`;
 
 /**
  * Runs before a send's transaction: velocity limits, spend caps, and the SMS pumping rules
@@ -58,10 +63,21 @@ export class SendGuard {
   async clear(target: SendTarget): Promise<SendClearance> {
     const settings = await this.deps.settings.get();
     await this.deps.limits.consumeSend(settings, target);
-    await this.checkSpend(settings, target);
+    const now = this.deps.clock.now();
+    const windowStart = now.getTime() - settings.pumpingWindowMinutes * MINUTE_MS;
+    const figures = await this.deps.counters.sendFigures({
+      dayStart: dayOf(now.getTime()),
+      monthStart: Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1),
+      country: target.country,
+      windowMinute: minuteOf(windowStart),
+      windowStart,
+      e164: target.e164,
+      range: rangeOf(target.e164),
+    });
+    await this.checkSpend(settings, target, figures, now);
     const existing = await this.blockOf(target);
     if (existing.stopped) return existing;
-    return (await this.detectPumping(settings, target)) ?? CLEARED;
+    return (await this.detectPumping(settings, target, figures)) ?? CLEARED;
   }
 
   async checkPublicRequest(ipAddress: string | null): Promise<void> {
@@ -75,13 +91,16 @@ export class SendGuard {
   async recordSend(tx: Transaction, send: { e164: string; country: string; costMicros: number; stopped: boolean }): Promise<void> {
     const now = this.deps.clock.now().getTime();
     await this.deps.counters.noteSendTo(tx, send.e164, rangeOf(send.e164), now);
-    await this.deps.counters.add(tx, "SENDS", send.country, minuteOf(now), 1);
-    if (!send.stopped) await this.deps.counters.add(tx, "SPEND", "*", dayOf(now), send.costMicros);
+    await this.deps.counters.add(
+      tx,
+      { kind: "SENDS", key: send.country, bucket: minuteOf(now), value: 1 },
+      { kind: "SPEND", key: "*", bucket: dayOf(now), value: send.stopped ? 0 : send.costMicros },
+    );
   }
 
   /** Counts a verified challenge towards its country's verify-to-send ratio. */
   async recordVerified(tx: Transaction, country: string): Promise<void> {
-    await this.deps.counters.add(tx, "VERIFIED", country, minuteOf(this.deps.clock.now().getTime()), 1);
+    await this.deps.counters.add(tx, { kind: "VERIFIED", key: country, bucket: minuteOf(this.deps.clock.now().getTime()), value: 1 });
   }
 
   /** Drops counters no window or cap can reach any more. */
@@ -97,30 +116,27 @@ export class SendGuard {
   /** Is the number, its range or its country blocked right now? */
   async blockOf(target: Pick<SendTarget, "e164" | "country">): Promise<SendClearance> {
     const { db, clock } = this.deps;
-    const now = clock.now();
-    const number = await db.statements.findOneBy(db.manager, BlockedNumber, { e164: target.e164 });
-    if (number && (!number.expiresAt || number.expiresAt > now)) return { stopped: true, reason: `NUMBER_BLOCKED:${number.source}` };
-    const at = now.getTime();
-    const [fraud]: Array<Pick<FraudBlockRecord, "scope" | "rule">> = await db.statements.query(db.manager, ACTIVE_FRAUD_BLOCK, [
+    const at = clock.now().getTime();
+    const [block]: Array<{ scope: string; rule: string }> = await db.statements.query(db.manager, ACTIVE_BLOCK, [
+      target.e164,
+      at,
       target.country,
       at,
       rangeOf(target.e164),
       at,
     ]);
-    return fraud ? { stopped: true, reason: `${fraud.scope}:${fraud.rule}` } : { stopped: false, reason: null };
+    if (!block) return { stopped: false, reason: null };
+    return { stopped: true, reason: block.scope === "NUMBER" ? `NUMBER_BLOCKED:${block.rule}` : `${block.scope}:${block.rule}` };
   }
 
-  private async checkSpend(settings: SecuritySettings, target: SendTarget): Promise<void> {
-    const { db, clock, log, counters } = this.deps;
-    const now = clock.now();
+  private async checkSpend(settings: SecuritySettings, target: SendTarget, figures: SendFigures, now: Date): Promise<void> {
+    const { db, log } = this.deps;
     const dayStart = dayOf(now.getTime());
-    const monthStart = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1);
-    for (const [cap, since, period] of [
-      [settings.dailySpendCapUsd, dayStart, "day"],
-      [settings.monthlySpendCapUsd, monthStart, "month"],
+    for (const [cap, spent, period] of [
+      [settings.dailySpendCapUsd, figures.spentToday, "day"],
+      [settings.monthlySpendCapUsd, figures.spentThisMonth, "month"],
     ] as const) {
       const capMicros = cap * 1_000_000;
-      const spent = await counters.sumSince("SPEND", "*", since);
       if (spent + target.costMicros > capMicros) {
         await db.transaction((tx) =>
           log.record(tx, {
@@ -142,35 +158,25 @@ export class SendGuard {
    * The window is counted in whole minutes, so it reaches back between `pumpingWindowMinutes`
    * and one minute more.
    */
-  private async detectPumping(settings: SecuritySettings, target: SendTarget): Promise<SendClearance | null> {
-    const { clock, homeCountry, counters } = this.deps;
-    const since = clock.now().getTime() - settings.pumpingWindowMinutes * MINUTE_MS;
-    const sends = (await counters.sumSince("SENDS", target.country, minuteOf(since))) + 1;
+  private async detectPumping(settings: SecuritySettings, target: SendTarget, figures: SendFigures): Promise<SendClearance | null> {
+    const { homeCountry } = this.deps;
+    const sends = figures.sends + 1;
     if (target.country !== homeCountry && sends >= settings.pumpingCountryBurst) {
       return this.block("COUNTRY", target.country, "COUNTRY_BURST", { country: target.country, sends, windowMinutes: settings.pumpingWindowMinutes }, settings);
     }
     const range = rangeOf(target.e164);
-    const distinctNumbers = await this.distinctNumbersInRange(target.e164, since);
+    // This send's number counts too.
+    const distinctNumbers = figures.rangeNumbers + (figures.rangeIncludesThis ? 0 : 1);
     if (distinctNumbers >= settings.pumpingRangeBurst) {
       return this.block("RANGE", range, "SEQUENTIAL_NUMBERS", { range, distinctNumbers, windowMinutes: settings.pumpingWindowMinutes }, settings);
     }
     if (sends >= settings.pumpingRatioMinimumSends) {
-      const verified = await counters.sumSince("VERIFIED", target.country, minuteOf(since));
-      const percent = (verified / sends) * 100;
+      const percent = (figures.verified / sends) * 100;
       if (percent < settings.pumpingMinimumVerifyPercent) {
-        return this.block("COUNTRY", target.country, "LOW_VERIFY_RATIO", { country: target.country, sends, verified, percent: Math.round(percent) }, settings);
+        return this.block("COUNTRY", target.country, "LOW_VERIFY_RATIO", { country: target.country, sends, verified: figures.verified, percent: Math.round(percent) }, settings);
       }
     }
     return null;
-  }
-
-  /**
-   * Distinct numbers sent to since `since` in the range of `e164` (same length, same digits
-   * but the last two), this one included: an index range over the range's recent numbers.
-   */
-  private async distinctNumbersInRange(e164: string, since: number): Promise<number> {
-    const { numbers, includes } = await this.deps.counters.numbersSentInRange(rangeOf(e164), e164, since);
-    return numbers + (includes ? 0 : 1);
   }
 
   private async block(

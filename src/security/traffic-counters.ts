@@ -52,51 +52,110 @@ export class RangeNumberRecord {
 export const minuteOf = (epochMs: number) => Math.floor(epochMs / MINUTE_MS) * MINUTE_MS;
 export const dayOf = (epochMs: number) => Math.floor(epochMs / DAY_MS) * DAY_MS;
 
+export interface CounterAddition {
+  kind: TrafficCounterKind;
+  key: string;
+  bucket: number;
+  value: number;
+}
+
+/** What the send guard weighs before a send, from the counters. */
+export interface SendFigures {
+  /** Estimated spend, in millionths of a dollar, since the UTC day's start and the month's. */
+  spentToday: number;
+  spentThisMonth: number;
+  /** Sends to and verifications in the country since the pumping window's first minute. */
+  sends: number;
+  verified: number;
+  /** Distinct numbers of the range sent to within the window, and whether this number is one. */
+  rangeNumbers: number;
+  rangeIncludesThis: boolean;
+}
+
+export interface SendFiguresQuery {
+  dayStart: number;
+  monthStart: number;
+  country: string;
+  /** The pumping window's first minute (counters) and its exact start (numbers). */
+  windowMinute: number;
+  windowStart: number;
+  e164: string;
+  range: string;
+}
+
+/**
+ * Every figure in one statement: read one by one, they were six round trips before each send
+ * on PostgreSQL. Each subquery is an index range (the counters' key, range_numbers_range_last_sent).
+ */
+const SEND_FIGURES =
+  `SELECT ` +
+  `(SELECT COALESCE(SUM("value"), 0) FROM "traffic_counters" WHERE "kind" = 'SPEND' AND "key" = '*' AND "bucket" >= ?) AS "spentToday", ` +
+  `(SELECT COALESCE(SUM("value"), 0) FROM "traffic_counters" WHERE "kind" = 'SPEND' AND "key" = '*' AND "bucket" >= ?) AS "spentThisMonth", ` +
+  `(SELECT COALESCE(SUM("value"), 0) FROM "traffic_counters" WHERE "kind" = 'SENDS' AND "key" = ? AND "bucket" >= ?) AS "sends", ` +
+  `(SELECT COALESCE(SUM("value"), 0) FROM "traffic_counters" WHERE "kind" = 'VERIFIED' AND "key" = ? AND "bucket" >= ?) AS "verified", ` +
+  `(SELECT COUNT(*) FROM "range_numbers" WHERE "range" = ? AND "last_sent" >= ?) AS "rangeNumbers", ` +
+  `(SELECT COUNT(*) FROM "range_numbers" WHERE "e164" = ? AND "range" = ? AND "last_sent" >= ?) AS "rangeIncludesThis"`;
+
 const NOTE_NUMBER =
   `INSERT INTO "range_numbers" ("e164", "range", "last_sent") VALUES (?, ?, ?) ` +
   `ON CONFLICT ("e164") DO UPDATE SET "last_sent" = excluded."last_sent"`;
-const NUMBERS_SINCE =
-  `SELECT COUNT(*) AS "numbers", MAX(CASE WHEN "e164" = ? THEN 1 ELSE 0 END) AS "includesThis" ` +
-  `FROM "range_numbers" WHERE "range" = ? AND "last_sent" >= ?`;
 const PURGE_NUMBERS = `DELETE FROM "range_numbers" WHERE "last_sent" < ?`;
-const ADD_TO_BUCKET =
-  `INSERT INTO "traffic_counters" ("kind", "key", "bucket", "value") VALUES (?, ?, ?, ?) ` +
+/** An upsert adding to one bucket per row (rows must name distinct buckets: one statement may not update a row twice). */
+const addToBuckets = (rows: number) =>
+  `INSERT INTO "traffic_counters" ("kind", "key", "bucket", "value") VALUES ${Array.from({ length: rows }, () => "(?, ?, ?, ?)").join(", ")} ` +
   `ON CONFLICT ("kind", "key", "bucket") DO UPDATE SET "value" = "traffic_counters"."value" + excluded."value"`;
-const SUM_SINCE = `SELECT COALESCE(SUM("value"), 0) AS "total" FROM "traffic_counters" WHERE "kind" = ? AND "key" = ? AND "bucket" >= ?`;
+const ADD_TO_BUCKET = [addToBuckets(1), addToBuckets(2), addToBuckets(3)];
 const PURGE_BUCKETS = `DELETE FROM "traffic_counters" WHERE "bucket" < ?`;
 
 export class TrafficCounters {
   constructor(private readonly db: Database) {}
 
   /**
-   * Adds to a bucket inside the caller's transaction, so a rolled-back send counts nothing.
-   * Callers make it their transaction's last write: on PostgreSQL the row stays locked until
-   * commit, and every send to a country in the same minute shares it.
+   * Adds to buckets inside the caller's transaction, so a rolled-back send counts nothing; all
+   * in one statement. Callers make it their transaction's last write: on PostgreSQL the rows
+   * stay locked until commit, and every send to a country in the same minute shares one. Every
+   * caller names its buckets in the same order of kinds, so two sends lock them in one order.
    */
-  async add(tx: Transaction, kind: TrafficCounterKind, key: string, bucket: number, value: number): Promise<void> {
-    if (value === 0) return;
-    await this.db.statements.write(tx.manager, ADD_TO_BUCKET, [kind, key, bucket, value]);
+  async add(tx: Transaction, ...additions: CounterAddition[]): Promise<void> {
+    const rows = additions.filter((addition) => addition.value !== 0);
+    if (!rows.length) return;
+    const sql = ADD_TO_BUCKET[rows.length - 1];
+    if (!sql) throw new Error(`At most ${ADD_TO_BUCKET.length} counters are added at once`);
+    await this.db.statements.write(
+      tx.manager,
+      sql,
+      rows.flatMap(({ kind, key, bucket, value }) => [kind, key, bucket, value]),
+    );
   }
 
-  /** The sum of the buckets at or after `sinceBucket`. */
-  async sumSince(kind: TrafficCounterKind, key: string, sinceBucket: number): Promise<number> {
-    const rows: Array<{ total: string | number }> = await this.db.statements.query(this.db.manager, SUM_SINCE, [kind, key, sinceBucket]);
-    return Number(rows[0]?.total ?? 0);
+  async sendFigures(query: SendFiguresQuery): Promise<SendFigures> {
+    const [row]: Array<Record<keyof SendFigures, string | number>> = await this.db.statements.query(this.db.manager, SEND_FIGURES, [
+      query.dayStart,
+      query.monthStart,
+      query.country,
+      query.windowMinute,
+      query.country,
+      query.windowMinute,
+      query.range,
+      query.windowStart,
+      query.e164,
+      query.range,
+      query.windowStart,
+    ]);
+    // PostgreSQL gives SUM over bigint and COUNT as strings.
+    return {
+      spentToday: Number(row!.spentToday),
+      spentThisMonth: Number(row!.spentThisMonth),
+      sends: Number(row!.sends),
+      verified: Number(row!.verified),
+      rangeNumbers: Number(row!.rangeNumbers),
+      rangeIncludesThis: Number(row!.rangeIncludesThis) > 0,
+    };
   }
 
   /** Notes a send to `e164` at `epochMs`, inside the send's transaction. */
   async noteSendTo(tx: Transaction, e164: string, range: string, epochMs: number): Promise<void> {
     await this.db.statements.write(tx.manager, NOTE_NUMBER, [e164, range, epochMs]);
-  }
-
-  /** How many distinct numbers of `range` were sent to at or after `sinceMs`, and whether `e164` is one of them. */
-  async numbersSentInRange(range: string, e164: string, sinceMs: number): Promise<{ numbers: number; includes: boolean }> {
-    const [row]: Array<{ numbers: string | number; includesThis: string | number | null }> = await this.db.statements.query(this.db.manager, NUMBERS_SINCE, [
-      e164,
-      range,
-      sinceMs,
-    ]);
-    return { numbers: Number(row?.numbers ?? 0), includes: Number(row?.includesThis ?? 0) === 1 };
   }
 
   /** Drops buckets older than `countersBefore` (the longest cap reads a month) and numbers last sent to before `numbersBefore`. */

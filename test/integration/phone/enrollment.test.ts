@@ -6,11 +6,13 @@ import {
   DeletePhoneFactorDocument,
   EnrollPhoneFactorDocument,
   ResendChallengeDocument,
+  UnblockPhoneNumberDocument,
   UpdatePhoneAuthenticatorDocument,
   UserFactorsDocument,
   VerifyChallengeDocument,
 } from "../../../src/generated/graphql";
 import { LogEventRecord } from "../../../src/log/log-event.entity";
+import { FraudBlockRecord } from "../../../src/security/security-settings.entity";
 import { startTestGateway, type TestGateway } from "../../support/gateway";
 import { allFinal, createUser, enroll, latestSimulated, receivedCode, settleMessages } from "../../support/phone";
 
@@ -245,6 +247,39 @@ describe("passcodes: wrong, expired, spent, resent", () => {
       expect((await gateway.admin.fails(VerifyChallengeDocument, { input: { challengeId: challenge.id, code: first } })).code).toBe("INVALID_CODE");
     }
     expect((await gateway.admin.ok(VerifyChallengeDocument, { input: { challengeId: challenge.id, code: latest } })).verifyChallenge.status).toBe("VERIFIED");
+  });
+
+  test("a number blocked after its code went out: the resend is recorded but stopped, the number's own block named before its range's", async () => {
+    const phoneNumber = "+447400500077";
+    const factor = await activeFactor(phoneNumber);
+    const { challengePhoneFactor: challenge } = await gateway.admin.ok(ChallengePhoneFactorDocument, { input: { factorId: factor.id } });
+    await receivedCode(gateway, phoneNumber);
+    await gateway.admin.ok(BlockPhoneNumberDocument, { number: phoneNumber, reason: "reported stolen" });
+    const rangeBlock = Object.assign(new FraudBlockRecord(), {
+      id: "rul_enrollment_test",
+      scope: "RANGE",
+      key: "+4474005000",
+      rule: "SEQUENTIAL_NUMBERS",
+      figures: {},
+      created: gateway.clock.now(),
+      until: new Date(gateway.clock.now().getTime() + 86_400_000),
+    });
+    await gateway.db.transaction((tx) => tx.manager.insert(FraudBlockRecord, rangeBlock));
+    const stoppedBy = async () => {
+      gateway.clock.advance(30_000);
+      await gateway.admin.ok(ResendChallengeDocument, { input: { challengeId: challenge.id } });
+      const messages = await settleMessages(gateway);
+      const latest = messages.filter((message) => message.challengeId === challenge.id).at(-1)!;
+      return latest.errorCode === "BLOCKED_SUSPICIOUS" ? latest.providerStatus : latest.status;
+    };
+    try {
+      expect(await stoppedBy()).toBe("NUMBER_BLOCKED:ADMIN");
+      await gateway.admin.ok(UnblockPhoneNumberDocument, { number: phoneNumber });
+      expect(await stoppedBy()).toBe("RANGE:SEQUENTIAL_NUMBERS");
+    } finally {
+      await gateway.db.transaction((tx) => tx.manager.delete(FraudBlockRecord, { id: rangeBlock.id }));
+    }
+    expect(await stoppedBy()).toBe("DELIVERED");
   });
 
   test("a text that does not arrive falls back to a voice call on resend", async () => {
