@@ -3,6 +3,7 @@ import type { Clock } from "../../platform/clock";
 import { isUniqueViolation, type Database } from "../../platform/database";
 import { badInput, DeliveryErrorCode } from "../../platform/errors";
 import type { Logger } from "../../platform/logger";
+import { ShortLived } from "../../platform/short-lived";
 import { uuidv7 } from "../../platform/uuid";
 import {
   ProviderError,
@@ -38,6 +39,8 @@ const MAX_RULE_DELAY_MS = 600_000;
 const isDeliveryErrorCode = (value: string | null | undefined): value is DeliveryErrorCode =>
   value != null && Object.hasOwn(DeliveryErrorCode, value);
 
+type SimulatorRuleRow = Pick<SimulatorRuleRecord, "prefix" | "outcome" | "errorCode" | "delayMs">;
+
 /**
  * A telephony provider that delivers to a simulated handset inbox in the database, for
  * development and tests: a real adapter of the port, with receipts, failures and
@@ -51,6 +54,8 @@ export class SimulatorProvider implements TelephonyProvider {
   readonly channels: readonly PhoneMethod[] = [PhoneMethod.SMS, PhoneMethod.VOICE];
 
   private sink: ReceiptSink | null = null;
+  /** Rules set through this instance apply to its next send; another instance's, within a second. */
+  private readonly rules = new ShortLived<"all", SimulatorRuleRow[]>(1_000, 1);
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly deliveries = new Set<Promise<void>>();
 
@@ -139,12 +144,13 @@ export class SimulatorProvider implements TelephonyProvider {
         })),
       );
     });
+    this.rules.forget();
   }
 
-  /** Read on every send: a few rows at most, as one written statement rather than a query-builder find. */
-  private async ruleFor(to: string): Promise<Pick<SimulatorRuleRecord, "prefix" | "outcome" | "errorCode" | "delayMs"> | null> {
-    const rules: Array<Pick<SimulatorRuleRecord, "prefix" | "outcome" | "errorCode" | "delayMs">> = await this.deps.db.manager.query(
-      'SELECT "prefix", "outcome", "error_code" AS "errorCode", "delay_ms" AS "delayMs" FROM "simulator_rules" ORDER BY "position"',
+  /** Matched on every send, read at most once a second: a few rows, as one written statement rather than a query-builder find. */
+  private async ruleFor(to: string): Promise<SimulatorRuleRow | null> {
+    const rules = await this.rules.get("all", () =>
+      this.deps.db.manager.query('SELECT "prefix", "outcome", "error_code" AS "errorCode", "delay_ms" AS "delayMs" FROM "simulator_rules" ORDER BY "position"'),
     );
     return rules.find((rule) => to.startsWith(rule.prefix)) ?? null;
   }
