@@ -159,9 +159,12 @@ export class SendGuard {
    * and one minute more.
    */
   private async detectPumping(settings: SecuritySettings, target: SendTarget, figures: SendFigures): Promise<SendClearance | null> {
-    const { homeCountry } = this.deps;
+    // A country-wide block never falls on the home country: it would stop every user's codes, a
+    // denial of service anyone able to trigger sends could cause. The range rule, the rate limits
+    // and the spend caps still hold there.
+    const foreign = target.country !== this.deps.homeCountry;
     const sends = figures.sends + 1;
-    if (target.country !== homeCountry && sends >= settings.pumpingCountryBurst) {
+    if (foreign && sends >= settings.pumpingCountryBurst) {
       return this.block("COUNTRY", target.country, "COUNTRY_BURST", { country: target.country, sends, windowMinutes: settings.pumpingWindowMinutes }, settings);
     }
     const range = rangeOf(target.e164);
@@ -170,7 +173,7 @@ export class SendGuard {
     if (distinctNumbers >= settings.pumpingRangeBurst) {
       return this.block("RANGE", range, "SEQUENTIAL_NUMBERS", { range, distinctNumbers, windowMinutes: settings.pumpingWindowMinutes }, settings);
     }
-    if (sends >= settings.pumpingRatioMinimumSends) {
+    if (foreign && sends >= settings.pumpingRatioMinimumSends) {
       const percent = (figures.verified / sends) * 100;
       if (percent < settings.pumpingMinimumVerifyPercent) {
         return this.block("COUNTRY", target.country, "LOW_VERIFY_RATIO", { country: target.country, sends, verified: figures.verified, percent: Math.round(percent) }, settings);

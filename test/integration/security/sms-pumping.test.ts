@@ -47,3 +47,41 @@ describe("SMS pumping", () => {
     expect((await gateway.anonymous.ok(SignInDocument, { input: { login: user.login, password: "a long enough password" } })).signIn.status).toBe("SUCCESS");
   });
 });
+
+describe("SMS pumping: the verify-to-send ratio", () => {
+  let gateway: TestGateway;
+  beforeAll(async () => {
+    gateway = await startTestGateway({ ...PRODUCTION_LIMITS, ORG_HOME_COUNTRY: "GB", LIMIT_PUMPING_RATIO_MINIMUM_SENDS: "4" });
+  });
+  afterAll(() => gateway.stop());
+
+  const enrollUnverified = async (phoneNumbers: string[]) => {
+    for (const phoneNumber of phoneNumbers) {
+      const user = await createUser(gateway);
+      await gateway.admin.ok(EnrollPhoneFactorDocument, { input: { userId: user.id, phoneNumber, method: "SMS" } });
+    }
+    return settleMessages(gateway);
+  };
+
+  test("codes sent to a foreign country and never verified block it once enough were sent, each number in its own range", async () => {
+    const numbers = [0, 1, 2, 3, 4].map((i) => `+3361${String(i * 7919).padStart(7, "0")}`);
+    const messages = await enrollUnverified(numbers);
+    const stopped = messages.filter((message) => message.errorCode === "BLOCKED_SUSPICIOUS").map((message) => message.toE164);
+    expect(stopped).toEqual(numbers.slice(3));
+    const blocks = await gateway.db.manager.find(LogEventRecord, { where: { eventType: "system.sms.fraud_blocked" } });
+    expect(blocks.map((event) => event.debugContext)).toEqual([expect.objectContaining({ rule: "LOW_VERIFY_RATIO", country: "FR", sends: 4, verified: 0 })]);
+  });
+
+  test("the home country is never blocked as a whole: unverified codes there go out, while the range rule still holds", async () => {
+    const numbers = [0, 1, 2, 3, 4, 5].map((i) => `+44740${i}123456`);
+    const messages = await enrollUnverified(numbers);
+    expect(messages.filter((message) => message.country === "GB").every((message) => message.status === "DELIVERED")).toBe(true);
+    const rules = (await gateway.db.manager.find(LogEventRecord, { where: { eventType: "system.sms.fraud_blocked" } })).map((event) => event.debugContext?.country);
+    expect(rules).not.toContain("GB");
+
+    const sequential = [10, 11, 12, 13, 14].map((last) => `+4474091234${last}`);
+    const after = await enrollUnverified(sequential);
+    const stoppedAtHome = after.filter((message) => message.country === "GB" && message.errorCode === "BLOCKED_SUSPICIOUS");
+    expect(stoppedAtHome.map((message) => message.toE164)).toEqual(sequential.slice(4));
+  });
+});
