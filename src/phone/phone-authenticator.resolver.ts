@@ -2,7 +2,7 @@ import { Arg, Authorized, Mutation, Query, Resolver } from "type-graphql";
 import { Role } from "../auth/authorization";
 import type { Services } from "../platform/services";
 import type { PhoneAuthenticatorSettings } from "./phone-authenticator.entity";
-import { PhoneAuthenticator, PhoneAuthenticatorInput, PhoneNumberCheck } from "./phone.types";
+import { Country, CountryInput, PhoneAuthenticator, PhoneAuthenticatorInput, PhoneNumberCheck } from "./phone.types";
 
 const toGraph = (settings: PhoneAuthenticatorSettings): PhoneAuthenticator => ({
   status: settings.status,
@@ -47,6 +47,24 @@ export class PhoneAuthenticatorResolver {
     @Arg("reason", () => String, { nullable: true }) reason: string | null,
   ): Promise<boolean> {
     return this.services.phoneNumbers.block(number, reason);
+  }
+
+  @Authorized(Role.ADMIN)
+  @Query(() => [Country], { description: "Every country, by code; enabled: only those where some method is (true) or none is (false)" })
+  countries(@Arg("enabled", () => Boolean, { nullable: true }) enabled: boolean | null): Promise<Country[]> {
+    return this.services.phoneNumbers.countries(enabled);
+  }
+
+  @Authorized(Role.ADMIN)
+  @Query(() => Country)
+  country(@Arg("code") code: string): Promise<Country> {
+    return this.services.phoneNumbers.country(code);
+  }
+
+  @Authorized(Role.ADMIN)
+  @Mutation(() => Country, { description: "Switches a country's methods on or off and sets its estimated costs, for every send from now on" })
+  updateCountry(@Arg("code") code: string, @Arg("input") input: CountryInput): Promise<Country> {
+    return this.services.phoneNumbers.updateCountry(code, input);
   }
 
   @Authorized(Role.ADMIN)

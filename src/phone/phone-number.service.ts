@@ -2,7 +2,7 @@ import type { Clock } from "../platform/clock";
 import type { Database } from "../platform/database";
 import { AppError, badInput, ErrorCode } from "../platform/errors";
 import { ShortLived } from "../platform/short-lived";
-import { effectiveCountrySettings, type CountrySettings } from "./country-table";
+import { allCountries, countryEntry, effectiveCountrySettings, type CountryOverride, type CountrySettings } from "./country-table";
 import { BlockedNumber, CountryOverrideRecord } from "./phone-authenticator.entity";
 import type { PhoneAuthenticatorService } from "./phone-authenticator.service";
 import { assessPhoneNumber, parsePhoneNumber, phoneNumberError, rejectionForMethod, type ParsedPhoneNumber } from "./phone-number";
@@ -19,6 +19,23 @@ export interface PhoneNumberCheckResult {
   smsCostPerSegment: number | null;
   voiceCostPerMinute: number | null;
 }
+
+/** A country as an admin sees it: its effective settings, and whether an override of theirs applies. */
+export interface CountryView extends CountrySettings {
+  callingCode: string;
+  overridden: boolean;
+}
+
+/** An admin's change to a country: undefined keeps what is set, null goes back to the shipped value. */
+export interface CountryChanges {
+  smsEnabled?: boolean | null;
+  voiceEnabled?: boolean | null;
+  smsCostPerSegment?: number | null;
+  voiceCostPerMinute?: number | null;
+}
+
+/** Estimated costs are USD per segment or minute; past this an entry is a typo, not a price. */
+export const MAX_COUNTRY_COST_USD = 100;
 
 export interface EnrollableNumber {
   parsed: ParsedPhoneNumber & { e164: string; country: string };
@@ -66,16 +83,62 @@ export class PhoneNumberService {
 
   async countrySettings(code: string): Promise<CountrySettings | undefined> {
     const override = await this.overrides.get(code, () => this.db.manager.findOneBy(CountryOverrideRecord, { code }));
-    return effectiveCountrySettings(
-      code,
-      override && {
-        code,
-        smsEnabled: override.smsEnabled,
-        voiceEnabled: override.voiceEnabled,
-        smsCostPerSegment: override.smsCostMicros == null ? null : override.smsCostMicros / 1_000_000,
-        voiceCostPerMinute: override.voiceCostMicros == null ? null : override.voiceCostMicros / 1_000_000,
-      },
-    );
+    return effectiveCountrySettings(code, override && toOverride(override));
+  }
+
+  /** Every country of the table, by code; `enabled` keeps those where some method is (or is not) on. */
+  async countries(enabled?: boolean | null): Promise<CountryView[]> {
+    const overrides = new Map((await this.db.manager.find(CountryOverrideRecord)).map((record) => [record.code, record]));
+    const views = allCountries().map((entry) => this.view(entry.code, overrides.get(entry.code) ?? null));
+    return enabled == null ? views : views.filter((country) => (country.smsEnabled || country.voiceEnabled) === enabled);
+  }
+
+  async country(code: string): Promise<CountryView> {
+    const known = this.requireKnownCountry(code);
+    return this.view(known, await this.db.manager.findOneBy(CountryOverrideRecord, { code: known }));
+  }
+
+  /**
+   * Switches a country's methods on or off and sets its estimated costs, for every send from
+   * now on (another instance sees it within a second). A method is switched on only where the
+   * table offers it; with nothing left overridden, the country is back to its shipped values.
+   */
+  async updateCountry(code: string, changes: CountryChanges): Promise<CountryView> {
+    const known = this.requireKnownCountry(code);
+    const entry = countryEntry(known)!;
+    if (changes.smsEnabled === true && !entry.smsOffered) throw badInput("input.smsEnabled", `SMS is not offered to ${entry.name}`);
+    if (changes.voiceEnabled === true && !entry.voiceOffered) throw badInput("input.voiceEnabled", `Voice calls are not offered to ${entry.name}`);
+    const micros = (field: "smsCostPerSegment" | "voiceCostPerMinute"): number | null | undefined => {
+      const value = changes[field];
+      if (value == null) return value;
+      if (!Number.isFinite(value) || value < 0 || value > MAX_COUNTRY_COST_USD) {
+        throw badInput(`input.${field}`, `must be a cost in USD from 0 to ${MAX_COUNTRY_COST_USD}`);
+      }
+      return Math.round(value * 1_000_000);
+    };
+    const smsCostMicros = micros("smsCostPerSegment");
+    const voiceCostMicros = micros("voiceCostPerMinute");
+    const record = await this.db
+      .transaction(async ({ manager }) => {
+        const current = await manager.findOneBy(CountryOverrideRecord, { code: known });
+        const next = manager.create(CountryOverrideRecord, {
+          code: known,
+          smsEnabled: changes.smsEnabled === undefined ? (current?.smsEnabled ?? null) : changes.smsEnabled,
+          voiceEnabled: changes.voiceEnabled === undefined ? (current?.voiceEnabled ?? null) : changes.voiceEnabled,
+          smsCostMicros: smsCostMicros === undefined ? (current?.smsCostMicros ?? null) : smsCostMicros,
+          voiceCostMicros: voiceCostMicros === undefined ? (current?.voiceCostMicros ?? null) : voiceCostMicros,
+          updated: this.clock.now(),
+        });
+        const overridesNothing = [next.smsEnabled, next.voiceEnabled, next.smsCostMicros, next.voiceCostMicros].every((value) => value === null);
+        if (overridesNothing) {
+          await manager.delete(CountryOverrideRecord, { code: known });
+          return null;
+        }
+        await manager.save(CountryOverrideRecord, next);
+        return next;
+      })
+      .finally(() => this.overrides.forget(known));
+    return this.view(known, record);
   }
 
   async isBlocked(e164: string): Promise<BlockedNumber | null> {
@@ -101,6 +164,17 @@ export class PhoneNumberService {
     return (result.affected ?? 0) > 0;
   }
 
+  private requireKnownCountry(code: string): string {
+    const entry = /^[A-Za-z]{2}$/.test(code) ? countryEntry(code) : undefined;
+    if (!entry) throw badInput("code", "must be an ISO 3166-1 alpha-2 code such as US or GB");
+    return entry.code;
+  }
+
+  private view(code: string, override: CountryOverrideRecord | null): CountryView {
+    const settings = effectiveCountrySettings(code, override && toOverride(override))!;
+    return { ...settings, callingCode: countryEntry(code)!.callingCode, overridden: override !== null };
+  }
+
   private normaliseForBlockList(input: string): string {
     const parsed = parsePhoneNumber(input, undefined);
     if (parsed.e164) return parsed.e164;
@@ -115,4 +189,14 @@ export function normaliseCountry(code: string | null | undefined): string | null
   if (code == null || code === "") return null;
   if (!/^[A-Za-z]{2}$/.test(code)) throw badInput("defaultCountry", "must be an ISO 3166-1 alpha-2 code such as US or GB");
   return code.toUpperCase();
+}
+
+function toOverride(record: CountryOverrideRecord): CountryOverride {
+  return {
+    code: record.code,
+    smsEnabled: record.smsEnabled,
+    voiceEnabled: record.voiceEnabled,
+    smsCostPerSegment: record.smsCostMicros == null ? null : record.smsCostMicros / 1_000_000,
+    voiceCostPerMinute: record.voiceCostMicros == null ? null : record.voiceCostMicros / 1_000_000,
+  };
 }

@@ -204,3 +204,54 @@ export class SimulatorRuleInput {
   @Field(() => Int, { nullable: true })
   delayMs?: number | null;
 }
+
+@ObjectType({ description: "A country as the phone authenticator treats it: the shipped table with an admin's override applied" })
+export class Country {
+  @Field({ description: "ISO 3166-1 alpha-2" })
+  code: string;
+
+  @Field()
+  name: string;
+
+  @Field({ description: "without the leading +" })
+  callingCode: string;
+
+  @Field({ description: "whether Ringfence can deliver SMS there at all: smsEnabled cannot go beyond it" })
+  smsOffered: boolean;
+
+  @Field()
+  voiceOffered: boolean;
+
+  @Field()
+  smsEnabled: boolean;
+
+  @Field()
+  voiceEnabled: boolean;
+
+  @Field(() => Float, { description: "estimated USD per SMS segment" })
+  smsCostPerSegment: number;
+
+  @Field(() => Float, { description: "estimated USD per minute of voice call" })
+  voiceCostPerMinute: number;
+
+  @Field({ description: "a known toll-fraud destination: both methods start disabled" })
+  highRisk: boolean;
+
+  @Field({ description: "whether an admin's override applies; false: the shipped values" })
+  overridden: boolean;
+}
+
+@InputType({ description: "An omitted field keeps its value; null goes back to the shipped one" })
+export class CountryInput {
+  @Field(() => Boolean, { nullable: true })
+  smsEnabled?: boolean | null;
+
+  @Field(() => Boolean, { nullable: true })
+  voiceEnabled?: boolean | null;
+
+  @Field(() => Float, { nullable: true, description: "USD, 0 to 100" })
+  smsCostPerSegment?: number | null;
+
+  @Field(() => Float, { nullable: true, description: "USD, 0 to 100" })
+  voiceCostPerMinute?: number | null;
+}
