@@ -169,40 +169,28 @@ export class Dispatcher implements DispatchSignal {
   }
 
   /**
-   * Leases up to batchSize due messages to this instance. On PostgreSQL, SKIP LOCKED lets
-   * instances claim disjoint batches without waiting on each other; on SQLite the transaction
-   * is the only writer. The update repeats the selection's conditions, so a row another
-   * instance took between the two statements is not counted as ours.
+   * Leases up to batchSize due messages to this instance, in one statement that picks, leases
+   * and reads them back. On PostgreSQL, SKIP LOCKED lets instances claim disjoint batches
+   * without waiting on each other; on SQLite the transaction is the only writer. The update
+   * repeats the selection's conditions, so a row another instance took meanwhile stays theirs.
    */
   private async claim(): Promise<ClaimedMessage[]> {
-    const { instanceId } = this.deps;
-    return this.deps.db.transaction(async ({ manager }) => {
+    const { instanceId, db } = this.deps;
+    return db.transaction(async ({ manager }) => {
       const now = this.deps.clock.now().getTime();
-      const due = manager
-        .createQueryBuilder(Message, "m")
-        .select("m.id", "id")
-        .where("m.status = :queued AND m.next_attempt_at <= :now", { queued: "QUEUED", now })
-        .andWhere("(m.lease_until IS NULL OR m.lease_until < :now)")
-        .orderBy("m.next_attempt_at", "ASC")
-        .addOrderBy("m.id", "ASC")
-        .limit(this.batchSize);
-      if (this.deps.db.engine === "postgres") due.setLock("pessimistic_write").setOnLocked("skip_locked");
-      const ids = (await due.getRawMany<{ id: string }>()).map((row) => row.id);
-      if (!ids.length) return [];
-
-      const leaseUntil = now + this.leaseMs;
-      await manager
-        .createQueryBuilder()
-        .update(Message)
-        .set({ leaseOwner: instanceId, leaseUntil: new Date(leaseUntil) })
-        .where("id IN (:...ids) AND status = :queued", { ids, queued: "QUEUED" })
-        .andWhere("(lease_until IS NULL OR lease_until < :now)", { now })
-        .execute();
-      const messages = await manager
-        .createQueryBuilder(Message, "m")
-        .where("m.id IN (:...ids) AND m.lease_owner = :instanceId AND m.lease_until = :leaseUntil", { ids, instanceId, leaseUntil })
-        .getMany();
-      if (!messages.length) return [];
+      const claimable = `"status" = 'QUEUED' AND ("lease_until" IS NULL OR "lease_until" < ?)`;
+      const due =
+        `SELECT "id" FROM "messages" WHERE ${claimable} AND "next_attempt_at" <= ? ORDER BY "next_attempt_at", "id" LIMIT ?` +
+        (db.engine === "postgres" ? " FOR UPDATE SKIP LOCKED" : "");
+      const leased = await db.statements.writeReturning(
+        manager,
+        Message,
+        `UPDATE "messages" SET "lease_owner" = ?, "lease_until" = ? WHERE "id" IN (${due}) AND ${claimable}`,
+        [instanceId, now + this.leaseMs, now, now, this.batchSize, now],
+      );
+      if (!leased.length) return [];
+      // RETURNING keeps no order: due first, as they were picked.
+      const messages = leased.sort((a, b) => a.nextAttemptAt.getTime() - b.nextAttemptAt.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
       const pending = await manager.findBy(MessageAttempt, { messageId: In(messages.map((m) => m.id)), outcome: PENDING });
       return messages.map((message) => ({
         message,
