@@ -27,7 +27,11 @@ const USAGE = `npm run bench [-- options]
   --no-build       reuse the last build in node_modules/.cache/ringfence-bench
 
   BENCH_PROFILE=1  also profile the gateway (node --cpu-prof) through the passcode round trip,
-                   the slowest request path, and report its top frames
+                   the slowest request path, and report its top frames; =postgres profiles
+                   it on PostgreSQL instead of SQLite
+  BENCH_BASELINE_BUILD=<dir>  also run the passcode round trip on another commit's bench build
+                   (tsc -p bench/tsconfig.json --outDir <dir> on that commit), beside this one:
+                   a change's effect measured in one run rather than across two
   BENCH_DATABASE_URL / DATABASE_URL   PostgreSQL (default postgres://postgres@127.0.0.1:5432/test)
   BENCH_REDIS_URL / REDIS_URL         Redis (default redis://127.0.0.1:6379)`;
 
@@ -186,7 +190,7 @@ async function main(): Promise<void> {
     .replace(/:/g, "-");
   const resultsDir = path.join(REPO_ROOT, "bench", "results");
   fs.mkdirSync(resultsDir, { recursive: true });
-  const profiling = process.env.BENCH_PROFILE === "1" || process.env.BENCH_PROFILE === "true";
+  const profiled = ({ "1": "sqlite", true: "sqlite", postgres: "postgres" } as const)[process.env.BENCH_PROFILE ?? ""] ?? null;
 
   const available = await reachable();
   const results: BenchResults = {
@@ -215,7 +219,7 @@ async function main(): Promise<void> {
     plan,
     client,
     available,
-    profile: profiling ? { dir: path.join(os.tmpdir(), `ringfence-bench-profile-${stamp}`), stamp } : null,
+    profile: profiled ? { dir: path.join(os.tmpdir(), `ringfence-bench-profile-${stamp}`), stamp, engine: profiled } : null,
     say: (message) => console.log(`  ${message}`),
     measure: (row: MeasurementRow) => results.measurements.push(row),
     goal: (row: GoalRow) => results.goals.push(row),
@@ -247,13 +251,14 @@ async function main(): Promise<void> {
   }
 
   if (ctx.profile) {
-    console.log("\n== profile (BENCH_PROFILE): the gateway under the passcode round trip on SQLite");
+    const engineName = ctx.profile.engine === "sqlite" ? "SQLite" : "PostgreSQL";
+    console.log(`\n== profile (BENCH_PROFILE): the gateway under the passcode round trip on ${engineName}`);
     try {
       const { file, window } = await profilePasscodeRoundTrip(ctx);
       // Kept beside the results for DevTools, under a name .gitignore already leaves out.
-      const kept = path.join(resultsDir, `${stamp}-passcode-sqlite.cpuprofile.tmp`);
+      const kept = path.join(resultsDir, `${stamp}-passcode-${ctx.profile.engine}.cpuprofile.tmp`);
       fs.copyFileSync(file, kept);
-      results.profile = summarizeProfile(kept, "passcode round trip, SQLite", window);
+      results.profile = summarizeProfile(kept, `passcode round trip, ${engineName}`, window);
       fs.rmSync(ctx.profile.dir, { recursive: true, force: true });
     } catch (error) {
       ctx.skip("profile", error instanceof Error ? (error.stack ?? error.message) : String(error));

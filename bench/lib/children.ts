@@ -29,6 +29,8 @@ export interface ServerOptions {
   onCode?: (message: CodeMessage) => void;
   /** @default 120000: a first start on PostgreSQL migrates a fresh schema */
   startTimeoutMs?: number;
+  /** Run from this compiled copy instead of the bench's own (another commit's build, for an A/B). */
+  buildDir?: string;
 }
 
 export interface ServerChild {
@@ -62,12 +64,13 @@ export async function startServer(options: ServerOptions): Promise<ServerChild> 
     fs.mkdirSync(options.cpuProfile.dir, { recursive: true });
     nodeArgs.push("--cpu-prof", `--cpu-prof-dir=${options.cpuProfile.dir}`, `--cpu-prof-name=${options.cpuProfile.name}`);
   }
-  const entry = buildDir
-    ? [path.join(buildDir, "bench", "servers", `${options.script}.js`)]
+  const compiled = options.buildDir ?? buildDir;
+  const entry = compiled
+    ? [path.join(compiled, "bench", "servers", `${options.script}.js`)]
     : ["-r", "ts-node/register/transpile-only", path.join(REPO_ROOT, "bench", "servers", `${options.script}.ts`)];
   const child = spawn(process.execPath, [...nodeArgs, ...entry], {
     cwd: REPO_ROOT,
-    env: childEnvironment({ ...(buildDir ? {} : { TS_NODE_TRANSPILE_ONLY: "true" }), ...options.env }),
+    env: childEnvironment({ ...(compiled ? {} : { TS_NODE_TRANSPILE_ONLY: "true" }), ...options.env }),
     stdio: ["ignore", "pipe", "pipe", "ipc"],
   });
   live.add(child);

@@ -8,7 +8,7 @@ export interface BenchContext {
   /** PostgreSQL and Redis scenarios run only when each answers at start. */
   available: { postgres: boolean; redis: boolean };
   /** Set by BENCH_PROFILE: where CPU profiles go and what their files are named after. */
-  profile: { dir: string; stamp: string } | null;
+  profile: { dir: string; stamp: string; engine: "sqlite" | "postgres" } | null;
   say(message: string): void;
   measure(row: MeasurementRow): void;
   goal(row: GoalRow): void;

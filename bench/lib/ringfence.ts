@@ -45,6 +45,8 @@ export interface RingfenceOptions {
   /** PostgreSQL and Redis shared by several instances. */
   redisPrefix?: string;
   cpuProfile?: { dir: string; name: string };
+  /** See ServerOptions.buildDir. */
+  buildDir?: string;
 }
 
 export interface Ringfence {
@@ -77,6 +79,7 @@ export async function startRingfence(client: JsonClient, options: RingfenceOptio
   const child = await startServer({
     name: options.name,
     script: "gateway",
+    buildDir: options.buildDir,
     cpuProfile: options.cpuProfile,
     nodeFlags: GATEWAY_NODE_FLAGS,
     env: {

@@ -149,18 +149,23 @@ export async function passcodeRoundTrip(ctx: BenchContext): Promise<void> {
       runs: [],
     });
 
+    // BENCH_BASELINE_BUILD: another commit's bench build, run beside this one (an A/B in one run).
+    const builds: Array<{ suffix: string; label: string; buildDir?: string }> = [{ suffix: "", label: "" }];
+    if (process.env.BENCH_BASELINE_BUILD) builds.push({ suffix: "-baseline", label: " (baseline build)", buildDir: process.env.BENCH_BASELINE_BUILD });
     for (const engine of engines) {
-      ctx.say(`seeding ${plan.passcodePool} users with active factors on ${engine}`);
-      const gateway = await startRingfence(ctx.client, { name: `passcode-${engine}`, engine });
-      gateways.push(gateway);
-      const pool = new Pool<Factor>(await seedFactors(gateway, plan.passcodePool, NUMBER_BLOCK));
-      contenders.push({
-        id: `passcode.ringfence-${engine}`,
-        label: `Ringfence challenge + verify, ${engine === "sqlite" ? "SQLite" : "PostgreSQL"}`,
-        server: gateway.child,
-        pair: () => ringfencePair(gateway, pool),
-        runs: [],
-      });
+      for (const build of builds) {
+        ctx.say(`seeding ${plan.passcodePool} users with active factors on ${engine}${build.label}`);
+        const gateway = await startRingfence(ctx.client, { name: `passcode-${engine}${build.suffix}`, engine, buildDir: build.buildDir });
+        gateways.push(gateway);
+        const pool = new Pool<Factor>(await seedFactors(gateway, plan.passcodePool, NUMBER_BLOCK));
+        contenders.push({
+          id: `passcode.ringfence-${engine}${build.suffix}`,
+          label: `Ringfence challenge + verify, ${engine === "sqlite" ? "SQLite" : "PostgreSQL"}${build.label}`,
+          server: gateway.child,
+          pair: () => ringfencePair(gateway, pool),
+          runs: [],
+        });
+      }
     }
 
     const flow = (contender: Contender, durationMs: number) =>
@@ -240,7 +245,7 @@ export async function profilePasscodeRoundTrip(ctx: BenchContext): Promise<{ fil
   const { plan } = ctx;
   if (!ctx.profile) throw new Error("profiling is off");
   const name = `gateway-passcode-${ctx.profile.stamp}.cpuprofile`;
-  const gateway = await startRingfence(ctx.client, { name: "profiled", engine: "sqlite", cpuProfile: { dir: ctx.profile.dir, name } });
+  const gateway = await startRingfence(ctx.client, { name: "profiled", engine: ctx.profile.engine, cpuProfile: { dir: ctx.profile.dir, name } });
   const window: ProfileWindow = { fromUs: 0, toUs: 0 };
   try {
     const pool = new Pool<Factor>(await seedFactors(gateway, plan.passcodePool, NUMBER_BLOCK));
