@@ -26,6 +26,7 @@ import type { Config } from "../platform/config";
 import { AppError, badInput, ErrorCode } from "../platform/errors";
 import { formatError } from "../platform/graphql-errors";
 import { RecentResults } from "../platform/recent-results";
+import { NulCharacters } from "./nul-characters";
 
 /** The `limit` of a QUERY_TOO_COMPLEX error: which guard refused the operation. */
 export type QueryLimit = "depth" | "aliases" | "tokens" | "directives" | "cost" | "passcodeFields";
@@ -77,7 +78,8 @@ export function limitSettingsFrom(config: Config): QueryLimitSettings {
  * The limits on what one GraphQL request may ask, applied alike over HTTP (Apollo's validation
  * rules, plugins and an express guard) and over graphql-ws (`subscribeArgs` as `onSubscribe`).
  * Every refusal is an AppError QUERY_TOO_COMPLEX whose `limit` names the guard, refused whole
- * with HTTP 400 before any resolver runs.
+ * with HTTP 400 before any resolver runs; so is a string holding U+0000, as BAD_USER_INPUT
+ * (NulCharacters).
  */
 export class GraphQLLimits {
   /** Armor's depth, alias and directive rules, ours, then armor's cost rule; Apollo runs them after graphql's specifiedRules. */
@@ -91,6 +93,7 @@ export class GraphQLLimits {
   private readonly admittedSources = new Set<string>();
   /** Subscription documents that passed parsing and validation, by their text. */
   private readonly validDocuments = new Map<string, DocumentNode>();
+  private readonly nulCharacters = new NulCharacters();
 
   constructor(readonly settings: QueryLimitSettings) {
     this.costRule = armorRule({
@@ -186,6 +189,8 @@ export class GraphQLLimits {
             const [error] = this.costWithVariables(schema, document, operation, request.variables);
             // Apollo answers an error thrown here on its own, with the error's HTTP status.
             if (error) throw error;
+            const nul = this.nulCharacters.errorFor(document, request.variables);
+            if (nul) throw nul;
           },
         }),
       },
@@ -214,6 +219,8 @@ export class GraphQLLimits {
     if (!operation) return [this.coded(new GraphQLError("Unable to identify the operation to run"), "OPERATION_RESOLUTION_FAILURE")];
     const tooCostly = this.costWithVariables(schema, document, operation, payload.variables);
     if (tooCostly.length) return [...tooCostly];
+    const nul = this.nulCharacters.errorFor(document, payload.variables);
+    if (nul) return [nul];
     return { schema, document, operationName: payload.operationName, variableValues: payload.variables };
   }
 
