@@ -2,7 +2,7 @@ import type { Clock } from "../platform/clock";
 import type { Database } from "../platform/database";
 import { AppError, badInput, ErrorCode } from "../platform/errors";
 import { ShortLived } from "../platform/short-lived";
-import { allCountries, countryEntry, effectiveCountrySettings, type CountryOverride, type CountrySettings } from "./country-table";
+import { allCountries, countryEntry, effectiveCountrySettings, type CountryEntry, type CountryOverride, type CountrySettings } from "./country-table";
 import { BlockedNumber, CountryOverrideRecord } from "./phone-authenticator.entity";
 import type { PhoneAuthenticatorService } from "./phone-authenticator.service";
 import { assessPhoneNumber, parsePhoneNumber, phoneNumberError, rejectionForMethod, type ParsedPhoneNumber } from "./phone-number";
@@ -89,13 +89,13 @@ export class PhoneNumberService {
   /** Every country of the table, by code; `enabled` keeps those where some method is (or is not) on. */
   async countries(enabled?: boolean | null): Promise<CountryView[]> {
     const overrides = new Map((await this.db.manager.find(CountryOverrideRecord)).map((record) => [record.code, record]));
-    const views = allCountries().map((entry) => this.view(entry.code, overrides.get(entry.code) ?? null));
+    const views = allCountries().map((entry) => this.view(entry, overrides.get(entry.code) ?? null));
     return enabled == null ? views : views.filter((country) => (country.smsEnabled || country.voiceEnabled) === enabled);
   }
 
   async country(code: string): Promise<CountryView> {
-    const known = this.requireKnownCountry(code);
-    return this.view(known, await this.db.manager.findOneBy(CountryOverrideRecord, { code: known }));
+    const entry = this.requireKnownCountry(code);
+    return this.view(entry, await this.db.manager.findOneBy(CountryOverrideRecord, { code: entry.code }));
   }
 
   /**
@@ -104,8 +104,8 @@ export class PhoneNumberService {
    * table offers it; with nothing left overridden, the country is back to its shipped values.
    */
   async updateCountry(code: string, changes: CountryChanges): Promise<CountryView> {
-    const known = this.requireKnownCountry(code);
-    const entry = countryEntry(known)!;
+    const entry = this.requireKnownCountry(code);
+    const known = entry.code;
     if (changes.smsEnabled === true && !entry.smsOffered) throw badInput("input.smsEnabled", `SMS is not offered to ${entry.name}`);
     if (changes.voiceEnabled === true && !entry.voiceOffered) throw badInput("input.voiceEnabled", `Voice calls are not offered to ${entry.name}`);
     const micros = (field: "smsCostPerSegment" | "voiceCostPerMinute"): number | null | undefined => {
@@ -138,7 +138,7 @@ export class PhoneNumberService {
         return next;
       })
       .finally(() => this.overrides.forget(known));
-    return this.view(known, record);
+    return this.view(entry, record);
   }
 
   async isBlocked(e164: string): Promise<BlockedNumber | null> {
@@ -164,15 +164,16 @@ export class PhoneNumberService {
     return (result.affected ?? 0) > 0;
   }
 
-  private requireKnownCountry(code: string): string {
+  /** The table's entry for an alpha-2 code in either letter case ("ß" upper-cases to South Sudan's SS: letters A to Z only). */
+  private requireKnownCountry(code: string): CountryEntry {
     const entry = /^[A-Za-z]{2}$/.test(code) ? countryEntry(code) : undefined;
     if (!entry) throw badInput("code", "must be an ISO 3166-1 alpha-2 code such as US or GB");
-    return entry.code;
+    return entry;
   }
 
-  private view(code: string, override: CountryOverrideRecord | null): CountryView {
-    const settings = effectiveCountrySettings(code, override && toOverride(override))!;
-    return { ...settings, callingCode: countryEntry(code)!.callingCode, overridden: override !== null };
+  private view(entry: CountryEntry, override: CountryOverrideRecord | null): CountryView {
+    const settings = effectiveCountrySettings(entry.code, override && toOverride(override))!;
+    return { ...settings, callingCode: entry.callingCode, overridden: override !== null };
   }
 
   private normaliseForBlockList(input: string): string {
