@@ -56,8 +56,7 @@ export class EntityStatements {
   /** Inserts one row with the values given (the others take their column defaults); nothing is read back. */
   async insert<T extends ObjectLiteral>(manager: EntityManager, entity: EntityTarget<T>, values: Values<T>): Promise<void> {
     const metadata = this.dataSource.getMetadata(entity);
-    // An entity instance may carry properties that are not columns: TypeORM leaves them out too.
-    const keys = Object.keys(values).filter((key) => values[key] !== undefined && metadata.findColumnWithPropertyName(key));
+    const keys = givenColumns(metadata, values);
     const statement = this.statement(`${metadata.name}\u0000insert\u0000${keys.join(",")}`, () => {
       const columns = keys.map((key) => this.column(metadata, key));
       const placeholders = columns.map((_, index) => this.placeholder(index)).join(", ");
@@ -76,10 +75,9 @@ export class EntityStatements {
   async insertMany<T extends ObjectLiteral>(manager: EntityManager, entity: EntityTarget<T>, rows: Values<T>[]): Promise<void> {
     if (!rows.length) return;
     const metadata = this.dataSource.getMetadata(entity);
-    const keys = Object.keys(rows[0]!).filter((key) => rows[0]![key] !== undefined && metadata.findColumnWithPropertyName(key));
-    for (const row of rows) {
-      const rowKeys = Object.keys(row).filter((key) => row[key] !== undefined && metadata.findColumnWithPropertyName(key));
-      if (rowKeys.join(",") !== keys.join(",")) throw new Error(`Rows of one ${metadata.name} insert must set the same columns`);
+    const keys = givenColumns(metadata, rows[0]!);
+    for (const row of rows.slice(1)) {
+      if (givenColumns(metadata, row).join(",") !== keys.join(",")) throw new Error(`Rows of one ${metadata.name} insert must set the same columns`);
     }
     const statement = this.statement(`${metadata.name}\u0000insertMany\u0000${rows.length}\u0000${keys.join(",")}`, () => {
       const columns = keys.map((key) => this.column(metadata, key));
@@ -225,6 +223,11 @@ export class EntityStatements {
   private quote(name: string): string {
     return `"${name}"`;
   }
+}
+
+/** The properties given a value that are columns: an entity instance may carry others, and TypeORM leaves them out too. */
+function givenColumns(metadata: EntityMetadata, values: ObjectLiteral): string[] {
+  return Object.keys(values).filter((key) => values[key] !== undefined && metadata.findColumnWithPropertyName(key));
 }
 
 function conditionKeys(where: ObjectLiteral): string[] {
