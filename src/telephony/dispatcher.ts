@@ -43,6 +43,19 @@ export interface DispatcherDependencies {
 }
 
 const PENDING = "PENDING";
+
+/** Queued and not leased (or the lease lapsed at the bound time): what a claim may take. */
+const CLAIMABLE = `"status" = 'QUEUED' AND ("lease_until" IS NULL OR "lease_until" < ?)`;
+
+/**
+ * Picks, leases and reads back up to a batch in one statement (parameters: owner, lease end, now,
+ * now, batch size, now). The update repeats the selection's conditions, so a row another instance
+ * took meanwhile stays theirs; on PostgreSQL, SKIP LOCKED lets instances claim disjoint batches.
+ */
+const claimStatement = (engine: "sqlite" | "postgres") =>
+  `UPDATE "messages" SET "lease_owner" = ?, "lease_until" = ? WHERE "id" IN (` +
+  `SELECT "id" FROM "messages" WHERE ${CLAIMABLE} AND "next_attempt_at" <= ? ORDER BY "next_attempt_at", "id" LIMIT ?` +
+  `${engine === "postgres" ? " FOR UPDATE SKIP LOCKED" : ""}) AND ${CLAIMABLE}`;
 const FIRST_RETRY_DELAY_MS = 1_000;
 const MAX_RETRY_DELAY_MS = 60_000;
 
@@ -66,6 +79,7 @@ export class Dispatcher implements DispatchSignal {
   private readonly maxAttempts: number;
   private readonly batchSize: number;
   private readonly sendTimeoutMs: number;
+  private readonly claimSql: string;
 
   /** Passes run one after another, whether the loop or a caller of runOnce starts them. */
   private readonly passes = new SerialQueue();
@@ -82,6 +96,7 @@ export class Dispatcher implements DispatchSignal {
     this.maxAttempts = deps.maxAttempts ?? 5;
     this.batchSize = deps.batchSize ?? 20;
     this.sendTimeoutMs = deps.sendTimeoutMs ?? 10_000;
+    this.claimSql = claimStatement(deps.db.engine);
   }
 
   /** Starts every provider (receipts flow from here on), then the dispatch loop. */
@@ -169,25 +184,14 @@ export class Dispatcher implements DispatchSignal {
   }
 
   /**
-   * Leases up to batchSize due messages to this instance, in one statement that picks, leases
-   * and reads them back. On PostgreSQL, SKIP LOCKED lets instances claim disjoint batches
-   * without waiting on each other; on SQLite the transaction is the only writer. The update
-   * repeats the selection's conditions, so a row another instance took meanwhile stays theirs.
+   * Leases up to batchSize due messages to this instance (claimStatement). On SQLite the
+   * transaction is the only writer.
    */
   private async claim(): Promise<ClaimedMessage[]> {
     const { instanceId, db } = this.deps;
     return db.transaction(async ({ manager }) => {
       const now = this.deps.clock.now().getTime();
-      const claimable = `"status" = 'QUEUED' AND ("lease_until" IS NULL OR "lease_until" < ?)`;
-      const due =
-        `SELECT "id" FROM "messages" WHERE ${claimable} AND "next_attempt_at" <= ? ORDER BY "next_attempt_at", "id" LIMIT ?` +
-        (db.engine === "postgres" ? " FOR UPDATE SKIP LOCKED" : "");
-      const leased = await db.statements.writeReturning(
-        manager,
-        Message,
-        `UPDATE "messages" SET "lease_owner" = ?, "lease_until" = ? WHERE "id" IN (${due}) AND ${claimable}`,
-        [instanceId, now + this.leaseMs, now, now, this.batchSize, now],
-      );
+      const leased = await db.statements.writeReturning(manager, Message, this.claimSql, [instanceId, now + this.leaseMs, now, now, this.batchSize, now]);
       if (!leased.length) return [];
       // RETURNING keeps no order: due first, as they were picked.
       const messages = leased.sort((a, b) => a.nextAttemptAt.getTime() - b.nextAttemptAt.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
