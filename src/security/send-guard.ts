@@ -6,7 +6,7 @@ import type { Database, Transaction } from "../platform/database";
 import { newId } from "../platform/ids";
 import { FraudBlockRecord } from "./security-settings.entity";
 import { rateLimited, type RateLimits } from "./rate-limits";
-import { dayOf, MINUTE_MS, minuteOf, type SendFigures, type TrafficCounters } from "./traffic-counters";
+import { dayOf, MINUTE_MS, minuteOf, monthOf, type SendFigures, type TrafficCounters } from "./traffic-counters";
 import type { SecuritySettings, SecuritySettingsService } from "./security-settings";
 
 export interface SendTarget {
@@ -67,7 +67,7 @@ export class SendGuard {
     const windowStart = now.getTime() - settings.pumpingWindowMinutes * MINUTE_MS;
     const figures = await this.deps.counters.sendFigures({
       dayStart: dayOf(now.getTime()),
-      monthStart: Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1),
+      monthStart: monthOf(now.getTime()),
       country: target.country,
       windowMinute: minuteOf(windowStart),
       windowStart,
@@ -106,7 +106,7 @@ export class SendGuard {
   /** Drops counters no window or cap can reach any more. */
   async purgeCounters(): Promise<void> {
     const now = this.deps.clock.now();
-    const monthStart = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1);
+    const monthStart = monthOf(now.getTime());
     const longestWindow = (await this.deps.settings.get()).pumpingWindowMinutes * MINUTE_MS;
     // The pumping window may be changed to its maximum at any time: keep a day of minutes at least.
     const windowStart = now.getTime() - Math.max(longestWindow, 86_400_000);

@@ -51,6 +51,11 @@ export class RangeNumberRecord {
 
 export const minuteOf = (epochMs: number) => Math.floor(epochMs / MINUTE_MS) * MINUTE_MS;
 export const dayOf = (epochMs: number) => Math.floor(epochMs / DAY_MS) * DAY_MS;
+/** The start of the UTC month: where the monthly spend cap counts from. */
+export const monthOf = (epochMs: number) => {
+  const date = new Date(epochMs);
+  return Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), 1);
+};
 
 export interface CounterAddition {
   kind: TrafficCounterKind;
