@@ -37,6 +37,9 @@ export interface CountrySettings {
   highRisk: boolean;
 }
 
+/** Estimated costs are USD per segment or minute; past this an admin's entry is a typo, not a price. */
+export const MAX_COUNTRY_COST_USD = 100;
+
 const countries: readonly CountryEntry[] = Object.freeze(table.countries.map((entry) => Object.freeze({ ...entry })));
 const countriesByCode: ReadonlyMap<string, CountryEntry> = new Map(countries.map((entry) => [entry.code, entry]));
 

@@ -2,7 +2,7 @@ import type { Clock } from "../platform/clock";
 import type { Database } from "../platform/database";
 import { AppError, badInput, ErrorCode } from "../platform/errors";
 import { ShortLived } from "../platform/short-lived";
-import { allCountries, countryEntry, effectiveCountrySettings, type CountryEntry, type CountryOverride, type CountrySettings } from "./country-table";
+import { allCountries, countryEntry, effectiveCountrySettings, MAX_COUNTRY_COST_USD, type CountryEntry, type CountryOverride, type CountrySettings } from "./country-table";
 import { BlockedNumber, CountryOverrideRecord } from "./phone-authenticator.entity";
 import type { PhoneAuthenticatorService } from "./phone-authenticator.service";
 import { assessPhoneNumber, parsePhoneNumber, phoneNumberError, rejectionForMethod, type ParsedPhoneNumber } from "./phone-number";
@@ -33,9 +33,6 @@ export interface CountryChanges {
   smsCostPerSegment?: number | null;
   voiceCostPerMinute?: number | null;
 }
-
-/** Estimated costs are USD per segment or minute; past this an entry is a typo, not a price. */
-export const MAX_COUNTRY_COST_USD = 100;
 
 export interface EnrollableNumber {
   parsed: ParsedPhoneNumber & { e164: string; country: string };

@@ -1,6 +1,7 @@
 import { IsOptional, Length, MaxLength } from "class-validator";
 import { Field, Float, ID, InputType, Int, ObjectType } from "type-graphql";
 import { Challenge } from "./challenge.entity";
+import { MAX_COUNTRY_COST_USD } from "./country-table";
 import { PhoneFactor } from "./phone-factor.entity";
 import { AuthenticatorStatus, AuthenticatorUsage, MessageStatus, PhoneMethod, PhoneNumberType, PhoneRejection } from "./phone.enums";
 import { PLAIN_DATA } from "../platform/plain-data";
@@ -249,9 +250,9 @@ export class CountryInput {
   @Field(() => Boolean, { nullable: true })
   voiceEnabled?: boolean | null;
 
-  @Field(() => Float, { nullable: true, description: "USD, 0 to 100" })
+  @Field(() => Float, { nullable: true, description: `USD, 0 to ${MAX_COUNTRY_COST_USD}` })
   smsCostPerSegment?: number | null;
 
-  @Field(() => Float, { nullable: true, description: "USD, 0 to 100" })
+  @Field(() => Float, { nullable: true, description: `USD, 0 to ${MAX_COUNTRY_COST_USD}` })
   voiceCostPerMinute?: number | null;
 }
