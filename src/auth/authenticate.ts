@@ -24,7 +24,7 @@ export async function authenticate(
   if (!match) throw invalidCredential();
   const [, scheme, secret] = match as unknown as [string, string, string];
   const token = await tokens.authenticate(secret);
-  if (token) return { kind: "admin", tokenId: token.id };
+  if (token) return { kind: "admin", tokenId: token.id, tokenName: token.name };
   if (scheme.toLowerCase() === "bearer" && sessions) {
     const viewer = await sessions.authenticate(secret);
     if (viewer) return viewer;

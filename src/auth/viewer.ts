@@ -1,6 +1,6 @@
 /** Who is asking: resolved once per request (or per WebSocket connection) from its credential. */
 export type Viewer =
-  | { kind: "admin"; tokenId: string }
+  | { kind: "admin"; tokenId: string; tokenName: string }
   | { kind: "user"; userId: string; sessionId: string }
   | { kind: "anonymous" };
 

@@ -22,6 +22,28 @@ export const EventType = {
   SMS_FRAUD_BLOCKED: "system.sms.fraud_blocked",
   SPEND_CAP_REACHED: "system.sms.spend_cap_reached",
   FACTOR_SUSPEND: "user.mfa.factor.suspend",
+  FACTOR_UNSUSPEND: "user.mfa.factor.unsuspend",
+  // Administration: who changed users, groups, tokens and settings, and when.
+  USER_CREATE: "user.lifecycle.create",
+  USER_ACTIVATE: "user.lifecycle.activate",
+  USER_SUSPEND: "user.lifecycle.suspend",
+  USER_UNSUSPEND: "user.lifecycle.unsuspend",
+  USER_DEACTIVATE: "user.lifecycle.deactivate",
+  USER_UPDATE_PROFILE: "user.account.update_profile",
+  GROUP_CREATE: "group.lifecycle.create",
+  GROUP_MEMBERSHIP_ADD: "group.user_membership.add",
+  GROUP_MEMBERSHIP_REMOVE: "group.user_membership.remove",
+  POLICY_CREATE: "policy.lifecycle.create",
+  POLICY_UPDATE: "policy.lifecycle.update",
+  POLICY_DELETE: "policy.lifecycle.delete",
+  API_TOKEN_CREATE: "system.api_token.create",
+  API_TOKEN_REVOKE: "system.api_token.revoke",
+  AUTHENTICATOR_UPDATE: "security.authenticator.lifecycle.update",
+  SMS_TEMPLATE_UPDATE: "system.sms_template.update",
+  NUMBER_BLOCK: "security.phone_number.block",
+  NUMBER_UNBLOCK: "security.phone_number.unblock",
+  COUNTRY_UPDATE: "system.telephony.country.update",
+  SECURITY_SETTINGS_UPDATE: "security.settings.update",
 } as const;
 export type EventType = (typeof EventType)[keyof typeof EventType];
 

@@ -5,6 +5,7 @@ import type { EntityStatements } from "../platform/entity-statements";
 import type { GatewayPubSub } from "../platform/pubsub";
 import { uuidv7 } from "../platform/uuid";
 import type { EventType, LogResult, Severity } from "./event-types";
+import type { Initiator } from "./initiator";
 import { LogEventRecord, LogEventTargetRecord, type DebugContext } from "./log-event.entity";
 
 export interface LogActor {
@@ -31,6 +32,14 @@ export interface LogEventInput {
   client?: ClientInfo | null;
   debugContext?: DebugContext | null;
   transactionId?: string | null;
+}
+
+/** An administrative change, which succeeded: a change refused is rolled back, and so would its event be. */
+export interface ChangeEvent {
+  eventType: EventType;
+  displayMessage: string;
+  target: LogTarget[];
+  debugContext?: DebugContext | null;
 }
 
 export const SYSTEM_ACTOR: LogActor = { id: "ringfence", type: "SystemPrincipal", displayName: "Ringfence" };
@@ -82,5 +91,9 @@ export class LogService {
     );
     tx.afterCommit(() => this.pubsub.publish("LOG_EVENT", { uuid: record.uuid }));
     return record;
+  }
+
+  recordChange(tx: Transaction, initiator: Initiator, change: ChangeEvent): Promise<LogEventRecord> {
+    return this.record(tx, { ...change, actor: initiator.actor, client: initiator.client, outcome: { result: "SUCCESS" } });
   }
 }

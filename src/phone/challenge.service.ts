@@ -1,8 +1,9 @@
 import { randomInt } from "node:crypto";
 import { sendEventType, EventType } from "../log/event-types";
+import type { Initiator } from "../log/initiator";
 import type { LogActor, LogService } from "../log/log.service";
+import { userTarget } from "../log/targets";
 import type { Clock } from "../platform/clock";
-import type { ClientInfo } from "../platform/context";
 import type { Database, Transaction } from "../platform/database";
 import { AppError, ErrorCode, notFound } from "../platform/errors";
 import { newId } from "../platform/ids";
@@ -34,9 +35,7 @@ export interface ChallengeRequest {
 }
 
 /** Who asks, for the log and for access: resolved by the caller (resolver or transaction). */
-export interface Requester {
-  actor: LogActor;
-  client: ClientInfo | null;
+export interface Requester extends Initiator {
   /** Throws when this requester may not touch the challenge. */
   authorize(challenge: Challenge): void;
 }
@@ -68,12 +67,7 @@ export interface ChallengeDependencies {
   maxConsecutiveFailures: () => Promise<number>;
 }
 
-export const userActor = (user: Pick<User, "id" | "login" | "firstName" | "lastName">): LogActor => ({
-  id: user.id,
-  type: "User",
-  alternateId: user.login,
-  displayName: [user.firstName, user.lastName].filter(Boolean).join(" ") || user.login,
-});
+export const userActor = (user: Pick<User, "id" | "login" | "firstName" | "lastName">): LogActor => ({ ...userTarget(user), type: "User" });
 
 export class ChallengeService {
   constructor(private readonly deps: ChallengeDependencies) {}
