@@ -15,11 +15,14 @@
  */
 import "reflect-metadata";
 import fs from "node:fs";
+import { SYSTEM_INITIATOR } from "../src/log/initiator";
+import { LogService } from "../src/log/log.service";
 import { PhoneAuthenticatorService } from "../src/phone/phone-authenticator.service";
 import { systemClock } from "../src/platform/clock";
 import { loadConfig } from "../src/platform/config";
 import { createDataSource, ensureSchema } from "../src/platform/data-source";
 import { Database } from "../src/platform/database";
+import { createGatewayPubSub } from "../src/platform/pubsub";
 import type { ChallengePurpose } from "../src/templates/defaults";
 import { SmsTemplateService, type LegacySmsTemplate } from "../src/templates/sms-template.service";
 
@@ -59,13 +62,16 @@ async function main(): Promise<void> {
   try {
     if (await dataSource.showMigrations()) throw new Error("The database has pending migrations: run `npm run migration:run` first");
     const db = new Database(dataSource);
+    // Its events reach the System Log's table; a running gateway's live subscribers are not told.
+    const log = new LogService(systemClock, createGatewayPubSub(), db.statements);
     const service = new SmsTemplateService({
       db,
       clock: systemClock,
       org: config,
-      authenticator: new PhoneAuthenticatorService(db, systemClock),
+      authenticator: new PhoneAuthenticatorService(db, systemClock, log),
+      log,
     });
-    const imported = await service.importLegacyTemplates(records);
+    const imported = await service.importLegacyTemplates(records, SYSTEM_INITIATOR);
     console.log(`Imported ${imported.length} legacy template(s): ${imported.map((view) => view.purpose).join(", ")}`);
   } finally {
     await dataSource.destroy();

@@ -1,4 +1,6 @@
-import { Arg, Authorized, ID, Mutation, Query, Resolver } from "type-graphql";
+import { Arg, Authorized, Ctx, ID, Mutation, Query, Resolver } from "type-graphql";
+import { initiatorOf } from "../log/initiator";
+import type { Context } from "../platform/context";
 import type { Services } from "../platform/services";
 import { ApiToken, CreatedApiToken } from "./api-token.entity";
 import { Role } from "./authorization";
@@ -15,13 +17,13 @@ export class ApiTokenResolver {
 
   @Authorized(Role.ADMIN)
   @Mutation(() => CreatedApiToken)
-  createApiToken(@Arg("name") name: string): Promise<CreatedApiToken> {
-    return this.services.apiTokens.create(name);
+  createApiToken(@Arg("name") name: string, @Ctx() context: Context): Promise<CreatedApiToken> {
+    return this.services.apiTokens.create(name, initiatorOf(context));
   }
 
   @Authorized(Role.ADMIN)
   @Mutation(() => Boolean)
-  revokeApiToken(@Arg("id", () => ID) id: string): Promise<boolean> {
-    return this.services.apiTokens.revoke(id);
+  revokeApiToken(@Arg("id", () => ID) id: string, @Ctx() context: Context): Promise<boolean> {
+    return this.services.apiTokens.revoke(id, initiatorOf(context));
   }
 }

@@ -1,4 +1,7 @@
 import { IsNull } from "typeorm";
+import { EventType } from "../log/event-types";
+import { SYSTEM_INITIATOR, type Initiator } from "../log/initiator";
+import type { LogService, LogTarget } from "../log/log.service";
 import type { Clock } from "../platform/clock";
 import type { Database } from "../platform/database";
 import { badInput, conflict, notFound } from "../platform/errors";
@@ -15,15 +18,18 @@ const LAST_USED_RESOLUTION_MS = 60_000;
  */
 const TOKEN_CACHE_MS = 1_000;
 
+const tokenTarget = (token: ApiToken): LogTarget => ({ id: token.id, type: "ApiToken", displayName: token.name });
+
 export class ApiTokenService {
   private readonly active = new ShortLived<string, ApiToken | null>(TOKEN_CACHE_MS);
 
   constructor(
     private readonly db: Database,
     private readonly clock: Clock,
+    private readonly log: LogService,
   ) {}
 
-  async create(name: string, token: string = newSecret("rf_")): Promise<CreatedApiToken> {
+  async create(name: string, initiator: Initiator, token: string = newSecret("rf_")): Promise<CreatedApiToken> {
     const trimmed = name.trim();
     if (!trimmed || trimmed.length > 128) throw badInput("name", "must be 1 to 128 characters");
     const apiToken = Object.assign(new ApiToken(), {
@@ -34,28 +40,33 @@ export class ApiTokenService {
       lastUsed: null,
       revoked: null,
     });
-    await this.db.transaction(({ manager }) => manager.insert(ApiToken, apiToken));
+    await this.db.transaction(async (tx) => {
+      await tx.manager.insert(ApiToken, apiToken);
+      await this.log.recordChange(tx, initiator, { eventType: EventType.API_TOKEN_CREATE, displayMessage: "Create API token", target: [tokenTarget(apiToken)] });
+    });
     return { token, apiToken };
   }
 
   /** The first start's admin token: only when there has never been one. */
   async bootstrap(token: string | null): Promise<CreatedApiToken | null> {
     if (await this.db.manager.exists(ApiToken)) return null;
-    return this.create("bootstrap", token ?? undefined);
+    return this.create("bootstrap", SYSTEM_INITIATOR, token ?? undefined);
   }
 
   listActive(): Promise<ApiToken[]> {
     return this.db.manager.find(ApiToken, { where: { revoked: IsNull() }, order: { created: "ASC" } });
   }
 
-  async revoke(id: string): Promise<boolean> {
-    return this.db.transaction(async ({ manager }) => {
+  async revoke(id: string, initiator: Initiator): Promise<boolean> {
+    return this.db.transaction(async (tx) => {
+      const { manager } = tx;
       const token = await manager.findOneBy(ApiToken, { id, revoked: IsNull() });
       if (!token) throw notFound("API token");
       const active = await manager.countBy(ApiToken, { revoked: IsNull() });
       // Revoking the last admin token would lock every administrator out for good.
       if (active <= 1) throw conflict("LAST_ADMIN_TOKEN", "This is the last active admin token; create another before revoking it");
       await manager.update(ApiToken, { id }, { revoked: this.clock.now() });
+      await this.log.recordChange(tx, initiator, { eventType: EventType.API_TOKEN_REVOKE, displayMessage: "Revoke API token", target: [tokenTarget(token)] });
       return true;
     }).finally(() => this.active.forget());
   }

@@ -1,6 +1,7 @@
 import { Arg, Args, ArgsType, Authorized, Ctx, Field, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from "type-graphql";
 import { IsOptional, MaxLength } from "class-validator";
 import { Role } from "../auth/authorization";
+import { initiatorOf } from "../log/initiator";
 import type { Context } from "../platform/context";
 import { pageSize } from "../platform/pagination";
 import type { Services } from "../platform/services";
@@ -33,20 +34,21 @@ export class GroupResolver {
   createGroup(
     @Arg("name") name: string,
     @Arg("description", () => String, { nullable: true }) description: string | null,
+    @Ctx() context: Context,
   ): Promise<Group> {
-    return this.services.groups.createGroup(name, description);
+    return this.services.groups.createGroup(name, description, initiatorOf(context));
   }
 
   @Authorized(Role.ADMIN)
   @Mutation(() => Group)
-  addUserToGroup(@Arg("userId", () => ID) userId: string, @Arg("groupId", () => ID) groupId: string): Promise<Group> {
-    return this.services.groups.addMember(userId, groupId);
+  addUserToGroup(@Arg("userId", () => ID) userId: string, @Arg("groupId", () => ID) groupId: string, @Ctx() context: Context): Promise<Group> {
+    return this.services.groups.addMember(userId, groupId, initiatorOf(context));
   }
 
   @Authorized(Role.ADMIN)
   @Mutation(() => Group)
-  removeUserFromGroup(@Arg("userId", () => ID) userId: string, @Arg("groupId", () => ID) groupId: string): Promise<Group> {
-    return this.services.groups.removeMember(userId, groupId);
+  removeUserFromGroup(@Arg("userId", () => ID) userId: string, @Arg("groupId", () => ID) groupId: string, @Ctx() context: Context): Promise<Group> {
+    return this.services.groups.removeMember(userId, groupId, initiatorOf(context));
   }
 
   @FieldResolver(() => UserConnection)

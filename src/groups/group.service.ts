@@ -1,4 +1,8 @@
 import { GroupMember, Group } from "./group.entity";
+import { EventType } from "../log/event-types";
+import type { Initiator } from "../log/initiator";
+import type { LogService } from "../log/log.service";
+import { groupTarget, userTarget } from "../log/targets";
 import { User } from "../users/user.entity";
 import type { Clock } from "../platform/clock";
 import { isUniqueViolation, type Database } from "../platform/database";
@@ -9,9 +13,10 @@ export class GroupService {
   constructor(
     private readonly db: Database,
     private readonly clock: Clock,
+    private readonly log: LogService,
   ) {}
 
-  async createGroup(name: string, description: string | null | undefined): Promise<Group> {
+  async createGroup(name: string, description: string | null | undefined, initiator: Initiator): Promise<Group> {
     const trimmed = name.trim();
     if (!trimmed || trimmed.length > 128) throw badInput("name", "must be 1 to 128 characters");
     if (description && description.length > 1024) throw badInput("description", "must be at most 1024 characters");
@@ -23,7 +28,10 @@ export class GroupService {
       created: this.clock.now(),
     });
     try {
-      await this.db.transaction(({ manager }) => manager.insert(Group, group));
+      await this.db.transaction(async (tx) => {
+        await tx.manager.insert(Group, group);
+        await this.log.recordChange(tx, initiator, { eventType: EventType.GROUP_CREATE, displayMessage: "Create group", target: [groupTarget(group)] });
+      });
     } catch (error) {
       if (isUniqueViolation(error)) throw conflict("GROUP_NAME_TAKEN", `A group named ${trimmed} exists already`);
       throw error;
@@ -35,25 +43,42 @@ export class GroupService {
     return this.db.manager.find(Group, { order: { nameNormalized: "ASC" } });
   }
 
-  /** Adding a member twice is not an error: the membership simply exists. */
-  async addMember(userId: string, groupId: string): Promise<Group> {
-    return this.db.transaction(async ({ manager }) => {
+  /** Adding a member twice is not an error: the membership simply exists, and only its start is logged. */
+  async addMember(userId: string, groupId: string, initiator: Initiator): Promise<Group> {
+    return this.db.transaction(async (tx) => {
+      const { manager } = tx;
       const group = await manager.findOneBy(Group, { id: groupId });
       if (!group) throw notFound("Group");
-      if (!(await manager.existsBy(User, { id: userId }))) throw notFound("User");
+      const user = await manager.findOneBy(User, { id: userId });
+      if (!user) throw notFound("User");
       if (!(await manager.existsBy(GroupMember, { groupId, userId }))) {
         await manager.insert(GroupMember, { groupId, userId, added: this.clock.now() });
+        await this.log.recordChange(tx, initiator, {
+          eventType: EventType.GROUP_MEMBERSHIP_ADD,
+          displayMessage: "Add user to group membership",
+          target: [userTarget(user), groupTarget(group)],
+        });
       }
       return group;
     });
   }
 
-  async removeMember(userId: string, groupId: string): Promise<Group> {
-    return this.db.transaction(async ({ manager }) => {
+  /** Removing a non-member is not an error either; only a membership that ended is logged. */
+  async removeMember(userId: string, groupId: string, initiator: Initiator): Promise<Group> {
+    return this.db.transaction(async (tx) => {
+      const { manager } = tx;
       const group = await manager.findOneBy(Group, { id: groupId });
       if (!group) throw notFound("Group");
-      if (!(await manager.existsBy(User, { id: userId }))) throw notFound("User");
-      await manager.delete(GroupMember, { groupId, userId });
+      const user = await manager.findOneBy(User, { id: userId });
+      if (!user) throw notFound("User");
+      const removed = await manager.delete(GroupMember, { groupId, userId });
+      if (removed.affected) {
+        await this.log.recordChange(tx, initiator, {
+          eventType: EventType.GROUP_MEMBERSHIP_REMOVE,
+          displayMessage: "Remove user from group membership",
+          target: [userTarget(user), groupTarget(group)],
+        });
+      }
       return group;
     });
   }

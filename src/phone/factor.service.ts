@@ -1,7 +1,9 @@
 import { assertActsFor } from "../auth/access";
 import type { Viewer } from "../auth/viewer";
 import { EventType } from "../log/event-types";
-import type { LogService } from "../log/log.service";
+import type { Initiator } from "../log/initiator";
+import type { LogService, LogTarget } from "../log/log.service";
+import { userTarget } from "../log/targets";
 import type { Clock } from "../platform/clock";
 import type { Database, Transaction } from "../platform/database";
 import { isUniqueViolation } from "../platform/database";
@@ -186,11 +188,25 @@ export class FactorService {
   }
 
   /** An admin's reset of a suspension for failed passcodes. */
-  async reactivate(userId: string): Promise<PhoneFactor[]> {
-    return this.deps.db.transaction(async ({ manager }) => {
-      if (!(await manager.existsBy(User, { id: userId }))) throw notFound("User");
+  async reactivate(userId: string, initiator: Initiator): Promise<PhoneFactor[]> {
+    const { db, log } = this.deps;
+    return db.transaction(async (tx) => {
+      const { manager } = tx;
+      const user = await manager.findOneBy(User, { id: userId });
+      if (!user) throw notFound("User");
       await manager.update(User, { id: userId }, { failedPasscodes: 0 });
-      await manager.update(PhoneFactor, { userId, status: "INACTIVE" }, { status: "ACTIVE" });
+      const suspended = await manager.findBy(PhoneFactor, { userId, status: "INACTIVE" });
+      for (const factor of suspended) {
+        // Guarded on the status read: a factor deleted or reactivated meanwhile is neither touched nor logged.
+        const { affected } = await manager.update(PhoneFactor, { id: factor.id, status: "INACTIVE" }, { status: "ACTIVE" });
+        if (!affected) continue;
+        await log.recordChange(tx, initiator, {
+          eventType: EventType.FACTOR_UNSUSPEND,
+          displayMessage: "Unsuspend factor or authenticator",
+          target: [userTarget(user), factorTarget(factor)],
+          debugContext: { factorId: factor.id, method: factor.method, country: factor.country, failedPasscodes: user.failedPasscodes },
+        });
+      }
       return manager.find(PhoneFactor, { where: { userId }, order: { created: "ASC" } });
     });
   }
@@ -212,7 +228,7 @@ export class FactorService {
         client: requester.client,
         target: [
           { id: user.id, type: "User", alternateId: user.login },
-          { id: factor.id, type: "PhoneFactor", alternateId: maskPhoneNumber(factor.e164), displayName: factor.method },
+          factorTarget(factor),
         ],
         outcome: { result: "SUCCESS" },
         debugContext: { factorId: factor.id, method: factor.method, country: factor.country },
@@ -221,3 +237,11 @@ export class FactorService {
     });
   }
 }
+
+/** Masked: the factor's id finds it, and a message's log events mask the number too. */
+const factorTarget = (factor: PhoneFactor): LogTarget => ({
+  id: factor.id,
+  type: "PhoneFactor",
+  alternateId: maskPhoneNumber(factor.e164),
+  displayName: factor.method,
+});

@@ -1,5 +1,7 @@
-import { Arg, Authorized, Mutation, Query, Resolver } from "type-graphql";
+import { Arg, Authorized, Ctx, Mutation, Query, Resolver } from "type-graphql";
 import { Role } from "../auth/authorization";
+import { initiatorOf } from "../log/initiator";
+import type { Context } from "../platform/context";
 import type { Services } from "../platform/services";
 import type { PhoneAuthenticatorSettings } from "./phone-authenticator.entity";
 import { Country, CountryInput, PhoneAuthenticator, PhoneAuthenticatorInput, PhoneNumberCheck } from "./phone.types";
@@ -28,8 +30,8 @@ export class PhoneAuthenticatorResolver {
 
   @Authorized(Role.ADMIN)
   @Mutation(() => PhoneAuthenticator)
-  async updatePhoneAuthenticator(@Arg("input") input: PhoneAuthenticatorInput): Promise<PhoneAuthenticator> {
-    return toGraph(await this.services.phoneAuthenticator.update(input));
+  async updatePhoneAuthenticator(@Arg("input") input: PhoneAuthenticatorInput, @Ctx() context: Context): Promise<PhoneAuthenticator> {
+    return toGraph(await this.services.phoneAuthenticator.update(input, initiatorOf(context)));
   }
 
   @Query(() => PhoneNumberCheck)
@@ -45,8 +47,9 @@ export class PhoneAuthenticatorResolver {
   blockPhoneNumber(
     @Arg("number") number: string,
     @Arg("reason", () => String, { nullable: true }) reason: string | null,
+    @Ctx() context: Context,
   ): Promise<boolean> {
-    return this.services.phoneNumbers.block(number, reason);
+    return this.services.phoneNumbers.block(number, reason, initiatorOf(context));
   }
 
   @Authorized(Role.ADMIN)
@@ -63,13 +66,13 @@ export class PhoneAuthenticatorResolver {
 
   @Authorized(Role.ADMIN)
   @Mutation(() => Country, { description: "Switches a country's methods on or off and sets its estimated costs, for every send from now on" })
-  updateCountry(@Arg("code") code: string, @Arg("input") input: CountryInput): Promise<Country> {
-    return this.services.phoneNumbers.updateCountry(code, input);
+  updateCountry(@Arg("code") code: string, @Arg("input") input: CountryInput, @Ctx() context: Context): Promise<Country> {
+    return this.services.phoneNumbers.updateCountry(code, input, initiatorOf(context));
   }
 
   @Authorized(Role.ADMIN)
   @Mutation(() => Boolean, { description: "true when a block was lifted, false when the number was not blocked" })
-  unblockPhoneNumber(@Arg("number") number: string): Promise<boolean> {
-    return this.services.phoneNumbers.unblock(number);
+  unblockPhoneNumber(@Arg("number") number: string, @Ctx() context: Context): Promise<boolean> {
+    return this.services.phoneNumbers.unblock(number, initiatorOf(context));
   }
 }

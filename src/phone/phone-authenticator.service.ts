@@ -1,3 +1,7 @@
+import { changedSettings } from "../log/changes";
+import { EventType } from "../log/event-types";
+import type { Initiator } from "../log/initiator";
+import type { LogService } from "../log/log.service";
 import type { Clock } from "../platform/clock";
 import type { Database } from "../platform/database";
 import { AppError, badInput, ErrorCode } from "../platform/errors";
@@ -28,12 +32,15 @@ export const AUTHENTICATOR_LIMITS = {
 
 const SETTINGS_ID = 1;
 
+const SETTING_FIELDS = ["status", "methods", "usage", "codeLength", "codeTtlSeconds", "maxAttempts", "resendCooldownSeconds", "maxResends", "allowVoip"] as const;
+
 export class PhoneAuthenticatorService {
   private readonly cached = new ShortLived<number, PhoneAuthenticatorSettings>(1_000);
 
   constructor(
     private readonly db: Database,
     private readonly clock: Clock,
+    private readonly log: LogService,
   ) {}
 
   /** Read by every challenge and enrollment; kept for a second (ShortLived), forgotten on update. */
@@ -41,7 +48,7 @@ export class PhoneAuthenticatorService {
     return this.cached.get(SETTINGS_ID, async () => (await this.db.manager.findOneBy(PhoneAuthenticatorSettings, { id: SETTINGS_ID })) ?? this.defaults());
   }
 
-  async update(changes: PhoneAuthenticatorChanges): Promise<PhoneAuthenticatorSettings> {
+  async update(changes: PhoneAuthenticatorChanges, initiator: Initiator): Promise<PhoneAuthenticatorSettings> {
     const numbers = ["codeLength", "codeTtlSeconds", "maxAttempts", "resendCooldownSeconds", "maxResends"] as const;
     for (const name of numbers) {
       const value = changes[name];
@@ -54,7 +61,8 @@ export class PhoneAuthenticatorService {
       if (changes.methods.length === 0) throw badInput("input.methods", "must name at least one method");
       if (new Set(changes.methods).size !== changes.methods.length) throw badInput("input.methods", "must not repeat a method");
     }
-    return this.db.transaction(async ({ manager }) => {
+    return this.db.transaction(async (tx) => {
+      const { manager } = tx;
       const current = (await manager.findOneBy(PhoneAuthenticatorSettings, { id: SETTINGS_ID })) ?? this.defaults();
       const next = manager.create(PhoneAuthenticatorSettings, {
         ...current,
@@ -69,7 +77,15 @@ export class PhoneAuthenticatorService {
         allowVoip: changes.allowVoip ?? current.allowVoip,
         updated: this.clock.now(),
       });
+      const changed = changedSettings(current, next, SETTING_FIELDS);
+      if (!changed) return current;
       await manager.save(PhoneAuthenticatorSettings, next);
+      await this.log.recordChange(tx, initiator, {
+        eventType: EventType.AUTHENTICATOR_UPDATE,
+        displayMessage: "Update authenticator",
+        target: [{ id: "phone_number", type: "Authenticator", displayName: "Phone" }],
+        debugContext: changed,
+      });
       return next;
     }).finally(() => this.cached.forget());
   }

@@ -1,3 +1,7 @@
+import { changedSettings } from "../log/changes";
+import { EventType } from "../log/event-types";
+import type { Initiator } from "../log/initiator";
+import type { LogService, LogTarget } from "../log/log.service";
 import type { Clock } from "../platform/clock";
 import type { Database } from "../platform/database";
 import { AppError, badInput, ErrorCode } from "../platform/errors";
@@ -47,6 +51,7 @@ export class PhoneNumberService {
     private readonly db: Database,
     private readonly clock: Clock,
     private readonly authenticator: PhoneAuthenticatorService,
+    private readonly log: LogService,
   ) {}
 
   async check(input: string, defaultCountry?: string | null): Promise<PhoneNumberCheckResult> {
@@ -100,7 +105,7 @@ export class PhoneNumberService {
    * now on (another instance sees it within a second). A method is switched on only where the
    * table offers it; with nothing left overridden, the country is back to its shipped values.
    */
-  async updateCountry(code: string, changes: CountryChanges): Promise<CountryView> {
+  async updateCountry(code: string, changes: CountryChanges, initiator: Initiator): Promise<CountryView> {
     const entry = this.requireKnownCountry(code);
     const known = entry.code;
     if (changes.smsEnabled === true && !entry.smsOffered) throw badInput("input.smsEnabled", `SMS is not offered to ${entry.name}`);
@@ -116,7 +121,8 @@ export class PhoneNumberService {
     const smsCostMicros = micros("smsCostPerSegment");
     const voiceCostMicros = micros("voiceCostPerMinute");
     const record = await this.db
-      .transaction(async ({ manager }) => {
+      .transaction(async (tx) => {
+        const { manager } = tx;
         const current = await manager.findOneBy(CountryOverrideRecord, { code: known });
         const next = manager.create(CountryOverrideRecord, {
           code: known,
@@ -127,12 +133,18 @@ export class PhoneNumberService {
           updated: this.clock.now(),
         });
         const overridesNothing = [next.smsEnabled, next.voiceEnabled, next.smsCostMicros, next.voiceCostMicros].every((value) => value === null);
-        if (overridesNothing) {
-          await manager.delete(CountryOverrideRecord, { code: known });
-          return null;
-        }
-        await manager.save(CountryOverrideRecord, next);
-        return next;
+        const changed = changedSettings(overrideValues(current), overrideValues(next), ["smsEnabled", "voiceEnabled", "smsCostPerSegment", "voiceCostPerMinute"]);
+        if (!changed) return current;
+        if (overridesNothing) await manager.delete(CountryOverrideRecord, { code: known });
+        else await manager.save(CountryOverrideRecord, next);
+        // A null in debugContext: that setting is back to the shipped table's value.
+        await this.log.recordChange(tx, initiator, {
+          eventType: EventType.COUNTRY_UPDATE,
+          displayMessage: "Update country settings",
+          target: [{ id: known, type: "Country", displayName: entry.name }],
+          debugContext: changed,
+        });
+        return overridesNothing ? null : next;
       })
       .finally(() => this.overrides.forget(known));
     return this.view(entry, record);
@@ -144,21 +156,31 @@ export class PhoneNumberService {
     return block.expiresAt && block.expiresAt <= this.clock.now() ? null : block;
   }
 
-  async block(input: string, reason: string | null | undefined, source = "ADMIN"): Promise<boolean> {
+  async block(input: string, reason: string | null | undefined, initiator: Initiator): Promise<boolean> {
     const e164 = this.normaliseForBlockList(input);
     if (reason && reason.length > 256) throw badInput("reason", "must be at most 256 characters");
-    await this.db.transaction(async ({ manager }) => {
-      await manager.delete(BlockedNumber, { e164 });
-      await manager.insert(BlockedNumber, { e164, reason: reason ?? null, source, created: this.clock.now(), expiresAt: null });
+    await this.db.transaction(async (tx) => {
+      await tx.manager.delete(BlockedNumber, { e164 });
+      await tx.manager.insert(BlockedNumber, { e164, reason: reason ?? null, source: "ADMIN", created: this.clock.now(), expiresAt: null });
+      await this.log.recordChange(tx, initiator, {
+        eventType: EventType.NUMBER_BLOCK,
+        displayMessage: "Block phone number",
+        target: [blockedNumberTarget(e164)],
+        debugContext: { reason: reason ?? null },
+      });
     });
     return true;
   }
 
-  /** True when a block was lifted, false when the number was not blocked. */
-  async unblock(input: string): Promise<boolean> {
+  /** True when a block was lifted, false when the number was not blocked (and nothing is logged). */
+  async unblock(input: string, initiator: Initiator): Promise<boolean> {
     const e164 = this.normaliseForBlockList(input);
-    const result = await this.db.transaction(({ manager }) => manager.delete(BlockedNumber, { e164 }));
-    return (result.affected ?? 0) > 0;
+    return this.db.transaction(async (tx) => {
+      const result = await tx.manager.delete(BlockedNumber, { e164 });
+      if (!result.affected) return false;
+      await this.log.recordChange(tx, initiator, { eventType: EventType.NUMBER_UNBLOCK, displayMessage: "Unblock phone number", target: [blockedNumberTarget(e164)] });
+      return true;
+    });
   }
 
   /** The table's entry for an alpha-2 code in either letter case ("ß" upper-cases to South Sudan's SS: letters A to Z only). */
@@ -187,6 +209,17 @@ export function normaliseCountry(code: string | null | undefined): string | null
   if (code == null || code === "") return null;
   if (!/^[A-Za-z]{2}$/.test(code)) throw badInput("defaultCountry", "must be an ISO 3166-1 alpha-2 code such as US or GB");
   return code.toUpperCase();
+}
+
+/**
+ * Unmasked, unlike the numbers in message events: the block list is configuration an admin
+ * typed, and whoever reviews it must be able to find and lift the very number.
+ */
+const blockedNumberTarget = (e164: string): LogTarget => ({ id: e164, type: "PhoneNumber" });
+
+function overrideValues(record: CountryOverrideRecord | null) {
+  const { smsEnabled = null, voiceEnabled = null, smsCostPerSegment = null, voiceCostPerMinute = null } = record ? toOverride(record) : {};
+  return { smsEnabled, voiceEnabled, smsCostPerSegment, voiceCostPerMinute };
 }
 
 function toOverride(record: CountryOverrideRecord): CountryOverride {

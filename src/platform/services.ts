@@ -55,11 +55,11 @@ export function createServices(deps: ServiceDependencies) {
   const log = new LogService(clock, pubsub, db.statements);
   const signal = new ForwardingSignal();
   const outbox = new Outbox(clock, secrets, pubsub, signal, db.statements);
-  const phoneAuthenticator = new PhoneAuthenticatorService(db, clock);
-  const phoneNumbers = new PhoneNumberService(db, clock, phoneAuthenticator);
-  const smsTemplates = new SmsTemplateService({ db, clock, org: config, authenticator: phoneAuthenticator });
+  const phoneAuthenticator = new PhoneAuthenticatorService(db, clock, log);
+  const phoneNumbers = new PhoneNumberService(db, clock, phoneAuthenticator, log);
+  const smsTemplates = new SmsTemplateService({ db, clock, org: config, authenticator: phoneAuthenticator, log });
   const composer = new MessageComposer(new DatabaseTemplateSource(db), config);
-  const securitySettings = new SecuritySettingsService(db, clock, config.securityDefaults);
+  const securitySettings = new SecuritySettingsService(db, clock, config.securityDefaults, log);
   const rateLimits = new RateLimits(deps.limiterFactory ?? memoryLimiters);
   const guard = new SendGuard({
     db,
@@ -107,7 +107,7 @@ export function createServices(deps: ServiceDependencies) {
   });
   signal.target = dispatcher;
 
-  const policies = new PolicyService(db, clock);
+  const policies = new PolicyService(db, clock, log);
   const sessions = new SessionService(db, clock);
   const transactions = new TransactionService({
     db,
@@ -126,9 +126,9 @@ export function createServices(deps: ServiceDependencies) {
     secrets,
     log,
     outbox,
-    users: new UserService(db, clock),
-    groups: new GroupService(db, clock),
-    apiTokens: new ApiTokenService(db, clock),
+    users: new UserService(db, clock, log),
+    groups: new GroupService(db, clock, log),
+    apiTokens: new ApiTokenService(db, clock, log),
     phoneAuthenticator,
     phoneNumbers,
     smsTemplates,

@@ -1,5 +1,7 @@
-import { Arg, Authorized, ID, Mutation, Query, Resolver } from "type-graphql";
+import { Arg, Authorized, Ctx, ID, Mutation, Query, Resolver } from "type-graphql";
 import { Role } from "../auth/authorization";
+import { initiatorOf } from "../log/initiator";
+import type { Context } from "../platform/context";
 import type { Services } from "../platform/services";
 import { PolicyType } from "./policy.model";
 import { Policy, PolicyInput } from "./policy.types";
@@ -16,19 +18,19 @@ export class PolicyResolver {
 
   @Authorized(Role.ADMIN)
   @Mutation(() => Policy)
-  createPolicy(@Arg("input") input: PolicyInput): Promise<Policy> {
-    return this.services.policies.create(input);
+  createPolicy(@Arg("input") input: PolicyInput, @Ctx() context: Context): Promise<Policy> {
+    return this.services.policies.create(input, initiatorOf(context));
   }
 
   @Authorized(Role.ADMIN)
   @Mutation(() => Policy)
-  updatePolicy(@Arg("id", () => ID) id: string, @Arg("input") input: PolicyInput): Promise<Policy> {
-    return this.services.policies.update(id, input);
+  updatePolicy(@Arg("id", () => ID) id: string, @Arg("input") input: PolicyInput, @Ctx() context: Context): Promise<Policy> {
+    return this.services.policies.update(id, input, initiatorOf(context));
   }
 
   @Authorized(Role.ADMIN)
   @Mutation(() => Boolean)
-  deletePolicy(@Arg("id", () => ID) id: string): Promise<boolean> {
-    return this.services.policies.delete(id);
+  deletePolicy(@Arg("id", () => ID) id: string, @Ctx() context: Context): Promise<boolean> {
+    return this.services.policies.delete(id, initiatorOf(context));
   }
 }

@@ -1,5 +1,8 @@
 import { In } from "typeorm";
 import { Group } from "../groups/group.entity";
+import { EventType } from "../log/event-types";
+import type { Initiator } from "../log/initiator";
+import type { LogService, LogTarget } from "../log/log.service";
 import type { Clock } from "../platform/clock";
 import type { Database } from "../platform/database";
 import { AppError, badInput, conflict, ErrorCode, notFound } from "../platform/errors";
@@ -9,6 +12,13 @@ import type { PolicyModel, PolicyRuleModel, PolicyType } from "./policy.model";
 import { parseZone } from "./network-zones";
 import type { PolicyInput, PolicyRuleInput } from "./policy.types";
 import { PASSWORD_MAX_LENGTH } from "./evaluate";
+
+const policyTarget = (policy: { id: string; name: string; type: PolicyType }): LogTarget => ({
+  id: policy.id,
+  type: "PolicyEntity",
+  alternateId: policy.type,
+  displayName: policy.name,
+});
 
 /** Every type has one default policy, with fixed ids so that concurrent first starts agree. */
 const DEFAULT_POLICIES: Array<{ policy: Omit<PolicyRecord, "created" | "updated">; rule: Omit<PolicyRuleRecord, "policyId"> | null }> = [
@@ -80,6 +90,7 @@ export class PolicyService {
   constructor(
     private readonly db: Database,
     private readonly clock: Clock,
+    private readonly log: LogService,
   ) {}
 
   /** Creates the default policies that do not exist yet; safe to run on every start. */
@@ -113,21 +124,29 @@ export class PolicyService {
     return views.sort((a, b) => a.type.localeCompare(b.type) || Number(a.isDefault) - Number(b.isDefault) || a.priority - b.priority);
   }
 
-  async create(input: PolicyInput): Promise<PolicyView> {
+  async create(input: PolicyInput, initiator: Initiator): Promise<PolicyView> {
     await this.validate(input);
     const now = this.clock.now();
     const id = newId("pol");
-    await this.db.transaction(async ({ manager }) => {
+    await this.db.transaction(async (tx) => {
+      const { manager } = tx;
       const priority = input.priority ?? (await this.nextPriority(manager, input.type));
       await manager.insert(PolicyRecord, { ...recordFields(input), id, type: input.type, priority, isDefault: false, created: now, updated: now } as PolicyRecord);
       await this.replaceRules(manager, id, input.rules ?? []);
+      await this.log.recordChange(tx, initiator, {
+        eventType: EventType.POLICY_CREATE,
+        displayMessage: "Add policy",
+        target: [policyTarget({ id, name: input.name.trim(), type: input.type })],
+        debugContext: { priority, rules: input.rules?.length ?? 0 },
+      });
     });
     return (await this.find(id))!;
   }
 
-  async update(id: string, input: PolicyInput): Promise<PolicyView> {
+  async update(id: string, input: PolicyInput, initiator: Initiator): Promise<PolicyView> {
     await this.validate(input);
-    await this.db.transaction(async ({ manager }) => {
+    await this.db.transaction(async (tx) => {
+      const { manager } = tx;
       const current = await manager.findOneBy(PolicyRecord, { id });
       if (!current) throw notFound("Policy");
       if (current.type !== input.type) throw badInput("input.type", "a policy cannot change its type");
@@ -138,17 +157,25 @@ export class PolicyService {
         updated: this.clock.now(),
       } as Partial<PolicyRecord>);
       if (input.rules) await this.replaceRules(manager, id, input.rules);
+      await this.log.recordChange(tx, initiator, {
+        eventType: EventType.POLICY_UPDATE,
+        displayMessage: "Update policy",
+        target: [policyTarget({ id, name: input.name.trim(), type: current.type })],
+        debugContext: { previousName: current.name, rulesReplaced: input.rules != null },
+      });
     });
     return (await this.find(id))!;
   }
 
-  async delete(id: string): Promise<boolean> {
-    return this.db.transaction(async ({ manager }) => {
+  async delete(id: string, initiator: Initiator): Promise<boolean> {
+    return this.db.transaction(async (tx) => {
+      const { manager } = tx;
       const policy = await manager.findOneBy(PolicyRecord, { id });
       if (!policy) throw notFound("Policy");
       if (policy.isDefault) throw conflict("DEFAULT_POLICY", "The default policy of a type cannot be deleted");
       await manager.delete(PolicyRuleRecord, { policyId: id });
       await manager.delete(PolicyRecord, { id });
+      await this.log.recordChange(tx, initiator, { eventType: EventType.POLICY_DELETE, displayMessage: "Delete policy", target: [policyTarget(policy)] });
       return true;
     });
   }

@@ -1,3 +1,7 @@
+import { changedSettings } from "../log/changes";
+import { EventType } from "../log/event-types";
+import type { Initiator } from "../log/initiator";
+import type { LogService } from "../log/log.service";
 import type { Clock } from "../platform/clock";
 import type { Database } from "../platform/database";
 import { badInput } from "../platform/errors";
@@ -66,6 +70,7 @@ export class SecuritySettingsService {
     private readonly db: Database,
     private readonly clock: Clock,
     private readonly defaults: SecuritySettings,
+    private readonly log: LogService,
     private readonly onChange: (settings: SecuritySettings) => void = () => undefined,
   ) {}
 
@@ -81,7 +86,7 @@ export class SecuritySettingsService {
     });
   }
 
-  async update(changes: Partial<Record<SecurityLimitName, number | null>>): Promise<SecuritySettings> {
+  async update(changes: Partial<Record<SecurityLimitName, number | null>>, initiator: Initiator): Promise<SecuritySettings> {
     for (const [name, value] of Object.entries(changes)) {
       const limit = SECURITY_LIMITS[name as SecurityLimitName];
       if (!limit) throw badInput(`input.${name}`, "is not a security setting");
@@ -89,14 +94,24 @@ export class SecuritySettingsService {
         throw badInput(`input.${name}`, `must be from ${limit.min} to ${limit.max}`);
       }
     }
-    await this.db.transaction(async ({ manager }) => {
-      const row = await manager.findOneBy(SecuritySettingsRecord, { id: SETTINGS_ID });
-      const stored = { ...(row?.settings ?? {}) };
+    await this.db.transaction(async (tx) => {
+      const row = await tx.manager.findOneBy(SecuritySettingsRecord, { id: SETTINGS_ID });
+      const before = row?.settings ?? {};
+      const stored = { ...before };
       for (const [name, value] of Object.entries(changes)) {
         if (value === null) delete stored[name];
         else if (value !== undefined) stored[name] = value;
       }
-      await manager.save(SecuritySettingsRecord, { id: SETTINGS_ID, settings: stored, updated: this.clock.now() });
+      const changed = changedSettings(before, stored, Object.keys(SECURITY_LIMITS));
+      if (!changed) return;
+      await tx.manager.save(SecuritySettingsRecord, { id: SETTINGS_ID, settings: stored, updated: this.clock.now() });
+      // A null: that limit is back to the gateway's configured default.
+      await this.log.recordChange(tx, initiator, {
+        eventType: EventType.SECURITY_SETTINGS_UPDATE,
+        displayMessage: "Update security settings",
+        target: [{ id: "security_settings", type: "SecuritySettings" }],
+        debugContext: changed,
+      });
     });
     this.cached.forget();
     const settings = await this.get();

@@ -1,6 +1,8 @@
-import { Arg, Authorized, Field, Float, ID, InputType, Int, Mutation, ObjectType, Query, Resolver } from "type-graphql";
+import { Arg, Authorized, Ctx, Field, Float, ID, InputType, Int, Mutation, ObjectType, Query, Resolver } from "type-graphql";
 import { Role } from "../auth/authorization";
+import { initiatorOf } from "../log/initiator";
 import { PhoneFactor } from "../phone/phone-factor.entity";
+import type { Context } from "../platform/context";
 import type { Services } from "../platform/services";
 import type { SecuritySettings } from "./security-settings";
 
@@ -54,13 +56,13 @@ export class SecurityResolver {
 
   @Authorized(Role.ADMIN)
   @Mutation(() => SecuritySettingsView)
-  updateSecuritySettings(@Arg("input") input: SecuritySettingsInput): Promise<SecuritySettingsView> {
-    return this.services.securitySettings.update({ ...input });
+  updateSecuritySettings(@Arg("input") input: SecuritySettingsInput, @Ctx() context: Context): Promise<SecuritySettingsView> {
+    return this.services.securitySettings.update({ ...input }, initiatorOf(context));
   }
 
   @Authorized(Role.ADMIN)
   @Mutation(() => [PhoneFactor], { description: "Lifts a suspension for failed passcodes: the user's INACTIVE phone factors become ACTIVE" })
-  reactivatePhoneFactors(@Arg("userId", () => ID) userId: string): Promise<PhoneFactor[]> {
-    return this.services.factors.reactivate(userId);
+  reactivatePhoneFactors(@Arg("userId", () => ID) userId: string, @Ctx() context: Context): Promise<PhoneFactor[]> {
+    return this.services.factors.reactivate(userId, initiatorOf(context));
   }
 }

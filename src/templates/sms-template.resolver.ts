@@ -1,6 +1,8 @@
 import { IsOptional, MaxLength } from "class-validator";
-import { Arg, Args, ArgsType, Authorized, Field, Mutation, Query, Resolver } from "type-graphql";
+import { Arg, Args, ArgsType, Authorized, Ctx, Field, Mutation, Query, Resolver } from "type-graphql";
 import { Role } from "../auth/authorization";
+import { initiatorOf } from "../log/initiator";
+import type { Context } from "../platform/context";
 import type { Services } from "../platform/services";
 import { MAX_TEMPLATE_INPUT, SmsPreview, SmsTemplate, SmsTemplateInput } from "./sms-template.types";
 
@@ -34,7 +36,7 @@ export class SmsTemplateResolver {
 
   @Authorized(Role.ADMIN)
   @Mutation(() => SmsTemplate)
-  updateSmsTemplate(@Arg("input") input: SmsTemplateInput): Promise<SmsTemplate> {
-    return this.services.smsTemplates.update(input);
+  updateSmsTemplate(@Arg("input") input: SmsTemplateInput, @Ctx() context: Context): Promise<SmsTemplate> {
+    return this.services.smsTemplates.update(input, initiatorOf(context));
   }
 }

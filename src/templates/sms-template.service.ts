@@ -1,6 +1,9 @@
+import { EventType } from "../log/event-types";
+import type { Initiator } from "../log/initiator";
+import type { LogService } from "../log/log.service";
 import { AUTHENTICATOR_LIMITS, type PhoneAuthenticatorService } from "../phone/phone-authenticator.service";
 import type { Clock } from "../platform/clock";
-import type { Database } from "../platform/database";
+import type { Database, Transaction } from "../platform/database";
 import { AppError, badInput } from "../platform/errors";
 import { canonicalLocale } from "../users/user.service";
 import type { TemplateSource } from "./composer";
@@ -31,6 +34,7 @@ export interface SmsTemplateServiceDependencies {
   clock: Clock;
   org: { orgName: string; originDomain: string | null };
   authenticator: PhoneAuthenticatorService;
+  log: LogService;
 }
 
 const PURPOSES: readonly ChallengePurpose[] = Object.values(ChallengePurpose);
@@ -60,12 +64,12 @@ export class SmsTemplateService {
    * segment with the longest code and the origin line), so a failure writes nothing. Saving
    * clears `legacy`: a changed template is held to today's rules.
    */
-  async update(change: SmsTemplateChange): Promise<SmsTemplateView> {
+  async update(change: SmsTemplateChange, initiator: Initiator): Promise<SmsTemplateView> {
     requirePurpose(change.purpose);
     const translations = canonicalTranslations(change.translations ?? [], "input.translations");
     this.validate(change.template, null);
     for (const translation of translations) this.validate(translation.template, translation.locale);
-    return this.save(change.purpose, change.template, translations);
+    return this.save(change.purpose, change.template, translations, initiator);
   }
 
   /**
@@ -75,7 +79,7 @@ export class SmsTemplateService {
    * unknown variable could not be rendered at all, so either would break every challenge.
    * All records or none.
    */
-  async importLegacyTemplates(records: readonly LegacySmsTemplate[]): Promise<SmsTemplateView[]> {
+  async importLegacyTemplates(records: readonly LegacySmsTemplate[], initiator: Initiator): Promise<SmsTemplateView[]> {
     const checked = records.map((record, index) => {
       requirePurpose(record.purpose, `records[${index}].purpose`);
       const translations = canonicalTranslations(record.translations ?? [], `records[${index}].translations`);
@@ -88,11 +92,12 @@ export class SmsTemplateService {
     if (repeated) throw badInput("records", `${repeated} appears more than once`);
 
     const now = this.deps.clock.now();
-    return this.deps.db.transaction(async ({ manager }) => {
+    return this.deps.db.transaction(async (tx) => {
       const views: SmsTemplateView[] = [];
       for (const record of checked) {
-        const row = manager.create(SmsTemplateRecord, { ...record, legacy: true, updated: now });
-        await manager.upsert(SmsTemplateRecord, row, ["purpose"]);
+        const row = tx.manager.create(SmsTemplateRecord, { ...record, legacy: true, updated: now });
+        await tx.manager.upsert(SmsTemplateRecord, row, ["purpose"]);
+        await this.recordUpdate(tx, initiator, row);
         views.push(toView(row));
       }
       return views;
@@ -125,12 +130,23 @@ export class SmsTemplateService {
     return { orgName: this.deps.org.orgName, originDomain: this.deps.org.originDomain };
   }
 
-  private save(purpose: ChallengePurpose, template: string, translations: TemplateTranslation[]): Promise<SmsTemplateView> {
-    return this.deps.db.transaction(async ({ manager }) => {
-      const row = manager.create(SmsTemplateRecord, { purpose, template, translations, legacy: false, updated: this.deps.clock.now() });
+  private save(purpose: ChallengePurpose, template: string, translations: TemplateTranslation[], initiator: Initiator): Promise<SmsTemplateView> {
+    return this.deps.db.transaction(async (tx) => {
+      const row = tx.manager.create(SmsTemplateRecord, { purpose, template, translations, legacy: false, updated: this.deps.clock.now() });
       // An upsert, not a read then save: two first saves at once must not collide on the key.
-      await manager.upsert(SmsTemplateRecord, row, ["purpose"]);
+      await tx.manager.upsert(SmsTemplateRecord, row, ["purpose"]);
+      await this.recordUpdate(tx, initiator, row);
       return toView(row);
+    });
+  }
+
+  /** The text itself goes in the event: a template rewritten to phish is what an audit of this looks for. */
+  private recordUpdate(tx: Transaction, initiator: Initiator, row: SmsTemplateRecord) {
+    return this.deps.log.recordChange(tx, initiator, {
+      eventType: EventType.SMS_TEMPLATE_UPDATE,
+      displayMessage: "Update SMS template",
+      target: [{ id: row.purpose, type: "SmsTemplate" }],
+      debugContext: { template: row.template, locales: row.translations.map((translation) => translation.locale).join(","), legacy: row.legacy },
     });
   }
 }

@@ -1,6 +1,7 @@
 import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from "type-graphql";
 import { Role } from "../auth/authorization";
 import { Group } from "../groups/group.entity";
+import { initiatorOf } from "../log/initiator";
 import type { Context } from "../platform/context";
 import { notFound } from "../platform/errors";
 import type { Services } from "../platform/services";
@@ -30,38 +31,38 @@ export class UserResolver {
 
   @Authorized(Role.ADMIN)
   @Mutation(() => User)
-  createUser(@Arg("input") input: CreateUserInput): Promise<User> {
-    return this.services.users.createUser(input);
+  createUser(@Arg("input") input: CreateUserInput, @Ctx() context: Context): Promise<User> {
+    return this.services.users.createUser(input, initiatorOf(context));
   }
 
   @Authorized(Role.ADMIN)
   @Mutation(() => User)
-  async updateUser(@Arg("input") input: UpdateUserInput): Promise<User> {
-    return this.services.users.updateUser(input);
+  updateUser(@Arg("input") input: UpdateUserInput, @Ctx() context: Context): Promise<User> {
+    return this.services.users.updateUser(input, initiatorOf(context));
   }
 
   @Authorized(Role.ADMIN)
   @Mutation(() => User)
-  activateUser(@Arg("id", () => ID) id: string): Promise<User> {
-    return this.services.users.transition(id, "activate");
+  activateUser(@Arg("id", () => ID) id: string, @Ctx() context: Context): Promise<User> {
+    return this.services.users.transition(id, "activate", initiatorOf(context));
   }
 
   @Authorized(Role.ADMIN)
   @Mutation(() => User)
-  suspendUser(@Arg("id", () => ID) id: string): Promise<User> {
-    return this.services.users.transition(id, "suspend");
+  suspendUser(@Arg("id", () => ID) id: string, @Ctx() context: Context): Promise<User> {
+    return this.services.users.transition(id, "suspend", initiatorOf(context));
   }
 
   @Authorized(Role.ADMIN)
   @Mutation(() => User)
-  unsuspendUser(@Arg("id", () => ID) id: string): Promise<User> {
-    return this.services.users.transition(id, "unsuspend");
+  unsuspendUser(@Arg("id", () => ID) id: string, @Ctx() context: Context): Promise<User> {
+    return this.services.users.transition(id, "unsuspend", initiatorOf(context));
   }
 
   @Authorized(Role.ADMIN)
   @Mutation(() => User)
-  deactivateUser(@Arg("id", () => ID) id: string): Promise<User> {
-    return this.services.users.transition(id, "deactivate");
+  deactivateUser(@Arg("id", () => ID) id: string, @Ctx() context: Context): Promise<User> {
+    return this.services.users.transition(id, "deactivate", initiatorOf(context));
   }
 
   @FieldResolver(() => [Group])

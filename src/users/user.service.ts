@@ -1,5 +1,9 @@
 import { Brackets, In, type EntityManager } from "typeorm";
 import { GroupMember, Group } from "../groups/group.entity";
+import { EventType } from "../log/event-types";
+import type { Initiator } from "../log/initiator";
+import type { LogService } from "../log/log.service";
+import { groupTarget, userTarget } from "../log/targets";
 import type { Clock } from "../platform/clock";
 import { isUniqueViolation, type Database } from "../platform/database";
 import { AppError, badInput, conflict, ErrorCode, notFound } from "../platform/errors";
@@ -7,7 +11,7 @@ import { newId } from "../platform/ids";
 import { decodeCursor, encodeCursor, pageSize } from "../platform/pagination";
 import { hashPassword } from "./password";
 import { User, UserStatus } from "./user.entity";
-import { nextStatus, type LifecycleAction } from "./user-lifecycle";
+import { nextStatus } from "./user-lifecycle";
 import type { CreateUserInput, UpdateUserInput, UserConnection, UsersArgs } from "./user.types";
 
 /** Until the password policy exists (transactions issue), the floor NIST 800-63B sets. */
@@ -23,15 +27,25 @@ export function canonicalLocale(locale: string, field = "locale"): string {
   throw badInput(field, "must be a BCP 47 language tag such as en, fr-CA or zh-Hant-TW");
 }
 
+/** The lifecycle changes an admin makes, and the event each writes. */
+const ADMIN_TRANSITIONS = {
+  activate: { eventType: EventType.USER_ACTIVATE, displayMessage: "Activate user" },
+  suspend: { eventType: EventType.USER_SUSPEND, displayMessage: "Suspend user" },
+  unsuspend: { eventType: EventType.USER_UNSUSPEND, displayMessage: "Unsuspend user" },
+  deactivate: { eventType: EventType.USER_DEACTIVATE, displayMessage: "Deactivate user" },
+} as const;
+export type AdminLifecycleAction = keyof typeof ADMIN_TRANSITIONS;
+
 const escapeLike = (value: string) => value.replace(/[\\%_]/g, (c) => `\\${c}`);
 
 export class UserService {
   constructor(
     private readonly db: Database,
     private readonly clock: Clock,
+    private readonly log: LogService,
   ) {}
 
-  async createUser(input: CreateUserInput): Promise<User> {
+  async createUser(input: CreateUserInput, initiator: Initiator): Promise<User> {
     const login = input.login.trim();
     if (!login) throw badInput("input.login", "must not be blank");
     const locale = input.locale ? canonicalLocale(input.locale, "input.locale") : "en";
@@ -49,8 +63,9 @@ export class UserService {
       input.activate === false ? UserStatus.STAGED : passwordHash ? UserStatus.ACTIVE : UserStatus.PROVISIONED;
 
     try {
-      return await this.db.transaction(async ({ manager }) => {
-        await this.requireGroups(manager, groupIds);
+      return await this.db.transaction(async (tx) => {
+        const { manager } = tx;
+        const groups = await this.requireGroups(manager, groupIds);
         const user = manager.create(User, {
           id: newId("usr"),
           login,
@@ -77,6 +92,20 @@ export class UserService {
             groupIds.map((groupId) => ({ groupId, userId: user.id, added: now })),
           );
         }
+        await this.log.recordChange(tx, initiator, {
+          eventType: EventType.USER_CREATE,
+          displayMessage: "Create user",
+          target: [userTarget(user)],
+          debugContext: { status, hasPassword: passwordHash !== null },
+        });
+        // Memberships given at creation are recorded as any other, so one filter finds every way into a group.
+        for (const group of groups) {
+          await this.log.recordChange(tx, initiator, {
+            eventType: EventType.GROUP_MEMBERSHIP_ADD,
+            displayMessage: "Add user to group membership",
+            target: [userTarget(user), groupTarget(group)],
+          });
+        }
         return user;
       });
     } catch (error) {
@@ -85,9 +114,10 @@ export class UserService {
     }
   }
 
-  async updateUser(input: UpdateUserInput): Promise<User> {
+  async updateUser(input: UpdateUserInput, initiator: Initiator): Promise<User> {
     const locale = input.locale ? canonicalLocale(input.locale, "input.locale") : undefined;
-    return this.db.transaction(async ({ manager }) => {
+    return this.db.transaction(async (tx) => {
+      const { manager } = tx;
       const user = await manager.findOneBy(User, { id: input.id });
       if (!user) throw notFound("User");
       const changes: Partial<User> = {};
@@ -96,13 +126,24 @@ export class UserService {
       if (input.lastName !== undefined) changes.lastName = input.lastName;
       if (input.mobilePhone !== undefined) changes.mobilePhone = input.mobilePhone;
       if (locale) changes.locale = locale;
-      if (Object.keys(changes).length) await manager.update(User, { id: user.id }, changes);
-      return Object.assign(user, changes);
+      const changed = Object.keys(changes).filter((field) => changes[field as keyof User] !== user[field as keyof User]);
+      if (!changed.length) return user;
+      await manager.update(User, { id: user.id }, changes);
+      Object.assign(user, changes);
+      // The fields' names only: the values are personal data, and the profile holds them already.
+      await this.log.recordChange(tx, initiator, {
+        eventType: EventType.USER_UPDATE_PROFILE,
+        displayMessage: "Update user profile",
+        target: [userTarget(user)],
+        debugContext: { changedFields: changed.join(",") },
+      });
+      return user;
     });
   }
 
-  async transition(userId: string, action: LifecycleAction): Promise<User> {
-    return this.db.transaction(async ({ manager }) => {
+  async transition(userId: string, action: AdminLifecycleAction, initiator: Initiator): Promise<User> {
+    return this.db.transaction(async (tx) => {
+      const { manager } = tx;
       const user = await manager.findOneBy(User, { id: userId });
       if (!user) throw notFound("User");
       const status = nextStatus(user.status, action, user.passwordHash !== null);
@@ -110,6 +151,11 @@ export class UserService {
       // Guarded on the status read, so two concurrent transitions cannot both apply.
       const result = await manager.update(User, { id: user.id, status: user.status }, { status, statusChanged });
       if (!result.affected) throw conflict("CONCURRENT_CHANGE", "The user changed while this request ran; try again");
+      await this.log.recordChange(tx, initiator, {
+        ...ADMIN_TRANSITIONS[action],
+        target: [userTarget(user)],
+        debugContext: { previousStatus: user.status, status },
+      });
       return Object.assign(user, { status, statusChanged });
     });
   }
@@ -154,10 +200,11 @@ export class UserService {
     };
   }
 
-  private async requireGroups(manager: EntityManager, groupIds: string[]): Promise<void> {
-    if (!groupIds.length) return;
+  private async requireGroups(manager: EntityManager, groupIds: string[]): Promise<Group[]> {
+    if (!groupIds.length) return [];
     const found = await manager.findBy(Group, { id: In(groupIds) });
     const missing = groupIds.filter((id) => !found.some((group) => group.id === id));
     if (missing.length) throw new AppError(ErrorCode.NOT_FOUND, `No group with id ${missing.join(", ")}`);
+    return found;
   }
 }

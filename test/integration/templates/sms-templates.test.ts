@@ -9,6 +9,7 @@ import {
   UpdateSmsTemplateDocument,
   type SmsTemplateInput,
 } from "../../../src/generated/graphql";
+import { SYSTEM_INITIATOR } from "../../../src/log/initiator";
 import { DEFAULT_SMS_TEMPLATES } from "../../../src/templates/defaults";
 import { SmsTemplateRecord } from "../../../src/templates/sms-template.entity";
 import { engine, startTestGateway, type TestGateway } from "../../support/gateway";
@@ -224,7 +225,7 @@ describe(`SMS templates on ${engine}`, () => {
       gateway.services.smsTemplates.importLegacyTemplates([
         { purpose: "PASSWORD_RESET", template: "Reset: ${code}" },
         { purpose: "ACCOUNT_UNLOCK", template: "Unlock your account" },
-      ]),
+      ], SYSTEM_INITIATOR),
     ).rejects.toMatchObject({ code: "TEMPLATE_INVALID", extensions: expect.objectContaining({ reason: "MISSING_CODE" }) });
     expect(await savedRows()).toEqual(before);
   });
