@@ -1,5 +1,6 @@
 import { In } from "typeorm";
 import { Group } from "../groups/group.entity";
+import { changedSettings } from "../log/changes";
 import { EventType } from "../log/event-types";
 import type { Initiator } from "../log/initiator";
 import type { LogService, LogTarget } from "../log/log.service";
@@ -13,12 +14,31 @@ import { parseZone } from "./network-zones";
 import type { PolicyInput, PolicyRuleInput } from "./policy.types";
 import { PASSWORD_MAX_LENGTH } from "./evaluate";
 
-const policyTarget = (policy: { id: string; name: string; type: PolicyType }): LogTarget => ({
+const policyTarget = (policy: Pick<PolicyRecord, "id" | "name" | "type">): LogTarget => ({
   id: policy.id,
   type: "PolicyEntity",
   alternateId: policy.type,
   displayName: policy.name,
 });
+
+/** A policy's own settings, flat, for its events: "who lowered minLength" is what an audit asks. */
+function loggedSettings(policy: Partial<PolicyRecord>) {
+  return {
+    name: policy.name ?? null,
+    priority: policy.priority ?? null,
+    groupIds: policy.groupIds?.join(",") ?? null,
+    phoneEnrollment: policy.phoneEnrollment ?? null,
+    recoveryMethods: policy.recoveryMethods?.join(",") ?? null,
+    maxFailedAttempts: policy.maxFailedAttempts ?? null,
+    autoUnlockMinutes: policy.autoUnlockMinutes ?? null,
+    minLength: policy.minLength ?? null,
+    requireUppercase: policy.complexity?.uppercase ?? null,
+    requireLowercase: policy.complexity?.lowercase ?? null,
+    requireNumber: policy.complexity?.number ?? null,
+    requireSymbol: policy.complexity?.symbol ?? null,
+  };
+}
+const LOGGED_SETTINGS = Object.keys(loggedSettings({})) as (keyof ReturnType<typeof loggedSettings>)[];
 
 /** Every type has one default policy, with fixed ids so that concurrent first starts agree. */
 const DEFAULT_POLICIES: Array<{ policy: Omit<PolicyRecord, "created" | "updated">; rule: Omit<PolicyRuleRecord, "policyId"> | null }> = [
@@ -131,13 +151,14 @@ export class PolicyService {
     await this.db.transaction(async (tx) => {
       const { manager } = tx;
       const priority = input.priority ?? (await this.nextPriority(manager, input.type));
-      await manager.insert(PolicyRecord, { ...recordFields(input), id, type: input.type, priority, isDefault: false, created: now, updated: now } as PolicyRecord);
+      const record = { ...recordFields(input), id, type: input.type, priority, isDefault: false, created: now, updated: now } as PolicyRecord;
+      await manager.insert(PolicyRecord, record);
       await this.replaceRules(manager, id, input.rules ?? []);
       await this.log.recordChange(tx, initiator, {
         eventType: EventType.POLICY_CREATE,
         displayMessage: "Add policy",
-        target: [policyTarget({ id, name: input.name.trim(), type: input.type })],
-        debugContext: { priority, rules: input.rules?.length ?? 0 },
+        target: [policyTarget(record)],
+        debugContext: { ...loggedSettings(record), rules: input.rules?.length ?? 0 },
       });
     });
     return (await this.find(id))!;
@@ -151,17 +172,22 @@ export class PolicyService {
       if (!current) throw notFound("Policy");
       if (current.type !== input.type) throw badInput("input.type", "a policy cannot change its type");
       if (current.isDefault && input.groupIds?.length) throw badInput("input.groupIds", "the default policy applies to everyone");
-      await manager.update(PolicyRecord, { id }, {
+      const changes = {
         ...recordFields(input),
         priority: current.isDefault ? current.priority : (input.priority ?? current.priority),
         updated: this.clock.now(),
-      } as Partial<PolicyRecord>);
+      } as Partial<PolicyRecord>;
+      await manager.update(PolicyRecord, { id }, changes);
       if (input.rules) await this.replaceRules(manager, id, input.rules);
+      // Always an event, even with no field changed: rules are replaced whole, not compared.
       await this.log.recordChange(tx, initiator, {
         eventType: EventType.POLICY_UPDATE,
         displayMessage: "Update policy",
-        target: [policyTarget({ id, name: input.name.trim(), type: current.type })],
-        debugContext: { previousName: current.name, rulesReplaced: input.rules != null },
+        target: [policyTarget({ ...current, ...changes })],
+        debugContext: {
+          ...(changedSettings(loggedSettings(current), loggedSettings({ ...current, ...changes }), LOGGED_SETTINGS) ?? { changedFields: "" }),
+          ...(input.rules ? { rules: input.rules.length } : {}),
+        },
       });
     });
     return (await this.find(id))!;

@@ -149,15 +149,27 @@ describe("System Log: administrative changes", () => {
     expect(await eventsAbout("system.api_token.revoke", tokenId)).toEqual([expect.objectContaining({ actor: expect.objectContaining({ id: tokenId }) })]);
   });
 
-  test("policies: added, updated (with the name it had) and deleted", async () => {
-    const { createPolicy } = await gateway.admin.ok(CreatePolicyDocument, { input: { type: "PASSWORD", name: "  Contractors' passwords ", minLength: 12 } });
-    await gateway.admin.ok(UpdatePolicyDocument, { id: createPolicy.id, input: { type: "PASSWORD", name: "Vendor passwords", minLength: 14 } });
+  test("policies: added with their settings, updated with what changed to what, and deleted", async () => {
+    const { createPolicy } = await gateway.admin.ok(CreatePolicyDocument, {
+      input: { type: "PASSWORD", name: "  Contractors' passwords ", minLength: 12, requireSymbol: true, recoveryMethods: ["SMS"] },
+    });
+    await gateway.admin.ok(UpdatePolicyDocument, {
+      id: createPolicy.id,
+      input: { type: "PASSWORD", name: "Vendor passwords", minLength: 8, requireSymbol: true, recoveryMethods: ["SMS", "VOICE"] },
+    });
     await gateway.admin.ok(DeletePolicyDocument, { id: createPolicy.id });
     const [created] = await eventsAbout("policy.lifecycle.create", createPolicy.id);
     const [updated] = await eventsAbout("policy.lifecycle.update", createPolicy.id);
     const [deleted] = await eventsAbout("policy.lifecycle.delete", createPolicy.id);
-    expect(created).toMatchObject({ ...byAdmin(), target: [{ type: "PolicyEntity", alternateId: "PASSWORD", displayName: "Contractors' passwords" }] });
-    expect(updated).toMatchObject({ target: [{ displayName: "Vendor passwords" }], debugContext: { previousName: "Contractors' passwords", rulesReplaced: false } });
+    expect(created).toMatchObject({
+      ...byAdmin(),
+      target: [{ type: "PolicyEntity", alternateId: "PASSWORD", displayName: "Contractors' passwords" }],
+      debugContext: { name: "Contractors' passwords", minLength: 12, requireSymbol: true, requireUppercase: false, recoveryMethods: "SMS", rules: 0 },
+    });
+    expect(updated).toMatchObject({
+      target: [{ displayName: "Vendor passwords" }],
+      debugContext: { changedFields: "name,recoveryMethods,minLength", name: "Vendor passwords", recoveryMethods: "SMS,VOICE", minLength: 8 },
+    });
     expect(deleted).toMatchObject({ target: [{ displayName: "Vendor passwords" }] });
   });
 
