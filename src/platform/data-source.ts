@@ -69,6 +69,29 @@ export function createDataSource(config: DatabaseConfig): DataSource {
   return dataSource;
 }
 
+/**
+ * SQLite only: a second connection to the same file for reads made outside a transaction.
+ * better-sqlite3 has one connection, and the transaction it runs is open across awaits: a
+ * read on that connection would see a transaction's writes before it commits, or when it then
+ * rolls back. A connection of its own reads, in WAL mode, only what has committed, as a read
+ * on PostgreSQL does. query_only makes a write through it an error rather than a second writer
+ * (whose lock wait would block the event loop that the first writer needs to finish).
+ */
+export function createReaderDataSource(config: DatabaseConfig): DataSource | null {
+  if (config.engine === "postgres") return null;
+  const options = dataSourceOptions(config) as Extract<DataSourceOptions, { type: "better-sqlite3" }>;
+  const reader = new DataSource({
+    ...options,
+    migrations: [],
+    prepareDatabase: (db: { pragma(source: string): unknown }) => {
+      options.prepareDatabase!(db);
+      db.pragma("query_only = ON");
+    },
+  });
+  bindIntegersAsParameters(reader);
+  return reader;
+}
+
 type EscapeQuery = (sql: string, parameters: Record<string, unknown>, nativeParameters: Record<string, unknown>) => [string, unknown[]];
 
 /**

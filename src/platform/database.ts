@@ -28,6 +28,9 @@ const MAX_GROUP = 32;
  * while a group ran, are run together, each in its own savepoint, under one BEGIN and one COMMIT. Each still sees its predecessors' writes and
  * rolls back alone; the commit (a WAL append, and now and then a checkpoint) is paid once per
  * group, so under load the cost of a commit is shared instead of queued.
+ *
+ * Reads outside a transaction (`manager`) go to `reader` when there is one: on SQLite a second
+ * connection (createReaderDataSource), which sees only committed work.
  */
 export class Database {
   private readonly queued: QueuedWork[] = [];
@@ -35,7 +38,10 @@ export class Database {
   /** Prepared reads and writes by key, for the hot paths (see EntityStatements). */
   readonly statements: EntityStatements;
 
-  constructor(readonly dataSource: DataSource) {
+  constructor(
+    readonly dataSource: DataSource,
+    private readonly reader: DataSource = dataSource,
+  ) {
     this.statements = new EntityStatements(dataSource);
   }
 
@@ -43,9 +49,9 @@ export class Database {
     return this.dataSource.options.type === "postgres" ? "postgres" : "sqlite";
   }
 
-  /** For reads. Writes go through `transaction`. */
+  /** For reads of committed data. Writes go through `transaction`. */
   get manager(): EntityManager {
-    return this.dataSource.manager;
+    return this.reader.manager;
   }
 
   async transaction<T>(work: (tx: Transaction) => Promise<T>): Promise<T> {

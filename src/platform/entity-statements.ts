@@ -141,7 +141,7 @@ export class EntityStatements {
   }
 
   private async runWritten(manager: EntityManager, sql: string, parameters: unknown[], structured: boolean): Promise<unknown> {
-    const owned = manager.queryRunner ? null : this.dataSource.createQueryRunner();
+    const owned = manager.queryRunner ? null : manager.dataSource.createQueryRunner();
     const runner = manager.queryRunner ?? owned!;
     try {
       const text = this.numberedFor(sql);
@@ -189,8 +189,9 @@ export class EntityStatements {
   ): Promise<R> {
     const driver = this.dataSource.driver;
     const parameters = statement.parameters.map((column, index) => driver.preparePersistentValue(values[index], column));
-    // In a transaction the manager has its runner; outside one, a runner is borrowed for the statement.
-    const owned = manager.queryRunner ? null : this.dataSource.createQueryRunner();
+    // In a transaction the manager has its runner; outside one, a runner is borrowed from the
+    // manager's own data source (on SQLite, the reader: see createReaderDataSource).
+    const owned = manager.queryRunner ? null : manager.dataSource.createQueryRunner();
     try {
       return await query(manager.queryRunner ?? owned!, statement.sql, parameters);
     } finally {

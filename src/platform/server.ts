@@ -18,7 +18,7 @@ import { httpServerTimeouts, responseDeadline } from "../security/request-timeou
 import { systemClock, type Clock } from "./clock";
 import type { Config } from "./config";
 import type { Context } from "./context";
-import { createDataSource, ensureSchema, sqliteFile } from "./data-source";
+import { createDataSource, createReaderDataSource, ensureSchema, sqliteFile } from "./data-source";
 import { SqliteCheckpointer } from "./sqlite-checkpointer";
 import { Database } from "./database";
 import { ErrorCode } from "./errors";
@@ -68,7 +68,10 @@ export async function startGateway({ config, clock = systemClock, logger = creat
   dataSource.setOptions({ logger: queries, logging: countQueries || logger.isLevelEnabled("trace") ? ["query", "error"] : ["error"] });
   await dataSource.initialize();
   await withStartupLock(dataSource, () => dataSource.runMigrations({ transaction: "each" }));
-  const db = new Database(dataSource);
+  const reader = createReaderDataSource(config);
+  reader?.setOptions({ logger: queries, logging: dataSource.options.logging });
+  await reader?.initialize();
+  const db = new Database(dataSource, reader ?? dataSource);
   const checkpointer =
     config.engine === "sqlite" ? SqliteCheckpointer.start({ file: sqliteFile(config), intervalMs: CHECKPOINT_INTERVAL_MS, logger }) : null;
 
@@ -291,6 +294,7 @@ export async function startGateway({ config, clock = systemClock, logger = creat
         await services.logRetention.stop();
         await services.counterPurge.stop();
         await checkpointer?.stop();
+        await reader?.destroy();
         await dataSource.destroy();
         await redis?.close();
       })()),

@@ -226,7 +226,7 @@ describe("System Log: administrative changes", () => {
   test("lifting a passcode suspension logs each factor it reactivated", async () => {
     const { user, factor } = await openChallenge(gateway, "+447400900124");
     // The state the brute-force rule leaves (the passcode suites drive it there); here only its lifting is under test.
-    await gateway.db.manager.update(PhoneFactor, { id: factor.id }, { status: "INACTIVE" });
+    await gateway.db.transaction(({ manager }) => manager.update(PhoneFactor, { id: factor.id }, { status: "INACTIVE" }));
     const { reactivatePhoneFactors } = await gateway.admin.ok(ReactivatePhoneFactorsDocument, { userId: user.id });
     expect(reactivatePhoneFactors).toEqual([{ id: factor.id, status: "ACTIVE" }]);
     await gateway.admin.ok(ReactivatePhoneFactorsDocument, { userId: user.id });

@@ -81,7 +81,7 @@ describe("logs: pages, order, time bounds and keywords", () => {
           const firstPageUuids = uuids(firstPage.edges.map((edge) => edge.node));
           expect(nodes.filter((node) => firstPageUuids.includes(node.uuid))).toEqual([]);
         } finally {
-          await gateway.db.manager.delete(LogEventRecord, { uuid: In(uuids(inserted)) });
+          await gateway.db.transaction(({ manager }) => manager.delete(LogEventRecord, { uuid: In(uuids(inserted)) }));
         }
       },
     );

@@ -77,15 +77,17 @@ describe("traffic counters", () => {
     const spentBeforeStop = (await countersTotals(gateway)).spend;
     // A fraud block on a range stops the send: the message is recorded, counted as a send, and costs nothing.
     const now = gateway.clock.now();
-    await gateway.db.manager.insert(FraudBlockRecord, {
-      id: newId("rul"),
-      scope: "RANGE",
-      key: "+4474005554",
-      rule: "TEST",
-      figures: {},
-      created: now,
-      until: new Date(now.getTime() + 60_000),
-    });
+    await gateway.db.transaction(({ manager }) =>
+      manager.insert(FraudBlockRecord, {
+        id: newId("rul"),
+        scope: "RANGE",
+        key: "+4474005554",
+        rule: "TEST",
+        figures: {},
+        created: now,
+        until: new Date(now.getTime() + 60_000),
+      }),
+    );
     const stoppedUser = await createUser(gateway);
     await gateway.admin.ok(EnrollPhoneFactorDocument, { input: { userId: stoppedUser.id, phoneNumber: "+447400555404", method: "SMS" } });
     const messages = await settleMessages(gateway);

@@ -834,17 +834,19 @@ describe(`telephony dispatch on ${engine}`, () => {
     const { dispatcher, enqueue } = await h.dispatcher([h.simulator]);
     const queued = await enqueue();
     const attemptId = newId("att");
-    await h.db.manager.insert(MessageAttempt, {
-      id: attemptId,
-      messageId: queued.id,
-      provider: "retired",
-      started: h.clock.now(),
-      finished: null,
-      outcome: "PENDING",
-      providerMessageId: null,
-      retryable: false,
-      detail: null,
-    });
+    await h.db.transaction(({ manager }) =>
+      manager.insert(MessageAttempt, {
+        id: attemptId,
+        messageId: queued.id,
+        provider: "retired",
+        started: h.clock.now(),
+        finished: null,
+        outcome: "PENDING",
+        providerMessageId: null,
+        retryable: false,
+        detail: null,
+      }),
+    );
     await dispatcher.runOnce();
     expect(await reload(h, queued.id)).toMatchObject({ status: "SENT", provider: "simulator", attempts: 2 });
     expect(await h.db.manager.findOneByOrFail(MessageAttempt, { id: attemptId })).toMatchObject({
