@@ -4,11 +4,37 @@ import type { Viewer } from "../auth/viewer";
 import type { Clock } from "../platform/clock";
 import type { Database, Transaction } from "../platform/database";
 import { hashSecret, newId, newSecret } from "../platform/ids";
-import { User } from "../users/user.entity";
 import { SessionRecord } from "./session.entity";
 
 /** Idle time is tracked to this resolution, so a busy session does not write on every request. */
 const LAST_SEEN_RESOLUTION_MS = 30_000;
+
+/** A session by its token, with its user's status: one statement, as every signed-in request asks. */
+const SESSION_BY_TOKEN = `SELECT s."id", s."user_id" AS "userId", s."expires_at" AS "expiresAt", s."last_seen" AS "lastSeen",
+  s."idle_timeout_minutes" AS "idleTimeoutMinutes", u."status" AS "userStatus"
+  FROM "sessions" s JOIN "users" u ON u."id" = s."user_id"
+  WHERE s."token_hash" = ? AND s."revoked" IS NULL`;
+
+/** Raw columns: PostgreSQL answers bigint as text. */
+interface SessionByToken {
+  id: string;
+  userId: string;
+  expiresAt: number | string;
+  lastSeen: number | string;
+  idleTimeoutMinutes: number | string;
+  userStatus: string;
+}
+
+/** Neither past its lifetime nor idle too long. */
+function liveAt(session: { expiresAt: number; lastSeen: number; idleTimeoutMinutes: number }, now: number): boolean {
+  return session.expiresAt > now && session.lastSeen + session.idleTimeoutMinutes * 60_000 > now;
+}
+
+const millis = (session: SessionRecord) => ({
+  expiresAt: session.expiresAt.getTime(),
+  lastSeen: session.lastSeen.getTime(),
+  idleTimeoutMinutes: session.idleTimeoutMinutes,
+});
 
 export interface SessionLimits {
   lifetimeMinutes: number;
@@ -43,29 +69,24 @@ export class SessionService implements SessionAuthenticator {
   /** The live session for a token: not revoked, not past its lifetime or idle timeout, its user active. */
   async find(token: string): Promise<SessionRecord | null> {
     const session = await this.db.manager.findOneBy(SessionRecord, { tokenHash: hashSecret(token), revoked: IsNull() });
-    if (!session) return null;
-    const now = this.clock.now().getTime();
-    if (session.expiresAt.getTime() <= now) return null;
-    if (session.lastSeen.getTime() + session.idleTimeoutMinutes * 60_000 <= now) return null;
-    return session;
+    return session && liveAt(millis(session), this.clock.now().getTime()) ? session : null;
   }
 
   async authenticate(token: string): Promise<Viewer | null> {
-    const session = await this.find(token);
-    if (!session) return null;
-    const user = await this.db.manager.findOneBy(User, { id: session.userId });
-    if (!user || user.status !== "ACTIVE") return null;
+    const [row] = await this.db.statements.query<SessionByToken>(this.db.manager, SESSION_BY_TOKEN, [hashSecret(token)]);
+    if (!row || row.userStatus !== "ACTIVE") return null;
+    const session = { expiresAt: Number(row.expiresAt), lastSeen: Number(row.lastSeen), idleTimeoutMinutes: Number(row.idleTimeoutMinutes) };
     const now = this.clock.now();
-    if (now.getTime() - session.lastSeen.getTime() > LAST_SEEN_RESOLUTION_MS) {
-      await this.db.transaction(({ manager }) => manager.update(SessionRecord, { id: session.id }, { lastSeen: now }));
+    if (!liveAt(session, now.getTime())) return null;
+    if (now.getTime() - session.lastSeen > LAST_SEEN_RESOLUTION_MS) {
+      await this.db.transaction(({ manager }) => manager.update(SessionRecord, { id: row.id }, { lastSeen: now }));
     }
-    return { kind: "user", userId: session.userId, sessionId: session.id };
+    return { kind: "user", userId: row.userId, sessionId: row.id };
   }
 
   async isLive(sessionId: string): Promise<boolean> {
     const session = await this.db.manager.findOneBy(SessionRecord, { id: sessionId, revoked: IsNull() });
-    const now = this.clock.now().getTime();
-    return !!session && session.expiresAt.getTime() > now && session.lastSeen.getTime() + session.idleTimeoutMinutes * 60_000 > now;
+    return !!session && liveAt(millis(session), this.clock.now().getTime());
   }
 
   async revoke(tx: Transaction, sessionId: string): Promise<boolean> {

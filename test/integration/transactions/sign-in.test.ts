@@ -18,6 +18,7 @@ import {
   PoliciesDocument,
   ResetPasswordDocument,
   UpdatePhoneAuthenticatorDocument,
+  SuspendUserDocument,
 } from "../../../src/generated/graphql";
 import { LogEventRecord } from "../../../src/log/log-event.entity";
 import { startTestGateway, type TestGateway } from "../../support/gateway";
@@ -45,6 +46,33 @@ describe("sign-in transactions", () => {
     expect(after.errors?.[0]?.extensions?.code).toBe("UNAUTHENTICATED");
     const events = await gateway.db.manager.find(LogEventRecord, { where: { actorId: user.id } });
     expect(events.map((e) => e.eventType)).toEqual(expect.arrayContaining(["policy.evaluate_sign_on", "user.session.start", "user.session.end"]));
+  });
+
+  test("a session token stops working when it sits idle too long, when it outlives its lifetime, or when its user is suspended", async () => {
+    await setGlobalSessionRules(gateway, [{ name: "Short sessions", access: "ALLOW", factorRequirement: "PASSWORD_ONLY", sessionIdleMinutes: 10, sessionLifetimeMinutes: 25 }]);
+    const signedIn = async () => {
+      const user = await createUser(gateway, { password: PASSWORD });
+      const { signIn } = await gateway.anonymous.ok(SignInDocument, { input: { login: user.login, password: PASSWORD } });
+      return { user, session: gateway.client(`Bearer ${signIn.sessionToken}`) };
+    };
+    const refused = async (session: ReturnType<typeof gateway.client>) => (await session.request(MeDocument)).errors?.[0]?.extensions?.code;
+    const minutes = (count: number) => gateway.clock.advance(count * 60_000);
+
+    // Used every 9 minutes, a session stays alive past its idle limit, until its lifetime ends.
+    const busy = await signedIn();
+    const idle = await signedIn();
+    for (let step = 0; step < 2; step++) {
+      minutes(9);
+      expect((await busy.session.ok(MeDocument)).me?.id).toBe(busy.user.id);
+    }
+    expect(await refused(idle.session)).toBe("UNAUTHENTICATED");
+    minutes(8);
+    expect(await refused(busy.session)).toBe("UNAUTHENTICATED");
+
+    const suspended = await signedIn();
+    expect((await suspended.session.ok(MeDocument)).me?.id).toBe(suspended.user.id);
+    await gateway.admin.ok(SuspendUserDocument, { id: suspended.user.id });
+    expect(await refused(suspended.session)).toBe("UNAUTHENTICATED");
   });
 
   test("a wrong password and an unknown login get the same INVALID_CREDENTIALS", async () => {
