@@ -326,6 +326,7 @@ export class Dispatcher implements DispatchSignal {
       senderId: message.senderId,
       encoding: message.encoding,
       segments: message.segments,
+      purpose: message.purpose,
     };
     let timer: NodeJS.Timeout | undefined = undefined;
     const timeout = new Promise<never>((_resolve, reject) => {

@@ -1,5 +1,5 @@
 import type { DeliveryErrorCode } from "../platform/errors";
-import type { PhoneMethod, SmsEncoding } from "../phone/phone.enums";
+import type { ChallengePurpose, PhoneMethod, SmsEncoding } from "../phone/phone.enums";
 
 /** What a provider is handed: everything it needs, and nothing it must not see. */
 export interface OutboundMessage {
@@ -15,6 +15,8 @@ export interface OutboundMessage {
   senderId: string | null;
   encoding: SmsEncoding | null;
   segments: number;
+  /** Why the code is sent: a provider may route or word by it (Okta's telephony hook calls it requestType). */
+  purpose: ChallengePurpose;
 }
 
 export interface SendResult {

@@ -44,8 +44,8 @@ export interface TelephonyHookDependencies {
  * What the hook receives, as JSON. There is no separate `code` field: the dispatcher holds
  * the rendered text only (the passcode was sealed into it at enqueue time and is not kept
  * anywhere else), so the hook delivers `body` as it is, the way an SMS aggregator would.
- * Purpose and user locale are not part of what a provider is handed; `voiceLanguage` carries
- * the language a call must be read in.
+ * `purpose` says why (as Okta's telephony hook's requestType does), for a hook that routes or
+ * words by it; `voiceLanguage` carries the language a call must be read in.
  */
 export interface TelephonyHookRequest {
   messageId: string;
@@ -60,6 +60,8 @@ export interface TelephonyHookRequest {
   senderId: string | null;
   encoding: OutboundMessage["encoding"];
   segments: number;
+  /** PHONE_VERIFICATION (enrollment), FACTOR_VERIFY (sign-in), PASSWORD_RESET or ACCOUNT_UNLOCK. */
+  purpose: OutboundMessage["purpose"];
   /** Where to report a PENDING message's outcome, signed the same way. */
   statusCallbackUrl: string;
 }
@@ -195,6 +197,7 @@ export class TelephonyHookProvider implements TelephonyProvider, HookCallbackRec
       senderId: this.senderIds.for(message),
       encoding: message.encoding,
       segments: message.segments,
+      purpose: message.purpose,
       statusCallbackUrl: this.statusCallbackUrl,
     };
     const rawBody = JSON.stringify(request);

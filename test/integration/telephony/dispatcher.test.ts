@@ -451,6 +451,7 @@ describe(`telephony dispatch on ${engine}`, () => {
         senderId: "Ringfence",
         encoding: null,
         segments: 1,
+        purpose: "FACTOR_VERIFY",
       },
     ]);
     expect(attempt).toMatchObject({ provider: "vendor", outcome: "SENT", providerMessageId: `vendor-${attempt!.id}`, retryable: false });
@@ -763,6 +764,7 @@ describe(`telephony dispatch on ${engine}`, () => {
       senderId: null,
       encoding: "GSM_7",
       segments: 1,
+      purpose: "FACTOR_VERIFY",
     });
 
     expect(await dispatcher.runOnce()).toBe(0);
@@ -1052,6 +1054,7 @@ describe(`SimulatorProvider on ${engine}`, () => {
     senderId: null,
     encoding: "GSM_7",
     segments: 1,
+    purpose: "FACTOR_VERIFY",
     ...overrides,
   });
 

@@ -98,6 +98,7 @@ function outbound(to: string, overrides: Partial<OutboundMessage> = {}): Outboun
     senderId: null,
     encoding: "GSM_7",
     segments: 1,
+    purpose: "FACTOR_VERIFY",
     ...overrides,
   };
 }
@@ -553,9 +554,9 @@ describe("telephony hook adapter", () => {
     await webhooks.close();
   });
 
-  test("the hook gets the rendered body, the voice language and where to report, signed", async () => {
+  test("the hook gets the rendered body, the voice language, the purpose and where to report, signed", async () => {
     await provider.send(
-      outbound("+33612345678", { channel: "VOICE", body: "Votre code est : 1, 2, 3", voiceLanguage: "fr-FR", encoding: null }),
+      outbound("+33612345678", { channel: "VOICE", body: "Votre code est : 1, 2, 3", voiceLanguage: "fr-FR", encoding: null, purpose: "PASSWORD_RESET" }),
     );
     expect(hook.refused).toEqual([]);
     expect(hook.requests.at(-1)).toMatchObject({
@@ -563,6 +564,7 @@ describe("telephony hook adapter", () => {
       to: "+33612345678",
       body: "Votre code est : 1, 2, 3",
       voiceLanguage: "fr-FR",
+      purpose: "PASSWORD_RESET",
       statusCallbackUrl: provider.statusCallbackUrl,
     });
   });
