@@ -29,6 +29,16 @@ export interface EnrollRequest {
 /** Users who may hold factors: not those an admin has switched off. */
 const ENROLLABLE_STATUSES = new Set(["STAGED", "PROVISIONED", "ACTIVE", "RECOVERY", "LOCKED_OUT"]);
 
+/** A caller's own writes, made in the transaction that issues a code: both commit, or neither. */
+export type Alongside<T> = (tx: Transaction, issued: T) => Promise<void>;
+
+export interface ChallengeOptions {
+  /** The sign-in or recovery transaction the code belongs to. */
+  transactionId?: string | null;
+  purpose?: "FACTOR_VERIFY" | "PASSWORD_RESET" | "ACCOUNT_UNLOCK";
+  alongside?: Alongside<Challenge>;
+}
+
 export class FactorService {
   constructor(
     private readonly deps: {
@@ -45,8 +55,12 @@ export class FactorService {
     return this.deps.db.statements.findOneBy(this.deps.db.manager, PhoneFactor, { id });
   }
 
-  /** A PENDING_ACTIVATION factor and the PHONE_VERIFICATION challenge that proves the number. */
-  async enroll(request: EnrollRequest, requester: Requester): Promise<{ factor: PhoneFactor; challenge: Challenge }> {
+  /**
+   * A PENDING_ACTIVATION factor and the PHONE_VERIFICATION challenge that proves the number.
+   * `alongside` runs in the same transaction: a caller's step that fails (a sign-in's lost race)
+   * takes the factor and its challenge, message and events back with it, so no code goes out.
+   */
+  async enroll(request: EnrollRequest, requester: Requester, alongside?: Alongside<{ factor: PhoneFactor; challenge: Challenge }>): Promise<{ factor: PhoneFactor; challenge: Challenge }> {
     const { db, clock, authenticator, numbers, challenges } = this.deps;
     const settings = await authenticator.requireMethod(request.method, "ENROLLMENT");
     const { parsed, country } = await numbers.requireReachable(request.phoneNumber, request.defaultCountry, request.method);
@@ -87,6 +101,7 @@ export class FactorService {
           requester,
           clearance,
         );
+        await alongside?.(tx, { factor, challenge });
         return { factor, challenge };
       });
     } catch (error) {
@@ -161,8 +176,7 @@ export class FactorService {
     factorId: string,
     method: PhoneMethod | null | undefined,
     requester: Requester,
-    transactionId: string | null = null,
-    purpose: "FACTOR_VERIFY" | "PASSWORD_RESET" | "ACCOUNT_UNLOCK" = "FACTOR_VERIFY",
+    { transactionId = null, purpose = "FACTOR_VERIFY", alongside }: ChallengeOptions = {},
   ): Promise<Challenge> {
     const { db, authenticator, numbers, challenges } = this.deps;
     const factor = await this.findById(factorId);
@@ -177,13 +191,15 @@ export class FactorService {
     const clearance = await challenges.clearSend({ e164: factor.e164, country, userId: factor.userId, method: chosen });
     return db.transaction(async (tx) => {
       const user = await db.statements.findOneByOrFail(tx.manager, User, { id: factor.userId });
-      return challenges.issue(
+      const challenge = await challenges.issue(
         tx,
         { user, factorId: factor.id, purpose, method: chosen, e164: factor.e164, country, transactionId },
         settings,
         requester,
         clearance,
       );
+      await alongside?.(tx, challenge);
+      return challenge;
     });
   }
 

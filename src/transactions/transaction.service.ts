@@ -197,11 +197,13 @@ export class TransactionService {
     }
     const user = await this.userOf(record);
     const requester = this.requester(record, user, client);
-    const challenge = await this.deps.factors.challenge(asUser(user.id), factor.id, chosen, requester, record.id);
-    return this.deps.db.transaction(async (tx) => {
-      const advanced = await this.advance(tx, record, { status: "MFA_CHALLENGE", challengeId: challenge.id, factorId: factor.id });
-      return this.view(advanced, stateHandle, user, { challenge });
+    // The step is taken in the challenge's own transaction: a request that loses the race to
+    // another on this handle sends nothing.
+    const challenge = await this.deps.factors.challenge(asUser(user.id), factor.id, chosen, requester, {
+      transactionId: record.id,
+      alongside: (tx, issued) => this.advance(tx, record, { status: "MFA_CHALLENGE", challengeId: issued.id, factorId: factor.id }).then(() => undefined),
     });
+    return this.view(record, stateHandle, user, { challenge });
   }
 
   async enrollFactor(
@@ -209,7 +211,7 @@ export class TransactionService {
     input: { phoneNumber: string; defaultCountry?: string | null; method: PhoneMethod },
     client: ClientInfo,
   ): Promise<TransactionView> {
-    const { db, factors } = this.deps;
+    const { factors } = this.deps;
     const record = await this.step(stateHandle, ["MFA_ENROLL", "MFA_ENROLL_ACTIVATE"]);
     const decision = parseDecision(record);
     if (!decision.enrollMethods.includes(input.method)) {
@@ -222,11 +224,10 @@ export class TransactionService {
       const pending = await factors.findById(record.factorId);
       if (pending?.status === "PENDING_ACTIVATION") await factors.delete(asUser(user.id), pending.id, requester);
     }
-    const { factor, challenge } = await factors.enroll({ userId: user.id, ...input, transactionId: record.id }, requester);
-    return db.transaction(async (tx) => {
-      const advanced = await this.advance(tx, record, { status: "MFA_ENROLL_ACTIVATE", challengeId: challenge.id, factorId: factor.id });
-      return this.view(advanced, stateHandle, user, { challenge });
-    });
+    const { challenge } = await factors.enroll({ userId: user.id, ...input, transactionId: record.id }, requester, (tx, issued) =>
+      this.advance(tx, record, { status: "MFA_ENROLL_ACTIVATE", challengeId: issued.challenge.id, factorId: issued.factor.id }).then(() => undefined),
+    );
+    return this.view(record, stateHandle, user, { challenge });
   }
 
   async verifyFactor(stateHandle: string, code: string, client: ClientInfo): Promise<TransactionView> {
@@ -373,9 +374,12 @@ export class TransactionService {
     if (!factor || !user) return this.view(record, stateHandle, null, {});
     const purpose = kind === "PASSWORD_RECOVERY" ? "PASSWORD_RESET" : "ACCOUNT_UNLOCK";
     try {
-      const challenge = await factors.challenge(asUser(user.id), factor.id, method, this.requester(record, user, client), record.id, purpose);
-      const advanced = await db.transaction((tx) => this.advance(tx, record, { challengeId: challenge.id, factorId: factor.id }));
-      return this.view(advanced, stateHandle, null, {});
+      await factors.challenge(asUser(user.id), factor.id, method, this.requester(record, user, client), {
+        transactionId: record.id,
+        purpose,
+        alongside: (tx, issued) => this.advance(tx, record, { challengeId: issued.id, factorId: factor.id }).then(() => undefined),
+      });
+      return this.view(record, stateHandle, null, {});
     } catch (error) {
       // A number that cannot take this method must not answer differently from a login with no number.
       if (error instanceof AppError && (error.code === ErrorCode.INVALID_PHONE_NUMBER || error.code === ErrorCode.NUMBER_BLOCKED)) {

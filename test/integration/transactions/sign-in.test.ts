@@ -21,6 +21,8 @@ import {
   SuspendUserDocument,
 } from "../../../src/generated/graphql";
 import { LogEventRecord } from "../../../src/log/log-event.entity";
+import { Challenge } from "../../../src/phone/challenge.entity";
+import { Message } from "../../../src/telephony/message.entity";
 import { startTestGateway, type TestGateway } from "../../support/gateway";
 import { createUser, receivedCode, latestSimulated } from "../../support/phone";
 import { PASSWORD, passwordOnly, requirePhone, setGlobalSessionRules, userWithPhone } from "../../support/transactions";
@@ -102,6 +104,23 @@ describe("sign-in transactions", () => {
     const { verifyFactor } = await gateway.anonymous.ok(VerifyFactorDocument, { input: { stateHandle: signIn.stateHandle, code } });
     expect(verifyFactor.status).toBe("SUCCESS");
     expect((await gateway.client(`Bearer ${verifyFactor.sessionToken}`).ok(MeDocument)).me?.id).toBe(user.id);
+  });
+
+  test("challengeFactor sent at once on one handle: the requests that lose the race send no code", async () => {
+    const { user, factor } = await userWithPhone(gateway, "+447400700061");
+    await requirePhone(gateway);
+    const { signIn } = await gateway.anonymous.ok(SignInDocument, { input: { login: user.login, password: PASSWORD } });
+    const attempts = await Promise.all(
+      Array.from({ length: 4 }, () => gateway.anonymous.request(ChallengeFactorDocument, { input: { stateHandle: signIn.stateHandle, factorId: factor.id } })),
+    );
+    const succeeded = attempts.filter((attempt) => attempt.data?.challengeFactor);
+    const lost = attempts.filter((attempt) => attempt.errors?.length);
+    expect(succeeded.length + lost.length).toBe(4);
+    expect(lost.map((attempt) => attempt.errors![0]!.extensions?.code)).toEqual(lost.map(() => "INVALID_TRANSITION"));
+    // Each code that went out belongs to a step that was taken: a lost request left no challenge, message or send event.
+    const challenges = await gateway.db.manager.findBy(Challenge, { userId: user.id, purpose: "FACTOR_VERIFY" });
+    expect(challenges.map((challenge) => challenge.id).sort()).toEqual(succeeded.map((attempt) => attempt.data!.challengeFactor.challenge!.id).sort());
+    expect(await gateway.db.manager.countBy(Message, { userId: user.id, purpose: "FACTOR_VERIFY" })).toBe(succeeded.length);
   });
 
   test("a wrong code in the flow is INVALID_CODE and the transaction can go on", async () => {
