@@ -7,7 +7,7 @@ import { ApolloServerPluginCacheControlDisabled } from "@apollo/server/plugin/di
 import { ApolloServerPluginDrainHttpServer } from "@apollo/server/plugin/drainHttpServer";
 import { expressMiddleware } from "@as-integrations/express5";
 import express, { type NextFunction, type Request, type Response } from "express";
-import type { ExecutionResult } from "graphql";
+import { GraphQLError, type ExecutionResult } from "graphql";
 import { useServer } from "graphql-ws/use/ws";
 import type { DataSource } from "typeorm";
 import { WebSocketServer } from "ws";
@@ -168,32 +168,45 @@ export async function startGateway({ config, clock = systemClock, logger = creat
   );
 
   const wsServer = new WebSocketServer({ server: httpServer, path: "/graphql" });
-  const wsCleanup = useServer<Record<string, unknown>, { viewer?: Viewer; requestId?: string }>(
+  const wsCleanup = useServer<Record<string, unknown>, { authorization?: string | null; requestId?: string }>(
     {
       schema,
-      // The limits hold over WebSocket too: parsed and validated here, as Apollo does over HTTP.
-      onSubscribe: (_ctx, _id, payload) => limits.subscribeArgs(schema, payload),
+      onSubscribe: async (ctx, _id, payload) => {
+        // The limits hold over WebSocket too: parsed and validated here, as Apollo does over HTTP.
+        const args = limits.subscribeArgs(schema, payload);
+        if (Array.isArray(args)) return args;
+        // Each operation is authenticated again, as each HTTP request is: a socket opened before
+        // its token was revoked or its session ended must not go on querying, or minting tokens.
+        let viewer: Viewer;
+        try {
+          viewer = await authenticate(ctx.extra.authorization ?? null, services.apiTokens, services.sessions);
+        } catch (error) {
+          return [new GraphQLError(error instanceof Error ? error.message : "Unauthenticated", { originalError: error instanceof Error ? error : undefined })];
+        }
+        const contextValue = await buildContext({
+          authorization: null,
+          viewer,
+          requestId: ctx.extra.requestId ?? randomUUID(),
+          logger: logger.child({ requestId: ctx.extra.requestId, transport: "ws" }),
+          ipAddress: ctx.extra.request.socket.remoteAddress ?? null,
+          userAgent: ctx.extra.request.headers["user-agent"] ?? null,
+        });
+        return { ...args, contextValue };
+      },
       // Admins watching the System Log with the same document share each event's execution.
       subscribe: sharedSubscribe((contextValue) => ((contextValue as Context).viewer.kind === "admin" ? "admin" : null)),
       onConnect: async (ctx) => {
         const authorization = ctx.connectionParams?.authorization;
+        ctx.extra.authorization = typeof authorization === "string" ? authorization : null;
         try {
-          ctx.extra.viewer = await authenticate(typeof authorization === "string" ? authorization : null, services.apiTokens, services.sessions);
+          // Refused at connect too, so that a bad credential fails fast rather than per operation.
+          await authenticate(ctx.extra.authorization, services.apiTokens, services.sessions);
           ctx.extra.requestId = randomUUID();
           return true;
         } catch {
           return false;
         }
       },
-      context: (ctx) =>
-        buildContext({
-          authorization: null,
-          viewer: ctx.extra.viewer,
-          requestId: ctx.extra.requestId ?? randomUUID(),
-          logger: logger.child({ requestId: ctx.extra.requestId, transport: "ws" }),
-          ipAddress: ctx.extra.request.socket.remoteAddress ?? null,
-          userAgent: ctx.extra.request.headers["user-agent"] ?? null,
-        }),
       onNext: (ctx, _id, _payload, _args, result) => withFormattedErrors(result as ExecutionResult, ctx.extra.requestId),
       onError: (ctx, _id, _payload, errors) =>
         errors.map((error) => formatError(error.toJSON(), error)).map((error) =>
