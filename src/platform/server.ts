@@ -138,6 +138,8 @@ export async function startGateway({ config, clock = systemClock, logger = creat
   app.get("/readyz", async (_req, res) => {
     try {
       await dataSource.query("SELECT 1");
+      // On SQLite the reads outside transactions have a connection of their own: it must answer too.
+      await reader?.query("SELECT 1");
       const pending = await dataSource.showMigrations();
       if (pending) {
         res.status(503).json({ status: "unavailable", database: "ok", migrations: "pending" });
