@@ -66,12 +66,7 @@ export class SessionService implements SessionAuthenticator {
     return { token, session };
   }
 
-  /** The live session for a token: not revoked, not past its lifetime or idle timeout, its user active. */
-  async find(token: string): Promise<SessionRecord | null> {
-    const session = await this.db.manager.findOneBy(SessionRecord, { tokenHash: hashSecret(token), revoked: IsNull() });
-    return session && liveAt(millis(session), this.clock.now().getTime()) ? session : null;
-  }
-
+  /** The viewer of a live session's token: not revoked, not past its lifetime or idle timeout, its user active. */
   async authenticate(token: string): Promise<Viewer | null> {
     const [row] = await this.db.statements.query<SessionByToken>(this.db.manager, SESSION_BY_TOKEN, [hashSecret(token)]);
     if (!row || row.userStatus !== "ACTIVE") return null;
