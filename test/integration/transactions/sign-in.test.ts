@@ -121,6 +121,7 @@ describe("sign-in transactions", () => {
     const challenges = await gateway.db.manager.findBy(Challenge, { userId: user.id, purpose: "FACTOR_VERIFY" });
     expect(challenges.map((challenge) => challenge.id).sort()).toEqual(succeeded.map((attempt) => attempt.data!.challengeFactor.challenge!.id).sort());
     expect(await gateway.db.manager.countBy(Message, { userId: user.id, purpose: "FACTOR_VERIFY" })).toBe(succeeded.length);
+    expect(await gateway.db.manager.countBy(LogEventRecord, { eventType: "system.sms.send_factor_verify_message", actorId: user.id })).toBe(succeeded.length);
   });
 
   test("a wrong code in the flow is INVALID_CODE and the transaction can go on", async () => {
