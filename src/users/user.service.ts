@@ -1,9 +1,10 @@
 import { Brackets, In, type EntityManager } from "typeorm";
 import { GroupMember, Group } from "../groups/group.entity";
+import { recordMembership } from "../groups/group.service";
 import { EventType } from "../log/event-types";
 import type { Initiator } from "../log/initiator";
 import type { LogService } from "../log/log.service";
-import { groupTarget, userTarget } from "../log/targets";
+import { userTarget } from "../log/targets";
 import type { Clock } from "../platform/clock";
 import { isUniqueViolation, type Database } from "../platform/database";
 import { AppError, badInput, conflict, ErrorCode, notFound } from "../platform/errors";
@@ -99,13 +100,7 @@ export class UserService {
           debugContext: { status, hasPassword: passwordHash !== null },
         });
         // Memberships given at creation are recorded as any other, so one filter finds every way into a group.
-        for (const group of groups) {
-          await this.log.recordChange(tx, initiator, {
-            eventType: EventType.GROUP_MEMBERSHIP_ADD,
-            displayMessage: "Add user to group membership",
-            target: [userTarget(user), groupTarget(group)],
-          });
-        }
+        for (const group of groups) await recordMembership(this.log, tx, initiator, "add", user, group);
         return user;
       });
     } catch (error) {
