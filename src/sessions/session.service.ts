@@ -9,14 +9,16 @@ import { SessionRecord } from "./session.entity";
 /** Idle time is tracked to this resolution, so a busy session does not write on every request. */
 const LAST_SEEN_RESOLUTION_MS = 30_000;
 
-/** A session by its token, with its user's status: one statement, as every signed-in request asks. */
-const SESSION_BY_TOKEN = `SELECT s."id", s."user_id" AS "userId", s."expires_at" AS "expiresAt", s."last_seen" AS "lastSeen",
+/** An unrevoked session with its user's status: one statement, as every signed-in request asks. */
+const SESSION_WITH_USER = `SELECT s."id", s."user_id" AS "userId", s."expires_at" AS "expiresAt", s."last_seen" AS "lastSeen",
   s."idle_timeout_minutes" AS "idleTimeoutMinutes", u."status" AS "userStatus"
   FROM "sessions" s JOIN "users" u ON u."id" = s."user_id"
-  WHERE s."token_hash" = ? AND s."revoked" IS NULL`;
+  WHERE s."revoked" IS NULL AND`;
+const SESSION_BY_TOKEN = `${SESSION_WITH_USER} s."token_hash" = ?`;
+const SESSION_BY_ID = `${SESSION_WITH_USER} s."id" = ?`;
 
 /** Raw columns: PostgreSQL answers bigint as text. */
-interface SessionByToken {
+interface SessionWithUser {
   id: string;
   userId: string;
   expiresAt: number | string;
@@ -25,16 +27,22 @@ interface SessionByToken {
   userStatus: string;
 }
 
-/** Neither past its lifetime nor idle too long. */
-function liveAt(session: { expiresAt: number; lastSeen: number; idleTimeoutMinutes: number }, now: number): boolean {
-  return session.expiresAt > now && session.lastSeen + session.idleTimeoutMinutes * 60_000 > now;
+interface SessionTimes {
+  expiresAt: number;
+  lastSeen: number;
+  idleTimeoutMinutes: number;
 }
 
-const millis = (session: SessionRecord) => ({
-  expiresAt: session.expiresAt.getTime(),
-  lastSeen: session.lastSeen.getTime(),
-  idleTimeoutMinutes: session.idleTimeoutMinutes,
+const timesOf = (row: SessionWithUser): SessionTimes => ({
+  expiresAt: Number(row.expiresAt),
+  lastSeen: Number(row.lastSeen),
+  idleTimeoutMinutes: Number(row.idleTimeoutMinutes),
 });
+
+/** Neither past its lifetime nor idle too long. */
+function liveAt(session: SessionTimes, now: number): boolean {
+  return session.expiresAt > now && session.lastSeen + session.idleTimeoutMinutes * 60_000 > now;
+}
 
 export interface SessionLimits {
   lifetimeMinutes: number;
@@ -68,9 +76,9 @@ export class SessionService implements SessionAuthenticator {
 
   /** The viewer of a live session's token: not revoked, not past its lifetime or idle timeout, its user active. */
   async authenticate(token: string): Promise<Viewer | null> {
-    const [row] = await this.db.statements.query<SessionByToken>(this.db.manager, SESSION_BY_TOKEN, [hashSecret(token)]);
+    const [row] = await this.db.statements.query<SessionWithUser>(this.db.manager, SESSION_BY_TOKEN, [hashSecret(token)]);
     if (!row || row.userStatus !== "ACTIVE") return null;
-    const session = { expiresAt: Number(row.expiresAt), lastSeen: Number(row.lastSeen), idleTimeoutMinutes: Number(row.idleTimeoutMinutes) };
+    const session = timesOf(row);
     const now = this.clock.now();
     if (!liveAt(session, now.getTime())) return null;
     if (now.getTime() - session.lastSeen > LAST_SEEN_RESOLUTION_MS) {
@@ -79,9 +87,10 @@ export class SessionService implements SessionAuthenticator {
     return { kind: "user", userId: row.userId, sessionId: row.id };
   }
 
+  /** What authenticate would accept, by session id: running subscriptions end once a user is suspended or deactivated. */
   async isLive(sessionId: string): Promise<boolean> {
-    const session = await this.db.manager.findOneBy(SessionRecord, { id: sessionId, revoked: IsNull() });
-    return !!session && liveAt(millis(session), this.clock.now().getTime());
+    const [row] = await this.db.statements.query<SessionWithUser>(this.db.manager, SESSION_BY_ID, [sessionId]);
+    return !!row && row.userStatus === "ACTIVE" && liveAt(timesOf(row), this.clock.now().getTime());
   }
 
   async revoke(tx: Transaction, sessionId: string): Promise<boolean> {

@@ -4,11 +4,22 @@
  * proven by the transaction's state handle, or a signed-in user their own challenges.
  */
 import type { Client } from "graphql-ws";
-import { ChallengeFactorDocument, DeliveryStatusDocument, SignInDocument, VerifyFactorDocument } from "../../../src/generated/graphql";
+import {
+  ChallengeFactorDocument,
+  DeliveryStatusDocument,
+  SetSimulatorRulesDocument,
+  SignInDocument,
+  SuspendUserDocument,
+  VerifyFactorDocument,
+} from "../../../src/generated/graphql";
+import { REVALIDATE_AFTER_MS } from "../../../src/auth/credential-revalidation";
 import { startTestGateway, type TestGateway } from "../../support/gateway";
 import { createUser, enroll, receivedCode } from "../../support/phone";
 import { record, wsClient } from "../../support/subscriptions";
 import { PASSWORD, requirePhone, userWithPhone } from "../../support/transactions";
+
+/** Receipts for these come well after the hand-over, so a change of heart can fall between the two. */
+const SLOW_RECEIPTS = "+447400329";
 
 describe("deliveryStatus: who may watch", () => {
   let gateway: TestGateway;
@@ -17,6 +28,7 @@ describe("deliveryStatus: who may watch", () => {
     gateway = await startTestGateway();
     anonymous = wsClient(gateway);
     await requirePhone(gateway);
+    await gateway.admin.ok(SetSimulatorRulesDocument, { rules: [{ prefix: SLOW_RECEIPTS, outcome: "DELIVERED", delayMs: 1_500 }] });
   });
   afterAll(async () => {
     await anonymous.dispose();
@@ -30,7 +42,7 @@ describe("deliveryStatus: who may watch", () => {
     const { challengeFactor } = await gateway.anonymous.ok(ChallengeFactorDocument, {
       input: { stateHandle: signIn.stateHandle, factorId: factor.id },
     });
-    return { user, stateHandle: signIn.stateHandle, challengeId: challengeFactor.challenge!.id };
+    return { user, factorId: factor.id, stateHandle: signIn.stateHandle, challengeId: challengeFactor.challenge!.id };
   }
 
   const refusal = async (client: Client, challengeId: string, stateHandle?: string) => {
@@ -83,6 +95,33 @@ describe("deliveryStatus: who may watch", () => {
       expect(live.results[0]?.errors).toBeUndefined();
       live.stop();
       expect(await refusal(ownerSession, other.challengeId)).toBe("FORBIDDEN");
+    } finally {
+      await ownerSession.dispose();
+    }
+  });
+
+  test("a signed-in owner's watch ends with UNAUTHENTICATED once their user is suspended", async () => {
+    const phoneNumber = `${SLOW_RECEIPTS}001`;
+    const first = await signInAwaitingCode(phoneNumber);
+    const { verifyFactor } = await gateway.anonymous.ok(VerifyFactorDocument, {
+      input: { stateHandle: first.stateHandle, code: await receivedCode(gateway, phoneNumber) },
+    });
+    // A second sign-in of the same user, from another device: its code's receipt is still to come.
+    const { signIn } = await gateway.anonymous.ok(SignInDocument, { input: { login: first.user.login, password: PASSWORD } });
+    const { challengeFactor } = await gateway.anonymous.ok(ChallengeFactorDocument, {
+      input: { stateHandle: signIn.stateHandle, factorId: first.factorId },
+    });
+    const ownerSession = wsClient(gateway, `Bearer ${verifyFactor.sessionToken}`);
+    try {
+      const live = record(ownerSession, DeliveryStatusDocument, { challengeId: challengeFactor.challenge!.id });
+      await live.count(1, "the current state");
+
+      await gateway.admin.ok(SuspendUserDocument, { id: first.user.id });
+      gateway.clock.advance(REVALIDATE_AFTER_MS);
+      const error = await live.firstError();
+      expect(error.extensions?.code).toBe("UNAUTHENTICATED");
+      expect(await live.ended()).toEqual({ kind: "complete" });
+      expect(live.data.map((data) => data.deliveryStatus.status)).not.toContain("DELIVERED");
     } finally {
       await ownerSession.dispose();
     }
