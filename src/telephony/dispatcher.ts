@@ -11,7 +11,15 @@ import { SerialQueue } from "../platform/serial-queue";
 import { CircuitBreaker, type CircuitBreakerOptions } from "./circuit-breaker";
 import { Message, MessageAttempt } from "./message.entity";
 import type { DispatchSignal } from "./outbox";
-import { ProviderError, type OutboundMessage, type ReceiptSink, type SendResult, type TelephonyProvider } from "./provider";
+import {
+  ProviderError,
+  providerText,
+  storableReceipt,
+  type OutboundMessage,
+  type ReceiptSink,
+  type SendResult,
+  type TelephonyProvider,
+} from "./provider";
 import { finalizeMessage, publishMessageStatus, type MessageOutcome, type ReceiptProcessor } from "./receipts";
 import type { ProviderRouter } from "./routing";
 
@@ -103,7 +111,7 @@ export class Dispatcher implements DispatchSignal {
   async start(): Promise<void> {
     if (this.running) return;
     const sink: ReceiptSink = async (receipt) => {
-      await this.deps.receipts.apply(receipt);
+      await this.deps.receipts.apply(storableReceipt(receipt));
     };
     for (const provider of this.deps.router.providers) await provider.start(sink);
     this.running = true;
@@ -352,8 +360,8 @@ export class Dispatcher implements DispatchSignal {
       const changes = {
         status: "SENT" as const,
         provider: provider.name,
-        providerMessageId: result.providerMessageId,
-        providerStatus: result.providerStatus,
+        providerMessageId: providerText(result.providerMessageId),
+        providerStatus: providerText(result.providerStatus),
         sentAt: now,
         receiptDeadline: new Date(now.getTime() + this.receiptWindowMs),
         leaseOwner: null,
@@ -379,7 +387,7 @@ export class Dispatcher implements DispatchSignal {
         tx.manager,
         MessageAttempt,
         { id: attemptId },
-        { outcome: "SENT", finished: now, providerMessageId: result.providerMessageId, retryable: false, detail: null },
+        { outcome: "SENT", finished: now, providerMessageId: changes.providerMessageId, retryable: false, detail: null },
       );
       Object.assign(message, changes);
       publishMessageStatus(tx, message, this.deps.pubsub);

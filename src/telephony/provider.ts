@@ -36,19 +36,41 @@ export interface DeliveryReceipt {
 
 export type ReceiptSink = (receipt: DeliveryReceipt) => Promise<void>;
 
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/g;
+
+/**
+ * A provider's words as they may be stored and logged: control characters become U+FFFD.
+ * PostgreSQL's text refuses U+0000 outright, so one such byte in a signed receipt would fail
+ * its transaction again on every retry the provider makes; no status word needs them.
+ */
+export function providerText(text: string): string;
+export function providerText(text: string | null): string | null;
+export function providerText(text: string | null): string | null {
+  return text === null ? null : text.replace(CONTROL_CHARACTERS, "\uFFFD");
+}
+
+/** The receipt with its provider-given text made storable (providerText). */
+export function storableReceipt(receipt: DeliveryReceipt): DeliveryReceipt {
+  return { ...receipt, providerMessageId: providerText(receipt.providerMessageId), providerStatus: providerText(receipt.providerStatus) };
+}
+
 /**
  * A provider's refusal. Only the dispatcher reads it: `retryable` decides between trying
  * again (same or next provider) and giving the message up.
  */
 export class ProviderError extends Error {
+  readonly providerCode: string | null;
+
   constructor(
     readonly errorCode: DeliveryErrorCode,
     readonly retryable: boolean,
     message: string,
-    readonly providerCode: string | null = null,
+    providerCode: string | null = null,
   ) {
-    super(message);
+    super(providerText(message));
     this.name = "ProviderError";
+    this.providerCode = providerText(providerCode);
   }
 }
 

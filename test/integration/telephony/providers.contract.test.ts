@@ -606,6 +606,13 @@ describe("telephony hook adapter", () => {
       providerCode: "CARRIER_BLOCKED_OPT_OUT",
     });
   });
+
+  test("a code holding control characters is kept with each one replaced by U+FFFD, so it can be stored", async () => {
+    hook.outcomeFor("+447400700004", { kind: "FAILED", errorCode: "BAD\u0000CODE\r\n" });
+    const refusal = await refusalOf(provider.send(outbound("+447400700004")));
+    expect(refusal).toMatchObject({ errorCode: DeliveryErrorCode.PROVIDER_REJECTED, providerCode: "BAD\uFFFDCODE\uFFFD\uFFFD" });
+    expect(refusal.message).toBe("telephony hook refused the message (BAD\uFFFDCODE\uFFFD\uFFFD)");
+  });
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -734,6 +741,55 @@ describe("through the gateway", () => {
     } finally {
       await gateway.stop();
       await twilio.close();
+      fs.rmSync(configFile, { force: true });
+    }
+  });
+
+  test("a signed callback whose ErrorCode holds control characters is recorded, with each one replaced by U+FFFD", async () => {
+    const twilio = await FakeTwilio.start();
+    twilio.holdCallbacks = true;
+    const configFile = writeTelephonyConfig({
+      providers: [
+        {
+          type: "twilio",
+          name: "twilio",
+          accountSid: twilio.accountSid,
+          authToken: twilio.authToken,
+          baseUrl: twilio.url,
+          fromNumbers: { SMS: { default: "+14155550100" } },
+        },
+      ],
+    });
+    const gateway = await startTestGateway({ TELEPHONY_CONFIG: configFile });
+    try {
+      const user = await createUser(gateway);
+      await enroll(gateway, user.id, "+447400123457", "SMS");
+      const [sent] = await settleMessages(gateway, (messages) => messages.length === 1 && messages[0]?.status === "SENT");
+      const callbackUrl = `${gatewayOrigin(gateway)}/webhooks/twilio/twilio`;
+      // U+0000 is what PostgreSQL's text cannot hold: the receipt would fail on every retry.
+      const params = {
+        AccountSid: twilio.accountSid,
+        MessageSid: twilio.resources[0]?.sid ?? "",
+        MessageStatus: "undelivered",
+        ErrorCode: "3\u00000\n3",
+      };
+      const response = await fetch(callbackUrl, {
+        method: "POST",
+        headers: {
+          "content-type": "application/x-www-form-urlencoded",
+          "x-twilio-signature": twilioSignature(twilio.authToken, callbackUrl, params),
+        },
+        body: new URLSearchParams(params).toString(),
+      });
+      expect(response.status).toBe(200);
+      const [undelivered] = await settleMessages(gateway);
+      expect(undelivered).toMatchObject({ id: sent?.id, status: "UNDELIVERED", providerStatus: "undelivered 3\uFFFD0\uFFFD3" });
+      const receipts = await gateway.db.manager.findBy(MessageReceipt, { messageId: sent?.id });
+      expect(receipts.map((receipt) => receipt.providerStatus)).toEqual(["undelivered 3\uFFFD0\uFFFD3"]);
+    } finally {
+      // The held callbacks go out on close: the gateway must still be there to answer them.
+      await twilio.close();
+      await gateway.stop();
       fs.rmSync(configFile, { force: true });
     }
   });
