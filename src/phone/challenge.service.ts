@@ -371,7 +371,7 @@ export class ChallengeService {
       // Recorded and failed at once, with its receive_status, so the log keeps one of each per send.
       await finalizeMessage(tx, message, { status: "FAILED", errorCode: "BLOCKED_SUSPICIOUS", providerStatus: clearance.reason }, { db, clock, pubsub, log });
     }
-    await guard.recordSend(tx, { e164: challenge.e164, country: country.code, costMicros: message.estimatedCostMicros ?? 0, stopped: clearance.stopped });
+    await guard.recordSend(tx, { e164: challenge.e164, country: country.code, costMicros: message.estimatedCostMicros ?? 0, clearance });
     return message;
   }
 }

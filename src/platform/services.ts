@@ -65,6 +65,7 @@ export function createServices(deps: ServiceDependencies) {
     db,
     clock,
     log,
+    logger,
     settings: securitySettings,
     limits: rateLimits,
     counters: new TrafficCounters(db),

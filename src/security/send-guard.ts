@@ -3,10 +3,12 @@ import { SYSTEM_ACTOR, type LogService } from "../log/log.service";
 import type { PhoneMethod } from "../phone/phone.enums";
 import type { Clock } from "../platform/clock";
 import type { Database, Transaction } from "../platform/database";
+import type { AppError } from "../platform/errors";
 import { newId } from "../platform/ids";
+import type { Logger } from "../platform/logger";
 import { FraudBlockRecord } from "./security-settings.entity";
 import { rateLimited, type RateLimits } from "./rate-limits";
-import { dayOf, MINUTE_MS, minuteOf, monthOf, type SendFigures, type TrafficCounters } from "./traffic-counters";
+import { DAY_MS, dayOf, MINUTE_MS, minuteOf, monthOf, type SendFigures, type TrafficCounters } from "./traffic-counters";
 import type { SecuritySettings, SecuritySettingsService } from "./security-settings";
 
 export interface SendTarget {
@@ -22,9 +24,30 @@ export interface SendTarget {
 export interface SendClearance {
   stopped: boolean;
   reason: string | null;
+  /**
+   * The month's spend before the UTC day `day` began, as clear() read it. Days gone by do not
+   * change, so recordSend holds the monthly cap to it plus the day's total without reading it again.
+   */
+  spentBeforeDay?: { day: number; micros: number };
 }
 
 export const CLEARED: SendClearance = { stopped: false, reason: null };
+
+interface CapReached {
+  period: "day" | "month";
+  capUsd: number;
+  /** Spent before this send, in millionths of a dollar. */
+  spent: number;
+  costMicros: number;
+  country: string;
+  now: Date;
+}
+
+/** RATE_LIMITED (limit "spend"), to retry when the day or the month starts over. */
+function capRefusal({ period, now }: CapReached): AppError {
+  const resetAt = period === "day" ? dayOf(now.getTime()) + DAY_MS : Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1);
+  return rateLimited("spend", (resetAt - now.getTime()) / 1000, `The organisation's telephony spend cap for the ${period} is reached`);
+}
 
 /** Numbers in one range share all but their last two digits: what pumpers iterate over. */
 export const rangeOf = (e164: string) => e164.slice(0, -2);
@@ -53,6 +76,7 @@ export class SendGuard {
       db: Database;
       clock: Clock;
       log: LogService;
+      logger: Logger;
       settings: SecuritySettingsService;
       limits: RateLimits;
       counters: TrafficCounters;
@@ -75,9 +99,10 @@ export class SendGuard {
       range: rangeOf(target.e164),
     });
     await this.checkSpend(settings, target, figures, now);
+    const spentBeforeDay = { day: dayOf(now.getTime()), micros: figures.spentThisMonth - figures.spentToday };
     const existing = await this.blockOf(target);
-    if (existing.stopped) return existing;
-    return (await this.detectPumping(settings, target, figures)) ?? CLEARED;
+    if (existing.stopped) return { ...existing, spentBeforeDay };
+    return { ...((await this.detectPumping(settings, target, figures)) ?? CLEARED), spentBeforeDay };
   }
 
   async checkPublicRequest(ipAddress: string | null): Promise<void> {
@@ -87,15 +112,34 @@ export class SendGuard {
   /**
    * Counts a send in its transaction: every send towards the pumping rules, and a send that
    * goes out towards the spend caps (a stopped one costs nothing). Make it the last write.
+   *
+   * clear() weighed the caps against spend already committed, so sends cleared at the same
+   * moment could together pass a cap. Here the day's total comes back from the addition itself,
+   * whose row stays locked until commit (on SQLite transactions run one at a time): a send that
+   * takes the day or the month past its cap is refused with RATE_LIMITED, and rolls back whole.
    */
-  async recordSend(tx: Transaction, send: { e164: string; country: string; costMicros: number; stopped: boolean }): Promise<void> {
-    const now = this.deps.clock.now().getTime();
-    await this.deps.counters.noteSendTo(tx, send.e164, rangeOf(send.e164), now);
-    await this.deps.counters.add(
+  async recordSend(tx: Transaction, send: { e164: string; country: string; costMicros: number; clearance: SendClearance }): Promise<void> {
+    const now = this.deps.clock.now();
+    const day = dayOf(now.getTime());
+    const costMicros = send.clearance.stopped ? 0 : send.costMicros;
+    await this.deps.counters.noteSendTo(tx, send.e164, rangeOf(send.e164), now.getTime());
+    const totals = await this.deps.counters.add(
       tx,
-      { kind: "SENDS", key: send.country, bucket: minuteOf(now), value: 1 },
-      { kind: "SPEND", key: "*", bucket: dayOf(now), value: send.stopped ? 0 : send.costMicros },
+      { kind: "SENDS", key: send.country, bucket: minuteOf(now.getTime()), value: 1 },
+      { kind: "SPEND", key: "*", bucket: day, value: costMicros },
     );
+    const spentToday = totals.find((total) => total.kind === "SPEND")?.value;
+    if (spentToday === undefined) return;
+    const settings = await this.deps.settings.get();
+    if (spentToday > settings.dailySpendCapUsd * 1_000_000) {
+      throw this.refuseWithinSend({ period: "day", capUsd: settings.dailySpendCapUsd, spent: spentToday - costMicros, costMicros, country: send.country, now });
+    }
+    const known = send.clearance.spentBeforeDay;
+    const spentBeforeToday = known?.day === day ? known.micros : await this.deps.counters.spentBetween(tx, monthOf(now.getTime()), day);
+    const spentThisMonth = spentBeforeToday + spentToday;
+    if (spentThisMonth > settings.monthlySpendCapUsd * 1_000_000) {
+      throw this.refuseWithinSend({ period: "month", capUsd: settings.monthlySpendCapUsd, spent: spentThisMonth - costMicros, costMicros, country: send.country, now });
+    }
   }
 
   /** Counts a verified challenge towards its country's verify-to-send ratio. */
@@ -130,28 +174,39 @@ export class SendGuard {
   }
 
   private async checkSpend(settings: SecuritySettings, target: SendTarget, figures: SendFigures, now: Date): Promise<void> {
-    const { db, log } = this.deps;
-    const dayStart = dayOf(now.getTime());
-    for (const [cap, spent, period] of [
+    for (const [capUsd, spent, period] of [
       [settings.dailySpendCapUsd, figures.spentToday, "day"],
       [settings.monthlySpendCapUsd, figures.spentThisMonth, "month"],
     ] as const) {
-      const capMicros = cap * 1_000_000;
-      if (spent + target.costMicros > capMicros) {
-        await db.transaction((tx) =>
-          log.record(tx, {
-            eventType: EventType.SPEND_CAP_REACHED,
-            displayMessage: `Telephony spend cap for the ${period} reached; sends stopped`,
-            severity: "WARN",
-            actor: SYSTEM_ACTOR,
-            outcome: { result: "DENY", reason: `SPEND_CAP_${period.toUpperCase()}` },
-            debugContext: { period, capUsd: cap, spentUsd: spent / 1_000_000, attemptedCostUsd: target.costMicros / 1_000_000, country: target.country },
-          }),
-        );
-        const resetAt = period === "day" ? dayStart + 86_400_000 : Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1);
-        throw rateLimited("spend", (resetAt - now.getTime()) / 1000, `The organisation's telephony spend cap for the ${period} is reached`);
+      if (spent + target.costMicros > capUsd * 1_000_000) {
+        const reached: CapReached = { period, capUsd, spent, costMicros: target.costMicros, country: target.country, now };
+        await this.recordCapReached(reached);
+        throw capRefusal(reached);
       }
     }
+  }
+
+  private recordCapReached(reached: CapReached): Promise<unknown> {
+    const { period, capUsd, spent, costMicros, country } = reached;
+    return this.deps.db.transaction((tx) =>
+      this.deps.log.record(tx, {
+        eventType: EventType.SPEND_CAP_REACHED,
+        displayMessage: `Telephony spend cap for the ${period} reached; sends stopped`,
+        severity: "WARN",
+        actor: SYSTEM_ACTOR,
+        outcome: { result: "DENY", reason: `SPEND_CAP_${period.toUpperCase()}` },
+        debugContext: { period, capUsd, spentUsd: spent / 1_000_000, attemptedCostUsd: costMicros / 1_000_000, country },
+      }),
+    );
+  }
+
+  /**
+   * Refused inside the send's transaction: the event cannot be written in it, for the refusal
+   * rolls it back. It is written in a transaction of its own, queued behind this one.
+   */
+  private refuseWithinSend(reached: CapReached): AppError {
+    this.recordCapReached(reached).catch((error: unknown) => this.deps.logger.error({ err: error }, "the spend cap event could not be written"));
+    return capRefusal(reached);
   }
 
   /**

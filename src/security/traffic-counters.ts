@@ -64,6 +64,9 @@ export interface CounterAddition {
   value: number;
 }
 
+/** A bucket's value once an addition is in: what the spend caps are held to inside the send's transaction. */
+export type CounterTotal = CounterAddition;
+
 /** What the send guard weighs before a send, from the counters. */
 export interface SendFigures {
   /** Estimated spend, in millionths of a dollar, since the UTC day's start and the month's. */
@@ -101,6 +104,8 @@ const SEND_FIGURES =
   `(SELECT COUNT(*) FROM "range_numbers" WHERE "range" = ? AND "last_sent" >= ?) AS "rangeNumbers", ` +
   `(SELECT COUNT(*) FROM "range_numbers" WHERE "e164" = ? AND "range" = ? AND "last_sent" >= ?) AS "rangeIncludesThis"`;
 
+const SPENT_BETWEEN = `SELECT COALESCE(SUM("value"), 0) AS "spent" FROM "traffic_counters" WHERE "kind" = 'SPEND' AND "key" = '*' AND "bucket" >= ? AND "bucket" < ?`;
+
 const NOTE_NUMBER =
   `INSERT INTO "range_numbers" ("e164", "range", "last_sent") VALUES (?, ?, ?) ` +
   `ON CONFLICT ("e164") DO UPDATE SET "last_sent" = excluded."last_sent"`;
@@ -120,17 +125,26 @@ export class TrafficCounters {
    * in one statement. Callers make it their transaction's last write: on PostgreSQL the rows
    * stay locked until commit, and every send to a country in the same minute shares one. Every
    * caller names its buckets in the same order of kinds, so two sends lock them in one order.
+   * Resolves with each bucket's total including this addition (RETURNING).
    */
-  async add(tx: Transaction, ...additions: CounterAddition[]): Promise<void> {
+  async add(tx: Transaction, ...additions: CounterAddition[]): Promise<CounterTotal[]> {
     const rows = additions.filter((addition) => addition.value !== 0);
-    if (!rows.length) return;
+    if (!rows.length) return [];
     const sql = ADD_TO_BUCKET[rows.length - 1];
     if (!sql) throw new Error(`At most ${ADD_TO_BUCKET.length} counters are added at once`);
-    await this.db.statements.write(
+    const totals = await this.db.statements.writeReturning(
       tx.manager,
+      TrafficCounterRecord,
       sql,
       rows.flatMap(({ kind, key, bucket, value }) => [kind, key, bucket, value]),
     );
+    return totals.map((total) => ({ kind: total.kind, key: total.key, bucket: Number(total.bucket), value: Number(total.value) }));
+  }
+
+  /** The spend of the UTC days from `from` up to (not including) `until`, as this transaction sees it. */
+  async spentBetween(tx: Transaction, from: number, until: number): Promise<number> {
+    const [row]: Array<{ spent: string | number }> = await this.db.statements.query(tx.manager, SPENT_BETWEEN, [from, until]);
+    return Number(row?.spent ?? 0);
   }
 
   async sendFigures(query: SendFiguresQuery): Promise<SendFigures> {

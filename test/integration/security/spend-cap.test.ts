@@ -2,10 +2,31 @@
  * Threat: a runaway bill. Whatever the cause (pumping that slips through, a bug, a flood of
  * real users), estimated spend past the daily cap stops sends, and nothing else.
  */
-import { EnrollPhoneFactorDocument, SignInDocument, UpdateSecuritySettingsDocument } from "../../../src/generated/graphql";
+import { EnrollPhoneFactorDocument, SignInDocument, UpdateCountryDocument, UpdateSecuritySettingsDocument } from "../../../src/generated/graphql";
 import { LogEventRecord } from "../../../src/log/log-event.entity";
+import { CLEARED } from "../../../src/security/send-guard";
+import { dayOf, TrafficCounterRecord } from "../../../src/security/traffic-counters";
+import { Message } from "../../../src/telephony/message.entity";
+import { deferred, withTimeout } from "../../support/deferred";
 import { startTestGateway, type TestGateway } from "../../support/gateway";
 import { createUser } from "../../support/phone";
+
+const SPEND_CAP_REACHED = "system.sms.spend_cap_reached";
+
+/** Resolves once `count` spend cap events for the period are committed: they are published as they are. */
+async function spendCapEvents(gateway: TestGateway, reason: "SPEND_CAP_DAY" | "SPEND_CAP_MONTH", count: number): Promise<LogEventRecord[]> {
+  const read = () => gateway.db.manager.findBy(LogEventRecord, { eventType: SPEND_CAP_REACHED, outcomeReason: reason });
+  const enough = deferred<void>();
+  const check = () => void read().then((events) => events.length >= count && enough.resolve(), enough.reject);
+  gateway.events.on("published", check);
+  try {
+    check();
+    await withTimeout(enough.promise, 5_000, `${count} spend cap events`);
+    return await read();
+  } finally {
+    gateway.events.off("published", check);
+  }
+}
 
 describe("spend caps", () => {
   let gateway: TestGateway;
@@ -34,5 +55,88 @@ describe("spend caps", () => {
   test("settings out of range are BAD_USER_INPUT", async () => {
     expect((await gateway.admin.fails(UpdateSecuritySettingsDocument, { input: { maxConsecutiveFailedPasscodes: 101 } })).code).toBe("BAD_USER_INPUT");
     expect((await gateway.anonymous.fails(UpdateSecuritySettingsDocument, { input: { dailySpendCapUsd: 1 } })).code).toBe("UNAUTHENTICATED");
+  });
+});
+
+describe("spend caps under concurrent sends", () => {
+  let gateway: TestGateway;
+  beforeAll(async () => {
+    gateway = await startTestGateway();
+  });
+  afterAll(() => gateway.stop());
+
+  /** Six enrollments at once, to numbers not used before: the results of each. */
+  const enrollSixAtOnce = async (firstNumber: number) => {
+    const users = await Promise.all(Array.from({ length: 6 }, () => createUser(gateway)));
+    return Promise.all(
+      users.map((user, index) =>
+        gateway.admin.request(EnrollPhoneFactorDocument, { input: { userId: user.id, phoneNumber: `+4474009220${firstNumber + index}`, method: "SMS" } }),
+      ),
+    );
+  };
+
+  test("sends cleared at the same moment cannot pass the daily cap together: only those within it go out", async () => {
+    await gateway.admin.ok(UpdateCountryDocument, { code: "GB", input: { smsCostPerSegment: 0.05 } });
+    // Room for two one-segment codes at $0.05, not three.
+    await gateway.admin.ok(UpdateSecuritySettingsDocument, { input: { dailySpendCapUsd: 0.12 } });
+    const results = await enrollSixAtOnce(10);
+
+    const refused = results.filter((result) => result.errors);
+    expect(results.length - refused.length).toBe(2);
+    for (const result of refused) expect(result.errors?.[0]?.extensions).toMatchObject({ code: "RATE_LIMITED", limit: "spend" });
+    // Nothing of a refused send is left: no message, no spend counted.
+    expect(await gateway.db.manager.count(Message)).toBe(2);
+    const spend = await gateway.db.manager.findBy(TrafficCounterRecord, { kind: "SPEND" });
+    expect(spend.map((counter) => Number(counter.value))).toEqual([100_000]);
+    // Each refusal has its event, whether clear() or the send's own transaction refused it.
+    expect(await spendCapEvents(gateway, "SPEND_CAP_DAY", refused.length)).toHaveLength(refused.length);
+  });
+
+  test("and the monthly cap the same way", async () => {
+    // $0.10 spent: room for two more codes this month, not three; the day's cap is out of the way.
+    await gateway.admin.ok(UpdateSecuritySettingsDocument, { input: { dailySpendCapUsd: 1_000, monthlySpendCapUsd: 0.22 } });
+    const results = await enrollSixAtOnce(20);
+
+    const refused = results.filter((result) => result.errors);
+    expect(results.length - refused.length).toBe(2);
+    for (const result of refused) expect(result.errors?.[0]?.extensions).toMatchObject({ code: "RATE_LIMITED", limit: "spend" });
+    expect(await gateway.db.manager.count(Message)).toBe(4);
+    const spend = await gateway.db.manager.findBy(TrafficCounterRecord, { kind: "SPEND" });
+    expect(spend.map((counter) => Number(counter.value))).toEqual([200_000]);
+    expect(await spendCapEvents(gateway, "SPEND_CAP_MONTH", refused.length)).toHaveLength(refused.length);
+  });
+});
+
+describe("the monthly cap for a send clear() did not weigh", () => {
+  let gateway: TestGateway;
+  beforeAll(async () => {
+    gateway = await startTestGateway();
+  });
+  afterAll(() => gateway.stop());
+
+  test("the send's transaction reads the month's earlier days itself", async () => {
+    // Past clear(), or across midnight from it, the month before today is read in the transaction.
+    gateway.clock.set(new Date("2026-12-15T12:00:00Z"));
+    const { guard } = gateway.services;
+    await gateway.db.transaction((tx) =>
+      gateway.db.statements.write(tx.manager, `INSERT INTO "traffic_counters" ("kind", "key", "bucket", "value") VALUES ('SPEND', '*', ?, ?)`, [
+        dayOf(Date.UTC(2026, 11, 10)),
+        200_000,
+      ]),
+    );
+    await gateway.admin.ok(UpdateSecuritySettingsDocument, { input: { dailySpendCapUsd: 1_000, monthlySpendCapUsd: 0.25 } });
+    const send = (costMicros: number) =>
+      gateway.db.transaction((tx) => guard.recordSend(tx, { e164: "+447400922100", country: "GB", costMicros, clearance: CLEARED }));
+
+    const spentToday = async () =>
+      (await gateway.db.manager.findBy(TrafficCounterRecord, { kind: "SPEND" }))
+        .filter((counter) => Number(counter.bucket) === dayOf(Date.UTC(2026, 11, 15)))
+        .map((counter) => Number(counter.value));
+
+    // $0.20 on the 10th and $0.06 now would be $0.26 this month: refused, and nothing counted.
+    await expect(send(60_000)).rejects.toMatchObject({ code: "RATE_LIMITED", extensions: { limit: "spend" } });
+    expect(await spentToday()).toEqual([]);
+    await send(40_000);
+    expect(await spentToday()).toEqual([40_000]);
   });
 });
