@@ -21,6 +21,16 @@ const policyTarget = (policy: Pick<PolicyRecord, "id" | "name" | "type">): LogTa
   displayName: policy.name,
 });
 
+/** A password policy's complexity as the API and the System Log show it: one flag per character class. */
+function complexityFlags(complexity: PolicyRecord["complexity"] | undefined) {
+  return {
+    requireUppercase: complexity?.uppercase ?? null,
+    requireLowercase: complexity?.lowercase ?? null,
+    requireNumber: complexity?.number ?? null,
+    requireSymbol: complexity?.symbol ?? null,
+  };
+}
+
 /** A policy's own settings, flat, for its events: "who lowered minLength" is what an audit asks. */
 function loggedSettings(policy: Partial<PolicyRecord>) {
   return {
@@ -32,10 +42,7 @@ function loggedSettings(policy: Partial<PolicyRecord>) {
     maxFailedAttempts: policy.maxFailedAttempts ?? null,
     autoUnlockMinutes: policy.autoUnlockMinutes ?? null,
     minLength: policy.minLength ?? null,
-    requireUppercase: policy.complexity?.uppercase ?? null,
-    requireLowercase: policy.complexity?.lowercase ?? null,
-    requireNumber: policy.complexity?.number ?? null,
-    requireSymbol: policy.complexity?.symbol ?? null,
+    ...complexityFlags(policy.complexity),
   };
 }
 const LOGGED_SETTINGS = Object.keys(loggedSettings({})) as (keyof ReturnType<typeof loggedSettings>)[];
@@ -323,10 +330,7 @@ function toView(policy: PolicyRecord, rules: PolicyRuleRecord[]): PolicyView {
     maxFailedAttempts: policy.maxFailedAttempts,
     autoUnlockMinutes: policy.autoUnlockMinutes,
     minLength: policy.minLength,
-    requireUppercase: policy.complexity?.uppercase ?? null,
-    requireLowercase: policy.complexity?.lowercase ?? null,
-    requireNumber: policy.complexity?.number ?? null,
-    requireSymbol: policy.complexity?.symbol ?? null,
+    ...complexityFlags(policy.complexity),
     rules: rules.map((rule) => ({
       id: rule.id,
       name: rule.name,
