@@ -27,7 +27,7 @@ import { analyseSms } from "../../../src/templates/segments";
 import { deferred, withTimeout, type Deferred } from "../../support/deferred";
 import { startTestGateway, type TestGateway } from "../../support/gateway";
 import { createUser, enroll, settleMessages } from "../../support/phone";
-import { FakeSmsc, FakeTelephonyHook, FakeTwilio, ringfenceSignature, twilioSignature } from "../../support/telephony-peers";
+import { FakeSmsc, FakeTelephonyHook, FakeTwilio, postStatusCallback, ringfenceSignature, twilioSignature } from "../../support/telephony-peers";
 
 /**
  * One contract, every adapter: each telephony provider is driven through the port
@@ -684,7 +684,11 @@ describe("through the gateway", () => {
     }
   });
 
-  test("a Twilio status callback that is unsigned, wrongly signed or signed for another URL gets 403 and changes nothing", async () => {
+  /**
+   * A gateway whose one provider is a Twilio holding its status callbacks, so the test posts its
+   * own first. The held ones go out when Twilio closes, which it does while the gateway still answers.
+   */
+  async function withHeldTwilioGateway(body: (gateway: TestGateway, twilio: FakeTwilio) => Promise<void>): Promise<void> {
     const twilio = await FakeTwilio.start();
     twilio.holdCallbacks = true;
     const configFile = writeTelephonyConfig({
@@ -701,6 +705,16 @@ describe("through the gateway", () => {
     });
     const gateway = await startTestGateway({ TELEPHONY_CONFIG: configFile });
     try {
+      await body(gateway, twilio);
+    } finally {
+      await twilio.close();
+      await gateway.stop();
+      fs.rmSync(configFile, { force: true });
+    }
+  }
+
+  test("a Twilio status callback that is unsigned, wrongly signed or signed for another URL gets 403 and changes nothing", () =>
+    withHeldTwilioGateway(async (gateway, twilio) => {
       const user = await createUser(gateway);
       await enroll(gateway, user.id, "+447400123456", "SMS");
       const [sent] = await settleMessages(gateway, (messages) => messages.length === 1 && messages[0]?.status === "SENT");
@@ -709,18 +723,7 @@ describe("through the gateway", () => {
 
       const callbackUrl = `${gatewayOrigin(gateway)}/webhooks/twilio/twilio`;
       const forged = { AccountSid: twilio.accountSid, MessageSid: sid, MessageStatus: "undelivered", ErrorCode: "30003" };
-      const post = async (url: string, signature: string | null) => {
-        const response = await fetch(url, {
-          method: "POST",
-          headers: {
-            "content-type": "application/x-www-form-urlencoded",
-            ...(signature === null ? {} : { "x-twilio-signature": signature }),
-          },
-          body: new URLSearchParams(forged).toString(),
-        });
-        await response.arrayBuffer();
-        return response.status;
-      };
+      const post = (url: string, signature: string | null) => postStatusCallback(url, forged, signature);
       expect(await post(callbackUrl, null)).toBe(403);
       expect(await post(callbackUrl, twilioSignature("not-the-auth-token", callbackUrl, forged))).toBe(403);
       expect(await post(callbackUrl, twilioSignature(twilio.authToken, `${callbackUrl}?replayed=1`, forged))).toBe(403);
@@ -738,30 +741,10 @@ describe("through the gateway", () => {
       expect(await twilio.resources[0]?.callbacksAnswered).toEqual([200, 200]);
       const [delivered] = await settleMessages(gateway);
       expect(delivered).toMatchObject({ status: "DELIVERED", provider: "twilio" });
-    } finally {
-      await gateway.stop();
-      await twilio.close();
-      fs.rmSync(configFile, { force: true });
-    }
-  });
+    }));
 
-  test("a signed callback whose ErrorCode holds control characters is recorded, with each one replaced by U+FFFD", async () => {
-    const twilio = await FakeTwilio.start();
-    twilio.holdCallbacks = true;
-    const configFile = writeTelephonyConfig({
-      providers: [
-        {
-          type: "twilio",
-          name: "twilio",
-          accountSid: twilio.accountSid,
-          authToken: twilio.authToken,
-          baseUrl: twilio.url,
-          fromNumbers: { SMS: { default: "+14155550100" } },
-        },
-      ],
-    });
-    const gateway = await startTestGateway({ TELEPHONY_CONFIG: configFile });
-    try {
+  test("a signed callback whose ErrorCode holds control characters is recorded, with each one replaced by U+FFFD", () =>
+    withHeldTwilioGateway(async (gateway, twilio) => {
       const user = await createUser(gateway);
       await enroll(gateway, user.id, "+447400123457", "SMS");
       const [sent] = await settleMessages(gateway, (messages) => messages.length === 1 && messages[0]?.status === "SENT");
@@ -773,24 +756,10 @@ describe("through the gateway", () => {
         MessageStatus: "undelivered",
         ErrorCode: "3\u00000\n3",
       };
-      const response = await fetch(callbackUrl, {
-        method: "POST",
-        headers: {
-          "content-type": "application/x-www-form-urlencoded",
-          "x-twilio-signature": twilioSignature(twilio.authToken, callbackUrl, params),
-        },
-        body: new URLSearchParams(params).toString(),
-      });
-      expect(response.status).toBe(200);
+      expect(await postStatusCallback(callbackUrl, params, twilioSignature(twilio.authToken, callbackUrl, params))).toBe(200);
       const [undelivered] = await settleMessages(gateway);
       expect(undelivered).toMatchObject({ id: sent?.id, status: "UNDELIVERED", providerStatus: "undelivered 3\uFFFD0\uFFFD3" });
       const receipts = await gateway.db.manager.findBy(MessageReceipt, { messageId: sent?.id });
       expect(receipts.map((receipt) => receipt.providerStatus)).toEqual(["undelivered 3\uFFFD0\uFFFD3"]);
-    } finally {
-      // The held callbacks go out on close: the gateway must still be there to answer them.
-      await twilio.close();
-      await gateway.stop();
-      fs.rmSync(configFile, { force: true });
-    }
-  });
+    }));
 });
