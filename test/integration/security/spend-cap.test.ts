@@ -75,35 +75,36 @@ describe("spend caps under concurrent sends", () => {
     );
   };
 
+  /**
+   * Two of the six went out and the rest were refused for spend, each with its event, whether
+   * clear() or the send's own transaction refused it; nothing of a refused send is left, no
+   * message and no spend counted.
+   */
+  const expectTwoOfSixSent = async (
+    results: Awaited<ReturnType<typeof enrollSixAtOnce>>,
+    reason: "SPEND_CAP_DAY" | "SPEND_CAP_MONTH",
+    totals: { messages: number; spentMicros: number },
+  ) => {
+    const refused = results.filter((result) => result.errors);
+    expect(results.length - refused.length).toBe(2);
+    for (const result of refused) expect(result.errors?.[0]?.extensions).toMatchObject({ code: "RATE_LIMITED", limit: "spend" });
+    expect(await gateway.db.manager.count(Message)).toBe(totals.messages);
+    const spend = await gateway.db.manager.findBy(TrafficCounterRecord, { kind: "SPEND" });
+    expect(spend.map((counter) => Number(counter.value))).toEqual([totals.spentMicros]);
+    expect(await spendCapEvents(gateway, reason, refused.length)).toHaveLength(refused.length);
+  };
+
   test("sends cleared at the same moment cannot pass the daily cap together: only those within it go out", async () => {
     await gateway.admin.ok(UpdateCountryDocument, { code: "GB", input: { smsCostPerSegment: 0.05 } });
     // Room for two one-segment codes at $0.05, not three.
     await gateway.admin.ok(UpdateSecuritySettingsDocument, { input: { dailySpendCapUsd: 0.12 } });
-    const results = await enrollSixAtOnce(10);
-
-    const refused = results.filter((result) => result.errors);
-    expect(results.length - refused.length).toBe(2);
-    for (const result of refused) expect(result.errors?.[0]?.extensions).toMatchObject({ code: "RATE_LIMITED", limit: "spend" });
-    // Nothing of a refused send is left: no message, no spend counted.
-    expect(await gateway.db.manager.count(Message)).toBe(2);
-    const spend = await gateway.db.manager.findBy(TrafficCounterRecord, { kind: "SPEND" });
-    expect(spend.map((counter) => Number(counter.value))).toEqual([100_000]);
-    // Each refusal has its event, whether clear() or the send's own transaction refused it.
-    expect(await spendCapEvents(gateway, "SPEND_CAP_DAY", refused.length)).toHaveLength(refused.length);
+    await expectTwoOfSixSent(await enrollSixAtOnce(10), "SPEND_CAP_DAY", { messages: 2, spentMicros: 100_000 });
   });
 
   test("and the monthly cap the same way", async () => {
     // $0.10 spent: room for two more codes this month, not three; the day's cap is out of the way.
     await gateway.admin.ok(UpdateSecuritySettingsDocument, { input: { dailySpendCapUsd: 1_000, monthlySpendCapUsd: 0.22 } });
-    const results = await enrollSixAtOnce(20);
-
-    const refused = results.filter((result) => result.errors);
-    expect(results.length - refused.length).toBe(2);
-    for (const result of refused) expect(result.errors?.[0]?.extensions).toMatchObject({ code: "RATE_LIMITED", limit: "spend" });
-    expect(await gateway.db.manager.count(Message)).toBe(4);
-    const spend = await gateway.db.manager.findBy(TrafficCounterRecord, { kind: "SPEND" });
-    expect(spend.map((counter) => Number(counter.value))).toEqual([200_000]);
-    expect(await spendCapEvents(gateway, "SPEND_CAP_MONTH", refused.length)).toHaveLength(refused.length);
+    await expectTwoOfSixSent(await enrollSixAtOnce(20), "SPEND_CAP_MONTH", { messages: 4, spentMicros: 200_000 });
   });
 });
 
