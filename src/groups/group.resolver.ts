@@ -40,6 +40,23 @@ export class GroupResolver {
   }
 
   @Authorized(Role.ADMIN)
+  @Mutation(() => Group, { description: "Renames a group or changes its description; an argument left out stays as it is, a null description clears it" })
+  updateGroup(
+    @Arg("id", () => ID) id: string,
+    @Arg("name", () => String, { nullable: true }) name: string | null | undefined,
+    @Arg("description", () => String, { nullable: true }) description: string | null | undefined,
+    @Ctx() context: Context,
+  ): Promise<Group> {
+    return this.services.groups.updateGroup(id, { name, description }, initiatorOf(context));
+  }
+
+  @Authorized(Role.ADMIN)
+  @Mutation(() => Boolean, { description: "Deletes a group and its memberships; CONFLICT (GROUP_IN_USE) while a policy or rule names it" })
+  deleteGroup(@Arg("id", () => ID) id: string, @Ctx() context: Context): Promise<boolean> {
+    return this.services.groups.deleteGroup(id, initiatorOf(context));
+  }
+
+  @Authorized(Role.ADMIN)
   @Mutation(() => Group)
   addUserToGroup(@Arg("userId", () => ID) userId: string, @Arg("groupId", () => ID) groupId: string, @Ctx() context: Context): Promise<Group> {
     return this.services.groups.addMember(userId, groupId, initiatorOf(context));

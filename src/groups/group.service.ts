@@ -10,17 +10,22 @@ import { isUniqueViolation, type Database, type Transaction } from "../platform/
 import { badInput, conflict, notFound } from "../platform/errors";
 import { newId } from "../platform/ids";
 
+/** The policies that name a group, which keep it from being deleted. */
+export interface GroupReferences {
+  policiesNamingGroup(manager: EntityManager, groupId: string): Promise<string[]>;
+}
+
 export class GroupService {
   constructor(
     private readonly db: Database,
     private readonly clock: Clock,
     private readonly log: LogService,
+    private readonly references: GroupReferences,
   ) {}
 
   async createGroup(name: string, description: string | null | undefined, initiator: Initiator): Promise<Group> {
-    const trimmed = name.trim();
-    if (!trimmed || trimmed.length > 128) throw badInput("name", "must be 1 to 128 characters");
-    if (description && description.length > 1024) throw badInput("description", "must be at most 1024 characters");
+    const trimmed = groupName(name);
+    checkDescription(description);
     const group = Object.assign(new Group(), {
       id: newId("grp"),
       name: trimmed,
@@ -38,6 +43,62 @@ export class GroupService {
       throw error;
     }
     return group;
+  }
+
+  /** Renames a group or changes its description (null clears it); unchanged fields log nothing. */
+  async updateGroup(id: string, changes: { name?: string | null; description?: string | null }, initiator: Initiator): Promise<Group> {
+    const name = changes.name == null ? undefined : groupName(changes.name);
+    checkDescription(changes.description);
+    try {
+      return await this.db.transaction(async (tx) => {
+        const group = await tx.manager.findOneBy(Group, { id });
+        if (!group) throw notFound("Group");
+        const next: Partial<Group> = {};
+        if (name !== undefined && name !== group.name) Object.assign(next, { name, nameNormalized: name.toLowerCase() });
+        if (changes.description !== undefined && changes.description !== group.description) next.description = changes.description;
+        const changedFields = (["name", "description"] as const).filter((field) => field in next);
+        if (!changedFields.length) return group;
+        await tx.manager.update(Group, { id }, next);
+        const previousName = group.name;
+        Object.assign(group, next);
+        await this.log.recordChange(tx, initiator, {
+          eventType: EventType.GROUP_UPDATE,
+          displayMessage: "Update group profile",
+          target: [groupTarget(group)],
+          debugContext: { changedFields: changedFields.join(","), ...(next.name ? { previousName } : {}) },
+        });
+        return group;
+      });
+    } catch (error) {
+      if (isUniqueViolation(error)) throw conflict("GROUP_NAME_TAKEN", `A group named ${name} exists already`);
+      throw error;
+    }
+  }
+
+  /**
+   * Deletes a group and its memberships. A group that a policy or rule names (to include or to
+   * exclude) is refused: deleting it would silently widen or narrow who the policy applies to.
+   */
+  async deleteGroup(id: string, initiator: Initiator): Promise<boolean> {
+    return this.db.transaction(async (tx) => {
+      const { manager } = tx;
+      const group = await manager.findOneBy(Group, { id });
+      if (!group) throw notFound("Group");
+      const policies = await this.references.policiesNamingGroup(manager, id);
+      if (policies.length) {
+        throw conflict("GROUP_IN_USE", `The group ${group.name} is named by the policies ${policies.join(", ")}; take it out of them first`);
+      }
+      const members = await manager.countBy(GroupMember, { groupId: id });
+      await manager.delete(GroupMember, { groupId: id });
+      await manager.delete(Group, { id });
+      await this.log.recordChange(tx, initiator, {
+        eventType: EventType.GROUP_DELETE,
+        displayMessage: "Delete group",
+        target: [groupTarget(group)],
+        debugContext: { members },
+      });
+      return true;
+    });
   }
 
   list(): Promise<Group[]> {
@@ -73,6 +134,16 @@ export class GroupService {
     if (!user) throw notFound("User");
     return { group, user };
   }
+}
+
+function groupName(name: string): string {
+  const trimmed = name.trim();
+  if (!trimmed || trimmed.length > 128) throw badInput("name", "must be 1 to 128 characters");
+  return trimmed;
+}
+
+function checkDescription(description: string | null | undefined): void {
+  if (description && description.length > 1024) throw badInput("description", "must be at most 1024 characters");
 }
 
 const MEMBERSHIP_EVENTS = {

@@ -128,7 +128,7 @@ export function createServices(deps: ServiceDependencies) {
     log,
     outbox,
     users: new UserService(db, clock, log),
-    groups: new GroupService(db, clock, log),
+    groups: new GroupService(db, clock, log, policies),
     apiTokens: new ApiTokenService(db, clock, log),
     phoneAuthenticator,
     phoneNumbers,

@@ -1,4 +1,4 @@
-import { In } from "typeorm";
+import { In, type EntityManager } from "typeorm";
 import { Group } from "../groups/group.entity";
 import { changedSettings } from "../log/changes";
 import { EventType } from "../log/event-types";
@@ -149,6 +149,18 @@ export class PolicyService {
       view.priority = views.filter((v) => v.type === view.type).length;
     }
     return views.sort((a, b) => a.type.localeCompare(b.type) || Number(a.isDefault) - Number(b.isDefault) || a.priority - b.priority);
+  }
+
+  /** The names of the policies that name a group, on the policy or any of its rules, to include or to exclude. */
+  async policiesNamingGroup(manager: EntityManager, groupId: string): Promise<string[]> {
+    const [policies, rules] = await Promise.all([manager.find(PolicyRecord), manager.find(PolicyRuleRecord)]);
+    const naming = new Set(
+      rules.filter((rule) => rule.groupIds.includes(groupId) || rule.excludedGroupIds.includes(groupId)).map((rule) => rule.policyId),
+    );
+    return policies
+      .filter((policy) => policy.groupIds.includes(groupId) || naming.has(policy.id))
+      .map((policy) => policy.name)
+      .sort();
   }
 
   async create(input: PolicyInput, initiator: Initiator): Promise<PolicyView> {

@@ -65,6 +65,15 @@ export class UserResolver {
     return this.services.users.transition(id, "deactivate", initiatorOf(context));
   }
 
+  @Authorized(Role.ADMIN)
+  @Mutation(() => Boolean, {
+    description:
+      "Deletes a DEPROVISIONED user for good with its factors, sessions and memberships (CONFLICT in any other status: deactivate first); its messages and System Log events stay",
+  })
+  deleteUser(@Arg("id", () => ID) id: string, @Ctx() context: Context): Promise<boolean> {
+    return this.services.users.deleteUser(id, initiatorOf(context));
+  }
+
   @FieldResolver(() => [Group])
   groups(@Root() user: User, @Ctx() { loaders }: Context): Promise<Group[]> {
     return loaders.groupsByUser.load(user.id);

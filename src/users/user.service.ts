@@ -10,6 +10,10 @@ import { isUniqueViolation, type Database } from "../platform/database";
 import { AppError, badInput, conflict, ErrorCode, notFound } from "../platform/errors";
 import { newId } from "../platform/ids";
 import { decodeCursor, encodeCursor, pageSize } from "../platform/pagination";
+import { Challenge } from "../phone/challenge.entity";
+import { PhoneFactor } from "../phone/phone-factor.entity";
+import { SessionRecord } from "../sessions/session.entity";
+import { AuthTransactionRecord } from "../transactions/auth-transaction.entity";
 import { hashPassword } from "./password";
 import { User, UserStatus } from "./user.entity";
 import { nextStatus } from "./user-lifecycle";
@@ -152,6 +156,35 @@ export class UserService {
         debugContext: { previousStatus: user.status, status },
       });
       return Object.assign(user, { status, statusChanged });
+    });
+  }
+
+  /**
+   * Deletes a deactivated user for good, as Okta does: its profile, password, phone factors,
+   * sessions, memberships, challenges and sign-in transactions. A user in any other status is
+   * refused (deactivate first), so a deletion is always two deliberate steps. Messages and
+   * System Log events stay: they are the organisation's record of what was sent and done.
+   */
+  async deleteUser(userId: string, initiator: Initiator): Promise<boolean> {
+    return this.db.transaction(async (tx) => {
+      const { manager } = tx;
+      const user = await manager.findOneBy(User, { id: userId });
+      if (!user) throw notFound("User");
+      if (user.status !== UserStatus.DEPROVISIONED) {
+        throw conflict("INVALID_LIFECYCLE_TRANSITION", `A user in status ${user.status} cannot be deleted; deactivate it first`);
+      }
+      // Guarded on the status, so a reactivation that commits first keeps the user.
+      const deleted = await manager.delete(User, { id: userId, status: UserStatus.DEPROVISIONED });
+      if (!deleted.affected) throw conflict("CONCURRENT_CHANGE", "The user changed while this request ran; try again");
+      const factors = await manager.countBy(PhoneFactor, { userId });
+      for (const owned of [GroupMember, PhoneFactor, SessionRecord, Challenge, AuthTransactionRecord]) await manager.delete(owned, { userId });
+      await this.log.recordChange(tx, initiator, {
+        eventType: EventType.USER_DELETE,
+        displayMessage: "Delete user",
+        target: [userTarget(user)],
+        debugContext: { phoneFactors: factors },
+      });
+      return true;
     });
   }
 

@@ -1,0 +1,142 @@
+import {
+  ActivateUserDocument,
+  AddUserToGroupDocument,
+  CreateGroupDocument,
+  CreatePolicyDocument,
+  CreateUserDocument,
+  DeactivateUserDocument,
+  DeleteGroupDocument,
+  DeletePolicyDocument,
+  DeleteUserDocument,
+  GroupsDocument,
+  LogsDocument,
+  MeDocument,
+  SignInDocument,
+  UpdateGroupDocument,
+  UserByIdDocument,
+  UserFactorsDocument,
+} from "../../../src/generated/graphql";
+import { GroupMember } from "../../../src/groups/group.entity";
+import { Challenge } from "../../../src/phone/challenge.entity";
+import { PhoneFactor } from "../../../src/phone/phone-factor.entity";
+import { SessionRecord } from "../../../src/sessions/session.entity";
+import { Message } from "../../../src/telephony/message.entity";
+import { AuthTransactionRecord } from "../../../src/transactions/auth-transaction.entity";
+import { startTestGateway, type TestGateway } from "../../support/gateway";
+import { settleMessages } from "../../support/phone";
+import { PASSWORD, userWithPhone } from "../../support/transactions";
+
+describe("deleting users and groups", () => {
+  let gateway: TestGateway;
+  beforeAll(async () => {
+    gateway = await startTestGateway();
+  });
+  afterAll(() => gateway.stop());
+
+  /** The events of a type about one target, oldest first, as the System Log API gives them. */
+  async function eventsAbout(eventType: string, targetId: string) {
+    const { logs } = await gateway.admin.ok(LogsDocument, { filter: `eventType eq "${eventType}" and target.id eq "${targetId}"`, first: 100 });
+    return logs.edges.map((edge) => edge.node);
+  }
+
+  test("a user is deleted only once deactivated, and takes its factors, sessions and memberships with it", async () => {
+    const { createGroup: group } = await gateway.admin.ok(CreateGroupDocument, { name: "leavers" });
+    const { user } = await userWithPhone(gateway, "+14155550171");
+    await gateway.admin.ok(AddUserToGroupDocument, { userId: user.id, groupId: group.id });
+    const { signIn } = await gateway.anonymous.ok(SignInDocument, { input: { login: user.login, password: PASSWORD } });
+    const session = gateway.client(`Bearer ${signIn.sessionToken}`);
+    expect((await session.ok(MeDocument)).me?.id).toBe(user.id);
+    await settleMessages(gateway);
+    const messagesBefore = await gateway.db.manager.countBy(Message, { userId: user.id });
+    expect(messagesBefore).toBeGreaterThan(0);
+
+    const active = await gateway.admin.fails(DeleteUserDocument, { id: user.id });
+    expect(active.code).toBe("CONFLICT");
+    expect(active.extensions?.reason).toBe("INVALID_LIFECYCLE_TRANSITION");
+    expect((await gateway.admin.ok(UserFactorsDocument, { id: user.id })).user?.factors).toHaveLength(1);
+
+    await gateway.admin.ok(DeactivateUserDocument, { id: user.id });
+    expect(await gateway.admin.ok(DeleteUserDocument, { id: user.id })).toEqual({ deleteUser: true });
+
+    expect((await gateway.admin.ok(UserByIdDocument, { id: user.id })).user).toBeNull();
+    for (const owned of [PhoneFactor, SessionRecord, Challenge, GroupMember, AuthTransactionRecord]) {
+      expect(await gateway.db.manager.countBy(owned, { userId: user.id })).toBe(0);
+    }
+    const { groups } = await gateway.admin.ok(GroupsDocument, {});
+    expect(groups.find((g) => g.id === group.id)?.users.totalCount).toBe(0);
+    const refused = await session.request(MeDocument);
+    expect(refused.errors?.[0]?.extensions?.code).toBe("UNAUTHENTICATED");
+    // What was sent stays the organisation's record, as the System Log does.
+    expect(await gateway.db.manager.countBy(Message, { userId: user.id })).toBe(messagesBefore);
+    expect(await eventsAbout("user.lifecycle.delete.completed", user.id)).toEqual([
+      expect.objectContaining({ outcome: { result: "SUCCESS", reason: null }, debugContext: { phoneFactors: 1 } }),
+    ]);
+
+    const again = await gateway.admin.fails(DeleteUserDocument, { id: user.id });
+    expect(again.code).toBe("NOT_FOUND");
+    const { createUser: reused } = await gateway.admin.ok(CreateUserDocument, { input: { login: user.login, password: PASSWORD } });
+    expect(reused.id).not.toBe(user.id);
+  });
+
+  test("a refused deletion writes nothing, and a reactivated user can no longer be deleted", async () => {
+    const { createUser: user } = await gateway.admin.ok(CreateUserDocument, { input: { login: "staying@example.com", password: PASSWORD } });
+    await gateway.admin.ok(DeactivateUserDocument, { id: user.id });
+    await gateway.admin.ok(ActivateUserDocument, { id: user.id });
+    expect((await gateway.admin.fails(DeleteUserDocument, { id: user.id })).code).toBe("CONFLICT");
+    expect((await gateway.admin.ok(UserByIdDocument, { id: user.id })).user?.status).toBe("ACTIVE");
+    expect(await eventsAbout("user.lifecycle.delete.completed", user.id)).toEqual([]);
+    const anonymous = await gateway.anonymous.fails(DeleteUserDocument, { id: user.id });
+    expect(anonymous.code).toBe("UNAUTHENTICATED");
+  });
+
+  test("updateGroup changes only what it is given; a taken name is CONFLICT; an unchanged group logs nothing", async () => {
+    const { createGroup: group } = await gateway.admin.ok(CreateGroupDocument, { name: "Support", description: "first line" });
+    await gateway.admin.ok(CreateGroupDocument, { name: "Sales" });
+
+    const renamed = await gateway.admin.ok(UpdateGroupDocument, { id: group.id, name: "Customer Support" });
+    expect(renamed.updateGroup).toEqual({ id: group.id, name: "Customer Support", description: "first line" });
+    const cleared = await gateway.admin.ok(UpdateGroupDocument, { id: group.id, description: null });
+    expect(cleared.updateGroup.description).toBeNull();
+    await gateway.admin.ok(UpdateGroupDocument, { id: group.id, name: "Customer Support" });
+
+    const taken = await gateway.admin.fails(UpdateGroupDocument, { id: group.id, name: "SALES" });
+    expect(taken.code).toBe("CONFLICT");
+    expect(taken.extensions?.reason).toBe("GROUP_NAME_TAKEN");
+    const blank = await gateway.admin.fails(UpdateGroupDocument, { id: group.id, name: "  " });
+    expect(blank.code).toBe("BAD_USER_INPUT");
+    expect((await gateway.admin.fails(UpdateGroupDocument, { id: "grp_nothing", name: "x" })).code).toBe("NOT_FOUND");
+
+    const { groups } = await gateway.admin.ok(GroupsDocument, {});
+    expect(groups.find((g) => g.id === group.id)).toMatchObject({ name: "Customer Support", description: null });
+    const events = await eventsAbout("group.profile.update", group.id);
+    expect(events.map((event) => event.debugContext)).toEqual([
+      { changedFields: "name", previousName: "Support" },
+      { changedFields: "description" },
+    ]);
+  });
+
+  test("a group named by a policy cannot be deleted until the policy lets it go; then it goes with its memberships", async () => {
+    const { createGroup: group } = await gateway.admin.ok(CreateGroupDocument, { name: "Contractors" });
+    const { createUser: member } = await gateway.admin.ok(CreateUserDocument, { input: { login: "contractor@example.com", groupIds: [group.id] } });
+    const { createPolicy: policy } = await gateway.admin.ok(CreatePolicyDocument, {
+      input: {
+        type: "GLOBAL_SESSION",
+        name: "Everyone but contractors",
+        rules: [{ name: "Staff", access: "ALLOW", factorRequirement: "PASSWORD_ONLY", excludedGroupIds: [group.id] }],
+      },
+    });
+
+    const inUse = await gateway.admin.fails(DeleteGroupDocument, { id: group.id });
+    expect(inUse.code).toBe("CONFLICT");
+    expect(inUse.extensions?.reason).toBe("GROUP_IN_USE");
+    expect(inUse.message).toContain("Everyone but contractors");
+    expect((await gateway.admin.ok(UserByIdDocument, { id: member.id })).user?.groups.map((g) => g.id)).toEqual([group.id]);
+
+    await gateway.admin.ok(DeletePolicyDocument, { id: policy.id });
+    expect(await gateway.admin.ok(DeleteGroupDocument, { id: group.id })).toEqual({ deleteGroup: true });
+    expect((await gateway.admin.ok(GroupsDocument, {})).groups.map((g) => g.id)).not.toContain(group.id);
+    expect((await gateway.admin.ok(UserByIdDocument, { id: member.id })).user?.groups).toEqual([]);
+    expect(await eventsAbout("group.lifecycle.delete", group.id)).toEqual([expect.objectContaining({ debugContext: { members: 1 } })]);
+    expect((await gateway.admin.fails(DeleteGroupDocument, { id: group.id })).code).toBe("NOT_FOUND");
+  });
+});
