@@ -30,6 +30,7 @@ export const EventType = {
   USER_UNSUSPEND: "user.lifecycle.unsuspend",
   USER_DEACTIVATE: "user.lifecycle.deactivate",
   USER_DELETE: "user.lifecycle.delete.completed",
+  USER_SESSION_CLEAR: "user.session.clear",
   USER_UPDATE_PROFILE: "user.account.update_profile",
   GROUP_CREATE: "group.lifecycle.create",
   GROUP_UPDATE: "group.profile.update",

@@ -127,7 +127,7 @@ export function createServices(deps: ServiceDependencies) {
     secrets,
     log,
     outbox,
-    users: new UserService(db, clock, log),
+    users: new UserService(db, clock, log, sessions),
     groups: new GroupService(db, clock, log, policies),
     apiTokens: new ApiTokenService(db, clock, log),
     phoneAuthenticator,

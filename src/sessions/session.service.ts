@@ -98,7 +98,9 @@ export class SessionService implements SessionAuthenticator {
     return (result.affected ?? 0) > 0;
   }
 
-  async revokeAllOf(tx: Transaction, userId: string): Promise<void> {
-    await tx.manager.update(SessionRecord, { userId, revoked: IsNull() }, { revoked: this.clock.now() });
+  /** Ends every live session of a user; how many there were. */
+  async revokeAllOf(tx: Transaction, userId: string): Promise<number> {
+    const result = await tx.manager.update(SessionRecord, { userId, revoked: IsNull() }, { revoked: this.clock.now() });
+    return result.affected ?? 0;
   }
 }

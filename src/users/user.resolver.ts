@@ -1,4 +1,4 @@
-import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from "type-graphql";
+import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from "type-graphql";
 import { Role } from "../auth/authorization";
 import { Group } from "../groups/group.entity";
 import { initiatorOf } from "../log/initiator";
@@ -63,6 +63,14 @@ export class UserResolver {
   @Mutation(() => User)
   deactivateUser(@Arg("id", () => ID) id: string, @Ctx() context: Context): Promise<User> {
     return this.services.users.transition(id, "deactivate", initiatorOf(context));
+  }
+
+  @Authorized(Role.ADMIN)
+  @Mutation(() => Int, {
+    description: "Ends every session of a user: their tokens stop working and their subscriptions end. The number of sessions ended",
+  })
+  clearUserSessions(@Arg("userId", () => ID) userId: string, @Ctx() context: Context): Promise<number> {
+    return this.services.users.clearSessions(userId, initiatorOf(context));
   }
 
   @Authorized(Role.ADMIN)

@@ -13,6 +13,7 @@ import { decodeCursor, encodeCursor, pageSize } from "../platform/pagination";
 import { Challenge } from "../phone/challenge.entity";
 import { PhoneFactor } from "../phone/phone-factor.entity";
 import { SessionRecord } from "../sessions/session.entity";
+import type { SessionService } from "../sessions/session.service";
 import { AuthTransactionRecord } from "../transactions/auth-transaction.entity";
 import { hashPassword } from "./password";
 import { User, UserStatus } from "./user.entity";
@@ -48,6 +49,7 @@ export class UserService {
     private readonly db: Database,
     private readonly clock: Clock,
     private readonly log: LogService,
+    private readonly sessions: SessionService,
   ) {}
 
   async createUser(input: CreateUserInput, initiator: Initiator): Promise<User> {
@@ -185,6 +187,27 @@ export class UserService {
         debugContext: { phoneFactors: factors },
       });
       return true;
+    });
+  }
+
+  /**
+   * Ends every session of a user, as Okta's "clear user sessions": their tokens stop working and
+   * their running subscriptions end. For a lost or stolen phone, where suspending would be too much.
+   */
+  async clearSessions(userId: string, initiator: Initiator): Promise<number> {
+    return this.db.transaction(async (tx) => {
+      const user = await tx.manager.findOneBy(User, { id: userId });
+      if (!user) throw notFound("User");
+      const ended = await this.sessions.revokeAllOf(tx, userId);
+      if (ended) {
+        await this.log.recordChange(tx, initiator, {
+          eventType: EventType.USER_SESSION_CLEAR,
+          displayMessage: "Clear user session",
+          target: [userTarget(user)],
+          debugContext: { sessions: ended },
+        });
+      }
+      return ended;
     });
   }
 

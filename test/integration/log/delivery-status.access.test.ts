@@ -6,6 +6,7 @@
 import type { Client } from "graphql-ws";
 import {
   ChallengeFactorDocument,
+  ClearUserSessionsDocument,
   DeliveryStatusDocument,
   SetSimulatorRulesDocument,
   SignInDocument,
@@ -100,8 +101,11 @@ describe("deliveryStatus: who may watch", () => {
     }
   });
 
-  test("a signed-in owner's watch ends with UNAUTHENTICATED once their user is suspended", async () => {
-    const phoneNumber = `${SLOW_RECEIPTS}001`;
+  test.each([
+    ["their user is suspended", "001", (userId: string) => gateway.admin.ok(SuspendUserDocument, { id: userId })],
+    ["an admin clears their sessions", "002", (userId: string) => gateway.admin.ok(ClearUserSessionsDocument, { userId })],
+  ])("a signed-in owner's watch ends with UNAUTHENTICATED once %s", async (_case, line, endSessions) => {
+    const phoneNumber = `${SLOW_RECEIPTS}${line}`;
     const first = await signInAwaitingCode(phoneNumber);
     const { verifyFactor } = await gateway.anonymous.ok(VerifyFactorDocument, {
       input: { stateHandle: first.stateHandle, code: await receivedCode(gateway, phoneNumber) },
@@ -116,7 +120,7 @@ describe("deliveryStatus: who may watch", () => {
       const live = record(ownerSession, DeliveryStatusDocument, { challengeId: challengeFactor.challenge!.id });
       await live.count(1, "the current state");
 
-      await gateway.admin.ok(SuspendUserDocument, { id: first.user.id });
+      await endSessions(first.user.id);
       gateway.clock.advance(REVALIDATE_AFTER_MS);
       const error = await live.firstError();
       expect(error.extensions?.code).toBe("UNAUTHENTICATED");

@@ -1,5 +1,6 @@
 import {
   ChallengeFactorDocument,
+  ClearUserSessionsDocument,
   CreateGroupDocument,
   CreatePolicyDocument,
   DeletePhoneFactorDocument,
@@ -48,6 +49,29 @@ describe("sign-in transactions", () => {
     expect(after.errors?.[0]?.extensions?.code).toBe("UNAUTHENTICATED");
     const events = await gateway.db.manager.find(LogEventRecord, { where: { actorId: user.id } });
     expect(events.map((e) => e.eventType)).toEqual(expect.arrayContaining(["policy.evaluate_sign_on", "user.session.start", "user.session.end"]));
+  });
+
+  test("clearUserSessions ends every session of that user and no other's, and logs how many it ended", async () => {
+    const signedIn = async (login: string) => {
+      const { signIn } = await gateway.anonymous.ok(SignInDocument, { input: { login, password: PASSWORD } });
+      return gateway.client(`Bearer ${signIn.sessionToken}`);
+    };
+    const user = await createUser(gateway, { password: PASSWORD });
+    const other = await createUser(gateway, { password: PASSWORD });
+    const [laptop, phone, bystander] = [await signedIn(user.login), await signedIn(user.login), await signedIn(other.login)];
+
+    expect(await gateway.admin.ok(ClearUserSessionsDocument, { userId: user.id })).toEqual({ clearUserSessions: 2 });
+    for (const session of [laptop, phone]) expect((await session.request(MeDocument)).errors?.[0]?.extensions?.code).toBe("UNAUTHENTICATED");
+    expect((await bystander.ok(MeDocument)).me?.id).toBe(other.id);
+    expect(await gateway.admin.ok(ClearUserSessionsDocument, { userId: user.id })).toEqual({ clearUserSessions: 0 });
+    // The user may sign in again: clearing sessions is not a suspension.
+    expect((await (await signedIn(user.login)).ok(MeDocument)).me?.id).toBe(user.id);
+
+    const cleared = await gateway.db.manager.find(LogEventRecord, { where: { eventType: "user.session.clear" } });
+    expect(cleared.map((event) => event.debugContext)).toEqual([{ sessions: 2 }]);
+    expect((await gateway.admin.fails(ClearUserSessionsDocument, { userId: "usr_nobody" })).code).toBe("NOT_FOUND");
+    expect((await laptop.fails(ClearUserSessionsDocument, { userId: other.id })).code).toBe("UNAUTHENTICATED");
+    expect((await bystander.fails(ClearUserSessionsDocument, { userId: user.id })).code).toBe("FORBIDDEN");
   });
 
   test("a session token stops working when it sits idle too long, when it outlives its lifetime, or when its user is suspended", async () => {
