@@ -7,7 +7,7 @@ import { groupTarget, userTarget } from "../log/targets";
 import { User } from "../users/user.entity";
 import type { Clock } from "../platform/clock";
 import { isUniqueViolation, type Database, type Transaction } from "../platform/database";
-import { badInput, conflict, notFound } from "../platform/errors";
+import { AppError, badInput, conflict, ErrorCode, notFound } from "../platform/errors";
 import { newId } from "../platform/ids";
 
 /** The policies that name a group, which keep it from being deleted. */
@@ -84,13 +84,15 @@ export class GroupService {
       const { manager } = tx;
       const group = await manager.findOneBy(Group, { id });
       if (!group) throw notFound("Group");
+      // The row goes first: from here a membership or policy that names the group waits for this
+      // transaction (see requireGroups), and what committed before is seen by the reads below.
+      if (!(await manager.delete(Group, { id })).affected) throw notFound("Group");
       const policies = await this.references.policiesNamingGroup(manager, id);
       if (policies.length) {
         throw conflict("GROUP_IN_USE", `The group ${group.name} is named by the policies ${policies.join(", ")}; take it out of them first`);
       }
       const members = await manager.countBy(GroupMember, { groupId: id });
       await manager.delete(GroupMember, { groupId: id });
-      await manager.delete(Group, { id });
       await this.log.recordChange(tx, initiator, {
         eventType: EventType.GROUP_DELETE,
         displayMessage: "Delete group",
@@ -108,7 +110,7 @@ export class GroupService {
   /** Adding a member twice is not an error: the membership simply exists, and only its start is logged. */
   async addMember(userId: string, groupId: string, initiator: Initiator): Promise<Group> {
     return this.db.transaction(async (tx) => {
-      const { group, user } = await this.requireGroupAndUser(tx.manager, groupId, userId);
+      const { group, user } = await this.requireGroupAndUser(tx, groupId, userId);
       if (!(await tx.manager.existsBy(GroupMember, { groupId, userId }))) {
         await tx.manager.insert(GroupMember, { groupId, userId, added: this.clock.now() });
         await recordMembership(this.log, tx, initiator, "add", user, group);
@@ -120,20 +122,32 @@ export class GroupService {
   /** Removing a non-member is not an error either; only a membership that ended is logged. */
   async removeMember(userId: string, groupId: string, initiator: Initiator): Promise<Group> {
     return this.db.transaction(async (tx) => {
-      const { group, user } = await this.requireGroupAndUser(tx.manager, groupId, userId);
+      const { group, user } = await this.requireGroupAndUser(tx, groupId, userId);
       const removed = await tx.manager.delete(GroupMember, { groupId, userId });
       if (removed.affected) await recordMembership(this.log, tx, initiator, "remove", user, group);
       return group;
     });
   }
 
-  private async requireGroupAndUser(manager: EntityManager, groupId: string, userId: string): Promise<{ group: Group; user: User }> {
-    const group = await manager.findOneBy(Group, { id: groupId });
-    if (!group) throw notFound("Group");
-    const user = await manager.findOneBy(User, { id: userId });
+  /** Both held until commit, so that neither can be deleted under the membership. */
+  private async requireGroupAndUser(tx: Transaction, groupId: string, userId: string): Promise<{ group: Group; user: User }> {
+    const [group] = await requireGroups(this.db, tx, [groupId]);
+    const [user] = await this.db.findForKeyShare(tx, User, [userId]);
     if (!user) throw notFound("User");
-    return { group, user };
+    return { group: group!, user };
   }
+}
+
+/**
+ * The groups a membership or a policy is about to name, NOT_FOUND if any is missing; held until
+ * the caller's transaction commits, so that a concurrent deleteGroup cannot leave the name dangling.
+ */
+export async function requireGroups(db: Database, tx: Transaction, groupIds: readonly string[]): Promise<Group[]> {
+  const wanted = [...new Set(groupIds)];
+  const found = await db.findForKeyShare(tx, Group, wanted);
+  const missing = wanted.filter((id) => !found.some((group) => group.id === id));
+  if (missing.length) throw new AppError(ErrorCode.NOT_FOUND, `No group with id ${missing.join(", ")}`);
+  return wanted.map((id) => found.find((group) => group.id === id)!);
 }
 
 function groupName(name: string): string {

@@ -67,7 +67,8 @@ export class FactorService {
     const clearance = await challenges.clearSend({ e164: parsed.e164, country, userId: request.userId, method: request.method });
     try {
       return await db.transaction(async (tx) => {
-        const user = await tx.manager.findOneBy(User, { id: request.userId });
+        // Held until commit: a deleteUser that comes meanwhile waits, and then takes this factor too.
+        const [user] = await db.findForKeyShare(tx, User, [request.userId]);
         if (!user) throw notFound("User");
         if (!ENROLLABLE_STATUSES.has(user.status)) {
           throw conflict("USER_NOT_ENROLLABLE", `A user in status ${user.status} cannot enroll a phone factor`);

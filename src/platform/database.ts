@@ -1,4 +1,4 @@
-import type { DataSource, EntityManager } from "typeorm";
+import { In, type DataSource, type EntityManager, type EntityTarget, type FindOptionsWhere, type ObjectLiteral } from "typeorm";
 import type { DatabaseEngine } from "./config";
 import { EntityStatements } from "./entity-statements";
 
@@ -70,6 +70,18 @@ export class Database {
       }
     }
     return value;
+  }
+
+  /**
+   * Rows by id that this transaction refers to (a membership to a group, a policy to a group),
+   * read so that none can be deleted before it commits: on PostgreSQL FOR KEY SHARE, which a
+   * DELETE waits for (and a deletion that came first makes the rows missing here), while
+   * updates of other columns go on. SQLite runs transactions one at a time already.
+   */
+  findForKeyShare<Entity extends ObjectLiteral & { id: string }>(tx: Transaction, entity: EntityTarget<Entity>, ids: readonly string[]): Promise<Entity[]> {
+    if (!ids.length) return Promise.resolve([]);
+    const where = { id: In([...ids]) } as FindOptionsWhere<Entity>;
+    return this.engine === "postgres" ? tx.manager.find(entity, { where, lock: { mode: "for_key_share" } }) : tx.manager.findBy(entity, where);
   }
 
   /**

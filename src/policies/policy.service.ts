@@ -1,12 +1,12 @@
 import { In, type EntityManager } from "typeorm";
-import { Group } from "../groups/group.entity";
+import { requireGroups } from "../groups/group.service";
 import { changedSettings } from "../log/changes";
 import { EventType } from "../log/event-types";
 import type { Initiator } from "../log/initiator";
 import type { LogService, LogTarget } from "../log/log.service";
 import type { Clock } from "../platform/clock";
 import type { Database } from "../platform/database";
-import { AppError, badInput, conflict, ErrorCode, notFound } from "../platform/errors";
+import { badInput, conflict, notFound } from "../platform/errors";
 import { newId } from "../platform/ids";
 import { PolicyRecord, PolicyRuleRecord } from "./policy.entity";
 import type { PolicyModel, PolicyRuleModel, PolicyType } from "./policy.model";
@@ -164,11 +164,12 @@ export class PolicyService {
   }
 
   async create(input: PolicyInput, initiator: Initiator): Promise<PolicyView> {
-    await this.validate(input);
+    const groupIds = this.validate(input);
     const now = this.clock.now();
     const id = newId("pol");
     await this.db.transaction(async (tx) => {
       const { manager } = tx;
+      await requireGroups(this.db, tx, groupIds);
       const priority = input.priority ?? (await this.nextPriority(manager, input.type));
       const record = { ...recordFields(input), id, type: input.type, priority, isDefault: false, created: now, updated: now } as PolicyRecord;
       await manager.insert(PolicyRecord, record);
@@ -184,9 +185,10 @@ export class PolicyService {
   }
 
   async update(id: string, input: PolicyInput, initiator: Initiator): Promise<PolicyView> {
-    await this.validate(input);
+    const groupIds = this.validate(input);
     await this.db.transaction(async (tx) => {
       const { manager } = tx;
+      await requireGroups(this.db, tx, groupIds);
       const current = await manager.findOneBy(PolicyRecord, { id });
       if (!current) throw notFound("Policy");
       if (current.type !== input.type) throw badInput("input.type", "a policy cannot change its type");
@@ -261,7 +263,8 @@ export class PolicyService {
     );
   }
 
-  private async validate(input: PolicyInput): Promise<void> {
+  /** Checks the input's shape; the groups it names, which the caller's transaction must hold. */
+  private validate(input: PolicyInput): string[] {
     const positive = (field: string, value: number | null | undefined, max: number) => {
       if (value != null && (!Number.isInteger(value) || value < 1 || value > max)) throw badInput(field, `must be an integer from 1 to ${max}`);
     };
@@ -299,11 +302,7 @@ export class PolicyService {
       }
       for (const id of [...(rule.groupIds ?? []), ...(rule.excludedGroupIds ?? [])]) groupIds.add(id);
     });
-    if (groupIds.size) {
-      const found = await this.db.manager.findBy(Group, { id: In([...groupIds]) });
-      const missing = [...groupIds].filter((id) => !found.some((group) => group.id === id));
-      if (missing.length) throw new AppError(ErrorCode.NOT_FOUND, `No group with id ${missing.join(", ")}`);
-    }
+    return [...groupIds];
   }
 }
 

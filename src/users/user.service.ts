@@ -1,6 +1,6 @@
-import { Brackets, In, type EntityManager } from "typeorm";
-import { GroupMember, Group } from "../groups/group.entity";
-import { recordMembership } from "../groups/group.service";
+import { Brackets } from "typeorm";
+import { GroupMember } from "../groups/group.entity";
+import { recordMembership, requireGroups } from "../groups/group.service";
 import { EventType } from "../log/event-types";
 import type { Initiator } from "../log/initiator";
 import type { LogService } from "../log/log.service";
@@ -72,7 +72,7 @@ export class UserService {
     try {
       return await this.db.transaction(async (tx) => {
         const { manager } = tx;
-        const groups = await this.requireGroups(manager, groupIds);
+        const groups = await requireGroups(this.db, tx, groupIds);
         const user = manager.create(User, {
           id: newId("usr"),
           login,
@@ -251,11 +251,4 @@ export class UserService {
     };
   }
 
-  private async requireGroups(manager: EntityManager, groupIds: string[]): Promise<Group[]> {
-    if (!groupIds.length) return [];
-    const found = await manager.findBy(Group, { id: In(groupIds) });
-    const missing = groupIds.filter((id) => !found.some((group) => group.id === id));
-    if (missing.length) throw new AppError(ErrorCode.NOT_FOUND, `No group with id ${missing.join(", ")}`);
-    return found;
-  }
 }

@@ -8,9 +8,11 @@ import {
   DeleteGroupDocument,
   DeletePolicyDocument,
   DeleteUserDocument,
+  EnrollPhoneFactorDocument,
   GroupsDocument,
   LogsDocument,
   MeDocument,
+  PoliciesDocument,
   SignInDocument,
   UpdateGroupDocument,
   UserByIdDocument,
@@ -22,9 +24,13 @@ import { PhoneFactor } from "../../../src/phone/phone-factor.entity";
 import { SessionRecord } from "../../../src/sessions/session.entity";
 import { Message } from "../../../src/telephony/message.entity";
 import { AuthTransactionRecord } from "../../../src/transactions/auth-transaction.entity";
-import { startTestGateway, type TestGateway } from "../../support/gateway";
+import { engine, startTestGateway, type TestGateway } from "../../support/gateway";
+import type { GraphQLResponse } from "../../support/graphql-client";
 import { settleMessages } from "../../support/phone";
 import { PASSWORD, userWithPhone } from "../../support/transactions";
+
+/** PostgreSQL runs transactions side by side; SQLite runs them one at a time, so there is no race to hold open. */
+const onPostgres = engine === "postgres" ? test : test.skip;
 
 describe("deleting users and groups", () => {
   let gateway: TestGateway;
@@ -138,5 +144,62 @@ describe("deleting users and groups", () => {
     expect((await gateway.admin.ok(UserByIdDocument, { id: member.id })).user?.groups).toEqual([]);
     expect(await eventsAbout("group.lifecycle.delete", group.id)).toEqual([expect.objectContaining({ debugContext: { members: 1 } })]);
     expect((await gateway.admin.fails(DeleteGroupDocument, { id: group.id })).code).toBe("NOT_FOUND");
+  });
+
+  /**
+   * Holds a deletion's first statement open on a connection of the gateway's own pool, starts
+   * `requests` against the row it deletes, waits until each is blocked behind it (or has
+   * answered: then nothing held it), and commits.
+   */
+  async function whileDeleting(table: string, id: string, requests: () => Array<Promise<GraphQLResponse<unknown>>>): Promise<Array<GraphQLResponse<unknown>>> {
+    const deletion = gateway.db.dataSource.createQueryRunner();
+    await deletion.connect();
+    try {
+      await deletion.startTransaction();
+      await deletion.query(`DELETE FROM "${table}" WHERE "id" = $1`, [id]);
+      const [{ pid }] = (await deletion.query("SELECT pg_backend_pid() AS pid")) as Array<{ pid: number }>;
+      let answered = 0;
+      const pending = requests().map((request) => request.finally(() => answered++));
+      for (const deadline = Date.now() + 10_000; Date.now() < deadline; await new Promise((resolve) => setTimeout(resolve, 20))) {
+        const [{ blocked }] = (await gateway.db.dataSource.query(
+          "SELECT count(*)::int AS blocked FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))",
+          [pid],
+        )) as Array<{ blocked: number }>;
+        if (blocked + answered >= pending.length) break;
+      }
+      await deletion.commitTransaction();
+      return await Promise.all(pending);
+    } finally {
+      if (deletion.isTransactionActive) await deletion.rollbackTransaction();
+      await deletion.release();
+    }
+  }
+
+  const codeOf = (response: GraphQLResponse<unknown>) => response.errors?.[0]?.extensions?.code ?? "OK";
+
+  onPostgres("a membership or a policy naming a group that is being deleted waits for the deletion, then is NOT_FOUND", async () => {
+    const { createGroup: group } = await gateway.admin.ok(CreateGroupDocument, { name: "Disbanding" });
+    const { createUser: user } = await gateway.admin.ok(CreateUserDocument, { input: { login: "joiner@example.com" } });
+    const answers = await whileDeleting("groups", group.id, () => [
+      gateway.admin.request(AddUserToGroupDocument, { userId: user.id, groupId: group.id }),
+      gateway.admin.request(CreatePolicyDocument, { input: { type: "GLOBAL_SESSION", name: "For the disbanded", groupIds: [group.id] } }),
+      gateway.admin.request(CreateUserDocument, { input: { login: "late-joiner@example.com", groupIds: [group.id] } }),
+    ]);
+    expect(answers.map(codeOf)).toEqual(["NOT_FOUND", "NOT_FOUND", "NOT_FOUND"]);
+    expect(await gateway.db.manager.countBy(GroupMember, { groupId: group.id })).toBe(0);
+    const { policies } = await gateway.admin.ok(PoliciesDocument, {});
+    expect(policies.map((policy) => policy.name)).not.toContain("For the disbanded");
+  });
+
+  onPostgres("a membership or a phone factor for a user who is being deleted waits for the deletion, then is NOT_FOUND", async () => {
+    const { createGroup: group } = await gateway.admin.ok(CreateGroupDocument, { name: "Stayers" });
+    const { createUser: user } = await gateway.admin.ok(CreateUserDocument, { input: { login: "going@example.com", password: PASSWORD } });
+    const answers = await whileDeleting("users", user.id, () => [
+      gateway.admin.request(AddUserToGroupDocument, { userId: user.id, groupId: group.id }),
+      gateway.admin.request(EnrollPhoneFactorDocument, { input: { userId: user.id, phoneNumber: "+14155550172", method: "SMS" } }),
+    ]);
+    expect(answers.map(codeOf)).toEqual(["NOT_FOUND", "NOT_FOUND"]);
+    expect(await gateway.db.manager.countBy(GroupMember, { userId: user.id })).toBe(0);
+    expect(await gateway.db.manager.countBy(PhoneFactor, { userId: user.id })).toBe(0);
   });
 });
