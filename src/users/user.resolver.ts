@@ -76,7 +76,7 @@ export class UserResolver {
   @Authorized(Role.ADMIN)
   @Mutation(() => Boolean, {
     description:
-      "Deletes a DEPROVISIONED user for good with its factors, sessions and memberships (CONFLICT in any other status: deactivate first); its messages and System Log events stay",
+      "Deletes a DEPROVISIONED user for good with its factors, sessions and memberships (CONFLICT in any other status: deactivate first); its messages (the number masked) and System Log events stay",
   })
   deleteUser(@Arg("id", () => ID) id: string, @Ctx() context: Context): Promise<boolean> {
     return this.services.users.deleteUser(id, initiatorOf(context));
