@@ -6,6 +6,7 @@ import { FactorStatus, PhoneMethod } from "./phone.enums";
 @ObjectType()
 @Entity("phone_factors")
 @Index("phone_factors_user_number", ["userId", "e164"], { unique: true })
+@Index("phone_factors_number", ["e164"])
 export class PhoneFactor {
   @Field(() => ID)
   @PrimaryColumn({ type: "varchar", length: 40 })

@@ -12,7 +12,7 @@ import { newId } from "../platform/ids";
 import { decodeCursor, encodeCursor, pageSize } from "../platform/pagination";
 import { Challenge } from "../phone/challenge.entity";
 import { PhoneFactor } from "../phone/phone-factor.entity";
-import { maskPhoneNumber } from "../phone/phone-number";
+import { maskPhoneNumber, parsePhoneNumber } from "../phone/phone-number";
 import { FINAL_MESSAGE_STATUSES } from "../phone/phone.enums";
 import { Message } from "../telephony/message.entity";
 import { SessionRecord } from "../sessions/session.entity";
@@ -229,6 +229,11 @@ export class UserService {
     const limit = pageSize(args.first);
     const filtered = this.db.manager.createQueryBuilder(User, "u");
     if (args.status) filtered.andWhere("u.status = :status", { status: args.status });
+    if (args.phoneNumber != null) {
+      const { e164 } = parsePhoneNumber(args.phoneNumber);
+      if (!e164) throw badInput("phoneNumber", "must be a valid phone number in international format, starting with +");
+      filtered.andWhere("u.id IN (SELECT pf.user_id FROM phone_factors pf WHERE pf.e164 = :e164)", { e164 });
+    }
     const search = args.search?.trim().toLowerCase();
     if (search) {
       const prefix = `${escapeLike(search)}%`;

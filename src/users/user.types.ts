@@ -73,6 +73,14 @@ export class UsersArgs {
   @Field(() => UserStatus, { nullable: true })
   status?: UserStatus | null;
 
+  @Field(() => String, {
+    nullable: true,
+    description: "Users with a phone factor (of any status) on this number, in international format (+14155550171, +44 7400 123456)",
+  })
+  @IsOptional()
+  @MaxLength(64)
+  phoneNumber?: string | null;
+
   @Field(() => Int, { nullable: true })
   first?: number | null;
 

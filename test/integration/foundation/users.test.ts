@@ -13,6 +13,7 @@ import {
   UsersDocument,
 } from "../../../src/generated/graphql";
 import { ownStatements, startTestGateway, type TestGateway } from "../../support/gateway";
+import { enroll } from "../../support/phone";
 
 describe("users and groups", () => {
   let gateway: TestGateway;
@@ -111,6 +112,29 @@ describe("users and groups", () => {
     expect((await gateway.admin.fails(AddUserToGroupDocument, { userId: createUser.id, groupId: "grp_nothing" })).code).toBe("NOT_FOUND");
     const removed = await gateway.admin.ok(RemoveUserFromGroupDocument, { userId: createUser.id, groupId: createGroup.id });
     expect(removed.removeUserFromGroup.users.totalCount).toBe(0);
+  });
+
+  test("phoneNumber finds the users with a phone factor on that number, however it is written", async () => {
+    const { createUser: first } = await gateway.admin.ok(CreateUserDocument, { input: { login: "shared-phone-1@example.com" } });
+    const { createUser: second } = await gateway.admin.ok(CreateUserDocument, { input: { login: "shared-phone-2@example.com" } });
+    const { createUser: elsewhere } = await gateway.admin.ok(CreateUserDocument, { input: { login: "other-phone@example.com" } });
+    await enroll(gateway, first.id, "+447400123456");
+    await enroll(gateway, second.id, "+44 7400 123456", "VOICE");
+    await enroll(gateway, elsewhere.id, "+447400123457");
+
+    for (const written of ["+447400123456", "+44 (0)7400 123-456", "+44 7400 123456"]) {
+      const { users } = await gateway.admin.ok(UsersDocument, { phoneNumber: written });
+      expect(users.edges.map((edge) => edge.node.id).sort()).toEqual([first.id, second.id].sort());
+      expect(users.totalCount).toBe(2);
+    }
+    const narrowed = await gateway.admin.ok(UsersDocument, { phoneNumber: "+447400123456", search: "shared-phone-2" });
+    expect(narrowed.users.edges.map((edge) => edge.node.id)).toEqual([second.id]);
+    expect((await gateway.admin.ok(UsersDocument, { phoneNumber: "+14155550199" })).users.totalCount).toBe(0);
+    for (const notOne of ["07400 123456", "+1 555", "call me"]) {
+      const error = await gateway.admin.fails(UsersDocument, { phoneNumber: notOne });
+      expect(error.code).toBe("BAD_USER_INPUT");
+      expect(error.extensions?.field).toBe("phoneNumber");
+    }
   });
 
   test("search and status filter the connection, and totalCount counts the filter", async () => {

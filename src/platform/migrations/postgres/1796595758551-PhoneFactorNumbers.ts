@@ -1,0 +1,13 @@
+import type { MigrationInterface, QueryRunner } from "typeorm";
+
+export class PhoneFactorNumbers1796595758551 implements MigrationInterface {
+  name = "PhoneFactorNumbers1796595758551";
+
+  public async up(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.query(`CREATE INDEX "phone_factors_number" ON "phone_factors"  ("e164") `);
+  }
+
+  public async down(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.query(`DROP INDEX "phone_factors_number"`);
+  }
+}
