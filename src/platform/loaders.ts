@@ -1,7 +1,8 @@
 import DataLoader from "dataloader";
-import { In } from "typeorm";
+import { In, IsNull } from "typeorm";
 import { Group } from "../groups/group.entity";
 import { PhoneFactor } from "../phone/phone-factor.entity";
+import { SessionRecord } from "../sessions/session.entity";
 import { Message } from "../telephony/message.entity";
 import { User } from "../users/user.entity";
 import type { Database } from "./database";
@@ -112,7 +113,12 @@ export function createLoaders(db: Database) {
     return challengeIds.map((id) => messages.filter((message) => message.challengeId === id));
   });
 
-  return { groupsByUser, usersByGroup, userById, factorsByUser, messagesByChallenge };
+  const unrevokedSessionsByUser = new DataLoader<string, SessionRecord[]>(async (userIds) => {
+    const sessions = await db.manager.find(SessionRecord, { where: { userId: In([...userIds]), revoked: IsNull() }, order: { created: "ASC", id: "ASC" } });
+    return userIds.map((id) => sessions.filter((session) => session.userId === id));
+  });
+
+  return { groupsByUser, usersByGroup, userById, factorsByUser, messagesByChallenge, unrevokedSessionsByUser };
 }
 
 export type Loaders = ReturnType<typeof createLoaders>;

@@ -14,12 +14,15 @@ import { PolicyResolver } from "../policies/policy.resolver";
 import { SecurityResolver } from "../security/security.resolver";
 import { TransactionResolver } from "../transactions/transaction.resolver";
 import { UserResolver } from "../users/user.resolver";
+import { SessionResolver, UserSessionsResolver } from "../sessions/session.resolver";
 import type { Context } from "./context";
 import { createGatewayPubSub, type GatewayPubSub } from "./pubsub";
 import type { Services } from "./services";
 
 export const resolvers = [
   UserResolver,
+  UserSessionsResolver,
+  SessionResolver,
   GroupResolver,
   ApiTokenResolver,
   PhoneAuthenticatorResolver,

@@ -109,7 +109,7 @@ export function createServices(deps: ServiceDependencies) {
   signal.target = dispatcher;
 
   const policies = new PolicyService(db, clock, log);
-  const sessions = new SessionService(db, clock);
+  const sessions = new SessionService(db, clock, log);
   const transactions = new TransactionService({
     db,
     clock,

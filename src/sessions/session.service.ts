@@ -1,10 +1,16 @@
 import { IsNull } from "typeorm";
+import { canSee } from "../auth/access";
 import type { SessionAuthenticator } from "../auth/authenticate";
 import type { Viewer } from "../auth/viewer";
+import { EventType } from "../log/event-types";
+import type { Initiator } from "../log/initiator";
+import type { LogService } from "../log/log.service";
 import type { Clock } from "../platform/clock";
 import type { Database, Transaction } from "../platform/database";
+import { AppError, ErrorCode, notFound } from "../platform/errors";
 import { hashSecret, newId, newSecret } from "../platform/ids";
 import { SessionRecord } from "./session.entity";
+import type { SessionView } from "./session.types";
 
 /** Idle time is tracked to this resolution, so a busy session does not write on every request. */
 const LAST_SEEN_RESOLUTION_MS = 30_000;
@@ -39,6 +45,12 @@ const timesOf = (row: SessionWithUser): SessionTimes => ({
   idleTimeoutMinutes: Number(row.idleTimeoutMinutes),
 });
 
+const recordTimes = (session: SessionRecord): SessionTimes => ({
+  expiresAt: session.expiresAt.getTime(),
+  lastSeen: session.lastSeen.getTime(),
+  idleTimeoutMinutes: session.idleTimeoutMinutes,
+});
+
 /** Neither past its lifetime nor idle too long. */
 function liveAt(session: SessionTimes, now: number): boolean {
   return session.expiresAt > now && session.lastSeen + session.idleTimeoutMinutes * 60_000 > now;
@@ -53,6 +65,7 @@ export class SessionService implements SessionAuthenticator {
   constructor(
     private readonly db: Database,
     private readonly clock: Clock,
+    private readonly log: LogService,
   ) {}
 
   /** Starts a session in the caller's transaction; the token is returned once and only hashed at rest. */
@@ -96,6 +109,45 @@ export class SessionService implements SessionAuthenticator {
   async revoke(tx: Transaction, sessionId: string): Promise<boolean> {
     const result = await tx.manager.update(SessionRecord, { id: sessionId, revoked: IsNull() }, { revoked: this.clock.now() });
     return (result.affected ?? 0) > 0;
+  }
+
+  /**
+   * Ends one session: a signed-in user's own (another device of theirs), or anyone's for an
+   * admin. A session the viewer may not see is NOT_FOUND, so ids tell nothing of others'
+   * sessions. False when it had ended already.
+   */
+  async end(viewer: Viewer, sessionId: string, initiator: Initiator): Promise<boolean> {
+    if (viewer.kind === "anonymous") throw new AppError(ErrorCode.UNAUTHENTICATED, "Sign in or send an admin token");
+    return this.db.transaction(async (tx) => {
+      const session = await tx.manager.findOneBy(SessionRecord, { id: sessionId });
+      if (!session || !canSee(viewer, session.userId)) throw notFound("Session");
+      if (!liveAt(recordTimes(session), this.clock.now().getTime()) || !(await this.revoke(tx, sessionId))) return false;
+      await this.log.recordChange(tx, initiator, {
+        eventType: EventType.SESSION_END,
+        displayMessage: "End user session",
+        target: [
+          { id: session.userId, type: "User" },
+          { id: session.id, type: "Session" },
+        ],
+      });
+      return true;
+    });
+  }
+
+  /** The live ones among a user's unrevoked sessions, as the viewer sees them. */
+  views(sessions: readonly SessionRecord[], viewer: Viewer): SessionView[] {
+    const now = this.clock.now().getTime();
+    return sessions
+      .filter((session) => session.revoked === null && liveAt(recordTimes(session), now))
+      .map((session) => ({
+        id: session.id,
+        created: session.created,
+        lastSeen: session.lastSeen,
+        expiresAt: session.expiresAt,
+        idleExpiresAt: new Date(Math.min(session.lastSeen.getTime() + session.idleTimeoutMinutes * 60_000, session.expiresAt.getTime())),
+        mfaVerifiedAt: session.mfaAt,
+        current: viewer.kind === "user" && viewer.sessionId === session.id,
+      }));
   }
 
   /** Ends every live session of a user; how many there were. */

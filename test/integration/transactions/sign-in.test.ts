@@ -6,6 +6,9 @@ import {
   DeletePhoneFactorDocument,
   EnrollFactorDocument,
   MeDocument,
+  MySessionsDocument,
+  RevokeSessionDocument,
+  UserSessionsDocument,
   ResendFactorChallengeDocument,
   SignInDocument,
   SignOutDocument,
@@ -72,6 +75,46 @@ describe("sign-in transactions", () => {
     expect((await gateway.admin.fails(ClearUserSessionsDocument, { userId: "usr_nobody" })).code).toBe("NOT_FOUND");
     expect((await laptop.fails(ClearUserSessionsDocument, { userId: other.id })).code).toBe("UNAUTHENTICATED");
     expect((await bystander.fails(ClearUserSessionsDocument, { userId: user.id })).code).toBe("FORBIDDEN");
+  });
+
+  test("a user sees their live sessions and signs another device out; an admin sees and ends anyone's; no one else may", async () => {
+    const signedIn = async (login: string) => {
+      const { signIn } = await gateway.anonymous.ok(SignInDocument, { input: { login, password: PASSWORD } });
+      return gateway.client(`Bearer ${signIn.sessionToken}`);
+    };
+    const user = await createUser(gateway, { password: PASSWORD });
+    const other = await createUser(gateway, { password: PASSWORD });
+    const laptop = await signedIn(user.login);
+    gateway.clock.advance(60_000);
+    const phone = await signedIn(user.login);
+    const stranger = await signedIn(other.login);
+
+    const seen = (await phone.ok(MySessionsDocument)).me!.sessions;
+    expect(seen.map((session) => session.current)).toEqual([false, true]);
+    const [laptopSession, phoneSession] = seen;
+    expect(Date.parse(phoneSession!.created) - Date.parse(laptopSession!.created)).toBe(60_000);
+    expect(Date.parse(phoneSession!.idleExpiresAt)).toBeLessThanOrEqual(Date.parse(phoneSession!.expiresAt));
+    expect((await gateway.admin.ok(UserSessionsDocument, { id: user.id })).user!.sessions.map((session) => [session.id, session.current])).toEqual([
+      [laptopSession!.id, false],
+      [phoneSession!.id, false],
+    ]);
+
+    // Another's session is as unknown to a user as a made-up id.
+    expect((await stranger.fails(RevokeSessionDocument, { id: laptopSession!.id })).code).toBe("NOT_FOUND");
+    expect((await stranger.fails(UserSessionsDocument, { id: user.id })).code).toBe("FORBIDDEN");
+    expect((await gateway.anonymous.fails(RevokeSessionDocument, { id: laptopSession!.id })).code).toBe("UNAUTHENTICATED");
+
+    expect(await phone.ok(RevokeSessionDocument, { id: laptopSession!.id })).toEqual({ revokeSession: true });
+    expect((await laptop.request(MeDocument)).errors?.[0]?.extensions?.code).toBe("UNAUTHENTICATED");
+    expect(await phone.ok(RevokeSessionDocument, { id: laptopSession!.id })).toEqual({ revokeSession: false });
+    expect(await gateway.admin.ok(RevokeSessionDocument, { id: phoneSession!.id })).toEqual({ revokeSession: true });
+    expect((await phone.request(MeDocument)).errors?.[0]?.extensions?.code).toBe("UNAUTHENTICATED");
+    expect((await gateway.admin.ok(UserSessionsDocument, { id: user.id })).user!.sessions).toEqual([]);
+    expect((await stranger.ok(MeDocument)).me?.id).toBe(other.id);
+
+    const ended = await gateway.db.manager.find(LogEventRecord, { where: { eventType: "user.session.end", actorId: user.id } });
+    expect(ended.filter((event) => event.displayMessage === "End user session")).toHaveLength(1);
+    expect((await gateway.admin.fails(RevokeSessionDocument, { id: "ses_nothing" })).code).toBe("NOT_FOUND");
   });
 
   test("a session token stops working when it sits idle too long, when it outlives its lifetime, or when its user is suspended", async () => {
