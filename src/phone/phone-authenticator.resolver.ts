@@ -1,10 +1,10 @@
-import { Arg, Authorized, Ctx, Mutation, Query, Resolver } from "type-graphql";
+import { Arg, Authorized, Ctx, Int, Mutation, Query, Resolver } from "type-graphql";
 import { Role } from "../auth/authorization";
 import { initiatorOf } from "../log/initiator";
 import type { Context } from "../platform/context";
 import type { Services } from "../platform/services";
 import type { PhoneAuthenticatorSettings } from "./phone-authenticator.entity";
-import { Country, CountryInput, PhoneAuthenticator, PhoneAuthenticatorInput, PhoneNumberCheck } from "./phone.types";
+import { BlockedPhoneNumberConnection, Country, CountryInput, PhoneAuthenticator, PhoneAuthenticatorInput, PhoneNumberCheck } from "./phone.types";
 
 const toGraph = (settings: PhoneAuthenticatorSettings): PhoneAuthenticator => ({
   status: settings.status,
@@ -40,6 +40,15 @@ export class PhoneAuthenticatorResolver {
     @Arg("defaultCountry", () => String, { nullable: true }) defaultCountry: string | null,
   ): Promise<PhoneNumberCheck> {
     return this.services.phoneNumbers.check(number, defaultCountry);
+  }
+
+  @Authorized(Role.ADMIN)
+  @Query(() => BlockedPhoneNumberConnection, { description: "The blocked numbers in force, newest first" })
+  blockedPhoneNumbers(
+    @Arg("first", () => Int, { nullable: true }) first: number | null,
+    @Arg("after", () => String, { nullable: true }) after: string | null,
+  ): Promise<BlockedPhoneNumberConnection> {
+    return this.services.phoneNumbers.blockedNumbers(first, after);
   }
 
   @Authorized(Role.ADMIN)

@@ -1,3 +1,4 @@
+import { Brackets } from "typeorm";
 import { changedSettings } from "../log/changes";
 import { EventType } from "../log/event-types";
 import type { Initiator } from "../log/initiator";
@@ -5,12 +6,14 @@ import type { LogService, LogTarget } from "../log/log.service";
 import type { Clock } from "../platform/clock";
 import type { Database } from "../platform/database";
 import { AppError, badInput, ErrorCode } from "../platform/errors";
+import { decodeCursor, encodeCursor, pageSize } from "../platform/pagination";
 import { ShortLived } from "../platform/short-lived";
 import { allCountries, countryEntry, effectiveCountrySettings, MAX_COUNTRY_COST_USD, type CountryEntry, type CountryOverride, type CountrySettings } from "./country-table";
 import { BlockedNumber, CountryOverrideRecord } from "./phone-authenticator.entity";
 import type { PhoneAuthenticatorService } from "./phone-authenticator.service";
 import { assessPhoneNumber, parsePhoneNumber, phoneNumberError, rejectionForMethod, type ParsedPhoneNumber } from "./phone-number";
 import type { PhoneMethod, PhoneNumberType, PhoneRejection } from "./phone.enums";
+import type { BlockedPhoneNumberConnection } from "./phone.types";
 
 export interface PhoneNumberCheckResult {
   input: string;
@@ -148,6 +151,30 @@ export class PhoneNumberService {
       })
       .finally(() => this.overrides.forget(known));
     return this.view(entry, record);
+  }
+
+  /** The blocks in force, newest first, a keyset page at a time. */
+  async blockedNumbers(first: number | null | undefined, after: string | null | undefined): Promise<BlockedPhoneNumberConnection> {
+    const limit = pageSize(first);
+    const active = this.db.manager
+      .createQueryBuilder(BlockedNumber, "b")
+      .where("(b.expires_at IS NULL OR b.expires_at > :now)", { now: this.clock.now().getTime() });
+    const totalCount = await active.clone().getCount();
+    const page = active.clone();
+    if (after) {
+      const cursor = decodeCursor(after);
+      page.andWhere(
+        new Brackets((where) =>
+          where.where("b.created < :at", { at: cursor.at }).orWhere("(b.created = :at AND b.e164 < :afterId)", { afterId: cursor.id }),
+        ),
+      );
+    }
+    const rows = await page.orderBy("b.created", "DESC").addOrderBy("b.e164", "DESC").limit(limit + 1).getMany();
+    const edges = rows.slice(0, limit).map((block) => ({
+      node: { phoneNumber: block.e164, reason: block.reason, source: block.source, created: block.created, expiresAt: block.expiresAt },
+      cursor: encodeCursor({ at: block.created.getTime(), id: block.e164 }),
+    }));
+    return { edges, totalCount, pageInfo: { hasNextPage: rows.length > limit, endCursor: edges.at(-1)?.cursor ?? null } };
   }
 
   async isBlocked(e164: string): Promise<BlockedNumber | null> {

@@ -4,6 +4,7 @@ import { Challenge } from "./challenge.entity";
 import { MAX_COUNTRY_COST_USD } from "./country-table";
 import { PhoneFactor } from "./phone-factor.entity";
 import { AuthenticatorStatus, AuthenticatorUsage, MessageStatus, PhoneMethod, PhoneNumberType, PhoneRejection } from "./phone.enums";
+import { PageInfo } from "../platform/pagination";
 import { PLAIN_DATA } from "../platform/plain-data";
 
 @ObjectType()
@@ -255,4 +256,43 @@ export class CountryInput {
 
   @Field(() => Float, { nullable: true, description: `USD, 0 to ${MAX_COUNTRY_COST_USD}` })
   voiceCostPerMinute?: number | null;
+}
+
+@ObjectType("BlockedPhoneNumber", { description: "A number no code is sent to: enrolling or challenging it is NUMBER_BLOCKED" })
+export class BlockedPhoneNumberView {
+  @Field({ description: "E.164" })
+  phoneNumber: string;
+
+  @Field(() => String, { nullable: true })
+  reason: string | null;
+
+  @Field({ description: "ADMIN, or the fraud rule that blocked it" })
+  source: string;
+
+  @Field()
+  created: Date;
+
+  @Field(() => Date, { nullable: true, description: "Null: until an admin lifts it" })
+  expiresAt: Date | null;
+}
+
+@ObjectType()
+export class BlockedPhoneNumberEdge {
+  @Field(() => BlockedPhoneNumberView)
+  node: BlockedPhoneNumberView;
+
+  @Field()
+  cursor: string;
+}
+
+@ObjectType()
+export class BlockedPhoneNumberConnection {
+  @Field(() => [BlockedPhoneNumberEdge])
+  edges: BlockedPhoneNumberEdge[];
+
+  @Field(() => PageInfo)
+  pageInfo: PageInfo;
+
+  @Field(() => Int)
+  totalCount: number;
 }

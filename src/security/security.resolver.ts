@@ -1,3 +1,4 @@
+import { GraphQLJSON } from "graphql-scalars";
 import { Arg, Authorized, Ctx, Field, Float, ID, InputType, Int, Mutation, ObjectType, Query, Resolver } from "type-graphql";
 import { Role } from "../auth/authorization";
 import { initiatorOf } from "../log/initiator";
@@ -44,6 +45,20 @@ export class SecuritySettingsInput implements Partial<Record<keyof SecuritySetti
   @Field(() => Int, { nullable: true }) fraudBlockMinutes?: number | null;
 }
 
+@ObjectType("FraudBlock", {
+  description: "A fraud rule's block on a country or a number range: sends there are stopped (FAILED, BLOCKED_SUSPICIOUS) until it lapses",
+})
+export class FraudBlockView {
+  @Field(() => ID) id: string;
+  @Field({ description: "COUNTRY or RANGE" }) scope: string;
+  @Field({ description: "The country's ISO 3166-1 alpha-2 code, or the E.164 prefix the range's numbers share (all but their last two digits)" })
+  key: string;
+  @Field({ description: "The rule that tripped: COUNTRY_BURST, SEQUENTIAL_NUMBERS or LOW_VERIFY_RATIO" }) rule: string;
+  @Field(() => GraphQLJSON, { description: "What the rule saw, as in its system.sms.fraud_blocked event" }) figures: Record<string, number | string>;
+  @Field() created: Date;
+  @Field() until: Date;
+}
+
 @Resolver()
 export class SecurityResolver {
   constructor(private readonly services: Services) {}
@@ -52,6 +67,12 @@ export class SecurityResolver {
   @Query(() => SecuritySettingsView)
   securitySettings(): Promise<SecuritySettingsView> {
     return this.services.securitySettings.get();
+  }
+
+  @Authorized(Role.ADMIN)
+  @Query(() => [FraudBlockView], { description: "The fraud rules' blocks in force, newest first" })
+  fraudBlocks(): Promise<FraudBlockView[]> {
+    return this.services.guard.activeBlocks();
   }
 
   @Authorized(Role.ADMIN)

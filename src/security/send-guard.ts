@@ -105,6 +105,16 @@ export class SendGuard {
     return { ...((await this.detectPumping(settings, target, figures)) ?? CLEARED), spentBeforeDay };
   }
 
+  /** The fraud rules' blocks in force, newest first. */
+  activeBlocks(): Promise<FraudBlockRecord[]> {
+    return this.deps.db.manager
+      .createQueryBuilder(FraudBlockRecord, "b")
+      .where("b.until > :now", { now: this.deps.clock.now().getTime() })
+      .orderBy("b.created", "DESC")
+      .addOrderBy("b.id", "DESC")
+      .getMany();
+  }
+
   async checkPublicRequest(ipAddress: string | null): Promise<void> {
     await this.deps.limits.consumePublicRequest(await this.deps.settings.get(), ipAddress);
   }

@@ -1,10 +1,12 @@
 import {
   BlockPhoneNumberDocument,
+  BlockedPhoneNumbersDocument,
   PhoneAuthenticatorDocument,
   UnblockPhoneNumberDocument,
   UpdatePhoneAuthenticatorDocument,
   ValidatePhoneNumberDocument,
 } from "../../../src/generated/graphql";
+import { BlockedNumber } from "../../../src/phone/phone-authenticator.entity";
 import { startTestGateway, type TestGateway } from "../../support/gateway";
 
 describe("validatePhoneNumber (public) and the phone authenticator settings", () => {
@@ -47,6 +49,35 @@ describe("validatePhoneNumber (public) and the phone authenticator settings", ()
     expect((await gateway.anonymous.ok(ValidatePhoneNumberDocument, { number: "+447400777888" })).validatePhoneNumber.rejection).toBeNull();
     expect((await gateway.admin.fails(BlockPhoneNumberDocument, { number: "hello" })).code).toBe("BAD_USER_INPUT");
     expect((await gateway.anonymous.fails(BlockPhoneNumberDocument, { number: "+447400777888" })).code).toBe("UNAUTHENTICATED");
+  });
+
+  test("blockedPhoneNumbers pages through the blocks in force, newest first; a lapsed one is not listed", async () => {
+    const numbers = ["+447400777801", "+447400777802", "+447400777803"];
+    for (const number of numbers) {
+      await gateway.admin.ok(BlockPhoneNumberDocument, { number, reason: `case ${number.slice(-1)}` });
+      gateway.clock.advance(1_000);
+    }
+    // A block that has lapsed (a fraud rule's, say) keeps its row until it is replaced, but is not in force.
+    await gateway.db.transaction(({ manager }) =>
+      manager.insert(BlockedNumber, { e164: "+447400777899", reason: null, source: "SEQUENTIAL_NUMBERS", created: gateway.clock.now(), expiresAt: gateway.clock.now() }),
+    );
+
+    const first = (await gateway.admin.ok(BlockedPhoneNumbersDocument, { first: 2 })).blockedPhoneNumbers;
+    expect(first.totalCount).toBe(3);
+    expect(first.edges.map((edge) => edge.node)).toEqual([
+      expect.objectContaining({ phoneNumber: "+447400777803", reason: "case 3", source: "ADMIN", expiresAt: null }),
+      expect.objectContaining({ phoneNumber: "+447400777802", reason: "case 2" }),
+    ]);
+    expect(first.pageInfo.hasNextPage).toBe(true);
+    const rest = (await gateway.admin.ok(BlockedPhoneNumbersDocument, { first: 2, after: first.pageInfo.endCursor })).blockedPhoneNumbers;
+    expect(rest.edges.map((edge) => edge.node.phoneNumber)).toEqual(["+447400777801"]);
+    expect(rest.pageInfo.hasNextPage).toBe(false);
+
+    await gateway.admin.ok(UnblockPhoneNumberDocument, { number: "+447400777803" });
+    expect((await gateway.admin.ok(BlockedPhoneNumbersDocument, {})).blockedPhoneNumbers.edges.map((edge) => edge.node.phoneNumber)).toEqual(["+447400777802", "+447400777801"]);
+    for (const number of numbers) await gateway.admin.ok(UnblockPhoneNumberDocument, { number });
+    expect((await gateway.admin.fails(BlockedPhoneNumbersDocument, { after: "not a cursor" })).code).toBe("BAD_USER_INPUT");
+    expect((await gateway.anonymous.fails(BlockedPhoneNumbersDocument, {})).code).toBe("UNAUTHENTICATED");
   });
 
   test("a defaultCountry that is not a country code is BAD_USER_INPUT", async () => {

@@ -2,7 +2,7 @@
  * Threat: SMS pumping (toll fraud). A bot enrolls or challenges many numbers in a range the
  * attacker earns revenue from, or floods one foreign country, never verifying a code.
  */
-import { EnrollPhoneFactorDocument, SignInDocument } from "../../../src/generated/graphql";
+import { EnrollPhoneFactorDocument, FraudBlocksDocument, SignInDocument } from "../../../src/generated/graphql";
 import { LogEventRecord } from "../../../src/log/log-event.entity";
 import { Message } from "../../../src/telephony/message.entity";
 import { PRODUCTION_LIMITS, startTestGateway, type TestGateway } from "../../support/gateway";
@@ -29,6 +29,11 @@ describe("SMS pumping", () => {
     const blocked = await gateway.db.manager.find(LogEventRecord, { where: { eventType: "system.sms.fraud_blocked" } });
     expect(blocked).toHaveLength(1);
     expect(blocked[0]?.debugContext).toMatchObject({ rule: "SEQUENTIAL_NUMBERS", range: "+4474009000", distinctNumbers: 5 });
+    const { fraudBlocks } = await gateway.admin.ok(FraudBlocksDocument);
+    expect(fraudBlocks).toEqual([
+      expect.objectContaining({ scope: "RANGE", key: "+4474009000", rule: "SEQUENTIAL_NUMBERS", figures: expect.objectContaining({ distinctNumbers: 5 }) }),
+    ]);
+    expect(Date.parse(fraudBlocks[0]!.until)).toBeGreaterThan(gateway.clock.now().getTime());
     // The invariant holds for stopped messages too: one send_* and one receive_status each.
     const statuses = await gateway.db.manager.find(LogEventRecord, { where: { eventType: "system.sms.receive_status" } });
     for (const message of stopped) expect(statuses.filter((e) => e.debugContext?.messageId === message.id)).toHaveLength(1);
@@ -43,6 +48,7 @@ describe("SMS pumping", () => {
     expect(french.filter((m) => m.errorCode === "BLOCKED_SUSPICIOUS").length).toBeGreaterThanOrEqual(1);
     const rules = (await gateway.db.manager.find(LogEventRecord, { where: { eventType: "system.sms.fraud_blocked" } })).map((e) => e.debugContext?.rule);
     expect(rules).toContain("COUNTRY_BURST");
+    expect((await gateway.admin.ok(FraudBlocksDocument)).fraudBlocks.map((block) => `${block.scope}:${block.key}:${block.rule}`)).toContain("COUNTRY:FR:COUNTRY_BURST");
     const user = await createUser(gateway);
     expect((await gateway.anonymous.ok(SignInDocument, { input: { login: user.login, password: "a long enough password" } })).signIn.status).toBe("SUCCESS");
   });
