@@ -56,14 +56,29 @@ const PENDING = "PENDING";
 const CLAIMABLE = `"status" = 'QUEUED' AND ("lease_until" IS NULL OR "lease_until" < ?)`;
 
 /**
- * Picks, leases and reads back up to a batch in one statement (parameters: owner, lease end, now,
- * now, batch size, now). The update repeats the selection's conditions, so a row another instance
- * took meanwhile stays theirs; on PostgreSQL, SKIP LOCKED lets instances claim disjoint batches.
+ * Picks, leases and reads back up to a batch in one statement. The update repeats the selection's
+ * conditions, so a row another instance took meanwhile stays theirs.
+ *
+ * On PostgreSQL, SKIP LOCKED lets instances claim disjoint batches, and the pick is a CTE: as an
+ * `IN (subquery)` the planner may make it the inner side of a nested-loop semi join and run it
+ * again for every row, each run locking what it finds then; rows one run locked and the update
+ * never matched stayed locked to everyone else until commit, so concurrent claims took fewer
+ * than were due. A CTE that locks rows is run once.
  */
-const claimStatement = (engine: "sqlite" | "postgres") =>
-  `UPDATE "messages" SET "lease_owner" = ?, "lease_until" = ? WHERE "id" IN (` +
-  `SELECT "id" FROM "messages" WHERE ${CLAIMABLE} AND "next_attempt_at" <= ? ORDER BY "next_attempt_at", "id" LIMIT ?` +
-  `${engine === "postgres" ? " FOR UPDATE SKIP LOCKED" : ""}) AND ${CLAIMABLE}`;
+function claimStatement(engine: "sqlite" | "postgres"): { sql: string; parameters(owner: string, now: number, leaseUntil: number, batch: number): unknown[] } {
+  const pick = `SELECT "id" FROM "messages" WHERE ${CLAIMABLE} AND "next_attempt_at" <= ? ORDER BY "next_attempt_at", "id" LIMIT ?`;
+  const lease = `UPDATE "messages" SET "lease_owner" = ?, "lease_until" = ?`;
+  if (engine === "postgres") {
+    return {
+      sql: `WITH "picked" AS (${pick} FOR UPDATE SKIP LOCKED) ${lease} WHERE "id" IN (SELECT "id" FROM "picked") AND ${CLAIMABLE}`,
+      parameters: (owner, now, leaseUntil, batch) => [now, now, batch, owner, leaseUntil, now],
+    };
+  }
+  return {
+    sql: `${lease} WHERE "id" IN (${pick}) AND ${CLAIMABLE}`,
+    parameters: (owner, now, leaseUntil, batch) => [owner, leaseUntil, now, now, batch, now],
+  };
+}
 const FIRST_RETRY_DELAY_MS = 1_000;
 const MAX_RETRY_DELAY_MS = 60_000;
 
@@ -87,7 +102,7 @@ export class Dispatcher implements DispatchSignal {
   private readonly maxAttempts: number;
   private readonly batchSize: number;
   private readonly sendTimeoutMs: number;
-  private readonly claimSql: string;
+  private readonly claimQuery: ReturnType<typeof claimStatement>;
 
   /** Passes run one after another, whether the loop or a caller of runOnce starts them. */
   private readonly passes = new SerialQueue();
@@ -104,7 +119,7 @@ export class Dispatcher implements DispatchSignal {
     this.maxAttempts = deps.maxAttempts ?? 5;
     this.batchSize = deps.batchSize ?? 20;
     this.sendTimeoutMs = deps.sendTimeoutMs ?? 10_000;
-    this.claimSql = claimStatement(deps.db.engine);
+    this.claimQuery = claimStatement(deps.db.engine);
   }
 
   /** Starts every provider (receipts flow from here on), then the dispatch loop. */
@@ -199,7 +214,7 @@ export class Dispatcher implements DispatchSignal {
     const { instanceId, db } = this.deps;
     return db.transaction(async ({ manager }) => {
       const now = this.deps.clock.now().getTime();
-      const leased = await db.statements.writeReturning(manager, Message, this.claimSql, [instanceId, now + this.leaseMs, now, now, this.batchSize, now]);
+      const leased = await db.statements.writeReturning(manager, Message, this.claimQuery.sql, this.claimQuery.parameters(instanceId, now, now + this.leaseMs, this.batchSize));
       if (!leased.length) return [];
       // RETURNING keeps no order: due first, as they were picked.
       const messages = leased.sort((a, b) => a.nextAttemptAt.getTime() - b.nextAttemptAt.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));

@@ -911,6 +911,21 @@ describe(`telephony dispatch on ${engine}`, () => {
     expect(await h.simulator.listMessages({ first: 100 })).toHaveLength(40);
   });
 
+  test("four instances claiming at once, round after round, take every due message exactly once", async () => {
+    const { dispatcher: first, enqueue } = await h.dispatcher([h.simulator], { batchSize: 25, instanceId: "instance-a" });
+    const others = await Promise.all(
+      ["instance-b", "instance-c", "instance-d"].map(async (instanceId) => (await h.dispatcher([], { batchSize: 25, instanceId, router: new StaticRouter([h.simulator]) })).dispatcher),
+    );
+    let enqueued = 0;
+    for (let round = 0; round < 5; round += 1) {
+      for (let i = 0; i < 100; i += 1) await enqueue({ toE164: `+1415556${String(1000 + enqueued++)}` });
+      const claimed = await Promise.all([first, ...others].map((dispatcher) => dispatcher.runOnce()));
+      expect(claimed.reduce((sum, count) => sum + count, 0)).toBe(100);
+    }
+    const attempts = await h.db.manager.findBy(MessageAttempt, {});
+    expect(new Set(attempts.map((attempt) => attempt.messageId)).size).toBe(attempts.length);
+  });
+
   test("start, wake and stop: the loop sends what the outbox enqueues without waiting for its poll interval", async () => {
     const vendor = failingThenAccepting("vendor", 0);
     const dispatcher = new Dispatcher({
