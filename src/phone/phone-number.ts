@@ -192,6 +192,8 @@ export function maskPhoneNumber(e164: string): string {
 }
 
 function maskUncached(e164: string): string {
+  // Masked already (a deleted user's messages keep only this): masking again would regroup it.
+  if (e164.includes("X")) return e164;
   const number = parseStrictly(e164, undefined);
   if (!number) return maskAllButTrailingDigits(e164.replace(/\D/g, ""));
   const { countryCallingCode, nationalNumber } = number;

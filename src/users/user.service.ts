@@ -1,4 +1,4 @@
-import { Brackets, In } from "typeorm";
+import { Brackets, Not } from "typeorm";
 import { GroupMember } from "../groups/group.entity";
 import { recordMembership, requireGroups } from "../groups/group.service";
 import { EventType } from "../log/event-types";
@@ -13,7 +13,7 @@ import { decodeCursor, encodeCursor, pageSize } from "../platform/pagination";
 import { Challenge } from "../phone/challenge.entity";
 import { PhoneFactor } from "../phone/phone-factor.entity";
 import { maskPhoneNumber, parsePhoneNumber } from "../phone/phone-number";
-import { FINAL_MESSAGE_STATUSES } from "../phone/phone.enums";
+import type { MessageStatus } from "../phone/phone.enums";
 import { Message } from "../telephony/message.entity";
 import { SessionRecord } from "../sessions/session.entity";
 import type { SessionService } from "../sessions/session.service";
@@ -168,9 +168,9 @@ export class UserService {
    * Deletes a deactivated user for good, as Okta does: its profile, password, phone factors,
    * sessions, memberships, challenges and sign-in transactions. A user in any other status is
    * refused (deactivate first), so a deletion is always two deliberate steps. Messages and
-   * System Log events stay: they are the organisation's record of what was sent and done. The
-   * finished messages keep the number masked, as the events have it all along; one still in
-   * flight needs its number until its final status comes.
+   * System Log events stay: they are the organisation's record of what was sent and done. They
+   * keep the number masked from here on, as the events have it all along; only a message still
+   * queued needs it, to be handed over.
    */
   async deleteUser(userId: string, initiator: Initiator): Promise<boolean> {
     return this.db.transaction(async (tx) => {
@@ -185,10 +185,11 @@ export class UserService {
       if (!deleted.affected) throw conflict("CONCURRENT_CHANGE", "The user changed while this request ran; try again");
       const factors = await manager.countBy(PhoneFactor, { userId });
       for (const owned of [GroupMember, PhoneFactor, SessionRecord, Challenge, AuthTransactionRecord]) await manager.delete(owned, { userId });
-      const finished = { userId, status: In([...FINAL_MESSAGE_STATUSES]) };
-      const numbers = await manager.find(Message, { where: finished, select: { toE164: true } });
+      // Receipts find a sent message by its provider's id, never by its number.
+      const handedOver = { userId, status: Not<MessageStatus>("QUEUED") };
+      const numbers = await manager.find(Message, { where: handedOver, select: { toE164: true } });
       for (const toE164 of new Set(numbers.map((message) => message.toE164))) {
-        await manager.update(Message, { ...finished, toE164 }, { toE164: maskPhoneNumber(toE164) });
+        await manager.update(Message, { ...handedOver, toE164 }, { toE164: maskPhoneNumber(toE164) });
       }
       await this.log.recordChange(tx, initiator, {
         eventType: EventType.USER_DELETE,

@@ -13,6 +13,7 @@ import {
   LogsDocument,
   MeDocument,
   PoliciesDocument,
+  SetSimulatorRulesDocument,
   SignInDocument,
   UpdateGroupDocument,
   UserByIdDocument,
@@ -84,6 +85,25 @@ describe("deleting users and groups", () => {
     expect(again.code).toBe("NOT_FOUND");
     const { createUser: reused } = await gateway.admin.ok(CreateUserDocument, { input: { login: user.login, password: PASSWORD } });
     expect(reused.id).not.toBe(user.id);
+  });
+
+  test("a message still awaiting its receipt when its user is deleted is masked too, and its receipt still lands", async () => {
+    await gateway.admin.ok(SetSimulatorRulesDocument, { rules: [{ prefix: "+1415555018", outcome: "DELIVERED", delayMs: 1_500 }] });
+    try {
+      const { user } = await userWithPhone(gateway, "+14155550181");
+      const [awaiting] = await gateway.db.manager.findBy(Message, { userId: user.id, status: "SENT" });
+      expect(awaiting).toBeDefined();
+      await gateway.admin.ok(DeactivateUserDocument, { id: user.id });
+      await gateway.admin.ok(DeleteUserDocument, { id: user.id });
+      expect((await gateway.db.manager.findOneByOrFail(Message, { id: awaiting!.id })).toE164).toBe("+1 XXX-XXX-0181");
+
+      await settleMessages(gateway);
+      expect(await gateway.db.manager.findOneByOrFail(Message, { id: awaiting!.id })).toMatchObject({ status: "DELIVERED", toE164: "+1 XXX-XXX-0181" });
+      const [receipt] = await eventsAbout("system.sms.receive_status", awaiting!.id);
+      expect(receipt?.target).toContainEqual(expect.objectContaining({ id: awaiting!.id, alternateId: "+1 XXX-XXX-0181" }));
+    } finally {
+      await gateway.admin.ok(SetSimulatorRulesDocument, { rules: [] });
+    }
   });
 
   test("a refused deletion writes nothing, and a reactivated user can no longer be deleted", async () => {

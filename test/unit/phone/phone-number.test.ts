@@ -412,6 +412,11 @@ describe("maskPhoneNumber", () => {
     expect(maskPhoneNumber(e164)).toBe(masked);
   });
 
+  test.each(["+12015550123", "+447400123456", "+33612345678", "+881612345678"])("masking %s again leaves it as it was", (e164) => {
+    const masked = maskPhoneNumber(e164);
+    expect(maskPhoneNumber(masked)).toBe(masked);
+  });
+
   test.each(["+12015550123", "+447400123456", "+5511961234567", "+79123456789", "+881612345678"])(
     "%s reveals only the calling code and the last four digits",
     (e164) => {
