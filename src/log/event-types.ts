@@ -46,6 +46,7 @@ export const EventType = {
   SMS_TEMPLATE_UPDATE: "system.sms_template.update",
   NUMBER_BLOCK: "security.phone_number.block",
   NUMBER_UNBLOCK: "security.phone_number.unblock",
+  FRAUD_BLOCK_LIFT: "security.fraud_block.lift",
   COUNTRY_UPDATE: "system.telephony.country.update",
   SECURITY_SETTINGS_UPDATE: "security.settings.update",
 } as const;

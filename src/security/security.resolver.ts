@@ -76,6 +76,15 @@ export class SecurityResolver {
   }
 
   @Authorized(Role.ADMIN)
+  @Mutation(() => Boolean, {
+    description:
+      "Ends a fraud block now (a false alarm); for the pumping window after, the rules leave that country or range alone. False when it had ended already",
+  })
+  liftFraudBlock(@Arg("id", () => ID) id: string, @Ctx() context: Context): Promise<boolean> {
+    return this.services.guard.liftBlock(id, initiatorOf(context));
+  }
+
+  @Authorized(Role.ADMIN)
   @Mutation(() => SecuritySettingsView)
   updateSecuritySettings(@Arg("input") input: SecuritySettingsInput, @Ctx() context: Context): Promise<SecuritySettingsView> {
     return this.services.securitySettings.update({ ...input }, initiatorOf(context));

@@ -1,9 +1,10 @@
 import { EventType } from "../log/event-types";
+import type { Initiator } from "../log/initiator";
 import { SYSTEM_ACTOR, type LogService } from "../log/log.service";
 import type { PhoneMethod } from "../phone/phone.enums";
 import type { Clock } from "../platform/clock";
 import type { Database, Transaction } from "../platform/database";
-import type { AppError } from "../platform/errors";
+import { notFound, type AppError } from "../platform/errors";
 import { newId } from "../platform/ids";
 import type { Logger } from "../platform/logger";
 import { FraudBlockRecord } from "./security-settings.entity";
@@ -53,6 +54,14 @@ function capRefusal({ period, now }: CapReached): AppError {
 export const rangeOf = (e164: string) => e164.slice(0, -2);
 
 /**
+ * Kept beside the blocks in fraud_blocks: an admin lifted a block on this country or range, and
+ * until it lapses the rules do not block it again on the traffic that is still in their window.
+ */
+const LIFTED = "LIFTED";
+
+const LIFTED_BLOCK = `SELECT 1 AS "lifted" FROM "fraud_blocks" WHERE "scope" = ? AND "key" = ? AND "rule" = '${LIFTED}' AND "until" > ? LIMIT 1`;
+
+/**
  * The number's own block, else an active pumping block on its country or range: one statement
  * before every send.
  */
@@ -60,7 +69,7 @@ const ACTIVE_BLOCK =
   `SELECT 'NUMBER' AS "scope", "source" AS "rule", 0 AS "precedence" FROM "blocked_numbers" ` +
   `WHERE "e164" = ? AND ("expires_at" IS NULL OR "expires_at" > ?) ` +
   `UNION ALL SELECT "scope", "rule", 1 AS "precedence" FROM "fraud_blocks" ` +
-  `WHERE ("scope" = 'COUNTRY' AND "key" = ? AND "until" > ?) OR ("scope" = 'RANGE' AND "key" = ? AND "until" > ?) ` +
+  `WHERE (("scope" = 'COUNTRY' AND "key" = ? AND "until" > ?) OR ("scope" = 'RANGE' AND "key" = ? AND "until" > ?)) AND "rule" <> '${LIFTED}' ` +
   `ORDER BY "precedence" LIMIT 1`;
 
 /**
@@ -109,10 +118,37 @@ export class SendGuard {
   activeBlocks(): Promise<FraudBlockRecord[]> {
     return this.deps.db.manager
       .createQueryBuilder(FraudBlockRecord, "b")
-      .where("b.until > :now", { now: this.deps.clock.now().getTime() })
+      .where("b.until > :now AND b.rule <> :lifted", { now: this.deps.clock.now().getTime(), lifted: LIFTED })
       .orderBy("b.created", "DESC")
       .addOrderBy("b.id", "DESC")
       .getMany();
+  }
+
+  /**
+   * Ends a fraud rule's block now, for an admin who judged it a false alarm. The traffic that
+   * tripped it is still in the rules' window, so for that window the rules leave this country or
+   * range alone (a LIFTED row). False when the block had ended already.
+   */
+  async liftBlock(id: string, initiator: Initiator): Promise<boolean> {
+    const { db, clock, log, settings } = this.deps;
+    const windowMinutes = (await settings.get()).pumpingWindowMinutes;
+    return db.transaction(async (tx) => {
+      const block = await tx.manager.findOneBy(FraudBlockRecord, { id });
+      if (!block || block.rule === LIFTED) throw notFound("Fraud block");
+      const now = clock.now();
+      if (block.until <= now) return false;
+      await tx.manager.update(FraudBlockRecord, { id }, { until: now });
+      // The window is counted in whole minutes: it reaches back one minute more than it says.
+      const until = new Date(now.getTime() + (windowMinutes + 1) * MINUTE_MS);
+      await tx.manager.insert(FraudBlockRecord, { id: newId("rul"), scope: block.scope, key: block.key, rule: LIFTED, figures: { liftedBlock: id }, created: now, until });
+      await log.recordChange(tx, initiator, {
+        eventType: EventType.FRAUD_BLOCK_LIFT,
+        displayMessage: "Lift fraud block",
+        target: [{ id: block.key, type: block.scope === "COUNTRY" ? "Country" : "NumberRange" }],
+        debugContext: { rule: block.rule, scope: block.scope, key: block.key, blockedUntil: block.until.toISOString(), rulesIdleUntil: until.toISOString() },
+      });
+      return true;
+    });
   }
 
   async checkPublicRequest(ipAddress: string | null): Promise<void> {
@@ -230,18 +266,21 @@ export class SendGuard {
     const foreign = target.country !== this.deps.homeCountry;
     const sends = figures.sends + 1;
     if (foreign && sends >= settings.pumpingCountryBurst) {
-      return this.block("COUNTRY", target.country, "COUNTRY_BURST", { country: target.country, sends, windowMinutes: settings.pumpingWindowMinutes }, settings);
+      const blocked = await this.block("COUNTRY", target.country, "COUNTRY_BURST", { country: target.country, sends, windowMinutes: settings.pumpingWindowMinutes }, settings);
+      if (blocked) return blocked;
     }
     const range = rangeOf(target.e164);
     // This send's number counts too.
     const distinctNumbers = figures.rangeNumbers + (figures.rangeIncludesThis ? 0 : 1);
     if (distinctNumbers >= settings.pumpingRangeBurst) {
-      return this.block("RANGE", range, "SEQUENTIAL_NUMBERS", { range, distinctNumbers, windowMinutes: settings.pumpingWindowMinutes }, settings);
+      const blocked = await this.block("RANGE", range, "SEQUENTIAL_NUMBERS", { range, distinctNumbers, windowMinutes: settings.pumpingWindowMinutes }, settings);
+      if (blocked) return blocked;
     }
     if (foreign && sends >= settings.pumpingRatioMinimumSends) {
       const percent = (figures.verified / sends) * 100;
       if (percent < settings.pumpingMinimumVerifyPercent) {
-        return this.block("COUNTRY", target.country, "LOW_VERIFY_RATIO", { country: target.country, sends, verified: figures.verified, percent: Math.round(percent) }, settings);
+        const blocked = await this.block("COUNTRY", target.country, "LOW_VERIFY_RATIO", { country: target.country, sends, verified: figures.verified, percent: Math.round(percent) }, settings);
+        if (blocked) return blocked;
       }
     }
     return null;
@@ -253,9 +292,12 @@ export class SendGuard {
     rule: string,
     figures: Record<string, number | string>,
     settings: SecuritySettings,
-  ): Promise<SendClearance> {
+  ): Promise<SendClearance | null> {
     const { db, clock, log } = this.deps;
     const now = clock.now();
+    // Read only when a rule trips, which is rare: the hot path never pays for lifted blocks.
+    const [lifted] = await db.statements.query(db.manager, LIFTED_BLOCK, [scope, key, now.getTime()]);
+    if (lifted) return null;
     const until = new Date(now.getTime() + settings.fraudBlockMinutes * 60_000);
     await db.transaction(async (tx) => {
       await tx.manager.insert(FraudBlockRecord, { id: newId("rul"), scope, key, rule, figures, created: now, until });

@@ -2,7 +2,7 @@
  * Threat: SMS pumping (toll fraud). A bot enrolls or challenges many numbers in a range the
  * attacker earns revenue from, or floods one foreign country, never verifying a code.
  */
-import { EnrollPhoneFactorDocument, FraudBlocksDocument, SignInDocument } from "../../../src/generated/graphql";
+import { EnrollPhoneFactorDocument, FraudBlocksDocument, LiftFraudBlockDocument, SignInDocument } from "../../../src/generated/graphql";
 import { LogEventRecord } from "../../../src/log/log-event.entity";
 import { Message } from "../../../src/telephony/message.entity";
 import { PRODUCTION_LIMITS, startTestGateway, type TestGateway } from "../../support/gateway";
@@ -89,5 +89,44 @@ describe("SMS pumping: the verify-to-send ratio", () => {
     const after = await enrollUnverified(sequential);
     const stoppedAtHome = after.filter((message) => message.country === "GB" && message.errorCode === "BLOCKED_SUSPICIOUS");
     expect(stoppedAtHome.map((message) => message.toE164)).toEqual(sequential.slice(4));
+  });
+});
+
+describe("SMS pumping: an admin lifts a block", () => {
+  let gateway: TestGateway;
+  beforeAll(async () => {
+    // The home country: only the range rule can trip.
+    gateway = await startTestGateway({ ...PRODUCTION_LIMITS, ORG_HOME_COUNTRY: "GB" });
+  });
+  afterAll(() => gateway.stop());
+
+  const sendTo = async (phoneNumbers: string[]) => {
+    for (const phoneNumber of phoneNumbers) {
+      const user = await createUser(gateway);
+      await gateway.admin.ok(EnrollPhoneFactorDocument, { input: { userId: user.id, phoneNumber, method: "SMS" } });
+    }
+    const settled = await settleMessages(gateway);
+    return phoneNumbers.map((phoneNumber) => settled.find((message) => message.toE164 === phoneNumber)!.errorCode);
+  };
+
+  test("a lifted range block ends at once, the rules leave the range alone for their window, and then guard it again", async () => {
+    expect(await sendTo(["+447400910010", "+447400910011", "+447400910012", "+447400910013", "+447400910014"])).toEqual([null, null, null, null, "BLOCKED_SUSPICIOUS"]);
+    const [block] = (await gateway.admin.ok(FraudBlocksDocument)).fraudBlocks;
+    expect(block).toMatchObject({ scope: "RANGE", key: "+4474009100", rule: "SEQUENTIAL_NUMBERS" });
+
+    expect(await gateway.admin.ok(LiftFraudBlockDocument, { id: block!.id })).toEqual({ liftFraudBlock: true });
+    expect((await gateway.admin.ok(FraudBlocksDocument)).fraudBlocks).toEqual([]);
+    expect(await gateway.admin.ok(LiftFraudBlockDocument, { id: block!.id })).toEqual({ liftFraudBlock: false });
+    expect((await gateway.admin.fails(LiftFraudBlockDocument, { id: "rul_nothing" })).code).toBe("NOT_FOUND");
+    expect((await gateway.anonymous.fails(LiftFraudBlockDocument, { id: block!.id })).code).toBe("UNAUTHENTICATED");
+    const [lift] = await gateway.db.manager.find(LogEventRecord, { where: { eventType: "security.fraud_block.lift" } });
+    expect(lift?.debugContext).toMatchObject({ rule: "SEQUENTIAL_NUMBERS", scope: "RANGE", key: "+4474009100" });
+
+    // The five numbers that tripped the rule are still in its window: without the lift, this one would trip it again.
+    expect(await sendTo(["+447400910015"])).toEqual([null]);
+
+    gateway.clock.advance(12 * 60_000);
+    expect(await sendTo(["+447400910020", "+447400910021", "+447400910022", "+447400910023", "+447400910024"])).toEqual([null, null, null, null, "BLOCKED_SUSPICIOUS"]);
+    expect((await gateway.admin.ok(FraudBlocksDocument)).fraudBlocks).toEqual([expect.objectContaining({ scope: "RANGE", key: "+4474009100" })]);
   });
 });
