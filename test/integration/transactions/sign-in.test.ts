@@ -54,11 +54,13 @@ describe("sign-in transactions", () => {
     expect(events.map((e) => e.eventType)).toEqual(expect.arrayContaining(["policy.evaluate_sign_on", "user.session.start", "user.session.end"]));
   });
 
+  /** A password-only sign-in's session, as a client holding its token. */
+  const signedIn = async (login: string) => {
+    const { signIn } = await gateway.anonymous.ok(SignInDocument, { input: { login, password: PASSWORD } });
+    return gateway.client(`Bearer ${signIn.sessionToken}`);
+  };
+
   test("clearUserSessions ends every session of that user and no other's, and logs how many it ended", async () => {
-    const signedIn = async (login: string) => {
-      const { signIn } = await gateway.anonymous.ok(SignInDocument, { input: { login, password: PASSWORD } });
-      return gateway.client(`Bearer ${signIn.sessionToken}`);
-    };
     const user = await createUser(gateway, { password: PASSWORD });
     const other = await createUser(gateway, { password: PASSWORD });
     const [laptop, phone, bystander] = [await signedIn(user.login), await signedIn(user.login), await signedIn(other.login)];
@@ -78,10 +80,6 @@ describe("sign-in transactions", () => {
   });
 
   test("a user sees their live sessions and signs another device out; an admin sees and ends anyone's; no one else may", async () => {
-    const signedIn = async (login: string) => {
-      const { signIn } = await gateway.anonymous.ok(SignInDocument, { input: { login, password: PASSWORD } });
-      return gateway.client(`Bearer ${signIn.sessionToken}`);
-    };
     const user = await createUser(gateway, { password: PASSWORD });
     const other = await createUser(gateway, { password: PASSWORD });
     const laptop = await signedIn(user.login);
