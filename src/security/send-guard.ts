@@ -44,6 +44,25 @@ interface CapReached {
   now: Date;
 }
 
+/**
+ * The first cap, the day's then the month's, that a send of `costMicros` would take past, given
+ * what was spent before it; null when it fits under both.
+ */
+function capReached(
+  settings: SecuritySettings,
+  spentBefore: { day: number; month: number },
+  send: { costMicros: number; country: string },
+  now: Date,
+): CapReached | null {
+  for (const [capUsd, spent, period] of [
+    [settings.dailySpendCapUsd, spentBefore.day, "day"],
+    [settings.monthlySpendCapUsd, spentBefore.month, "month"],
+  ] as const) {
+    if (spent + send.costMicros > capUsd * 1_000_000) return { period, capUsd, spent, costMicros: send.costMicros, country: send.country, now };
+  }
+  return null;
+}
+
 /** RATE_LIMITED (limit "spend"), to retry when the day or the month starts over. */
 function capRefusal({ period, now }: CapReached): AppError {
   const resetAt = period === "day" ? dayOf(now.getTime()) + DAY_MS : Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1);
@@ -176,16 +195,11 @@ export class SendGuard {
     );
     const spentToday = totals.find((total) => total.kind === "SPEND")?.value;
     if (spentToday === undefined) return;
-    const settings = await this.deps.settings.get();
-    if (spentToday > settings.dailySpendCapUsd * 1_000_000) {
-      throw this.refuseWithinSend({ period: "day", capUsd: settings.dailySpendCapUsd, spent: spentToday - costMicros, costMicros, country: send.country, now });
-    }
     const known = send.clearance.spentBeforeDay;
     const spentBeforeToday = known?.day === day ? known.micros : await this.deps.counters.spentBetween(tx, monthOf(now.getTime()), day);
-    const spentThisMonth = spentBeforeToday + spentToday;
-    if (spentThisMonth > settings.monthlySpendCapUsd * 1_000_000) {
-      throw this.refuseWithinSend({ period: "month", capUsd: settings.monthlySpendCapUsd, spent: spentThisMonth - costMicros, costMicros, country: send.country, now });
-    }
+    const spentBefore = { day: spentToday - costMicros, month: spentBeforeToday + spentToday - costMicros };
+    const reached = capReached(await this.deps.settings.get(), spentBefore, { costMicros, country: send.country }, now);
+    if (reached) throw this.refuseWithinSend(reached);
   }
 
   /** Counts a verified challenge towards its country's verify-to-send ratio. */
@@ -220,16 +234,10 @@ export class SendGuard {
   }
 
   private async checkSpend(settings: SecuritySettings, target: SendTarget, figures: SendFigures, now: Date): Promise<void> {
-    for (const [capUsd, spent, period] of [
-      [settings.dailySpendCapUsd, figures.spentToday, "day"],
-      [settings.monthlySpendCapUsd, figures.spentThisMonth, "month"],
-    ] as const) {
-      if (spent + target.costMicros > capUsd * 1_000_000) {
-        const reached: CapReached = { period, capUsd, spent, costMicros: target.costMicros, country: target.country, now };
-        await this.recordCapReached(reached);
-        throw capRefusal(reached);
-      }
-    }
+    const reached = capReached(settings, { day: figures.spentToday, month: figures.spentThisMonth }, target, now);
+    if (!reached) return;
+    await this.recordCapReached(reached);
+    throw capRefusal(reached);
   }
 
   private recordCapReached(reached: CapReached): Promise<unknown> {
