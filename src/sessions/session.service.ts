@@ -51,9 +51,12 @@ const recordTimes = (session: SessionRecord): SessionTimes => ({
   idleTimeoutMinutes: session.idleTimeoutMinutes,
 });
 
+/** When the session ends if no request comes first. */
+const idleEnd = (session: SessionTimes) => session.lastSeen + session.idleTimeoutMinutes * 60_000;
+
 /** Neither past its lifetime nor idle too long. */
 function liveAt(session: SessionTimes, now: number): boolean {
-  return session.expiresAt > now && session.lastSeen + session.idleTimeoutMinutes * 60_000 > now;
+  return session.expiresAt > now && idleEnd(session) > now;
 }
 
 export interface SessionLimits {
@@ -135,19 +138,23 @@ export class SessionService implements SessionAuthenticator {
   }
 
   /** The live ones among a user's unrevoked sessions, as the viewer sees them. */
-  views(sessions: readonly SessionRecord[], viewer: Viewer): SessionView[] {
+  views(unrevoked: readonly SessionRecord[], viewer: Viewer): SessionView[] {
     const now = this.clock.now().getTime();
-    return sessions
-      .filter((session) => session.revoked === null && liveAt(recordTimes(session), now))
-      .map((session) => ({
-        id: session.id,
-        created: session.created,
-        lastSeen: session.lastSeen,
-        expiresAt: session.expiresAt,
-        idleExpiresAt: new Date(Math.min(session.lastSeen.getTime() + session.idleTimeoutMinutes * 60_000, session.expiresAt.getTime())),
-        mfaVerifiedAt: session.mfaAt,
-        current: viewer.kind === "user" && viewer.sessionId === session.id,
-      }));
+    return unrevoked.flatMap((session) => {
+      const times = recordTimes(session);
+      if (!liveAt(times, now)) return [];
+      return [
+        {
+          id: session.id,
+          created: session.created,
+          lastSeen: session.lastSeen,
+          expiresAt: session.expiresAt,
+          idleExpiresAt: new Date(Math.min(idleEnd(times), times.expiresAt)),
+          mfaVerifiedAt: session.mfaAt,
+          current: viewer.kind === "user" && viewer.sessionId === session.id,
+        },
+      ];
+    });
   }
 
   /** Ends every live session of a user; how many there were. */
