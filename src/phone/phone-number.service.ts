@@ -1,4 +1,3 @@
-import { Brackets } from "typeorm";
 import { changedSettings } from "../log/changes";
 import { EventType } from "../log/event-types";
 import type { Initiator } from "../log/initiator";
@@ -6,7 +5,7 @@ import type { LogService, LogTarget } from "../log/log.service";
 import type { Clock } from "../platform/clock";
 import type { Database } from "../platform/database";
 import { AppError, badInput, ErrorCode } from "../platform/errors";
-import { decodeCursor, encodeCursor, pageSize } from "../platform/pagination";
+import { keysetConnection, pageSize } from "../platform/pagination";
 import { ShortLived } from "../platform/short-lived";
 import { allCountries, countryEntry, effectiveCountrySettings, MAX_COUNTRY_COST_USD, type CountryEntry, type CountryOverride, type CountrySettings } from "./country-table";
 import { BlockedNumber, CountryOverrideRecord } from "./phone-authenticator.entity";
@@ -159,22 +158,12 @@ export class PhoneNumberService {
     const active = this.db.manager
       .createQueryBuilder(BlockedNumber, "b")
       .where("(b.expires_at IS NULL OR b.expires_at > :now)", { now: this.clock.now().getTime() });
-    const totalCount = await active.clone().getCount();
-    const page = active.clone();
-    if (after) {
-      const cursor = decodeCursor(after);
-      page.andWhere(
-        new Brackets((where) =>
-          where.where("b.created < :at", { at: cursor.at }).orWhere("(b.created = :at AND b.e164 < :afterId)", { afterId: cursor.id }),
-        ),
-      );
-    }
-    const rows = await page.orderBy("b.created", "DESC").addOrderBy("b.e164", "DESC").limit(limit + 1).getMany();
-    const edges = rows.slice(0, limit).map((block) => ({
-      node: { phoneNumber: block.e164, reason: block.reason, source: block.source, created: block.created, expiresAt: block.expiresAt },
-      cursor: encodeCursor({ at: block.created.getTime(), id: block.e164 }),
-    }));
-    return { edges, totalCount, pageInfo: { hasNextPage: rows.length > limit, endCursor: edges.at(-1)?.cursor ?? null } };
+    return keysetConnection(
+      active,
+      { limit, after },
+      { at: "b.created", id: "b.e164", direction: "DESC", cursorOf: (block) => ({ at: block.created.getTime(), id: block.e164 }) },
+      (block) => ({ phoneNumber: block.e164, reason: block.reason, source: block.source, created: block.created, expiresAt: block.expiresAt }),
+    );
   }
 
   async isBlocked(e164: string): Promise<BlockedNumber | null> {

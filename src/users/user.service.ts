@@ -9,7 +9,7 @@ import type { Clock } from "../platform/clock";
 import { isUniqueViolation, type Database } from "../platform/database";
 import { AppError, badInput, conflict, ErrorCode, notFound } from "../platform/errors";
 import { newId } from "../platform/ids";
-import { decodeCursor, encodeCursor, pageSize } from "../platform/pagination";
+import { keysetConnection, pageSize } from "../platform/pagination";
 import { Challenge } from "../phone/challenge.entity";
 import { PhoneFactor } from "../phone/phone-factor.entity";
 import { maskPhoneNumber, parsePhoneNumber } from "../phone/phone-number";
@@ -248,23 +248,12 @@ export class UserService {
         ),
       );
     }
-    const totalCount = await filtered.clone().getCount();
-    const page = filtered.clone();
-    if (args.after) {
-      const cursor = decodeCursor(args.after);
-      page.andWhere(
-        new Brackets((where) =>
-          where.where("u.created > :at", { at: cursor.at }).orWhere("(u.created = :at AND u.id > :afterId)", { afterId: cursor.id }),
-        ),
-      );
-    }
-    const rows = await page.orderBy("u.created", "ASC").addOrderBy("u.id", "ASC").limit(limit + 1).getMany();
-    const edges = rows.slice(0, limit).map((node) => ({ node, cursor: encodeCursor({ at: node.created.getTime(), id: node.id }) }));
-    return {
-      edges,
-      totalCount,
-      pageInfo: { hasNextPage: rows.length > limit, endCursor: edges.at(-1)?.cursor ?? null },
-    };
+    return keysetConnection(
+      filtered,
+      { limit, after: args.after },
+      { at: "u.created", id: "u.id", direction: "ASC", cursorOf: (user) => ({ at: user.created.getTime(), id: user.id }) },
+      (user) => user,
+    );
   }
 
 }
