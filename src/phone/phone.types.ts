@@ -4,7 +4,7 @@ import { Challenge } from "./challenge.entity";
 import { MAX_COUNTRY_COST_USD } from "./country-table";
 import { PhoneFactor } from "./phone-factor.entity";
 import { AuthenticatorStatus, AuthenticatorUsage, MessageStatus, PhoneMethod, PhoneNumberType, PhoneRejection } from "./phone.enums";
-import { PageInfo } from "../platform/pagination";
+import { connectionTypes } from "../platform/pagination";
 import { PLAIN_DATA } from "../platform/plain-data";
 
 @ObjectType()
@@ -276,23 +276,5 @@ export class BlockedPhoneNumberView {
   expiresAt: Date | null;
 }
 
-@ObjectType()
-export class BlockedPhoneNumberEdge {
-  @Field(() => BlockedPhoneNumberView)
-  node: BlockedPhoneNumberView;
-
-  @Field()
-  cursor: string;
-}
-
-@ObjectType()
-export class BlockedPhoneNumberConnection {
-  @Field(() => [BlockedPhoneNumberEdge])
-  edges: BlockedPhoneNumberEdge[];
-
-  @Field(() => PageInfo)
-  pageInfo: PageInfo;
-
-  @Field(() => Int)
-  totalCount: number;
-}
+export const BlockedPhoneNumberConnection = connectionTypes(BlockedPhoneNumberView, "BlockedPhoneNumber");
+export type BlockedPhoneNumberConnection = InstanceType<typeof BlockedPhoneNumberConnection>;

@@ -1,4 +1,4 @@
-import { Field, ObjectType } from "type-graphql";
+import { Field, Int, ObjectType, type ClassType } from "type-graphql";
 import { Brackets, type ObjectLiteral, type SelectQueryBuilder } from "typeorm";
 import { badInput } from "./errors";
 import { PLAIN_DATA } from "./plain-data";
@@ -10,6 +10,32 @@ export class PageInfo {
 
   @Field(() => String, { nullable: true })
   endCursor: string | null;
+}
+
+/** The Relay edge and connection object types of a node type, named `<name>Edge` and `<name>Connection`. */
+export function connectionTypes<Node extends object>(nodeType: ClassType<Node>, name: string) {
+  @ObjectType(`${name}Edge`)
+  class Edge {
+    @Field(() => nodeType)
+    node: Node;
+
+    @Field()
+    cursor: string;
+  }
+
+  @ObjectType(`${name}Connection`)
+  class Connection {
+    @Field(() => [Edge])
+    edges: Edge[];
+
+    @Field(() => PageInfo)
+    pageInfo: PageInfo;
+
+    @Field(() => Int)
+    totalCount: number;
+  }
+
+  return Connection;
 }
 
 /** A keyset position: the sort key of the last row seen. Opaque to clients. */

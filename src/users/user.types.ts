@@ -1,6 +1,6 @@
 import { IsEmail, IsOptional, Length, Matches, MaxLength } from "class-validator";
-import { ArgsType, Field, ID, InputType, Int, ObjectType } from "type-graphql";
-import { PageInfo } from "../platform/pagination";
+import { ArgsType, Field, ID, InputType, Int } from "type-graphql";
+import { connectionTypes } from "../platform/pagination";
 import { User, UserStatus } from "./user.entity";
 
 const PHONE_CHARACTERS = /^\+?[0-9 ().-]{3,32}$/;
@@ -90,23 +90,5 @@ export class UsersArgs {
   after?: string | null;
 }
 
-@ObjectType()
-export class UserEdge {
-  @Field(() => User)
-  node: User;
-
-  @Field()
-  cursor: string;
-}
-
-@ObjectType()
-export class UserConnection {
-  @Field(() => [UserEdge])
-  edges: UserEdge[];
-
-  @Field(() => PageInfo)
-  pageInfo: PageInfo;
-
-  @Field(() => Int)
-  totalCount: number;
-}
+export const UserConnection = connectionTypes(User, "User");
+export type UserConnection = InstanceType<typeof UserConnection>;
