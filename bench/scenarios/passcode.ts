@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -8,7 +9,7 @@ import { inParallel, runFlow } from "../lib/load";
 import { CHALLENGE_PHONE_FACTOR, VERIFY_CHALLENGE } from "../lib/operations";
 import { monotonicUs, type ProfileWindow } from "../lib/profile";
 import { goal } from "../lib/report";
-import { phoneNumber, startRingfence, userWithActiveFactor, type Ringfence } from "../lib/ringfence";
+import { DATABASE_URL, phoneNumber, startRingfence, userWithActiveFactor, type Ringfence } from "../lib/ringfence";
 import { medianOf, withServerCpu, type RunResult } from "../lib/stats";
 import { withTimeout } from "../lib/timing";
 
@@ -120,34 +121,50 @@ interface Contender {
 }
 
 /**
+ * better-auth started on `engine` and warmed up: the first verification of each number creates
+ * its user, so every measured pair is a returning user's.
+ */
+async function startPeer(ctx: BenchContext, engine: "sqlite" | "postgres", dataDir: string): Promise<Contender> {
+  const codes = new PeerCodes();
+  const schema = `rf_bench_peer_${randomBytes(5).toString("hex")}`;
+  const server = await startServer({
+    name: `better-auth-${engine}`,
+    script: "better-auth-peer",
+    env: engine === "postgres" ? { PEER_DATABASE_URL: DATABASE_URL, PEER_SCHEMA: schema } : { DATA_DIR: dataDir },
+    onCode: codes.accept,
+  });
+  const numbers = Array.from({ length: ctx.plan.passcodePool }, (_, index) => phoneNumber(NUMBER_BLOCK, index));
+  const pool = new Pool(numbers);
+  await inParallel(numbers.length, 8, () => peerPair(ctx, server, codes, pool));
+  return {
+    id: engine === "sqlite" ? "passcode.peer" : "passcode.peer-postgres",
+    label: `peer: better-auth phone-number, ${engine === "sqlite" ? "SQLite WAL" : "PostgreSQL"}`,
+    server,
+    pair: () => peerPair(ctx, server, codes, pool),
+    runs: [],
+  };
+}
+
+/**
  * Scenario 3: passcode pairs per second, the gateway on SQLite and on PostgreSQL (System Log
  * on, as always) against better-auth's phone-number plugin on SQLite, all alive at once and
- * measured in turn, run after run.
+ * measured in turn, run after run. The goal is set against the peer on SQLite for both of
+ * the gateway's engines; better-auth on PostgreSQL runs too, for a like-for-like figure.
  */
 export async function passcodeRoundTrip(ctx: BenchContext): Promise<void> {
   const { plan } = ctx;
   const gateways: Ringfence[] = [];
-  let peer: ServerChild | null = null;
+  const peers: ServerChild[] = [];
   const peerDir = fs.mkdtempSync(path.join(os.tmpdir(), "ringfence-bench-peer-"));
   try {
-    const codes = new PeerCodes();
-    peer = await startServer({ name: "better-auth", script: "better-auth-peer", env: { DATA_DIR: peerDir }, onCode: codes.accept });
     const engines: ("sqlite" | "postgres")[] = ctx.available.postgres ? ["sqlite", "postgres"] : ["sqlite"];
     if (!ctx.available.postgres) ctx.skip("passcode on PostgreSQL", "PostgreSQL is not reachable");
     const contenders: Contender[] = [];
-
-    const peerNumbers = Array.from({ length: plan.passcodePool }, (_, index) => phoneNumber(NUMBER_BLOCK, index));
-    const peerPool = new Pool(peerNumbers);
-    // The first verification of each number creates its user: done before measuring, so every measured pair is a returning user.
-    const warmPeer = peer;
-    await inParallel(peerNumbers.length, 8, () => peerPair(ctx, warmPeer, codes, peerPool));
-    contenders.push({
-      id: "passcode.peer",
-      label: "peer: better-auth phone-number, SQLite WAL",
-      server: warmPeer,
-      pair: () => peerPair(ctx, warmPeer, codes, peerPool),
-      runs: [],
-    });
+    for (const engine of engines) {
+      const peer = await startPeer(ctx, engine, peerDir);
+      peers.push(peer.server);
+      contenders.push(peer);
+    }
 
     // BENCH_BASELINE_BUILD: another commit's bench build, run beside this one (an A/B in one run).
     const builds: Array<{ suffix: string; label: string; buildDir?: string }> = [{ suffix: "", label: "" }];
@@ -228,9 +245,40 @@ export async function passcodeRoundTrip(ctx: BenchContext): Promise<void> {
         );
       }
     }
+    // Like for like: both on PostgreSQL, where every statement is a round trip for either side.
+    const postgresRate = throughput.get("passcode.ringfence-postgres");
+    const postgresPeerRate = throughput.get("passcode.peer-postgres");
+    if (postgresRate !== undefined && postgresPeerRate !== undefined) {
+      ctx.goal(
+        goal({
+          id: "passcode.postgres-to-peer-postgres",
+          label: "3. passcode pairs/s PostgreSQL ÷ better-auth on PostgreSQL (like for like)",
+          value: postgresRate / postgresPeerRate,
+          unit: "x",
+          comparator: null,
+          target: null,
+          basis: "median pairs/s of the gateway over median pairs/s of the peer, both on the same PostgreSQL server, runs interleaved",
+        }),
+      );
+      const ownCpu = cpuPerPair.get("passcode.ringfence-postgres");
+      const peerCpu = cpuPerPair.get("passcode.peer-postgres");
+      if (ownCpu && peerCpu) {
+        ctx.goal(
+          goal({
+            id: "passcode.postgres-cpu-to-peer-postgres",
+            label: "3. peer CPU per pair ÷ Ringfence's, both on PostgreSQL",
+            value: peerCpu / ownCpu,
+            unit: "x",
+            comparator: null,
+            target: null,
+            basis: "each server's own CPU time per pair (/proc/<pid>/stat), PostgreSQL's not counted for either",
+          }),
+        );
+      }
+    }
   } finally {
     for (const gateway of gateways) await gateway.dispose();
-    await peer?.stop();
+    for (const peer of peers) await peer.stop();
     fs.rmSync(peerDir, { recursive: true, force: true });
   }
 }
