@@ -77,10 +77,6 @@ export class ChallengeService {
   }
 
   /**
-   * Writes the challenge, its QUEUED message and the message's send_* event in the caller's
-   * transaction: either all of them exist or none does.
-   */
-  /**
    * Velocity limits, spend caps and fraud rules for a send, checked before its transaction:
    * a limit refuses the request; a block lets it through but stops the message.
    */
@@ -95,6 +91,10 @@ export class ChallengeService {
     });
   }
 
+  /**
+   * Writes the challenge, its QUEUED message and the message's send_* event in the caller's
+   * transaction: either all of them exist or none does.
+   */
   async issue(
     tx: Transaction,
     request: ChallengeRequest,

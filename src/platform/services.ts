@@ -71,7 +71,15 @@ export function createServices(deps: ServiceDependencies) {
     counters: new TrafficCounters(db),
     homeCountry: config.homeCountry,
   });
-  const counterPurge = new PeriodicJob({ name: "traffic counter purge", run: () => guard.purgeCounters(), intervalMs: 3_600_000, logger });
+  const counterPurge = new PeriodicJob({
+    name: "traffic counter and fraud block purge",
+    run: async () => {
+      await guard.purgeCounters();
+      return guard.purgeLapsedBlocks();
+    },
+    intervalMs: 3_600_000,
+    logger,
+  });
   const challenges = new ChallengeService({
     guard,
     pubsub,

@@ -217,6 +217,15 @@ export class SendGuard {
     await this.deps.counters.purgeBefore(Math.min(monthStart, windowStart), windowStart);
   }
 
+  /**
+   * Drops the fraud blocks and lifts that have lapsed: no send reads them again, and the System
+   * Log keeps each block's and lift's event. Returns how many went.
+   */
+  async purgeLapsedBlocks(): Promise<number> {
+    const { db, clock } = this.deps;
+    return db.transaction((tx) => db.statements.write(tx.manager, `DELETE FROM "fraud_blocks" WHERE "until" <= ?`, [clock.now().getTime()]));
+  }
+
   /** Is the number, its range or its country blocked right now? */
   async blockOf(target: Pick<SendTarget, "e164" | "country">): Promise<SendClearance> {
     const { db, clock } = this.deps;

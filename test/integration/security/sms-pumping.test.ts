@@ -4,6 +4,7 @@
  */
 import { EnrollPhoneFactorDocument, FraudBlocksDocument, LiftFraudBlockDocument, SignInDocument } from "../../../src/generated/graphql";
 import { LogEventRecord } from "../../../src/log/log-event.entity";
+import { FraudBlockRecord } from "../../../src/security/security-settings.entity";
 import { Message } from "../../../src/telephony/message.entity";
 import { PRODUCTION_LIMITS, startTestGateway, type TestGateway } from "../../support/gateway";
 import { createUser, settleMessages } from "../../support/phone";
@@ -128,5 +129,25 @@ describe("SMS pumping: an admin lifts a block", () => {
     gateway.clock.advance(12 * 60_000);
     expect(await sendTo(["+447400910020", "+447400910021", "+447400910022", "+447400910023", "+447400910024"])).toEqual([null, null, null, null, "BLOCKED_SUSPICIOUS"]);
     expect((await gateway.admin.ok(FraudBlocksDocument)).fraudBlocks).toEqual([expect.objectContaining({ scope: "RANGE", key: "+4474009100" })]);
+  });
+
+  test("the purge drops the blocks and lifts that have lapsed and keeps the block in force, until it lapses too", async () => {
+    const rows = async () => (await gateway.db.manager.find(FraudBlockRecord, { order: { created: "ASC" } })).map((row) => `${row.key}:${row.rule}`);
+    // The lifted block and its lift (past the window), then the block the range tripped again.
+    expect(await rows()).toEqual(["+4474009100:SEQUENTIAL_NUMBERS", "+4474009100:LIFTED", "+4474009100:SEQUENTIAL_NUMBERS"]);
+    const [inForce] = (await gateway.admin.ok(FraudBlocksDocument)).fraudBlocks;
+
+    expect(await gateway.services.guard.purgeLapsedBlocks()).toBe(2);
+    expect(await gateway.db.manager.find(FraudBlockRecord)).toEqual([expect.objectContaining({ id: inForce!.id })]);
+    expect((await gateway.admin.ok(FraudBlocksDocument)).fraudBlocks).toEqual([inForce]);
+
+    const startedAt = gateway.clock.now();
+    try {
+      gateway.clock.set(new Date(Date.parse(inForce!.until)));
+      expect(await gateway.services.guard.purgeLapsedBlocks()).toBe(1);
+      expect(await rows()).toEqual([]);
+    } finally {
+      gateway.clock.set(startedAt);
+    }
   });
 });
