@@ -18,6 +18,7 @@ export const EventType = {
   ACCOUNT_LOCK: "user.account.lock",
   ACCOUNT_UNLOCK: "user.account.unlock",
   ACCOUNT_RESET_PASSWORD: "user.account.reset_password",
+  ACCOUNT_UPDATE_PASSWORD: "user.account.update_password",
   POLICY_EVALUATE_SIGN_ON: "policy.evaluate_sign_on",
   SMS_FRAUD_BLOCKED: "system.sms.fraud_blocked",
   SPEND_CAP_REACHED: "system.sms.spend_cap_reached",

@@ -1,4 +1,4 @@
-import { IsNull } from "typeorm";
+import { IsNull, Not } from "typeorm";
 import { canSee } from "../auth/access";
 import type { SessionAuthenticator } from "../auth/authenticate";
 import type { Viewer } from "../auth/viewer";
@@ -157,9 +157,13 @@ export class SessionService implements SessionAuthenticator {
     });
   }
 
-  /** Ends every live session of a user; how many there were. */
-  async revokeAllOf(tx: Transaction, userId: string): Promise<number> {
-    const result = await tx.manager.update(SessionRecord, { userId, revoked: IsNull() }, { revoked: this.clock.now() });
+  /** Ends every live session of a user, but the one `exceptSessionId` names if given; how many there were. */
+  async revokeAllOf(tx: Transaction, userId: string, exceptSessionId?: string): Promise<number> {
+    const result = await tx.manager.update(
+      SessionRecord,
+      { userId, revoked: IsNull(), ...(exceptSessionId === undefined ? {} : { id: Not(exceptSessionId) }) },
+      { revoked: this.clock.now() },
+    );
     return result.affected ?? 0;
   }
 }

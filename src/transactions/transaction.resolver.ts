@@ -3,6 +3,7 @@ import type { Context } from "../platform/context";
 import type { Services } from "../platform/services";
 import {
   AuthTransaction,
+  ChangePasswordInput,
   RecoveryInput,
   ResetPasswordInput,
   SignInInput,
@@ -64,6 +65,14 @@ export class TransactionResolver {
   @Mutation(() => Boolean)
   cancelTransaction(@Arg("stateHandle") stateHandle: string): Promise<boolean> {
     return this.services.transactions.cancel(stateHandle);
+  }
+
+  @Mutation(() => Boolean, {
+    description:
+      "The signed-in user replaces their password, giving the current one (a wrong one counts towards lockout). Their other sessions end; this one stays",
+  })
+  changePassword(@Arg("input") input: ChangePasswordInput, @Ctx() { viewer, client }: Context): Promise<boolean> {
+    return this.services.transactions.changePassword(viewer, input.currentPassword, input.newPassword, client);
   }
 
   @Mutation(() => Boolean)

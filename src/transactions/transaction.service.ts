@@ -112,7 +112,10 @@ export class TransactionService {
     }
     if (!passwordMatches) {
       // Committed before the error is raised: a wrong password must count even though the call fails.
-      await db.transaction((tx) => this.countFailedPassword(tx, user, passwordPolicy, actor, client));
+      await db.transaction(async (tx) => {
+        await this.logSessionStart(tx, actor, client, "FAILURE", ErrorCode.INVALID_CREDENTIALS);
+        await this.countFailedPassword(tx, user, passwordPolicy, actor, client);
+      });
       throw invalidCredentials();
     }
     if (user.status !== "ACTIVE") {
@@ -325,6 +328,62 @@ export class TransactionService {
     });
   }
 
+  /**
+   * A signed-in user replaces their password, proving they know the current one: a stolen
+   * session alone cannot take the account over. A wrong current password counts towards the
+   * password policy's lockout as a wrong sign-in does, and a lockout ends the session with the
+   * rest. The user's other sessions end; the one that asked stays.
+   */
+  async changePassword(viewer: Viewer, currentPassword: string, newPassword: string, client: ClientInfo): Promise<boolean> {
+    if (viewer.kind === "anonymous") throw new AppError(ErrorCode.UNAUTHENTICATED, "Sign in to change your password");
+    if (viewer.kind === "admin") throw new AppError(ErrorCode.FORBIDDEN, "Admin tokens have no password; a user changes their own");
+    const { db, policies, sessions, log, clock } = this.deps;
+    const user = await db.manager.findOneByOrFail(User, { id: viewer.userId });
+    const actor = userActor(user);
+    const target = [{ id: user.id, type: "User", alternateId: user.login }];
+    const policy = evaluatePassword(await policies.list(), { userGroupIds: await this.groupIdsOf(user.id) });
+    const verified = user.passwordHash !== null && (await verifyPassword(currentPassword, user.passwordHash));
+    if (!verified) {
+      // Committed before the error is raised: a wrong password must count even though the call fails.
+      await db.transaction(async (tx) => {
+        await log.record(tx, {
+          eventType: EventType.ACCOUNT_UPDATE_PASSWORD,
+          displayMessage: "Update password for user",
+          actor,
+          client,
+          target,
+          outcome: { result: "FAILURE", reason: ErrorCode.INVALID_CREDENTIALS },
+        });
+        await this.countFailedPassword(tx, user, policy, actor, client);
+      });
+      throw new AppError(ErrorCode.INVALID_CREDENTIALS, "The current password is not right");
+    }
+    const violation = newPassword === currentPassword ? "SAME_AS_CURRENT" : checkPasswordAgainstPolicy(newPassword, policy);
+    if (violation) throw new AppError(ErrorCode.PASSWORD_POLICY, `The new password breaks the password policy (${violation})`, { reason: violation });
+    const passwordHash = await hashPassword(newPassword);
+    return db.transaction(async (tx) => {
+      const now = clock.now();
+      // Only over the password just verified: a reset or another change that committed meanwhile wins.
+      const changed = await tx.manager.update(
+        User,
+        { id: user.id, passwordHash: user.passwordHash!, status: UserStatus.ACTIVE },
+        { passwordHash, passwordChanged: now, failedLogins: 0 },
+      );
+      if (!changed.affected) throw new AppError(ErrorCode.CONFLICT, "The password changed meanwhile, or the account is no longer active", { reason: "PASSWORD_CHANGED" });
+      const endedSessions = await sessions.revokeAllOf(tx, user.id, viewer.sessionId);
+      await log.record(tx, {
+        eventType: EventType.ACCOUNT_UPDATE_PASSWORD,
+        displayMessage: "Update password for user",
+        actor,
+        client,
+        target,
+        outcome: { result: "SUCCESS" },
+        debugContext: { endedSessions, policyId: policy.policyId },
+      });
+      return true;
+    });
+  }
+
   /** The transaction a state handle names, if it is live: for subscriptions that present one. */
   async findLive(stateHandle: string): Promise<AuthTransactionRecord | null> {
     try {
@@ -449,7 +508,6 @@ export class TransactionService {
       .where("id = :id", { id: user.id })
       .execute();
     const { failedLogins, status } = await tx.manager.findOneByOrFail(User, { id: user.id });
-    await this.logSessionStart(tx, actor, client, "FAILURE", ErrorCode.INVALID_CREDENTIALS);
     if (status === "ACTIVE" && failedLogins >= policy.maxFailedAttempts) {
       const now = this.deps.clock.now();
       await tx.manager.update(User, { id: user.id, status: UserStatus.ACTIVE }, { status: UserStatus.LOCKED_OUT, lockedAt: now, statusChanged: now });

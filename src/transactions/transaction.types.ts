@@ -74,6 +74,12 @@ export class RecoveryInput {
 }
 
 @InputType()
+export class ChangePasswordInput {
+  @Field() @Length(1, 256) currentPassword: string;
+  @Field() @Length(1, 256) newPassword: string;
+}
+
+@InputType()
 export class ResetPasswordInput {
   @Field() @Length(1, 128) stateHandle: string;
   @Field() @Length(1, 256) newPassword: string;
