@@ -135,7 +135,7 @@ export function createServices(deps: ServiceDependencies) {
     secrets,
     log,
     outbox,
-    users: new UserService(db, clock, log, sessions),
+    users: new UserService(db, clock, log, sessions, policies),
     groups: new GroupService(db, clock, log, policies),
     apiTokens: new ApiTokenService(db, clock, log),
     phoneAuthenticator,

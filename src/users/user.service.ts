@@ -17,14 +17,13 @@ import type { MessageStatus } from "../phone/phone.enums";
 import { Message } from "../telephony/message.entity";
 import { SessionRecord } from "../sessions/session.entity";
 import type { SessionService } from "../sessions/session.service";
+import { checkPasswordAgainstPolicy, evaluatePassword } from "../policies/evaluate";
+import type { PolicyService } from "../policies/policy.service";
 import { AuthTransactionRecord } from "../transactions/auth-transaction.entity";
 import { hashPassword } from "./password";
 import { User, UserStatus } from "./user.entity";
 import { nextStatus } from "./user-lifecycle";
 import type { CreateUserInput, UpdateUserInput, UserConnection, UsersArgs } from "./user.types";
-
-/** Until the password policy exists (transactions issue), the floor NIST 800-63B sets. */
-const MIN_PASSWORD_LENGTH = 8;
 
 export function canonicalLocale(locale: string, field = "locale"): string {
   try {
@@ -53,6 +52,7 @@ export class UserService {
     private readonly clock: Clock,
     private readonly log: LogService,
     private readonly sessions: SessionService,
+    private readonly policies: Pick<PolicyService, "list">,
   ) {}
 
   async createUser(input: CreateUserInput, initiator: Initiator): Promise<User> {
@@ -60,14 +60,15 @@ export class UserService {
     if (!login) throw badInput("input.login", "must not be blank");
     const locale = input.locale ? canonicalLocale(input.locale, "input.locale") : "en";
     const password = input.password ?? null;
-    if (password !== null && password.length < MIN_PASSWORD_LENGTH) {
-      throw new AppError(ErrorCode.PASSWORD_POLICY, `Passwords need at least ${MIN_PASSWORD_LENGTH} characters`, {
-        reason: `MIN_LENGTH:${MIN_PASSWORD_LENGTH}`,
-      });
+    const groupIds = [...new Set(input.groupIds ?? [])];
+    if (password !== null) {
+      // The policy of the groups the user is created in, as a reset or a change would apply later.
+      const policy = evaluatePassword(await this.policies.list("PASSWORD"), { userGroupIds: groupIds });
+      const violation = checkPasswordAgainstPolicy(password, policy);
+      if (violation) throw new AppError(ErrorCode.PASSWORD_POLICY, `The password breaks the password policy (${violation})`, { reason: violation });
     }
     // Hashing is slow on purpose: do it before the transaction so it holds no lock.
     const passwordHash = password === null ? null : await hashPassword(password);
-    const groupIds = [...new Set(input.groupIds ?? [])];
     const now = this.clock.now();
     const status =
       input.activate === false ? UserStatus.STAGED : passwordHash ? UserStatus.ACTIVE : UserStatus.PROVISIONED;

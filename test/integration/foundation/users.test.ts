@@ -2,7 +2,9 @@ import {
   ActivateUserDocument,
   AddUserToGroupDocument,
   CreateGroupDocument,
+  CreatePolicyDocument,
   CreateUserDocument,
+  DeletePolicyDocument,
   DeactivateUserDocument,
   GroupsDocument,
   RemoveUserFromGroupDocument,
@@ -62,6 +64,26 @@ describe("users and groups", () => {
     const error = await gateway.admin.fails(CreateUserDocument, { input: { login: "short@example.com", password: "1234567" } });
     expect(error.code).toBe("PASSWORD_POLICY");
     expect(await userCount()).toBe(before);
+  });
+
+  test("a password is held to the password policy of the groups the user is created in", async () => {
+    const { createGroup } = await gateway.admin.ok(CreateGroupDocument, { name: "Symbol people", description: null });
+    const { createPolicy } = await gateway.admin.ok(CreatePolicyDocument, {
+      input: { type: "PASSWORD", name: "Symbols please", groupIds: [createGroup.id], requireSymbol: true, minLength: 12 },
+    });
+    try {
+      const before = await userCount();
+      const refused = await gateway.admin.fails(CreateUserDocument, {
+        input: { login: "symbol@example.com", password: "no symbols in here", groupIds: [createGroup.id] },
+      });
+      expect(refused).toMatchObject({ code: "PASSWORD_POLICY", extensions: expect.objectContaining({ reason: "SYMBOL" }) });
+      expect(await userCount()).toBe(before);
+      // The default policy, outside the group, asks for no symbol.
+      await gateway.admin.ok(CreateUserDocument, { input: { login: "plain@example.com", password: "no symbols in here" } });
+      await gateway.admin.ok(CreateUserDocument, { input: { login: "symbol@example.com", password: "a symbol, at last", groupIds: [createGroup.id] } });
+    } finally {
+      await gateway.admin.ok(DeletePolicyDocument, { id: createPolicy.id });
+    }
   });
 
   test("an unknown group id is NOT_FOUND and the user is not created", async () => {
