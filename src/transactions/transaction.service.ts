@@ -4,7 +4,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { Viewer } from "../auth/viewer";
 import { GroupMember } from "../groups/group.entity";
 import { EventType } from "../log/event-types";
-import type { LogActor, LogService } from "../log/log.service";
+import type { LogActor, LogEventInput, LogService } from "../log/log.service";
 import type { Challenge } from "../phone/challenge.entity";
 import type { ChallengeService, Requester } from "../phone/challenge.service";
 import { userActor } from "../phone/challenge.service";
@@ -340,20 +340,22 @@ export class TransactionService {
     const { db, policies, sessions, log, clock } = this.deps;
     const user = await db.manager.findOneByOrFail(User, { id: viewer.userId });
     const actor = userActor(user);
-    const target = [{ id: user.id, type: "User", alternateId: user.login }];
+    const recordChange = (tx: Transaction, outcome: LogEventInput["outcome"], debugContext?: LogEventInput["debugContext"]) =>
+      log.record(tx, {
+        eventType: EventType.ACCOUNT_UPDATE_PASSWORD,
+        displayMessage: "Update password for user",
+        actor,
+        client,
+        target: [{ id: user.id, type: "User", alternateId: user.login }],
+        outcome,
+        debugContext,
+      });
     const policy = evaluatePassword(await policies.list(), { userGroupIds: await this.groupIdsOf(user.id) });
     const verified = user.passwordHash !== null && (await verifyPassword(currentPassword, user.passwordHash));
     if (!verified) {
       // Committed before the error is raised: a wrong password must count even though the call fails.
       await db.transaction(async (tx) => {
-        await log.record(tx, {
-          eventType: EventType.ACCOUNT_UPDATE_PASSWORD,
-          displayMessage: "Update password for user",
-          actor,
-          client,
-          target,
-          outcome: { result: "FAILURE", reason: ErrorCode.INVALID_CREDENTIALS },
-        });
+        await recordChange(tx, { result: "FAILURE", reason: ErrorCode.INVALID_CREDENTIALS });
         await this.countFailedPassword(tx, user, policy, actor, client);
       });
       throw new AppError(ErrorCode.INVALID_CREDENTIALS, "The current password is not right");
@@ -371,15 +373,7 @@ export class TransactionService {
       );
       if (!changed.affected) throw new AppError(ErrorCode.CONFLICT, "The password changed meanwhile, or the account is no longer active", { reason: "PASSWORD_CHANGED" });
       const endedSessions = await sessions.revokeAllOf(tx, user.id, viewer.sessionId);
-      await log.record(tx, {
-        eventType: EventType.ACCOUNT_UPDATE_PASSWORD,
-        displayMessage: "Update password for user",
-        actor,
-        client,
-        target,
-        outcome: { result: "SUCCESS" },
-        debugContext: { endedSessions, policyId: policy.policyId },
-      });
+      await recordChange(tx, { result: "SUCCESS" }, { endedSessions, policyId: policy.policyId });
       return true;
     });
   }
