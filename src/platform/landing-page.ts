@@ -16,6 +16,8 @@ export function landingPage(): ApolloServerPlugin {
 <p>POST GraphQL requests to this URL with <code>Content-Type: application/json</code>. Subscriptions use the
 <code>graphql-transport-ws</code> WebSocket protocol on the same path.</p>
 <p>Admin calls send <code>Authorization: SSWS &lt;token&gt;</code>; a signed-in user sends <code>Authorization: Bearer &lt;sessionToken&gt;</code>.</p>
+<p>Explore the schema and run operations in the <a href="/playground">playground</a>. Also served here: a
+<a href="/demo/login">demo login page</a> and the <a href="/admin">admin dashboard</a>.</p>
 </body>
 </html>`;
   return {

@@ -289,7 +289,7 @@ export async function startGateway({ config, clock = systemClock, logger = creat
   if (config.dispatchEnabled) await services.dispatcher.start();
   services.logRetention.start();
   services.counterPurge.start();
-  logger.info({ url, engine: config.engine }, "Ringfence gateway listening");
+  logger.info({ url, playground: `http://${hostForUrl}:${port}/playground`, engine: config.engine }, "Ringfence gateway listening");
 
   let closing: Promise<void> | null = null;
   return {

@@ -35,7 +35,8 @@ const NOT_BUILT =
 const HOST = /^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
 
 /**
- * Serves the pages built by scripts/build-web.mjs: /playground, /demo/login and /admin.
+ * Serves the pages built by scripts/build-web.mjs: /playground (where `/` leads), /demo/login
+ * and /admin.
  *
  * Their HTML is revalidated on every load (`no-cache`) and names content-hashed assets,
  * which are cached for a year and never change. Every response carries a
@@ -62,6 +63,9 @@ export function webPages(options: WebPagesOptions = {}): Router {
       else next();
     },
   );
+
+  // Someone who opens the gateway's bare address in a browser has come to look around.
+  router.get("/", (_req, res) => res.redirect(302, "/playground"));
 
   for (const [route, page] of Object.entries(PAGES)) {
     router.get(route, (req, res, next) => {

@@ -80,6 +80,13 @@ describe("the gateway server", () => {
     const html = await response.text();
     expect(html).toContain("Ringfence GraphQL endpoint");
     expect(html).not.toMatch(/<script[^>]+src=|<link[^>]+href=|https?:\/\//);
+    expect(html).toContain('<a href="/playground">');
+  });
+
+  test("a browser opening the gateway's bare address is sent to the playground", async () => {
+    const response = await fetch(new URL("/", gateway.url), { redirect: "manual" });
+    expect(response.status).toBe(302);
+    expect(response.headers.get("location")).toBe("/playground");
   });
 
   test("graphql-ws with the admin token in connectionParams runs the users query", async () => {
