@@ -75,20 +75,19 @@ export class LogService {
       transactionId: event.transactionId ?? null,
       debugContext: event.debugContext ?? null,
     });
-    await this.statements.insert(tx.manager, LogEventRecord, record);
-    // Its targets (one to three) in one statement rather than one each: a round trip less per target on PostgreSQL.
-    await this.statements.insertMany(
-      tx.manager,
-      LogEventTargetRecord,
-      (event.target ?? []).map((target, position) => ({
-        eventUuid: record.uuid,
-        position,
-        id: target.id,
-        type: target.type,
-        alternateId: target.alternateId ?? null,
-        displayName: target.displayName ?? null,
-      })),
-    );
+    // The event and its targets (one to three) in one statement on PostgreSQL: one round trip, not two.
+    const targets = (event.target ?? []).map((target, position) => ({
+      eventUuid: record.uuid,
+      position,
+      id: target.id,
+      type: target.type,
+      alternateId: target.alternateId ?? null,
+      displayName: target.displayName ?? null,
+    }));
+    await this.statements.insertAll(tx.manager, [
+      { entity: LogEventRecord, rows: [record] },
+      { entity: LogEventTargetRecord, rows: targets },
+    ]);
     tx.afterCommit(() => this.pubsub.publish("LOG_EVENT", { uuid: record.uuid }));
     return record;
   }

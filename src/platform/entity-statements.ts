@@ -69,26 +69,54 @@ export class EntityStatements {
   }
 
   /**
-   * Inserts rows that give values for the same columns, in one statement: a System Log event's
-   * targets, written with the event. The statement is prepared per column set and row count.
+   * Inserts rows that give values for the same columns, in one statement. The statement is
+   * prepared per column set and row count.
    */
-  async insertMany<T extends ObjectLiteral>(manager: EntityManager, entity: EntityTarget<T>, rows: Values<T>[]): Promise<void> {
-    if (!rows.length) return;
-    const metadata = this.dataSource.getMetadata(entity);
-    const keys = givenColumns(metadata, rows[0]!);
-    for (const row of rows.slice(1)) {
-      if (givenColumns(metadata, row).join(",") !== keys.join(",")) throw new Error(`Rows of one ${metadata.name} insert must set the same columns`);
+  insertMany<T extends ObjectLiteral>(manager: EntityManager, entity: EntityTarget<T>, rows: Values<T>[]): Promise<void> {
+    return this.insertAll(manager, [{ entity, rows }]);
+  }
+
+  /**
+   * Inserts into several tables at once, in order: a System Log event and its targets. On
+   * PostgreSQL that is one statement, and so one round trip: the inserts before the last run as
+   * data-modifying WITH clauses, which PostgreSQL runs to completion whether or not anything
+   * reads them. SQLite takes no INSERT in WITH, and a statement there is a function call: one
+   * statement per table. Within a table, every row gives values for the same columns.
+   */
+  async insertAll(manager: EntityManager, inserts: ReadonlyArray<{ entity: EntityTarget<ObjectLiteral>; rows: ObjectLiteral[] }>): Promise<void> {
+    const shapes = inserts
+      .filter(({ rows }) => rows.length > 0)
+      .map(({ entity, rows }) => {
+        const metadata = this.dataSource.getMetadata(entity);
+        const keys = givenColumns(metadata, rows[0]!);
+        for (const row of rows.slice(1)) {
+          if (givenColumns(metadata, row).join(",") !== keys.join(",")) throw new Error(`Rows of one ${metadata.name} insert must set the same columns`);
+        }
+        return { metadata, keys, rows, key: `${metadata.name}\u0000${rows.length}\u0000${keys.join(",")}` };
+      });
+    const groups = this.postgres ? [shapes] : shapes.map((shape) => [shape]);
+    for (const group of groups) {
+      if (!group.length) continue;
+      const statement = this.statement(`insertAll\u0000${group.map((shape) => shape.key).join("\u0001")}`, () => {
+        let offset = 0;
+        const parts = group.map(({ metadata, keys, rows }) => {
+          const columns = keys.map((key) => this.column(metadata, key));
+          const tuples = rows.map((_, row) => `(${columns.map((_, index) => this.placeholder(offset + row * columns.length + index)).join(", ")})`);
+          offset += rows.length * columns.length;
+          return {
+            sql: `INSERT INTO ${this.quote(metadata.tableName)} (${columns.map((column) => this.quote(column.databaseName)).join(", ")}) VALUES ${tuples.join(", ")}`,
+            parameters: rows.flatMap(() => columns),
+          };
+        });
+        const written = parts.slice(0, -1).map((part, index) => `${this.quote(`written${index}`)} AS (${part.sql})`);
+        return {
+          sql: `${written.length ? `WITH ${written.join(", ")} ` : ""}${parts.at(-1)!.sql}`,
+          parameters: parts.flatMap((part) => part.parameters),
+        };
+      });
+      const values = group.flatMap(({ keys, rows }) => rows.flatMap((row) => keys.map((key) => row[key])));
+      await this.runOrdered(manager, statement, values, (runner, sql, parameters) => runner.query(sql, parameters));
     }
-    const statement = this.statement(`${metadata.name}\u0000insertMany\u0000${rows.length}\u0000${keys.join(",")}`, () => {
-      const columns = keys.map((key) => this.column(metadata, key));
-      const tuples = rows.map((_, row) => `(${columns.map((_, index) => this.placeholder(row * columns.length + index)).join(", ")})`);
-      return {
-        sql: `INSERT INTO ${this.quote(metadata.tableName)} (${columns.map((column) => this.quote(column.databaseName)).join(", ")}) VALUES ${tuples.join(", ")}`,
-        parameters: rows.flatMap(() => columns),
-      };
-    });
-    const values = rows.flatMap((row) => keys.map((key) => row[key]));
-    await this.runOrdered(manager, statement, values, (runner, sql, parameters) => runner.query(sql, parameters));
   }
 
   /** Sets `changes` on the rows matching `where`; resolves with how many rows matched. */

@@ -40,7 +40,9 @@ describe("EntityStatements", () => {
     expect(byStatements).toEqual(byTypeOrm);
     expect(await db.statements.findOneBy(db.manager, MessageAttempt, { id: "att_missing" })).toBeNull();
     expect(await db.statements.findOneByOrFail(db.manager, MessageAttempt, { id: given.id })).toEqual(byTypeOrm);
-    await expect(db.statements.findOneByOrFail(db.manager, MessageAttempt, { id: "att_missing" })).rejects.toThrow(/No MessageAttempt matches/);
+    await expect(db.statements.findOneByOrFail(db.manager, MessageAttempt, { id: "att_missing" })).rejects.toThrow(
+      /No MessageAttempt matches/,
+    );
   });
 
   test("JSON columns and nulls survive the round trip", async () => {
@@ -74,12 +76,24 @@ describe("EntityStatements", () => {
     await db.transaction((tx) => db.statements.insert(tx.manager, MessageAttempt, given));
     const finished = new Date("2031-02-03T04:05:07.000Z");
     const moved = await db.transaction((tx) =>
-      db.statements.update(tx.manager, MessageAttempt, { id: given.id, outcome: "PENDING" }, { outcome: "SENT", finished, retryable: false }),
+      db.statements.update(
+        tx.manager,
+        MessageAttempt,
+        { id: given.id, outcome: "PENDING" },
+        { outcome: "SENT", finished, retryable: false },
+      ),
     );
     expect(moved).toBe(1);
-    expect(await db.manager.findOneByOrFail(MessageAttempt, { id: given.id })).toEqual({ ...given, outcome: "SENT", finished, retryable: false });
+    expect(await db.manager.findOneByOrFail(MessageAttempt, { id: given.id })).toEqual({
+      ...given,
+      outcome: "SENT",
+      finished,
+      retryable: false,
+    });
     // The condition no longer holds: nothing matches, nothing changes.
-    const again = await db.transaction((tx) => db.statements.update(tx.manager, MessageAttempt, { id: given.id, outcome: "PENDING" }, { outcome: "FAILED" }));
+    const again = await db.transaction((tx) =>
+      db.statements.update(tx.manager, MessageAttempt, { id: given.id, outcome: "PENDING" }, { outcome: "FAILED" }),
+    );
     expect(again).toBe(0);
     expect((await db.manager.findOneByOrFail(MessageAttempt, { id: given.id })).outcome).toBe("SENT");
   });
@@ -113,9 +127,14 @@ describe("EntityStatements", () => {
     });
     const startedAfter = `SELECT "detail" FROM "message_attempts" WHERE "message_id" = ? AND "started" > ? ORDER BY "started"`;
     const details = (rows: Array<{ detail: string }>) => rows.map((row) => row.detail);
-    expect(details(await db.statements.query(db.manager, startedAfter, [messageId, early.started.getTime() - 1]))).toEqual(["early", "late"]);
+    expect(details(await db.statements.query(db.manager, startedAfter, [messageId, early.started.getTime() - 1]))).toEqual([
+      "early",
+      "late",
+    ]);
     expect(details(await db.statements.query(db.manager, startedAfter, [messageId, early.started.getTime()]))).toEqual(["late"]);
-    const insideTransaction = await db.transaction((tx) => db.statements.query<{ detail: string }>(tx.manager, startedAfter, [messageId, late.started.getTime()]));
+    const insideTransaction = await db.transaction((tx) =>
+      db.statements.query<{ detail: string }>(tx.manager, startedAfter, [messageId, late.started.getTime()]),
+    );
     expect(insideTransaction).toEqual([]);
   });
 
@@ -142,17 +161,86 @@ describe("EntityStatements", () => {
     expect(await db.manager.countBy(MessageAttempt, { messageId })).toBe(5);
   });
 
+  test("inserts into several tables go in order, as one statement on PostgreSQL, and fail together", async () => {
+    const { db } = gateway;
+    const event = (uuid: string) =>
+      Object.assign(new LogEventRecord(), {
+        uuid,
+        published: new Date("2031-02-03T04:05:06.000Z"),
+        eventType: "test.insert_all",
+        severity: "INFO",
+        displayMessage: "insertAll",
+        actorId: "usr_1",
+        actorType: "User",
+        outcomeResult: "SUCCESS",
+        debugContext: { rows: 2 },
+      });
+    const messageId = `msg_${newId("att").slice(4)}`;
+    const written = event("0190aaaa-0000-7000-8000-0000000000a1");
+    const attempts = [attempt({ messageId, detail: "one" }), attempt({ messageId, detail: "two" })];
+    const statements = await statementsOf("insert-all", () =>
+      db.transaction((tx) =>
+        db.statements.insertAll(tx.manager, [
+          { entity: LogEventRecord, rows: [written] },
+          { entity: MessageAttempt, rows: attempts },
+          { entity: MessageAttempt, rows: [] },
+        ]),
+      ),
+    );
+    expect(await db.manager.findOneByOrFail(LogEventRecord, { uuid: written.uuid })).toMatchObject({
+      eventType: "test.insert_all",
+      debugContext: { rows: 2 },
+    });
+    expect(await db.manager.countBy(MessageAttempt, { messageId })).toBe(2);
+    const inserts = statements.filter((sql) => /^(WITH|INSERT)\b/.test(sql));
+    expect(inserts).toHaveLength(db.engine === "postgres" ? 1 : 2);
+
+    // The attempt's id is taken: the whole call fails, and the event before it is not left behind.
+    const refused = event("0190aaaa-0000-7000-8000-0000000000a2");
+    await expect(
+      db.transaction((tx) =>
+        db.statements.insertAll(tx.manager, [
+          { entity: LogEventRecord, rows: [refused] },
+          { entity: MessageAttempt, rows: [attempts[0]!] },
+        ]),
+      ),
+    ).rejects.toThrow();
+    expect(await db.manager.findOneBy(LogEventRecord, { uuid: refused.uuid })).toBeNull();
+  });
+
+  /** The statements `work` sent, as the gateway's query counter saw them. */
+  const statementsOf = async (name: string, work: () => Promise<unknown>): Promise<readonly string[]> => {
+    const requestId = `${name}-${newId("att")}`;
+    await new Promise<void>((resolve, reject) => {
+      let finish = () => {};
+      gateway.queries.track(
+        requestId,
+        (onFinish) => {
+          finish = onFinish;
+        },
+        () => {
+          work().then(() => {
+            finish();
+            resolve();
+          }, reject);
+        },
+      );
+    });
+    return gateway.queries.statementsFor(requestId) ?? [];
+  };
+
   test("a write that returns its rows gives them as the write left them, hydrated as TypeORM would, and none when nothing matched", async () => {
     const { db } = gateway;
     const given = attempt({ started: new Date("2031-02-03T04:05:06.000Z") });
     await db.transaction((tx) => db.statements.insert(tx.manager, MessageAttempt, given));
     const finish = (at: Date) =>
       db.transaction((tx) =>
-        db.statements.writeReturning(tx.manager, MessageAttempt, `UPDATE "message_attempts" SET "outcome" = ?, "finished" = ? WHERE "id" = ? AND "finished" IS NULL`, [
-          "SENT",
-          at.getTime(),
-          given.id,
-        ]),
+        db.statements.writeReturning(
+          tx.manager,
+          MessageAttempt,
+          `UPDATE "message_attempts" SET "outcome" = ?, "finished" = ? WHERE "id" = ? AND "finished" IS NULL`,
+          ["SENT", at.getTime(), given.id],
+        ),
       );
     const finished = new Date("2031-02-03T04:05:09.000Z");
     const [changed, ...others] = await finish(finished);
