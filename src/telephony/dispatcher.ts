@@ -207,23 +207,24 @@ export class Dispatcher implements DispatchSignal {
   }
 
   /**
-   * Leases up to batchSize due messages to this instance (claimStatement). On SQLite the
-   * transaction is the only writer.
+   * Leases up to batchSize due messages to this instance (claimStatement): one statement, so on
+   * PostgreSQL no transaction around it. A message whose earlier holder recorded a hand-over and
+   * never its end comes with that attempt, read once the lease is ours.
    */
   private async claim(): Promise<ClaimedMessage[]> {
     const { instanceId, db } = this.deps;
-    return db.transaction(async ({ manager }) => {
-      const now = this.deps.clock.now().getTime();
-      const leased = await db.statements.writeReturning(manager, Message, this.claimQuery.sql, this.claimQuery.parameters(instanceId, now, now + this.leaseMs, this.batchSize));
-      if (!leased.length) return [];
-      // RETURNING keeps no order: due first, as they were picked.
-      const messages = leased.sort((a, b) => a.nextAttemptAt.getTime() - b.nextAttemptAt.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-      const pending = await manager.findBy(MessageAttempt, { messageId: In(messages.map((m) => m.id)), outcome: PENDING });
-      return messages.map((message) => ({
-        message,
-        pendingAttempt: pending.find((attempt) => attempt.messageId === message.id) ?? null,
-      }));
-    });
+    const now = this.deps.clock.now().getTime();
+    const leased = await db.singleStatement(({ manager }) =>
+      db.statements.writeReturning(manager, Message, this.claimQuery.sql, this.claimQuery.parameters(instanceId, now, now + this.leaseMs, this.batchSize)),
+    );
+    if (!leased.length) return [];
+    // RETURNING keeps no order: due first, as they were picked.
+    const messages = leased.sort((a, b) => a.nextAttemptAt.getTime() - b.nextAttemptAt.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    const pending = await db.manager.findBy(MessageAttempt, { messageId: In(messages.map((m) => m.id)), outcome: PENDING });
+    return messages.map((message) => ({
+      message,
+      pendingAttempt: pending.find((attempt) => attempt.messageId === message.id) ?? null,
+    }));
   }
 
   private async dispatch(message: Message, pendingAttempt: MessageAttempt | null): Promise<void> {

@@ -194,9 +194,9 @@ export class SimulatorProvider implements TelephonyProvider {
   private async deliverReceipt(receipt: DeliveryReceipt): Promise<void> {
     try {
       // The handset's state and the gateway's receipt are independent writes: begun together,
-      // they share one commit.
+      // they share one commit on SQLite.
       await Promise.all([
-        this.deps.db.transaction(({ manager }) =>
+        this.deps.db.singleStatement(({ manager }) =>
           this.deps.db.statements.update(manager, SimulatorMessageRecord, { id: receipt.providerMessageId }, { status: receipt.status }),
         ),
         this.sink?.(receipt),

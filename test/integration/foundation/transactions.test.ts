@@ -7,7 +7,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { DataSource } from "typeorm";
-import { Database } from "../../../src/platform/database";
+import { Database, type Transaction } from "../../../src/platform/database";
 import { engine } from "../../support/gateway";
 
 describe(`Database.transaction (${engine})`, () => {
@@ -71,6 +71,27 @@ describe(`Database.transaction (${engine})`, () => {
     );
     expect(await ids()).toEqual(expected);
     expect(committedHooks.sort()).toEqual(expected);
+  });
+
+  test("a single-statement write has no transaction around it on PostgreSQL and is queued as one on SQLite; its hooks run only once it is written", async () => {
+    // On PostgreSQL now() is when the transaction began: a statement that runs alone began it itself.
+    const runsAlone = (tx: Transaction) =>
+      engine === "postgres"
+        ? tx.manager.query(`SELECT now() = statement_timestamp() AS "alone"`).then((rows: { alone: boolean }[]) => rows[0]!.alone)
+        : Promise.resolve(!tx.manager.queryRunner?.isTransactionActive);
+    expect(await db.transaction(runsAlone)).toBe(false);
+    expect(await db.singleStatement(runsAlone)).toBe(engine === "postgres");
+
+    const hooks: string[] = [];
+    const write = (id: string) =>
+      db.singleStatement(async (tx) => {
+        tx.afterCommit(() => void hooks.push(id));
+        await tx.manager.query(engine === "postgres" ? `INSERT INTO "notes" ("id", "body") VALUES ($1, 'alone')` : `INSERT INTO "notes" ("id", "body") VALUES (?, 'alone')`, [id]);
+      });
+    await write("single");
+    await expect(write("single")).rejects.toThrow();
+    expect(hooks).toEqual(["single"]);
+    expect(await dataSource.query(`SELECT "body" FROM "notes" WHERE "id" = 'single'`)).toEqual([{ body: "alone" }]);
   });
 
   test("a statement error (a duplicate key) fails its own transaction only; the other's write stays", async () => {
