@@ -67,10 +67,12 @@ export class Database {
   }
 
   /**
-   * A write that is a single statement, which PostgreSQL makes atomic on its own: run on a
-   * pooled connection with no BEGIN and COMMIT around it, two round trips fewer. `work` must
-   * send exactly one statement; a second would commit apart from the first. On SQLite it is a
-   * transaction like any other, as every write goes through the one writer.
+   * Work whose one write is a single statement, which PostgreSQL makes atomic on its own: there
+   * it runs on pooled connections with no BEGIN and COMMIT around it, two round trips fewer.
+   * Reads may go with the write, and each sees what committed before it, the write included.
+   * `work` must not send a second write, which would commit apart from the first, nor take a
+   * lock meant to outlast its statement. On SQLite it is a transaction like any other, as every
+   * write goes through the one writer.
    */
   async singleStatement<T>(work: (tx: Transaction) => Promise<T>): Promise<T> {
     if (this.engine === "sqlite") return this.transaction(work);

@@ -79,6 +79,23 @@ function claimStatement(engine: "sqlite" | "postgres"): { sql: string; parameter
     parameters: (owner, now, leaseUntil, batch) => [owner, leaseUntil, now, now, batch, now],
   };
 }
+/**
+ * The hand-over's two bookkeeping writes as one statement each on PostgreSQL, where each
+ * statement is a round trip and one statement needs no BEGIN and COMMIT: the message's update
+ * runs as a WITH clause, and the attempt's write happens only if it did (the lease still ours).
+ * SQLite runs the same two writes in a transaction (openAttempt, recordSent).
+ */
+const OPEN_ATTEMPT_POSTGRES =
+  `WITH "renewed" AS (UPDATE "messages" SET "lease_until" = ? WHERE "id" = ? AND "lease_owner" = ? AND "status" = 'QUEUED' RETURNING "id") ` +
+  `INSERT INTO "message_attempts" ("id", "message_id", "provider", "started", "finished", "outcome", "provider_message_id", "retryable", "detail") ` +
+  `SELECT CAST(? AS varchar), "id", CAST(? AS varchar), CAST(? AS bigint), NULL, '${PENDING}', NULL, false, NULL FROM "renewed"`;
+const RECORD_SENT_POSTGRES =
+  `WITH "sent" AS (UPDATE "messages" SET "status" = 'SENT', "provider" = ?, "provider_message_id" = ?, "provider_status" = ?, "sent_at" = ?, ` +
+  `"receipt_deadline" = ?, "lease_owner" = NULL, "lease_until" = NULL, "body_ciphertext" = NULL, "updated" = ?, "attempts" = ? ` +
+  `WHERE "id" = ? AND "lease_owner" = ? AND "status" = 'QUEUED' RETURNING "id") ` +
+  `UPDATE "message_attempts" SET "outcome" = 'SENT', "finished" = ?, "provider_message_id" = ?, "retryable" = false, "detail" = NULL ` +
+  `WHERE "id" = ? AND "message_id" IN (SELECT "id" FROM "sent")`;
+
 const FIRST_RETRY_DELAY_MS = 1_000;
 const MAX_RETRY_DELAY_MS = 60_000;
 
@@ -213,18 +230,18 @@ export class Dispatcher implements DispatchSignal {
    */
   private async claim(): Promise<ClaimedMessage[]> {
     const { instanceId, db } = this.deps;
-    const now = this.deps.clock.now().getTime();
-    const leased = await db.singleStatement(({ manager }) =>
-      db.statements.writeReturning(manager, Message, this.claimQuery.sql, this.claimQuery.parameters(instanceId, now, now + this.leaseMs, this.batchSize)),
-    );
-    if (!leased.length) return [];
-    // RETURNING keeps no order: due first, as they were picked.
-    const messages = leased.sort((a, b) => a.nextAttemptAt.getTime() - b.nextAttemptAt.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-    const pending = await db.manager.findBy(MessageAttempt, { messageId: In(messages.map((m) => m.id)), outcome: PENDING });
-    return messages.map((message) => ({
-      message,
-      pendingAttempt: pending.find((attempt) => attempt.messageId === message.id) ?? null,
-    }));
+    return db.singleStatement(async ({ manager }) => {
+      const now = this.deps.clock.now().getTime();
+      const leased = await db.statements.writeReturning(manager, Message, this.claimQuery.sql, this.claimQuery.parameters(instanceId, now, now + this.leaseMs, this.batchSize));
+      if (!leased.length) return [];
+      // RETURNING keeps no order: due first, as they were picked.
+      const messages = leased.sort((a, b) => a.nextAttemptAt.getTime() - b.nextAttemptAt.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+      const pending = await manager.findBy(MessageAttempt, { messageId: In(messages.map((m) => m.id)), outcome: PENDING });
+      return messages.map((message) => ({
+        message,
+        pendingAttempt: pending.find((attempt) => attempt.messageId === message.id) ?? null,
+      }));
+    });
   }
 
   private async dispatch(message: Message, pendingAttempt: MessageAttempt | null): Promise<void> {
@@ -306,32 +323,36 @@ export class Dispatcher implements DispatchSignal {
 
   /** Records a PENDING attempt and renews the lease; committed before the provider is called. */
   private async openAttempt(message: Message, provider: TelephonyProvider): Promise<string | null> {
-    return this.deps.db.transaction(async ({ manager }) => {
-      const now = this.deps.clock.now();
-      const affected = await this.deps.db.statements.update(
-        manager,
-        Message,
-        { id: message.id, leaseOwner: this.deps.instanceId, status: "QUEUED" },
-        { leaseUntil: new Date(now.getTime() + this.leaseMs) },
-      );
-      if (affected !== 1) {
-        this.lostLease(message, "before a hand-over");
-        return null;
-      }
-      const id = newId("att");
-      await this.deps.db.statements.insert(manager, MessageAttempt, {
-        id,
-        messageId: message.id,
-        provider: provider.name,
-        started: now,
-        finished: null,
-        outcome: PENDING,
-        providerMessageId: null,
-        retryable: false,
-        detail: null,
-      });
-      return id;
-    });
+    const { db, instanceId } = this.deps;
+    const now = this.deps.clock.now();
+    const id = newId("att");
+    const leaseUntil = new Date(now.getTime() + this.leaseMs);
+    const opened =
+      db.engine === "postgres"
+        ? (await db.singleStatement(({ manager }) =>
+            db.statements.write(manager, OPEN_ATTEMPT_POSTGRES, [leaseUntil.getTime(), message.id, instanceId, id, provider.name, now.getTime()]),
+          )) === 1
+        : await db.transaction(async ({ manager }) => {
+            const renewed = await db.statements.update(manager, Message, { id: message.id, leaseOwner: instanceId, status: "QUEUED" }, { leaseUntil });
+            if (renewed !== 1) return false;
+            await db.statements.insert(manager, MessageAttempt, {
+              id,
+              messageId: message.id,
+              provider: provider.name,
+              started: now,
+              finished: null,
+              outcome: PENDING,
+              providerMessageId: null,
+              retryable: false,
+              detail: null,
+            });
+            return true;
+          });
+    if (!opened) {
+      this.lostLease(message, "before a hand-over");
+      return null;
+    }
+    return id;
   }
 
   private async handOver(
@@ -371,43 +392,61 @@ export class Dispatcher implements DispatchSignal {
   }
 
   private async recordSent(message: Message, attemptId: string, provider: TelephonyProvider, result: SendResult): Promise<void> {
-    await this.deps.db.transaction(async (tx) => {
-      const now = this.deps.clock.now();
-      const changes = {
-        status: "SENT" as const,
-        provider: provider.name,
-        providerMessageId: providerText(result.providerMessageId),
-        providerStatus: providerText(result.providerStatus),
-        sentAt: now,
-        receiptDeadline: new Date(now.getTime() + this.receiptWindowMs),
-        leaseOwner: null,
-        leaseUntil: null,
-        // Handed over: the code must not stay readable here.
-        bodyCiphertext: null,
-        updated: now,
-        // Only the lease holder counts attempts, and the update holds only while the lease is ours.
-        attempts: message.attempts + 1,
-      };
-      const affected = await this.deps.db.statements.update(
-        tx.manager,
-        Message,
-        { id: message.id, leaseOwner: this.deps.instanceId, status: "QUEUED" },
-        changes,
-      );
-      if (affected !== 1) {
-        // Left PENDING on purpose: whoever holds the message now resends under this same key.
-        this.lostLease(message, "after a hand-over");
-        return;
-      }
-      await this.deps.db.statements.update(
-        tx.manager,
-        MessageAttempt,
-        { id: attemptId },
-        { outcome: "SENT", finished: now, providerMessageId: changes.providerMessageId, retryable: false, detail: null },
-      );
-      Object.assign(message, changes);
-      publishMessageStatus(tx, message, this.deps.pubsub);
-    });
+    const { db, instanceId } = this.deps;
+    const now = this.deps.clock.now();
+    const changes = {
+      status: "SENT" as const,
+      provider: provider.name,
+      providerMessageId: providerText(result.providerMessageId),
+      providerStatus: providerText(result.providerStatus),
+      sentAt: now,
+      receiptDeadline: new Date(now.getTime() + this.receiptWindowMs),
+      leaseOwner: null,
+      leaseUntil: null,
+      // Handed over: the code must not stay readable here.
+      bodyCiphertext: null,
+      updated: now,
+      // Only the lease holder counts attempts, and the update holds only while the lease is ours.
+      attempts: message.attempts + 1,
+    };
+    const sent =
+      db.engine === "postgres"
+        ? await db.singleStatement(async (tx) => {
+            const written = await db.statements.write(tx.manager, RECORD_SENT_POSTGRES, [
+              changes.provider,
+              changes.providerMessageId,
+              changes.providerStatus,
+              now.getTime(),
+              changes.receiptDeadline.getTime(),
+              now.getTime(),
+              changes.attempts,
+              message.id,
+              instanceId,
+              now.getTime(),
+              changes.providerMessageId,
+              attemptId,
+            ]);
+            if (written === 1) publishMessageStatus(tx, message, this.deps.pubsub);
+            return written === 1;
+          })
+        : await db.transaction(async (tx) => {
+            const updated = await db.statements.update(tx.manager, Message, { id: message.id, leaseOwner: instanceId, status: "QUEUED" }, changes);
+            if (updated !== 1) return false;
+            await db.statements.update(
+              tx.manager,
+              MessageAttempt,
+              { id: attemptId },
+              { outcome: "SENT", finished: now, providerMessageId: changes.providerMessageId, retryable: false, detail: null },
+            );
+            publishMessageStatus(tx, message, this.deps.pubsub);
+            return true;
+          });
+    if (!sent) {
+      // Left PENDING on purpose: whoever holds the message now resends under this same key.
+      this.lostLease(message, "after a hand-over");
+      return;
+    }
+    Object.assign(message, changes);
   }
 
   /**
