@@ -15,6 +15,7 @@ import {
   UpdatePolicyDocument,
   UserFactorsDocument,
   VerifyFactorDocument,
+  VerifyChallengeDocument,
   AddUserToGroupDocument,
   CancelTransactionDocument,
   ChallengePhoneFactorDocument,
@@ -312,6 +313,22 @@ describe("sign-in transactions", () => {
     expect((await session.fails(ChallengePhoneFactorDocument, { input: { factorId: otherFactor.id } })).code).toBe("FORBIDDEN");
     expect((await session.fails(DeletePhoneFactorDocument, { id: otherFactor.id })).code).toBe("FORBIDDEN");
     expect((await session.fails(UserFactorsDocument, { id: user.id })).code).toBe("FORBIDDEN");
+  });
+
+  test("a signed-in user who verifies another user's challenge is refused and spends none of its attempts", async () => {
+    const { user } = await userWithPhone(gateway, "+447400700011");
+    const { factor: otherFactor } = await userWithPhone(gateway, "+447400700012");
+    const { challengePhoneFactor } = await gateway.admin.ok(ChallengePhoneFactorDocument, { input: { factorId: otherFactor.id } });
+    const code = await receivedCode(gateway, "+447400700012");
+    const { signIn } = await gateway.anonymous.ok(SignInDocument, { input: { login: user.login, password: PASSWORD } });
+    const session = gateway.client(`Bearer ${signIn.sessionToken}`);
+
+    for (const guess of [code, "000000", "111111"]) {
+      expect((await session.fails(VerifyChallengeDocument, { input: { challengeId: challengePhoneFactor.id, code: guess } })).code).toBe("FORBIDDEN");
+    }
+    expect(await gateway.db.manager.findOneByOrFail(Challenge, { id: challengePhoneFactor.id })).toMatchObject({ status: "PENDING", attemptsUsed: 0 });
+    const { verifyChallenge } = await gateway.admin.ok(VerifyChallengeDocument, { input: { challengeId: challengePhoneFactor.id, code } });
+    expect(verifyChallenge.status).toBe("VERIFIED");
   });
 });
 
