@@ -1,5 +1,6 @@
 import {
   ActivatePhoneFactorDocument,
+  SignInDocument,
   UpdatePolicyDocument,
   type PolicyRuleInput,
 } from "../../src/generated/graphql";
@@ -7,6 +8,12 @@ import type { TestGateway } from "./gateway";
 import { createUser, enroll, receivedCode } from "./phone";
 
 export const PASSWORD = "a long enough password";
+
+/** A password sign-in's session (the global policy asking for no phone), as a client holding its token. */
+export async function signedIn(gateway: TestGateway, login: string, password = PASSWORD) {
+  const { signIn } = await gateway.anonymous.ok(SignInDocument, { input: { login, password } });
+  return gateway.client(`Bearer ${signIn.sessionToken}`);
+}
 
 /** Replaces the rules of the default global session policy. */
 export async function setGlobalSessionRules(gateway: TestGateway, rules: PolicyRuleInput[]) {

@@ -7,7 +7,7 @@ import { LogEventRecord } from "../../../src/log/log-event.entity";
 import { User } from "../../../src/users/user.entity";
 import { startTestGateway, type TestGateway } from "../../support/gateway";
 import { createUser } from "../../support/phone";
-import { PASSWORD, setPasswordPolicy } from "../../support/transactions";
+import { PASSWORD, setPasswordPolicy, signedIn as signedInAs } from "../../support/transactions";
 
 const NEW_PASSWORD = "another long enough password";
 
@@ -18,11 +18,7 @@ describe("changePassword", () => {
   });
   afterAll(() => gateway.stop());
 
-  /** A password sign-in's session, as a client holding its token. */
-  const signedIn = async (login: string, password = PASSWORD) => {
-    const { signIn } = await gateway.anonymous.ok(SignInDocument, { input: { login, password } });
-    return gateway.client(`Bearer ${signIn.sessionToken}`);
-  };
+  const signedIn = (login: string, password = PASSWORD) => signedInAs(gateway, login, password);
   const signInFails = async (login: string, password: string) =>
     (await gateway.anonymous.fails(SignInDocument, { input: { login, password } })).code;
   const eventsOf = (userId: string, eventType: string) =>

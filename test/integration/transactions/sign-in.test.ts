@@ -30,7 +30,7 @@ import { Challenge } from "../../../src/phone/challenge.entity";
 import { Message } from "../../../src/telephony/message.entity";
 import { startTestGateway, type TestGateway } from "../../support/gateway";
 import { createUser, receivedCode, latestSimulated } from "../../support/phone";
-import { PASSWORD, passwordOnly, requirePhone, setGlobalSessionRules, userWithPhone } from "../../support/transactions";
+import { PASSWORD, passwordOnly, requirePhone, setGlobalSessionRules, signedIn as signedInAs, userWithPhone } from "../../support/transactions";
 
 describe("sign-in transactions", () => {
   let gateway: TestGateway;
@@ -55,11 +55,7 @@ describe("sign-in transactions", () => {
     expect(events.map((e) => e.eventType)).toEqual(expect.arrayContaining(["policy.evaluate_sign_on", "user.session.start", "user.session.end"]));
   });
 
-  /** A password-only sign-in's session, as a client holding its token. */
-  const signedIn = async (login: string) => {
-    const { signIn } = await gateway.anonymous.ok(SignInDocument, { input: { login, password: PASSWORD } });
-    return gateway.client(`Bearer ${signIn.sessionToken}`);
-  };
+  const signedIn = (login: string) => signedInAs(gateway, login);
 
   test("clearUserSessions ends every session of that user and no other's, and logs how many it ended", async () => {
     const user = await createUser(gateway, { password: PASSWORD });
@@ -120,8 +116,7 @@ describe("sign-in transactions", () => {
     await setGlobalSessionRules(gateway, [{ name: "Short sessions", access: "ALLOW", factorRequirement: "PASSWORD_ONLY", sessionIdleMinutes: 10, sessionLifetimeMinutes: 25 }]);
     const signedIn = async () => {
       const user = await createUser(gateway, { password: PASSWORD });
-      const { signIn } = await gateway.anonymous.ok(SignInDocument, { input: { login: user.login, password: PASSWORD } });
-      return { user, session: gateway.client(`Bearer ${signIn.sessionToken}`) };
+      return { user, session: await signedInAs(gateway, user.login) };
     };
     const refused = async (session: ReturnType<typeof gateway.client>) => (await session.request(MeDocument)).errors?.[0]?.extensions?.code;
     const minutes = (count: number) => gateway.clock.advance(count * 60_000);
@@ -320,8 +315,7 @@ describe("sign-in transactions", () => {
     const { factor: otherFactor } = await userWithPhone(gateway, "+447400700012");
     const { challengePhoneFactor } = await gateway.admin.ok(ChallengePhoneFactorDocument, { input: { factorId: otherFactor.id } });
     const code = await receivedCode(gateway, "+447400700012");
-    const { signIn } = await gateway.anonymous.ok(SignInDocument, { input: { login: user.login, password: PASSWORD } });
-    const session = gateway.client(`Bearer ${signIn.sessionToken}`);
+    const session = await signedInAs(gateway, user.login);
 
     for (const guess of [code, "000000", "111111"]) {
       expect((await session.fails(VerifyChallengeDocument, { input: { challengeId: challengePhoneFactor.id, code: guess } })).code).toBe("FORBIDDEN");
