@@ -69,19 +69,12 @@ export class EntityStatements {
   }
 
   /**
-   * Inserts rows that give values for the same columns, in one statement. The statement is
-   * prepared per column set and row count.
-   */
-  insertMany<T extends ObjectLiteral>(manager: EntityManager, entity: EntityTarget<T>, rows: Values<T>[]): Promise<void> {
-    return this.insertAll(manager, [{ entity, rows }]);
-  }
-
-  /**
    * Inserts into several tables at once, in order: a System Log event and its targets. On
    * PostgreSQL that is one statement, and so one round trip: the inserts before the last run as
    * data-modifying WITH clauses, which PostgreSQL runs to completion whether or not anything
    * reads them. SQLite takes no INSERT in WITH, and a statement there is a function call: one
-   * statement per table. Within a table, every row gives values for the same columns.
+   * statement per table. Within a table, every row gives values for the same columns, and the
+   * rows go in one statement, prepared per column set and row count.
    */
   async insertAll(manager: EntityManager, inserts: ReadonlyArray<{ entity: EntityTarget<ObjectLiteral>; rows: ObjectLiteral[] }>): Promise<void> {
     const shapes = inserts

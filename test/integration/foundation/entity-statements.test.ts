@@ -146,17 +146,17 @@ describe("EntityStatements", () => {
       attempt({ messageId, detail: null, finished: new Date("2031-02-03T04:05:07.000Z"), retryable: false }),
       attempt({ messageId, providerMessageId: "SM123", outcome: "SENT" }),
     ];
-    await db.transaction((tx) => db.statements.insertMany(tx.manager, MessageAttempt, rows));
-    await db.transaction((tx) => db.statements.insertMany(tx.manager, MessageAttempt, []));
+    await db.transaction((tx) => db.statements.insertAll(tx.manager, [{ entity: MessageAttempt, rows }]));
+    await db.transaction((tx) => db.statements.insertAll(tx.manager, [{ entity: MessageAttempt, rows: [] }]));
     const read = await db.manager.find(MessageAttempt, { where: { messageId } });
     expect(read.sort((a, b) => a.id.localeCompare(b.id))).toEqual([...rows].sort((a, b) => a.id.localeCompare(b.id)));
     // A statement prepared for three rows is not reused for two.
     const two = [attempt({ messageId }), attempt({ messageId })];
-    await db.transaction((tx) => db.statements.insertMany(tx.manager, MessageAttempt, two));
+    await db.transaction((tx) => db.statements.insertAll(tx.manager, [{ entity: MessageAttempt, rows: two }]));
     expect(await db.manager.countBy(MessageAttempt, { messageId })).toBe(5);
     const { detail: _omitted, ...withoutDetail } = attempt({ messageId });
     await expect(
-      db.transaction((tx) => db.statements.insertMany(tx.manager, MessageAttempt, [attempt({ messageId }), withoutDetail])),
+      db.transaction((tx) => db.statements.insertAll(tx.manager, [{ entity: MessageAttempt, rows: [attempt({ messageId }), withoutDetail] }])),
     ).rejects.toThrow(/must set the same columns/);
     expect(await db.manager.countBy(MessageAttempt, { messageId })).toBe(5);
   });
