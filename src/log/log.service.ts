@@ -42,6 +42,18 @@ export interface ChangeEvent {
   debugContext?: DebugContext | null;
 }
 
+/** An event's targets as their table's rows, in order. */
+export function targetRows(eventUuid: string, targets: readonly LogTarget[]): LogEventTargetRecord[] {
+  return targets.map((target, position) => ({
+    eventUuid,
+    position,
+    id: target.id,
+    type: target.type,
+    alternateId: target.alternateId ?? null,
+    displayName: target.displayName ?? null,
+  }));
+}
+
 export const SYSTEM_ACTOR: LogActor = { id: "ringfence", type: "SystemPrincipal", displayName: "Ringfence" };
 
 /**
@@ -76,17 +88,9 @@ export class LogService {
       debugContext: event.debugContext ?? null,
     });
     // The event and its targets (one to three) in one statement on PostgreSQL: one round trip, not two.
-    const targets = (event.target ?? []).map((target, position) => ({
-      eventUuid: record.uuid,
-      position,
-      id: target.id,
-      type: target.type,
-      alternateId: target.alternateId ?? null,
-      displayName: target.displayName ?? null,
-    }));
     await this.statements.insertAll(tx.manager, [
       { entity: LogEventRecord, rows: [record] },
-      { entity: LogEventTargetRecord, rows: targets },
+      { entity: LogEventTargetRecord, rows: targetRows(record.uuid, event.target ?? []) },
     ]);
     tx.afterCommit(() => this.pubsub.publish("LOG_EVENT", { uuid: record.uuid }));
     return record;

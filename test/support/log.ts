@@ -3,7 +3,7 @@ import type { Client } from "graphql-ws";
 import { SystemLogDocument, type SystemLogSubscription } from "../../src/generated/graphql";
 import { EventType } from "../../src/log/event-types";
 import { LogEventRecord, LogEventTargetRecord, type DebugContext } from "../../src/log/log-event.entity";
-import { SYSTEM_ACTOR } from "../../src/log/log.service";
+import { SYSTEM_ACTOR, targetRows } from "../../src/log/log.service";
 import { uuidv7 } from "../../src/platform/uuid";
 import type { LogEventShape } from "../../src/log/filter";
 import { withTimeout } from "./deferred";
@@ -52,17 +52,7 @@ export async function insertEvents(gateway: TestGateway, events: readonly LogEve
         debugContext: (event.debugContext ?? null) as DebugContext | null,
       });
       if (event.target.length) {
-        await manager.insert(
-          LogEventTargetRecord,
-          event.target.map((target, position) => ({
-            eventUuid: event.uuid,
-            position,
-            id: target.id,
-            type: target.type,
-            alternateId: target.alternateId ?? null,
-            displayName: target.displayName ?? null,
-          })),
-        );
+        await manager.insert(LogEventTargetRecord, targetRows(event.uuid, event.target));
       }
     }
   });
