@@ -186,7 +186,6 @@ export class ChallengeService {
           debugContext: { challengeId: current.id, purpose: current.purpose, method: current.method, factorId: current.factorId },
         });
         await hooks.afterVerified?.(tx, current);
-        // Last: on PostgreSQL the country's counter row stays locked until the commit.
         await this.deps.guard.recordVerified(tx, current.country);
         return { kind: "verified", challenge: current };
       }

@@ -95,8 +95,8 @@ const ACTIVE_BLOCK =
  * Runs before a send's transaction: velocity limits, spend caps, and the SMS pumping rules
  * (Twilio's Fraud Guard and Okta's telephony fraud guidance). A limit refuses the request
  * (RATE_LIMITED, nothing written); a block lets the request succeed but stops the message.
- * Sends and verifications are counted in the send's transaction (recordSend, recordVerified),
- * so every check reads a few counter rows, not the traffic behind them.
+ * Sends are counted in the send's transaction (recordSend) and verifications as they commit
+ * (recordVerified), so every check reads a few counter rows, not the traffic behind them.
  */
 export class SendGuard {
   constructor(
@@ -202,9 +202,29 @@ export class SendGuard {
     if (reached) throw this.refuseWithinSend(reached);
   }
 
-  /** Counts a verified challenge towards its country's verify-to-send ratio. */
-  async recordVerified(tx: Transaction, country: string): Promise<void> {
-    await this.deps.counters.add(tx, { kind: "VERIFIED", key: country, bucket: minuteOf(this.deps.clock.now().getTime()), value: 1 });
+  /**
+   * Counts a verified challenge towards its country's verify-to-send ratio, once the
+   * verification commits. On PostgreSQL every verification in a country within a minute adds
+   * to one row: added inside the verification's transaction, the row stayed locked until the
+   * commit a client round trip later, and under load verifications queued on it (8.7 ms each
+   * on average, at 16 flows in flight). Written alone, it is locked for its one statement. A
+   * crash between the commit and the count loses the count, which can only make the ratio
+   * stricter. SQLite runs one transaction at a time: there the count stays in the transaction,
+   * which spares a commit.
+   */
+  recordVerified(tx: Transaction, country: string): Promise<void> {
+    const { db, counters, clock, logger } = this.deps;
+    const verified = { kind: "VERIFIED", key: country, bucket: minuteOf(clock.now().getTime()), value: 1 } as const;
+    if (db.engine === "sqlite") return counters.add(tx, verified).then(() => undefined);
+    tx.afterCommit(() =>
+      db
+        .singleStatement((alone) => counters.add(alone, verified))
+        .then(
+          () => undefined,
+          (error: unknown) => logger.error({ err: error, country }, "a verification could not be counted towards its country's ratio"),
+        ),
+    );
+    return Promise.resolve();
   }
 
   /** Drops counters no window or cap can reach any more. */

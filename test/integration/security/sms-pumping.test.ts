@@ -2,12 +2,12 @@
  * Threat: SMS pumping (toll fraud). A bot enrolls or challenges many numbers in a range the
  * attacker earns revenue from, or floods one foreign country, never verifying a code.
  */
-import { EnrollPhoneFactorDocument, FraudBlocksDocument, LiftFraudBlockDocument, SignInDocument } from "../../../src/generated/graphql";
+import { ActivatePhoneFactorDocument, EnrollPhoneFactorDocument, FraudBlocksDocument, LiftFraudBlockDocument, SignInDocument } from "../../../src/generated/graphql";
 import { LogEventRecord } from "../../../src/log/log-event.entity";
 import { FraudBlockRecord } from "../../../src/security/security-settings.entity";
 import { Message } from "../../../src/telephony/message.entity";
 import { PRODUCTION_LIMITS, startTestGateway, type TestGateway } from "../../support/gateway";
-import { createUser, settleMessages } from "../../support/phone";
+import { createUser, enroll, receivedCode, settleMessages } from "../../support/phone";
 
 describe("SMS pumping", () => {
   let gateway: TestGateway;
@@ -90,6 +90,19 @@ describe("SMS pumping: the verify-to-send ratio", () => {
     const after = await enrollUnverified(sequential);
     const stoppedAtHome = after.filter((message) => message.country === "GB" && message.errorCode === "BLOCKED_SUSPICIOUS");
     expect(stoppedAtHome.map((message) => message.toE164)).toEqual(sequential.slice(4));
+  });
+
+  test("codes that are verified keep a foreign country's ratio up: however many are sent, none is stopped", async () => {
+    const numbers = [0, 1, 2, 3, 4, 5].map((i) => `+49151${String(1_000_000 + i * 7919).padStart(8, "0")}`);
+    for (const phoneNumber of numbers) {
+      const user = await createUser(gateway);
+      const { factor } = await enroll(gateway, user.id, phoneNumber);
+      await gateway.admin.ok(ActivatePhoneFactorDocument, { input: { factorId: factor.id, code: await receivedCode(gateway, phoneNumber) } });
+    }
+    const german = (await settleMessages(gateway)).filter((message) => message.country === "DE");
+    expect(german.map((message) => message.status)).toEqual(numbers.map(() => "DELIVERED"));
+    const blocks = await gateway.db.manager.find(LogEventRecord, { where: { eventType: "system.sms.fraud_blocked" } });
+    expect(blocks.map((event) => event.debugContext?.country)).not.toContain("DE");
   });
 });
 
