@@ -9,7 +9,19 @@ import { newId } from "../platform/ids";
 import type { Logger } from "../platform/logger";
 import { FraudBlockRecord } from "./security-settings.entity";
 import { rateLimited, type RateLimits } from "./rate-limits";
-import { DAY_MS, dayOf, MINUTE_MS, minuteOf, monthOf, type SendFigures, type TrafficCounters } from "./traffic-counters";
+import {
+  DAY_MS,
+  dayOf,
+  MINUTE_MS,
+  minuteOf,
+  monthOf,
+  readSendFigures,
+  SEND_FIGURES,
+  sendFiguresParameters,
+  type SendFigures,
+  type SendFiguresRow,
+  type TrafficCounters,
+} from "./traffic-counters";
 import type { SecuritySettings, SecuritySettingsService } from "./security-settings";
 
 export interface SendTarget {
@@ -81,8 +93,8 @@ const LIFTED = "LIFTED";
 const LIFTED_BLOCK = `SELECT 1 AS "lifted" FROM "fraud_blocks" WHERE "scope" = ? AND "key" = ? AND "rule" = '${LIFTED}' AND "until" > ? LIMIT 1`;
 
 /**
- * The number's own block, else an active pumping block on its country or range: one statement
- * before every send.
+ * The number's own block, else an active pumping block on its country or range; joined to the
+ * send figures, so that everything weighed before a send is one statement.
  */
 const ACTIVE_BLOCK =
   `SELECT 'NUMBER' AS "scope", "source" AS "rule", 0 AS "precedence" FROM "blocked_numbers" ` +
@@ -90,6 +102,11 @@ const ACTIVE_BLOCK =
   `UNION ALL SELECT "scope", "rule", 1 AS "precedence" FROM "fraud_blocks" ` +
   `WHERE (("scope" = 'COUNTRY' AND "key" = ? AND "until" > ?) OR ("scope" = 'RANGE' AND "key" = ? AND "until" > ?)) AND "rule" <> '${LIFTED}' ` +
   `ORDER BY "precedence" LIMIT 1`;
+
+const FIGURES_AND_BLOCK =
+  `SELECT "f".*, "b"."scope" AS "blockScope", "b"."rule" AS "blockRule" FROM (${SEND_FIGURES}) "f" LEFT JOIN (${ACTIVE_BLOCK}) "b" ON 1 = 1`;
+
+type FiguresAndBlockRow = SendFiguresRow & { blockScope: string | null; blockRule: string | null };
 
 /**
  * Runs before a send's transaction: velocity limits, spend caps, and the SMS pumping rules
@@ -113,23 +130,31 @@ export class SendGuard {
   ) {}
 
   async clear(target: SendTarget): Promise<SendClearance> {
-    const settings = await this.deps.settings.get();
-    await this.deps.limits.consumeSend(settings, target);
-    const now = this.deps.clock.now();
-    const windowStart = now.getTime() - settings.pumpingWindowMinutes * MINUTE_MS;
-    const figures = await this.deps.counters.sendFigures({
-      dayStart: dayOf(now.getTime()),
-      monthStart: monthOf(now.getTime()),
-      country: target.country,
-      windowMinute: minuteOf(windowStart),
-      windowStart,
-      e164: target.e164,
-      range: rangeOf(target.e164),
-    });
+    const { db, settings: settingsService, limits, clock } = this.deps;
+    const settings = await settingsService.get();
+    await limits.consumeSend(settings, target);
+    const now = clock.now();
+    const at = now.getTime();
+    const windowStart = at - settings.pumpingWindowMinutes * MINUTE_MS;
+    const range = rangeOf(target.e164);
+    const figuresQuery = { dayStart: dayOf(at), monthStart: monthOf(at), country: target.country, windowMinute: minuteOf(windowStart), windowStart, e164: target.e164, range };
+    const [row] = await db.statements.query<FiguresAndBlockRow>(db.manager, FIGURES_AND_BLOCK, [
+      ...sendFiguresParameters(figuresQuery),
+      // ACTIVE_BLOCK's
+      target.e164,
+      at,
+      target.country,
+      at,
+      range,
+      at,
+    ]);
+    const figures = readSendFigures(row!);
     await this.checkSpend(settings, target, figures, now);
-    const spentBeforeDay = { day: dayOf(now.getTime()), micros: figures.spentThisMonth - figures.spentToday };
-    const existing = await this.blockOf(target);
-    if (existing.stopped) return { ...existing, spentBeforeDay };
+    const spentBeforeDay = { day: dayOf(at), micros: figures.spentThisMonth - figures.spentToday };
+    if (row!.blockScope !== null) {
+      const reason = row!.blockScope === "NUMBER" ? `NUMBER_BLOCKED:${row!.blockRule}` : `${row!.blockScope}:${row!.blockRule}`;
+      return { stopped: true, reason, spentBeforeDay };
+    }
     return { ...((await this.detectPumping(settings, target, figures)) ?? CLEARED), spentBeforeDay };
   }
 
@@ -244,22 +269,6 @@ export class SendGuard {
   async purgeLapsedBlocks(): Promise<number> {
     const { db, clock } = this.deps;
     return db.transaction((tx) => db.statements.write(tx.manager, `DELETE FROM "fraud_blocks" WHERE "until" <= ?`, [clock.now().getTime()]));
-  }
-
-  /** Is the number, its range or its country blocked right now? */
-  async blockOf(target: Pick<SendTarget, "e164" | "country">): Promise<SendClearance> {
-    const { db, clock } = this.deps;
-    const at = clock.now().getTime();
-    const [block]: Array<{ scope: string; rule: string }> = await db.statements.query(db.manager, ACTIVE_BLOCK, [
-      target.e164,
-      at,
-      target.country,
-      at,
-      rangeOf(target.e164),
-      at,
-    ]);
-    if (!block) return { stopped: false, reason: null };
-    return { stopped: true, reason: block.scope === "NUMBER" ? `NUMBER_BLOCKED:${block.rule}` : `${block.scope}:${block.rule}` };
   }
 
   private async checkSpend(settings: SecuritySettings, target: SendTarget, figures: SendFigures, now: Date): Promise<void> {

@@ -92,10 +92,11 @@ export interface SendFiguresQuery {
 }
 
 /**
- * Every figure in one statement: read one by one, they were six round trips before each send
- * on PostgreSQL. Each subquery is an index range (the counters' key, range_numbers_range_last_sent).
+ * Every figure in one row: read one by one, they were six round trips before each send on
+ * PostgreSQL. Each subquery is an index range (the counters' key, range_numbers_range_last_sent).
+ * The send guard reads the blocks in force beside it, in the same statement.
  */
-const SEND_FIGURES =
+export const SEND_FIGURES =
   `SELECT ` +
   `(SELECT COALESCE(SUM("value"), 0) FROM "traffic_counters" WHERE "kind" = 'SPEND' AND "key" = '*' AND "bucket" >= ?) AS "spentToday", ` +
   `(SELECT COALESCE(SUM("value"), 0) FROM "traffic_counters" WHERE "kind" = 'SPEND' AND "key" = '*' AND "bucket" >= ?) AS "spentThisMonth", ` +
@@ -103,6 +104,36 @@ const SEND_FIGURES =
   `(SELECT COALESCE(SUM("value"), 0) FROM "traffic_counters" WHERE "kind" = 'VERIFIED' AND "key" = ? AND "bucket" >= ?) AS "verified", ` +
   `(SELECT COUNT(*) FROM "range_numbers" WHERE "range" = ? AND "last_sent" >= ?) AS "rangeNumbers", ` +
   `(SELECT COUNT(*) FROM "range_numbers" WHERE "e164" = ? AND "range" = ? AND "last_sent" >= ?) AS "rangeIncludesThis"`;
+
+export function sendFiguresParameters(query: SendFiguresQuery): unknown[] {
+  return [
+    query.dayStart,
+    query.monthStart,
+    query.country,
+    query.windowMinute,
+    query.country,
+    query.windowMinute,
+    query.range,
+    query.windowStart,
+    query.e164,
+    query.range,
+    query.windowStart,
+  ];
+}
+
+export type SendFiguresRow = Record<keyof SendFigures, string | number>;
+
+/** PostgreSQL gives SUM over bigint and COUNT as strings. */
+export function readSendFigures(row: SendFiguresRow): SendFigures {
+  return {
+    spentToday: Number(row.spentToday),
+    spentThisMonth: Number(row.spentThisMonth),
+    sends: Number(row.sends),
+    verified: Number(row.verified),
+    rangeNumbers: Number(row.rangeNumbers),
+    rangeIncludesThis: Number(row.rangeIncludesThis) > 0,
+  };
+}
 
 const SPENT_BETWEEN = `SELECT COALESCE(SUM("value"), 0) AS "spent" FROM "traffic_counters" WHERE "kind" = 'SPEND' AND "key" = '*' AND "bucket" >= ? AND "bucket" < ?`;
 
@@ -145,31 +176,6 @@ export class TrafficCounters {
   async spentBetween(tx: Transaction, from: number, until: number): Promise<number> {
     const [row]: Array<{ spent: string | number }> = await this.db.statements.query(tx.manager, SPENT_BETWEEN, [from, until]);
     return Number(row?.spent ?? 0);
-  }
-
-  async sendFigures(query: SendFiguresQuery): Promise<SendFigures> {
-    const [row]: Array<Record<keyof SendFigures, string | number>> = await this.db.statements.query(this.db.manager, SEND_FIGURES, [
-      query.dayStart,
-      query.monthStart,
-      query.country,
-      query.windowMinute,
-      query.country,
-      query.windowMinute,
-      query.range,
-      query.windowStart,
-      query.e164,
-      query.range,
-      query.windowStart,
-    ]);
-    // PostgreSQL gives SUM over bigint and COUNT as strings.
-    return {
-      spentToday: Number(row!.spentToday),
-      spentThisMonth: Number(row!.spentThisMonth),
-      sends: Number(row!.sends),
-      verified: Number(row!.verified),
-      rangeNumbers: Number(row!.rangeNumbers),
-      rangeIncludesThis: Number(row!.rangeIncludesThis) > 0,
-    };
   }
 
   /** Notes a send to `e164` at `epochMs`, inside the send's transaction. */

@@ -27,6 +27,8 @@ describe("SMS pumping", () => {
     const stopped = messages.filter((message) => message.errorCode === "BLOCKED_SUSPICIOUS");
     expect(stopped.map((m) => m.toE164).sort()).toEqual(["+447400900014", "+447400900015", "+447400900016"]);
     expect(stopped.every((m) => m.status === "FAILED" && m.provider === null)).toBe(true);
+    // The send that tripped the block and those the block then stopped say which block it was.
+    expect(stopped.map((m) => m.providerStatus)).toEqual(stopped.map(() => "RANGE:SEQUENTIAL_NUMBERS"));
     const blocked = await gateway.db.manager.find(LogEventRecord, { where: { eventType: "system.sms.fraud_blocked" } });
     expect(blocked).toHaveLength(1);
     expect(blocked[0]?.debugContext).toMatchObject({ rule: "SEQUENTIAL_NUMBERS", range: "+4474009000", distinctNumbers: 5 });
