@@ -1,7 +1,7 @@
 import type { ClientInfo } from "../platform/context";
 import type { Clock } from "../platform/clock";
 import type { Transaction } from "../platform/database";
-import type { EntityStatements } from "../platform/entity-statements";
+import type { EntityStatements, RowsOf } from "../platform/entity-statements";
 import type { GatewayPubSub } from "../platform/pubsub";
 import { uuidv7 } from "../platform/uuid";
 import type { EventType, LogResult, Severity } from "./event-types";
@@ -67,7 +67,8 @@ export class LogService {
     private readonly statements: EntityStatements,
   ) {}
 
-  async record(tx: Transaction, event: LogEventInput): Promise<LogEventRecord> {
+  /** `alongside`: rows of other tables written in the event's statement (one round trip on PostgreSQL). */
+  async record(tx: Transaction, event: LogEventInput, alongside: readonly RowsOf[] = []): Promise<LogEventRecord> {
     const published = this.clock.now();
     // A plain instance: TypeORM's create() walks the entity metadata, three times a passcode round trip.
     const record = Object.assign(new LogEventRecord(), {
@@ -91,6 +92,7 @@ export class LogService {
     await this.statements.insertAll(tx.manager, [
       { entity: LogEventRecord, rows: [record] },
       { entity: LogEventTargetRecord, rows: targetRows(record.uuid, event.target ?? []) },
+      ...alongside,
     ]);
     tx.afterCommit(() => this.pubsub.publish("LOG_EVENT", { uuid: record.uuid }));
     return record;

@@ -22,6 +22,12 @@ interface Prepared {
  * Only plain equality on given values: a null or undefined condition is refused rather than
  * guessed at (TypeORM's own methods give those their own meanings).
  */
+/** Rows to insert into one entity's table. */
+export interface RowsOf {
+  entity: EntityTarget<ObjectLiteral>;
+  rows: ObjectLiteral[];
+}
+
 export class EntityStatements {
   private readonly prepared = new Map<string, Prepared>();
   private readonly numbered = new Map<string, string>();
@@ -76,7 +82,7 @@ export class EntityStatements {
    * statement per table. Within a table, every row gives values for the same columns, and the
    * rows go in one statement, prepared per column set and row count.
    */
-  async insertAll(manager: EntityManager, inserts: ReadonlyArray<{ entity: EntityTarget<ObjectLiteral>; rows: ObjectLiteral[] }>): Promise<void> {
+  async insertAll(manager: EntityManager, inserts: ReadonlyArray<RowsOf>): Promise<void> {
     const shapes = inserts
       .filter(({ rows }) => rows.length > 0)
       .map(({ entity, rows }) => {

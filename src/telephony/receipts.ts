@@ -5,6 +5,7 @@ import { maskPhoneNumber } from "../phone/phone-number";
 import type { MessageStatus } from "../phone/phone.enums";
 import type { Clock } from "../platform/clock";
 import type { Database, Transaction } from "../platform/database";
+import type { RowsOf } from "../platform/entity-statements";
 import type { DeliveryErrorCode } from "../platform/errors";
 import { newId } from "../platform/ids";
 import type { Logger } from "../platform/logger";
@@ -88,10 +89,24 @@ export async function finalizeMessage(
     leaseOwner: null,
     leaseUntil: null,
   });
-  await deps.log.record(tx, receiveStatusEvent(message, outcome));
-  publishMessageStatus(tx, message, deps.pubsub);
+  await recordFinal(tx, message, outcome, deps);
   return true;
 }
+
+/** What follows the update that ended a message: its one receive_status event, and the change published. */
+async function recordFinal(tx: Transaction, message: Message, outcome: MessageOutcome, deps: FinalizeDependencies, alongside: readonly RowsOf[] = []): Promise<void> {
+  await deps.log.record(tx, receiveStatusEvent(message, outcome), alongside);
+  publishMessageStatus(tx, message, deps.pubsub);
+}
+
+/**
+ * finalizeMessage's update for a receipt, found by the provider's id it names, the row read
+ * back from the write (RETURNING). The one row: provider ids are not unique by constraint.
+ */
+const END_BY_PROVIDER_ID =
+  'UPDATE "messages" SET "status" = ?, "error_code" = ?, "provider_status" = ?, "final_at" = ?, "updated" = ?, ' +
+  '"body_ciphertext" = NULL, "lease_owner" = NULL, "lease_until" = NULL ' +
+  'WHERE "id" = (SELECT "id" FROM "messages" WHERE "provider" = ? AND "provider_message_id" = ? AND "final_at" IS NULL LIMIT 1) AND "final_at" IS NULL';
 
 function receiveStatusEvent(message: Message, outcome: MessageOutcome): LogEventInput {
   const target: LogTarget[] = [];
@@ -166,26 +181,29 @@ export class ReceiptProcessor {
   }
 
   private async applyWithin(tx: Transaction, receipt: DeliveryReceipt): Promise<ReceiptResult> {
+    const { db, clock } = this.deps;
+    const outcome: MessageOutcome = { status: receipt.status, errorCode: receipt.errorCode, providerStatus: receipt.providerStatus, provider: receipt.provider };
+    const now = clock.now();
+    // The usual receipt, the first for a message under the id its provider gave back, ends it in
+    // one statement and is journaled in its event's: on PostgreSQL two round trips, not four.
+    const [ended] = await db.statements.writeReturning(tx.manager, Message, END_BY_PROVIDER_ID, [
+      outcome.status,
+      outcome.errorCode,
+      outcome.providerStatus,
+      now.getTime(),
+      now.getTime(),
+      receipt.provider,
+      receipt.providerMessageId,
+    ]);
+    if (ended) {
+      await recordFinal(tx, ended, outcome, this.deps, [{ entity: MessageReceipt, rows: [journalRow(ended.id, receipt, true, now)] }]);
+      return "applied";
+    }
+    // A duplicate or late receipt, or one under the id of an earlier attempt's provider.
     const message = await this.findMessage(tx, receipt);
     if (!message) return "unknown";
-    const applied =
-      message.finalAt === null &&
-      (await finalizeMessage(
-        tx,
-        message,
-        { status: receipt.status, errorCode: receipt.errorCode, providerStatus: receipt.providerStatus, provider: receipt.provider },
-        this.deps,
-      ));
-    await this.deps.db.statements.insert(tx.manager, MessageReceipt, {
-      id: newId("rcp"),
-      messageId: message.id,
-      provider: receipt.provider,
-      status: receipt.status,
-      providerStatus: receipt.providerStatus,
-      errorCode: receipt.errorCode,
-      applied,
-      received: this.deps.clock.now(),
-    });
+    const applied = message.finalAt === null && (await finalizeMessage(tx, message, outcome, this.deps));
+    await db.statements.insert(tx.manager, MessageReceipt, journalRow(message.id, receipt, applied, clock.now()));
     return applied ? "applied" : "late";
   }
 
@@ -198,4 +216,17 @@ export class ReceiptProcessor {
     const attempt = await statements.findOneBy(tx.manager, MessageAttempt, key);
     return attempt ? statements.findOneBy(tx.manager, Message, { id: attempt.messageId }) : null;
   }
+}
+
+function journalRow(messageId: string, receipt: DeliveryReceipt, applied: boolean, received: Date): MessageReceipt {
+  return {
+    id: newId("rcp"),
+    messageId,
+    provider: receipt.provider,
+    status: receipt.status,
+    providerStatus: receipt.providerStatus,
+    errorCode: receipt.errorCode,
+    applied,
+    received,
+  };
 }
