@@ -17,6 +17,11 @@ export interface Config {
   engine: DatabaseEngine;
   /** PostgreSQL schema to use (tests run each server in a fresh one). @default "public" */
   databaseSchema: string | null;
+  /**
+   * Frequent statements run as PostgreSQL prepared statements (PreparedStatementNames). Off for
+   * a pooler that cannot keep them, such as PgBouncer before 1.21 in transaction mode. @default true
+   */
+  databasePreparedStatements: boolean;
   /** Becomes the first admin token when the database has none. */
   bootstrapAdminToken: string | null;
   /** @default "info" */
@@ -171,6 +176,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databaseUrl,
     engine,
     databaseSchema,
+    databasePreparedStatements: flag("DATABASE_PREPARED_STATEMENTS", true),
     bootstrapAdminToken,
     logLevel: oneOf("LOG_LEVEL", LOG_LEVELS, "info"),
     nodeEnv: oneOf("NODE_ENV", NODE_ENVS, "development"),

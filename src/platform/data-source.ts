@@ -4,9 +4,9 @@ import { DataSource, type DataSourceOptions } from "typeorm";
 import type { Config } from "./config";
 import { entities } from "./entities";
 import { postgresMigrations, sqliteMigrations } from "./migrations";
-import { CallbackQueryClient } from "./pg-client";
+import { CallbackQueryClient, PreparingQueryClient } from "./pg-client";
 
-export type DatabaseConfig = Pick<Config, "engine" | "databaseUrl" | "databaseSchema" | "dataDir">;
+export type DatabaseConfig = Pick<Config, "engine" | "databaseUrl" | "databaseSchema" | "dataDir"> & Partial<Pick<Config, "databasePreparedStatements">>;
 
 export function sqliteFile(config: Pick<Config, "dataDir">): string {
   return path.join(config.dataDir, "ringfence.sqlite");
@@ -28,7 +28,7 @@ export function dataSourceOptions(config: DatabaseConfig): DataSourceOptions {
         // A statement that runs this long is a bug or an attack; fail it rather than hold a connection.
         statement_timeout: 15_000,
         application_name: "ringfence",
-        Client: CallbackQueryClient,
+        Client: config.databasePreparedStatements === false ? CallbackQueryClient : PreparingQueryClient,
         // A named schema is selected through search_path so that migrations stay unqualified.
         ...(config.databaseSchema ? { options: `-c search_path=${config.databaseSchema}` } : {}),
       },
