@@ -212,9 +212,9 @@ export class SendGuard {
     const now = this.deps.clock.now();
     const day = dayOf(now.getTime());
     const costMicros = send.clearance.stopped ? 0 : send.costMicros;
-    await this.deps.counters.noteSendTo(tx, send.e164, rangeOf(send.e164), now.getTime());
-    const totals = await this.deps.counters.add(
+    const totals = await this.deps.counters.noteSendAndAdd(
       tx,
+      { e164: send.e164, range: rangeOf(send.e164), epochMs: now.getTime() },
       { kind: "SENDS", key: send.country, bucket: minuteOf(now.getTime()), value: 1 },
       { kind: "SPEND", key: "*", bucket: day, value: costMicros },
     );
