@@ -1,6 +1,7 @@
 import type { DataSource, EntityManager, EntityTarget, ObjectLiteral, QueryRunner } from "typeorm";
 import type { ColumnMetadata } from "typeorm/metadata/ColumnMetadata";
 import type { EntityMetadata } from "typeorm/metadata/EntityMetadata";
+import { preparedStatements } from "./pg-client";
 
 type Values<T> = { [K in keyof T]?: T[K] };
 
@@ -10,10 +11,17 @@ interface Prepared {
   parameters: ColumnMetadata[];
 }
 
+/** Rows to insert into one entity's table. */
+export interface RowsOf {
+  entity: EntityTarget<ObjectLiteral>;
+  rows: ObjectLiteral[];
+}
+
 /**
  * The hot paths' reads and writes by key, as SQL written once per entity and shape of call
- * and run as prepared statements. TypeORM's query builder rebuilds the SQL of a findOneBy,
- * insert or update on every call (aliases, property-to-column rewriting, parameter escaping)
+ * and run as prepared statements (on PostgreSQL, named ones: see PreparedStatementNames).
+ * TypeORM's query builder rebuilds the SQL of a findOneBy, insert or update on every call
+ * (aliases, property-to-column rewriting, parameter escaping)
  * and hydrates through its generic transformer: on the passcode path that was as much CPU as
  * the statements themselves. The entities' metadata stays the single source of truth: columns,
  * names, transformers and types come from it, and values go through the driver's own
@@ -22,12 +30,6 @@ interface Prepared {
  * Only plain equality on given values: a null or undefined condition is refused rather than
  * guessed at (TypeORM's own methods give those their own meanings).
  */
-/** Rows to insert into one entity's table. */
-export interface RowsOf {
-  entity: EntityTarget<ObjectLiteral>;
-  rows: ObjectLiteral[];
-}
-
 export class EntityStatements {
   private readonly prepared = new Map<string, Prepared>();
   private readonly numbered = new Map<string, string>();
@@ -186,6 +188,7 @@ export class EntityStatements {
       let index = 0;
       text = sql.replace(/\?/g, () => `$${++index}`);
       this.numbered.set(sql, text);
+      preparedStatements.allow(text);
     }
     return text;
   }
@@ -195,6 +198,7 @@ export class EntityStatements {
     if (!statement) {
       statement = build();
       this.prepared.set(key, statement);
+      if (this.postgres) preparedStatements.allow(statement.sql);
     }
     return statement;
   }

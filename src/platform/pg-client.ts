@@ -31,58 +31,51 @@ function queryThroughCallback(this: pg.Client, ...args: unknown[]): unknown {
 // The overloads of Client.query cannot be restated in an override; the prototype takes the one function.
 (CallbackQueryClient.prototype as unknown as { query: typeof queryThroughCallback }).query = queryThroughCallback;
 
-/** A statement's text is named once it has run this many times: one-off statements stay unnamed. */
-export const PREPARE_AFTER = 3;
 /** Every connection keeps each named statement it has run, with its plan: a bound on what they hold. */
 export const MAX_PREPARED = 256;
-/** Texts counted towards PREPARE_AFTER, forgotten past this many (IN lists of every length, say). */
-const MAX_COUNTED = 10_000;
 
 /**
- * Names for the statements that run again and again, so that they run as prepared statements.
- * node-postgres sends a statement with parameters unnamed, and PostgreSQL parses, analyses and
- * plans it on every execution: on the passcode round trip, pg_stat_statements put planning
- * alone above PostgreSQL's execution time. A named statement is parsed once per connection, and
- * PostgreSQL keeps its plan (custom plans for its first five runs, then a generic one where that
- * costs no more). One registry serves every connection: a text has one name everywhere, which
- * each connection prepares on first use (node-postgres keeps track).
+ * The statements that run as prepared statements, by name. node-postgres sends a statement with
+ * parameters unnamed, and PostgreSQL parses, analyses and plans it on every execution: on the
+ * passcode round trip, pg_stat_statements put planning alone above execution for most of its
+ * statements. A named statement is parsed once per connection, and PostgreSQL keeps its plan
+ * (custom plans for its first five runs, then a generic one where that costs no more).
+ *
+ * Only texts allowed here are named: the hot paths' statements (EntityStatements), by key and
+ * by index ranges whose best plan does not depend on the values. The System Log's filtered
+ * pages are planned afresh every time: named, a generic plan made a page at 100,000 events three
+ * times slower. One registry serves every connection: a text has one name everywhere, which each
+ * connection prepares on first use (node-postgres keeps track).
  */
 export class PreparedStatementNames {
   private readonly names = new Map<string, string>();
-  private readonly counts = new Map<string, number>();
 
-  constructor(
-    private readonly prepareAfter = PREPARE_AFTER,
-    private readonly maxPrepared = MAX_PREPARED,
-  ) {}
+  constructor(private readonly maxPrepared = MAX_PREPARED) {}
 
-  /** The text's name once it has run often enough, or null: run it unnamed. */
+  /** Lets `text` run as a prepared statement; false once MAX_PREPARED texts have been. */
+  allow(text: string): boolean {
+    if (this.names.has(text)) return true;
+    if (this.names.size >= this.maxPrepared) return false;
+    this.names.set(text, `ringfence_${this.names.size + 1}`);
+    return true;
+  }
+
+  /** The text's name, or null: run it unnamed. */
   nameFor(text: string): string | null {
-    const name = this.names.get(text);
-    if (name !== undefined) return name;
-    if (this.names.size >= this.maxPrepared) return null;
-    const count = (this.counts.get(text) ?? 0) + 1;
-    if (count < this.prepareAfter) {
-      if (this.counts.size >= MAX_COUNTED) this.counts.clear();
-      this.counts.set(text, count);
-      return null;
-    }
-    this.counts.delete(text);
-    const named = `ringfence_${this.names.size + 1}`;
-    this.names.set(text, named);
-    return named;
+    return this.names.get(text) ?? null;
   }
 }
 
-const preparedNames = new PreparedStatementNames();
+/** The process's registry, shared by every PreparingQueryClient and filled by EntityStatements. */
+export const preparedStatements = new PreparedStatementNames();
 
-/** CallbackQueryClient that runs frequent parameterised statements as prepared statements (PreparedStatementNames). */
+/** CallbackQueryClient that runs the statements `preparedStatements` allows as prepared statements. */
 export class PreparingQueryClient extends CallbackQueryClient {}
 
 function queryPrepared(this: pg.Client, ...args: unknown[]): unknown {
   const [text, values, callback] = args;
-  if (typeof text === "string" && Array.isArray(values) && values.length > 0 && callback === undefined) {
-    const name = preparedNames.nameFor(text);
+  if (typeof text === "string" && Array.isArray(values) && callback === undefined) {
+    const name = preparedStatements.nameFor(text);
     if (name !== null) return queryThroughCallback.call(this, { name, text, values });
   }
   return queryThroughCallback.apply(this, args);

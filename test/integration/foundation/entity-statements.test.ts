@@ -6,7 +6,7 @@
 import { MessageAttempt } from "../../../src/telephony/message.entity";
 import { LogEventRecord } from "../../../src/log/log-event.entity";
 import { newId } from "../../../src/platform/ids";
-import { startTestGateway, type TestGateway } from "../../support/gateway";
+import { engine, startTestGateway, type TestGateway } from "../../support/gateway";
 
 describe("EntityStatements", () => {
   let gateway: TestGateway;
@@ -228,6 +228,23 @@ describe("EntityStatements", () => {
     });
     return gateway.queries.statementsFor(requestId) ?? [];
   };
+
+  (engine === "postgres" ? test : test.skip)("on PostgreSQL its statements run as prepared statements, and TypeORM's own do not", async () => {
+    const { db } = gateway;
+    const prepared = await db.transaction(async (tx) => {
+      // One transaction, one connection: pg_prepared_statements lists that connection's.
+      await db.statements.findOneBy(tx.manager, MessageAttempt, { id: "att_none" });
+      await db.statements.query(tx.manager, `SELECT count(*) AS "n" FROM "message_attempts" WHERE "message_id" = ?`, ["msg_none"]);
+      await tx.manager.findOneBy(MessageAttempt, { messageId: "msg_none" });
+      const rows: Array<{ statement: string }> = await tx.manager.query("SELECT statement FROM pg_prepared_statements");
+      return rows.map((row) => row.statement);
+    });
+    expect(prepared).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^SELECT .* FROM "message_attempts" WHERE "id" = \$1 LIMIT 1$/), `SELECT count(*) AS "n" FROM "message_attempts" WHERE "message_id" = $1`]),
+    );
+    // TypeORM's query builder, as the System Log's filtered pages use it: planned afresh each time.
+    expect(prepared.filter((statement) => statement.includes('"MessageAttempt"'))).toEqual([]);
+  });
 
   test("a write that returns its rows gives them as the write left them, hydrated as TypeORM would, and none when nothing matched", async () => {
     const { db } = gateway;

@@ -1,6 +1,6 @@
 import pg from "pg";
 import { dataSourceOptions } from "../../../src/platform/data-source";
-import { CallbackQueryClient, PREPARE_AFTER, PreparedStatementNames, PreparingQueryClient } from "../../../src/platform/pg-client";
+import { CallbackQueryClient, PreparedStatementNames, preparedStatements, PreparingQueryClient } from "../../../src/platform/pg-client";
 
 /** Opt-in through DATABASE_URL=postgres://..., as the rest of the PostgreSQL suite. */
 const databaseUrl = process.env.DATABASE_URL ?? "";
@@ -20,24 +20,22 @@ describe("the gateway's PostgreSQL pool", () => {
 });
 
 describe("PreparedStatementNames", () => {
-  test("names a text once it has run PREPARE_AFTER times, and keeps that name", () => {
+  test("names only the texts it was told to allow, each with a name of its own that it keeps", () => {
     const names = new PreparedStatementNames();
-    for (let run = 1; run < PREPARE_AFTER; run += 1) expect(names.nameFor("SELECT $1")).toBeNull();
+    expect(names.nameFor("SELECT $1")).toBeNull();
+    expect(names.allow("SELECT $1")).toBe(true);
     const name = names.nameFor("SELECT $1");
     expect(name).toMatch(/^ringfence_\d+$/);
+    expect(names.allow("SELECT $1")).toBe(true);
     expect(names.nameFor("SELECT $1")).toBe(name);
-    for (let run = 1; run < PREPARE_AFTER; run += 1) names.nameFor("SELECT $2");
-    const other = names.nameFor("SELECT $2");
-    expect(other).not.toBeNull();
-    expect(other).not.toBe(name);
+    names.allow("SELECT $2");
+    expect(names.nameFor("SELECT $2")).not.toBe(name);
   });
 
-  test("names at most maxPrepared texts: past that, the others run unnamed, however often", () => {
-    const names = new PreparedStatementNames(1, 2);
-    expect(names.nameFor("SELECT 1 + $1")).toBe("ringfence_1");
-    expect(names.nameFor("SELECT 2 + $1")).toBe("ringfence_2");
-    for (let run = 0; run < 10; run += 1) expect(names.nameFor("SELECT 3 + $1")).toBeNull();
-    expect(names.nameFor("SELECT 1 + $1")).toBe("ringfence_1");
+  test("allows at most maxPrepared texts: past that, the others run unnamed", () => {
+    const names = new PreparedStatementNames(2);
+    expect([names.allow("SELECT 1 + $1"), names.allow("SELECT 2 + $1"), names.allow("SELECT 3 + $1")]).toEqual([true, true, false]);
+    expect([names.nameFor("SELECT 1 + $1"), names.nameFor("SELECT 2 + $1"), names.nameFor("SELECT 3 + $1")]).toEqual(["ringfence_1", "ringfence_2", null]);
   });
 });
 
@@ -101,14 +99,14 @@ describeOnPostgres("PreparingQueryClient", () => {
   });
   afterAll(() => Promise.all([client.end(), plain.end()]));
 
-  // A text of this run's own, so that the process-wide registry has not named it already.
-  const text = `SELECT $1::int * 2 AS doubled, $2::text AS label /* ${process.pid}-${Date.now()} */`;
+  // Texts of this run's own, so that nothing else in the process has allowed them.
+  const unique = (sql: string) => `${sql} /* ${process.pid}-${Math.random()} */`;
   const preparedOnConnection = async (sql: string) =>
     Number((await client.query("SELECT count(*) AS n FROM pg_prepared_statements WHERE statement = $1", [sql])).rows[0].n);
 
-  test("a statement run PREPARE_AFTER times becomes its connection's prepared statement, answering as node-postgres does", async () => {
-    for (let run = 1; run < PREPARE_AFTER; run += 1) await client.query(text, [run, "unnamed"]);
-    expect(await preparedOnConnection(text)).toBe(0);
+  test("an allowed statement runs as its connection's prepared statement, answering as node-postgres does", async () => {
+    const text = unique("SELECT $1::int * 2 AS doubled, $2::text AS label");
+    preparedStatements.allow(text);
     const [ours, theirs] = await Promise.all([client.query(text, [21, "x"]), plain.query(text, [21, "x"])]);
     expect(await preparedOnConnection(text)).toBe(1);
     expect(ours.rows).toEqual([{ doubled: 42, label: "x" }]);
@@ -117,19 +115,20 @@ describeOnPostgres("PreparingQueryClient", () => {
     expect(await preparedOnConnection(text)).toBe(1);
   });
 
+  test("a statement not allowed runs unnamed, however often", async () => {
+    const text = unique("SELECT $1::int + 1 AS next");
+    for (let run = 0; run < 5; run += 1) expect((await client.query(text, [run])).rows).toEqual([{ next: run + 1 }]);
+    expect(await preparedOnConnection(text)).toBe(0);
+  });
+
   test("a prepared statement that fails rejects with the server's error and leaves the connection usable", async () => {
-    const failing = `SELECT 1 / $1::int AS quotient /* ${process.pid}-${Date.now()} */`;
-    for (let run = 0; run < PREPARE_AFTER + 1; run += 1) {
+    const failing = unique("SELECT 1 / $1::int AS quotient");
+    preparedStatements.allow(failing);
+    for (let run = 0; run < 3; run += 1) {
       const failure = (await client.query(failing, [0]).catch((error: unknown) => error)) as Error & { code?: string };
       expect(failure.code).toBe("22012");
     }
     expect(await preparedOnConnection(failing)).toBe(1);
     expect((await client.query(failing, [2])).rows).toEqual([{ quotient: 0 }]);
-  });
-
-  test("statements without parameters run as they are, never prepared", async () => {
-    const bare = `SELECT 7 AS seven /* ${process.pid}-${Date.now()} */`;
-    for (let run = 0; run < PREPARE_AFTER + 2; run += 1) expect((await client.query(bare)).rows).toEqual([{ seven: 7 }]);
-    expect(await preparedOnConnection(bare)).toBe(0);
   });
 });
