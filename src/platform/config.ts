@@ -18,8 +18,9 @@ export interface Config {
   /** PostgreSQL schema to use (tests run each server in a fresh one). @default "public" */
   databaseSchema: string | null;
   /**
-   * Frequent statements run as PostgreSQL prepared statements (PreparedStatementNames). Off for
-   * a pooler that cannot keep them, such as PgBouncer before 1.21 in transaction mode. @default true
+   * The hot paths' statements run as PostgreSQL prepared statements (PreparedStatementNames).
+   * Off for a pooler that cannot keep them, such as PgBouncer before 1.21 in transaction mode.
+   * @default true
    */
   databasePreparedStatements: boolean;
   /** Becomes the first admin token when the database has none. */
