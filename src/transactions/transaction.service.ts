@@ -18,7 +18,7 @@ import type { ClientInfo } from "../platform/context";
 import type { Database, Transaction } from "../platform/database";
 import { AppError, ErrorCode } from "../platform/errors";
 import { hashSecret, newId, newSecret } from "../platform/ids";
-import { checkPasswordAgainstPolicy, evaluateEnrollment, evaluatePassword, evaluateSignOn, type PasswordDecision } from "../policies/evaluate";
+import { checkPasswordAgainstPolicy, evaluateEnrollment, evaluatePassword, evaluateSignOn, type PasswordDecision, type PasswordViolation } from "../policies/evaluate";
 import type { PolicyService } from "../policies/policy.service";
 import { SessionRecord } from "../sessions/session.entity";
 import type { SessionService } from "../sessions/session.service";
@@ -272,12 +272,11 @@ export class TransactionService {
   }
 
   async resetPassword(stateHandle: string, newPassword: string, client: ClientInfo): Promise<TransactionView> {
-    const { db, policies, sessions, log, clock } = this.deps;
+    const { db, sessions, log, clock } = this.deps;
     const record = await this.step(stateHandle, ["PASSWORD_RESET"]);
     const user = await this.userOf(record);
-    const policy = evaluatePassword(await policies.list(), { userGroupIds: await this.groupIdsOf(user.id) });
-    const violation = checkPasswordAgainstPolicy(newPassword, policy);
-    if (violation) throw new AppError(ErrorCode.PASSWORD_POLICY, `The new password breaks the password policy (${violation})`, { reason: violation });
+    const policy = await this.passwordPolicyOf(user.id);
+    refuseNewPassword(checkPasswordAgainstPolicy(newPassword, policy));
     const passwordHash = await hashPassword(newPassword);
     const actor = userActor(user);
     return db.transaction(async (tx) => {
@@ -337,7 +336,7 @@ export class TransactionService {
   async changePassword(viewer: Viewer, currentPassword: string, newPassword: string, client: ClientInfo): Promise<boolean> {
     if (viewer.kind === "anonymous") throw new AppError(ErrorCode.UNAUTHENTICATED, "Sign in to change your password");
     if (viewer.kind === "admin") throw new AppError(ErrorCode.FORBIDDEN, "Admin tokens have no password; a user changes their own");
-    const { db, policies, sessions, log, clock } = this.deps;
+    const { db, sessions, log, clock } = this.deps;
     const user = await db.manager.findOneByOrFail(User, { id: viewer.userId });
     const actor = userActor(user);
     const recordChange = (tx: Transaction, outcome: LogEventInput["outcome"], debugContext?: LogEventInput["debugContext"]) =>
@@ -350,7 +349,7 @@ export class TransactionService {
         outcome,
         debugContext,
       });
-    const policy = evaluatePassword(await policies.list(), { userGroupIds: await this.groupIdsOf(user.id) });
+    const policy = await this.passwordPolicyOf(user.id);
     const verified = user.passwordHash !== null && (await verifyPassword(currentPassword, user.passwordHash));
     if (!verified) {
       // Committed before the error is raised: a wrong password must count even though the call fails.
@@ -360,8 +359,7 @@ export class TransactionService {
       });
       throw new AppError(ErrorCode.INVALID_CREDENTIALS, "The current password is not right");
     }
-    const violation = newPassword === currentPassword ? "SAME_AS_CURRENT" : checkPasswordAgainstPolicy(newPassword, policy);
-    if (violation) throw new AppError(ErrorCode.PASSWORD_POLICY, `The new password breaks the password policy (${violation})`, { reason: violation });
+    refuseNewPassword(newPassword === currentPassword ? "SAME_AS_CURRENT" : checkPasswordAgainstPolicy(newPassword, policy));
     const passwordHash = await hashPassword(newPassword);
     return db.transaction(async (tx) => {
       const now = clock.now();
@@ -401,10 +399,9 @@ export class TransactionService {
   }
 
   private async recover(kind: "PASSWORD_RECOVERY" | "ACCOUNT_UNLOCK", login: string, method: PhoneMethod, client: ClientInfo): Promise<TransactionView> {
-    const { db, policies, authenticator, factors } = this.deps;
+    const { db, authenticator, factors } = this.deps;
     const user = await db.manager.findOneBy(User, { loginNormalized: login.trim().toLowerCase() });
-    const groupIds = user ? await this.groupIdsOf(user.id) : [];
-    const passwordPolicy = evaluatePassword(await policies.list(), { userGroupIds: groupIds });
+    const passwordPolicy = await this.passwordPolicyOf(user?.id ?? null);
     if (!passwordPolicy.recoveryMethods.includes(method)) {
       throw new AppError(ErrorCode.METHOD_NOT_ALLOWED, `Recovery by ${method} is not allowed`, { allowedMethods: passwordPolicy.recoveryMethods });
     }
@@ -556,7 +553,12 @@ export class TransactionService {
   }
 
   private async recoveryMethodsFor(userId: string): Promise<PhoneMethod[]> {
-    return evaluatePassword(await this.deps.policies.list(), { userGroupIds: await this.groupIdsOf(userId) }).recoveryMethods;
+    return (await this.passwordPolicyOf(userId)).recoveryMethods;
+  }
+
+  /** The password policy that applies to a user by their groups; to one unknown, the policies for everyone. */
+  private async passwordPolicyOf(userId: string | null): Promise<PasswordDecision> {
+    return evaluatePassword(await this.deps.policies.list(), { userGroupIds: userId ? await this.groupIdsOf(userId) : [] });
   }
 
   private async groupIdsOf(userId: string): Promise<string[]> {
@@ -683,3 +685,8 @@ function parseDecision(record: AuthTransactionRecord): StoredDecision {
 
 /** Steps act for the transaction's user, as that user would after signing in. */
 const asUser = (userId: string): Viewer => ({ kind: "user", userId, sessionId: "transaction" });
+
+/** PASSWORD_POLICY for a new password the policy refuses, with the reason; nothing for one it allows. */
+function refuseNewPassword(violation: PasswordViolation | "SAME_AS_CURRENT" | null): void {
+  if (violation) throw new AppError(ErrorCode.PASSWORD_POLICY, `The new password breaks the password policy (${violation})`, { reason: violation });
+}
