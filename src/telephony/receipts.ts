@@ -52,6 +52,23 @@ export function publishMessageStatus(tx: Transaction, message: Pick<Message, "id
 }
 
 /**
+ * What ending a message sets, whichever way it is found. A one-time code has no business being
+ * readable once nobody will send it again: the body goes, with the lease.
+ */
+const END_MESSAGE =
+  'UPDATE "messages" SET "status" = ?, "error_code" = ?, "provider_status" = ?, "provider" = ?, "final_at" = ?, "updated" = ?, ' +
+  '"body_ciphertext" = NULL, "lease_owner" = NULL, "lease_until" = NULL';
+const endMessageValues = (outcome: MessageOutcome, provider: string | null, now: Date) => [
+  outcome.status,
+  outcome.errorCode,
+  outcome.providerStatus,
+  provider,
+  now.getTime(),
+  now.getTime(),
+];
+const END_BY_ID = `${END_MESSAGE} WHERE "id" = ? AND "final_at" IS NULL`;
+
+/**
  * Makes a message final, writes its one receive_status event and publishes the change; returns
  * whether this call did it. Receipts, send failures and the receipt-timeout sweep race to end
  * the same message, on several instances: the update is conditioned on final_at being unset, so
@@ -67,15 +84,11 @@ export async function finalizeMessage(
 ): Promise<boolean> {
   const now = deps.clock.now();
   const provider = outcome.provider ?? message.provider;
-  // A one-time code has no business being readable once nobody will send it again: the body goes.
-  const set =
-    'UPDATE "messages" SET "status" = ?, "error_code" = ?, "provider_status" = ?, "provider" = ?, "final_at" = ?, "updated" = ?, ' +
-    '"body_ciphertext" = NULL, "lease_owner" = NULL, "lease_until" = NULL WHERE "id" = ? AND "final_at" IS NULL';
-  const values = [outcome.status, outcome.errorCode, outcome.providerStatus, provider, now.getTime(), now.getTime(), message.id];
+  const values = [...endMessageValues(outcome, provider, now), message.id];
   const affected =
     guard.leaseOwner === undefined
-      ? await deps.db.statements.write(tx.manager, set, values)
-      : await deps.db.statements.write(tx.manager, `${set} AND "lease_owner" = ?`, [...values, guard.leaseOwner]);
+      ? await deps.db.statements.write(tx.manager, END_BY_ID, values)
+      : await deps.db.statements.write(tx.manager, `${END_BY_ID} AND "lease_owner" = ?`, [...values, guard.leaseOwner]);
   if (affected !== 1) return false;
 
   Object.assign(message, {
@@ -103,10 +116,7 @@ async function recordFinal(tx: Transaction, message: Message, outcome: MessageOu
  * finalizeMessage's update for a receipt, found by the provider's id it names, the row read
  * back from the write (RETURNING). The one row: provider ids are not unique by constraint.
  */
-const END_BY_PROVIDER_ID =
-  'UPDATE "messages" SET "status" = ?, "error_code" = ?, "provider_status" = ?, "final_at" = ?, "updated" = ?, ' +
-  '"body_ciphertext" = NULL, "lease_owner" = NULL, "lease_until" = NULL ' +
-  'WHERE "id" = (SELECT "id" FROM "messages" WHERE "provider" = ? AND "provider_message_id" = ? AND "final_at" IS NULL LIMIT 1) AND "final_at" IS NULL';
+const END_BY_PROVIDER_ID = `${END_MESSAGE} WHERE "id" = (SELECT "id" FROM "messages" WHERE "provider" = ? AND "provider_message_id" = ? AND "final_at" IS NULL LIMIT 1) AND "final_at" IS NULL`;
 
 function receiveStatusEvent(message: Message, outcome: MessageOutcome): LogEventInput {
   const target: LogTarget[] = [];
@@ -187,11 +197,7 @@ export class ReceiptProcessor {
     // The usual receipt, the first for a message under the id its provider gave back, ends it in
     // one statement and is journaled in its event's: on PostgreSQL two round trips, not four.
     const [ended] = await db.statements.writeReturning(tx.manager, Message, END_BY_PROVIDER_ID, [
-      outcome.status,
-      outcome.errorCode,
-      outcome.providerStatus,
-      now.getTime(),
-      now.getTime(),
+      ...endMessageValues(outcome, receipt.provider, now),
       receipt.provider,
       receipt.providerMessageId,
     ]);
