@@ -32,6 +32,8 @@ const USAGE = `npm run bench [-- options]
   BENCH_BASELINE_BUILD=<dir>  also run the passcode round trip on another commit's bench build
                    (tsc -p bench/tsconfig.json --outDir <dir> on that commit), beside this one:
                    a change's effect measured in one run rather than across two
+  BENCH_CODES=database  read the gateway's one-time codes from its inbox table, as runs before
+                   the simulator handed them over did (a baseline build implies it)
   BENCH_DATABASE_URL / DATABASE_URL   PostgreSQL (default postgres://postgres@127.0.0.1:5432/test)
   BENCH_REDIS_URL / REDIS_URL         Redis (default redis://127.0.0.1:6379)`;
 

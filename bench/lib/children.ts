@@ -1,7 +1,7 @@
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
-import type { ChildMessage, CodeMessage } from "../servers/child";
+import type { ChildMessage, CodeMessage, HandsetIpcMessage } from "../servers/child";
 import { withTimeout } from "./timing";
 
 export const REPO_ROOT = path.resolve(__dirname, "..", "..");
@@ -27,6 +27,8 @@ export interface ServerOptions {
   nodeFlags?: string[];
   /** One-time codes the peer hands over. */
   onCode?: (message: CodeMessage) => void;
+  /** Messages the gateway's simulated handset hands over. */
+  onHandset?: (message: HandsetIpcMessage) => void;
   /** @default 120000: a first start on PostgreSQL migrates a fresh schema */
   startTimeoutMs?: number;
   /** Run from this compiled copy instead of the bench's own (another commit's build, for an A/B). */
@@ -39,6 +41,8 @@ export interface ServerChild {
   url: string;
   wsUrl: string;
   pid: number;
+  /** Whether it hands over what its simulated handset receives (onHandset). */
+  handset: boolean;
   /** Resident set size from /proc/<pid>/status, in bytes: what the kernel charges the process. */
   rssBytes(): number;
   /** CPU time the process has used (user + system, /proc/<pid>/stat), in ms. */
@@ -88,16 +92,18 @@ export async function startServer(options: ServerOptions): Promise<ServerChild> 
     }),
   );
 
-  const listening = new Promise<string>((resolve, reject) => {
+  const listening = new Promise<{ url: string; handset: boolean }>((resolve, reject) => {
     child.on("message", (message: ChildMessage) => {
-      if (message.kind === "listening") resolve(message.url);
+      if (message.kind === "listening") resolve({ url: message.url, handset: message.handset === true });
       else if (message.kind === "code") options.onCode?.(message);
+      else if (message.kind === "handset") options.onHandset?.(message);
     });
     child.once("exit", (code, signal) => reject(new Error(`${options.name} exited (${signal ?? code}) before listening:\n${output}`)));
   });
   let url: string;
+  let handset: boolean;
   try {
-    url = await withTimeout(listening, options.startTimeoutMs ?? 120_000, `${options.name} to listen`);
+    ({ url, handset } = await withTimeout(listening, options.startTimeoutMs ?? 120_000, `${options.name} to listen`));
   } catch (error) {
     child.kill("SIGKILL");
     await exited;
@@ -109,6 +115,7 @@ export async function startServer(options: ServerOptions): Promise<ServerChild> 
     url,
     wsUrl: url.replace(/^http/, "ws"),
     pid,
+    handset,
     rssBytes: () => residentBytes(pid),
     cpuMs: () => cpuMilliseconds(pid),
     stop: async () => {

@@ -3,6 +3,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { Redis } from "ioredis";
+import type { HandsetIpcMessage } from "../servers/child";
 import { REPO_ROOT, startServer, type ServerChild } from "./children";
 import { openPostgres, openSqlite, type BenchDatabase, type Engine } from "./database";
 import { GraphQLEndpoint, type JsonClient } from "./http-client";
@@ -47,6 +48,11 @@ export interface RingfenceOptions {
   cpuProfile?: { dir: string; name: string };
   /** See ServerOptions.buildDir. */
   buildDir?: string;
+  /**
+   * How the bench reads one-time codes: handed over by the gateway (the default, when its build
+   * can), or from the inbox table, for runs that compare against a build that cannot.
+   */
+  codes?: "handed-over" | "database";
 }
 
 export interface Ringfence {
@@ -76,12 +82,16 @@ export async function startRingfence(client: JsonClient, options: RingfenceOptio
   const dataDir = shared?.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), `ringfence-bench-${options.name}-`));
   const schema = shared ? shared.schema : options.engine === "postgres" ? `rf_bench_${randomBytes(5).toString("hex")}` : null;
   const secret = shared?.secret ?? randomBytes(32).toString("base64url");
+  const handedOver = (options.codes ?? "handed-over") === "handed-over";
+  // The inbox reads the database, which the child migrates first; codes arrive only once the bench asks for one.
+  let deliver: ((message: HandsetIpcMessage) => void) | null = null;
   const child = await startServer({
     name: options.name,
     script: "gateway",
     buildDir: options.buildDir,
     cpuProfile: options.cpuProfile,
     nodeFlags: GATEWAY_NODE_FLAGS,
+    onHandset: (message) => deliver?.(message),
     env: {
       PORT: "0",
       HOST: "127.0.0.1",
@@ -94,13 +104,19 @@ export async function startRingfence(client: JsonClient, options: RingfenceOptio
       ...BENCH_LIMITS,
       ...(options.engine === "postgres" ? { DATABASE_URL, DATABASE_SCHEMA: schema! } : {}),
       ...(options.redisPrefix ? { REDIS_URL, REDIS_KEY_PREFIX: options.redisPrefix } : {}),
+      ...(handedOver ? { BENCH_HANDSET: "ipc" } : {}),
       ...options.env,
     },
   });
   const db =
     shared?.db ?? (options.engine === "postgres" ? openPostgres(DATABASE_URL, schema) : openSqlite(path.join(dataDir, "ringfence.sqlite")));
   const admin = new GraphQLEndpoint(client, child.url, `SSWS ${ADMIN_TOKEN}`);
-  const inbox = new CodeInbox(db);
+  // Instances on one database share one inbox: a code may go out through either's dispatcher.
+  const inbox = shared?.inbox ?? new CodeInbox(db);
+  if (child.handset) {
+    inbox.takeHandedOver();
+    deliver = (message) => inbox.deliver(message);
+  }
   let disposed = false;
   return {
     name: options.name,
@@ -113,15 +129,13 @@ export async function startRingfence(client: JsonClient, options: RingfenceOptio
     secret,
     db,
     inbox,
-    stop: async () => {
-      inbox.stop();
-      await child.stop();
-    },
+    // The inbox is the database's: it outlives a stop, for a restart on the same database.
+    stop: () => child.stop(),
     dispose: async () => {
-      inbox.stop();
       await child.stop();
       if (disposed || shared) return;
       disposed = true;
+      inbox.stop();
       await db.close();
       fs.rmSync(dataDir, { recursive: true, force: true });
       if (schema) {
@@ -157,14 +171,30 @@ interface Waiter {
   resolve(code: string): void;
 }
 
+interface HandsetRow {
+  id: string;
+  to: string;
+  body: string;
+  /** epoch ms */
+  created: number;
+}
+
+/** Past this many unread messages to one number, the oldest go: nobody is reading that number. */
+const UNREAD_PER_NUMBER = 32;
+
 /**
- * Reads one-time codes back from the simulator's handset inbox (simulator_messages), straight
- * from the database: one indexed query per tick for every code awaited, so reading codes costs
- * the gateway no request, as better-auth's sendOTP callback costs the peer none.
+ * One-time codes from the gateway's simulated handset. A gateway that hands its messages over
+ * (BENCH_HANDSET=ipc) costs the database nothing to read them, as the peer's sendOTP costs it
+ * nothing. Otherwise (another commit's build, or `codes: "database"`), the inbox reads
+ * simulator_messages: one indexed query per tick for every code awaited, which is no request
+ * to the gateway but is load on its database.
  */
 export class CodeInbox {
   private readonly waiters = new Set<Waiter>();
   private readonly lastSeen = new Map<string, string>();
+  /** Handed over and not read yet, per number, oldest first. */
+  private readonly unread = new Map<string, HandsetRow[]>();
+  private handedOver = false;
   private polling = false;
   private stopped = false;
 
@@ -173,6 +203,20 @@ export class CodeInbox {
     private readonly intervalMs = 3,
   ) {}
 
+  /** From now on codes come through `deliver`, and the table is not read. */
+  takeHandedOver(): void {
+    this.handedOver = true;
+  }
+
+  deliver(message: HandsetRow): void {
+    if (this.stopped) return;
+    const rows = this.unread.get(message.to) ?? [];
+    rows.push(message);
+    if (rows.length > UNREAD_PER_NUMBER) rows.shift();
+    this.unread.set(message.to, rows);
+    this.settle([...this.waiters], rows);
+  }
+
   /** The code of the first message to `to` created at or after `sinceMs` (epoch ms) not yet read. */
   code(to: string, sinceMs: number, timeoutMs = 15_000): Promise<string> {
     let waiter: Waiter | undefined;
@@ -180,13 +224,39 @@ export class CodeInbox {
       waiter = { to, sinceMs, resolve };
       this.waiters.add(waiter);
     });
-    void this.poll();
+    if (this.handedOver) this.settle([waiter!], this.unread.get(to) ?? []);
+    else void this.poll();
     return withTimeout(arrived, timeoutMs, `a code for ${to} in the simulator's inbox`).finally(() => this.waiters.delete(waiter!));
   }
 
   stop(): void {
     this.stopped = true;
     this.waiters.clear();
+    this.unread.clear();
+  }
+
+  /** Hands each waiter the first of `rows` it is due, and forgets what has been read. */
+  private settle(pending: Waiter[], rows: HandsetRow[]): void {
+    for (const waiter of pending) {
+      const row = rows.find(
+        (candidate) =>
+          candidate.to === waiter.to && candidate.created >= waiter.sinceMs && candidate.id > (this.lastSeen.get(waiter.to) ?? ""),
+      );
+      if (!row) continue;
+      const code = /\b(\d{6})\b/.exec(row.body)?.[1];
+      if (!code) continue;
+      this.lastSeen.set(waiter.to, row.id);
+      this.waiters.delete(waiter);
+      waiter.resolve(code);
+    }
+    if (this.handedOver) {
+      for (const to of new Set(pending.map((waiter) => waiter.to))) {
+        const seen = this.lastSeen.get(to) ?? "";
+        const left = (this.unread.get(to) ?? []).filter((row) => row.id > seen);
+        if (left.length) this.unread.set(to, left);
+        else this.unread.delete(to);
+      }
+    }
   }
 
   private async poll(): Promise<void> {
@@ -202,20 +272,10 @@ export class CodeInbox {
           `SELECT id, to_e164, body, created FROM simulator_messages WHERE to_e164 IN (${numbers.map(() => "?").join(",")}) AND created >= ? ORDER BY id`,
           [...numbers, since],
         );
-        for (const waiter of pending) {
-          const row = rows.find(
-            (candidate) =>
-              candidate.to_e164 === waiter.to &&
-              Number(candidate.created) >= waiter.sinceMs &&
-              candidate.id > (this.lastSeen.get(waiter.to) ?? ""),
-          );
-          if (!row) continue;
-          const code = /\b(\d{6})\b/.exec(row.body)?.[1];
-          if (!code) continue;
-          this.lastSeen.set(waiter.to, row.id);
-          this.waiters.delete(waiter);
-          waiter.resolve(code);
-        }
+        this.settle(
+          pending,
+          rows.map((row) => ({ id: row.id, to: row.to_e164, body: row.body, created: Number(row.created) })),
+        );
         const rest = this.intervalMs - (nowMs() - started);
         if (rest > 0) await sleep(rest);
       }

@@ -169,10 +169,14 @@ export async function passcodeRoundTrip(ctx: BenchContext): Promise<void> {
     // BENCH_BASELINE_BUILD: another commit's bench build, run beside this one (an A/B in one run).
     const builds: Array<{ suffix: string; label: string; buildDir?: string }> = [{ suffix: "", label: "" }];
     if (process.env.BENCH_BASELINE_BUILD) builds.push({ suffix: "-baseline", label: " (baseline build)", buildDir: process.env.BENCH_BASELINE_BUILD });
+    // A build older than the handset's hand-over has its codes read from the table: so then are
+    // both. BENCH_CODES=database does the same, to compare with runs from before it.
+    const codes = builds.length > 1 || process.env.BENCH_CODES === "database" ? "database" : "handed-over";
+    if (codes === "database") ctx.say("codes are read from the inbox table (BENCH_CODES=database, or a baseline build that may not hand them over)");
     for (const engine of engines) {
       for (const build of builds) {
         ctx.say(`seeding ${plan.passcodePool} users with active factors on ${engine}${build.label}`);
-        const gateway = await startRingfence(ctx.client, { name: `passcode-${engine}${build.suffix}`, engine, buildDir: build.buildDir });
+        const gateway = await startRingfence(ctx.client, { name: `passcode-${engine}${build.suffix}`, engine, buildDir: build.buildDir, codes });
         gateways.push(gateway);
         const pool = new Pool<Factor>(await seedFactors(gateway, plan.passcodePool, NUMBER_BLOCK));
         contenders.push({

@@ -7,6 +7,8 @@
 export interface ListeningMessage {
   kind: "listening";
   url: string;
+  /** The gateway sends each simulated message as a HandsetIpcMessage (builds before this field poll the inbox table). */
+  handset?: boolean;
 }
 
 /** Extra messages a child may send the bench (the peer hands over each one-time code this way). */
@@ -16,7 +18,17 @@ export interface CodeMessage {
   code: string;
 }
 
-export type ChildMessage = ListeningMessage | CodeMessage;
+/** A message the gateway's simulated handset received, as it was stored. */
+export interface HandsetIpcMessage {
+  kind: "handset";
+  id: string;
+  to: string;
+  body: string;
+  /** epoch ms */
+  created: number;
+}
+
+export type ChildMessage = ListeningMessage | CodeMessage | HandsetIpcMessage;
 
 export function announce(message: ChildMessage): void {
   process.send?.(message);

@@ -41,6 +41,10 @@ const isDeliveryErrorCode = (value: string | null | undefined): value is Deliver
 
 type SimulatorRuleRow = Pick<SimulatorRuleRecord, "prefix" | "outcome" | "errorCode" | "delayMs">;
 
+/** A message as the simulated handset received it. */
+export type HandsetMessage = Pick<SimulatorMessageRecord, "id" | "toE164" | "channel" | "body" | "created">;
+export type HandsetListener = (message: HandsetMessage) => void;
+
 /**
  * A telephony provider that delivers to a simulated handset inbox in the database, for
  * development and tests: a real adapter of the port, with receipts, failures and
@@ -58,6 +62,7 @@ export class SimulatorProvider implements TelephonyProvider {
   private readonly rules = new ShortLived<"all", SimulatorRuleRow[]>(1_000, 1);
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly deliveries = new Set<Promise<void>>();
+  private readonly listeners = new Set<HandsetListener>();
 
   constructor(private readonly deps: SimulatorDependencies) {}
 
@@ -88,6 +93,7 @@ export class SimulatorProvider implements TelephonyProvider {
     }
     const receipted = outcome === MessageStatus.DELIVERED || outcome === MessageStatus.UNDELIVERED;
     const { record, stored } = await this.store(message, receipted ? MessageStatus.SENT : outcome);
+    if (stored) this.tellListeners(record);
     // A repeated hand-over of the same attempt is the same message: one inbox row, one receipt.
     if (stored && receipted) {
       this.scheduleReceipt(
@@ -102,6 +108,18 @@ export class SimulatorProvider implements TelephonyProvider {
       );
     }
     return { providerMessageId: record.id, providerStatus: "accepted" };
+  }
+
+  /**
+   * Tells `listener` of each message the handset receives from now on, once it is stored; a
+   * repeated hand-over of the same message is not told again. For a process that embeds the
+   * gateway and wants its codes as they arrive rather than by reading the inbox over and over
+   * (the bench hands them to its load generator, as the peer's sendOTP does). Returns the way
+   * to stop listening.
+   */
+  onMessage(listener: HandsetListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
   }
 
   /** The handset inbox, newest first. */
@@ -179,6 +197,19 @@ export class SimulatorProvider implements TelephonyProvider {
       if (!isUniqueViolation(error)) throw error;
       // A concurrent hand-over under the same key won the insert: it is the same message.
       return { record: await db.manager.findOneByOrFail(SimulatorMessageRecord, { idempotencyKey }), stored: false };
+    }
+  }
+
+  /** A listener's failure is its own: the message was delivered, and the send stands. */
+  private tellListeners(record: SimulatorMessageRecord): void {
+    if (!this.listeners.size) return;
+    const { id, toE164, channel, body, created } = record;
+    for (const listener of this.listeners) {
+      try {
+        listener({ id, toE164, channel, body, created });
+      } catch (error) {
+        this.deps.logger?.error({ err: error, messageId: id }, "a simulator handset listener failed");
+      }
     }
   }
 

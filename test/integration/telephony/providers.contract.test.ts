@@ -17,7 +17,7 @@ import {
   type SendResult,
   type TelephonyProvider,
 } from "../../../src/telephony/provider";
-import { SimulatorProvider } from "../../../src/telephony/providers/simulator";
+import { SimulatorProvider, type HandsetMessage } from "../../../src/telephony/providers/simulator";
 import { SmppProvider, splitIntoSegments } from "../../../src/telephony/providers/smpp";
 import { TelephonyHookProvider } from "../../../src/telephony/providers/telephony-hook";
 import { TwilioProvider } from "../../../src/telephony/providers/twilio";
@@ -279,6 +279,45 @@ describe.each([
     // A new attempt has a new key: that one is a second message.
     const next = await subject.provider.send({ ...message, idempotencyKey: `att_${randomBytes(8).toString("hex")}` });
     expect(next.providerMessageId).not.toBe(first.providerMessageId);
+    expect(await subject.deliveriesAtPeer(to)).toBe(2);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// The simulator: what only it does
+
+describe("simulator handset listeners", () => {
+  let subject: ContractSubject;
+  let simulator: SimulatorProvider;
+  beforeAll(async () => {
+    subject = await simulatorSubject();
+    simulator = subject.provider as SimulatorProvider;
+  });
+  afterAll(() => subject.close());
+
+  test("hear each message once, as stored, and a listener that throws neither fails the send nor silences the others", async () => {
+    const heard: HandsetMessage[] = [];
+    const stopThrowing = simulator.onMessage(() => {
+      throw new Error("a broken listener");
+    });
+    const stopListening = simulator.onMessage((message) => heard.push(message));
+    const to = "+447400444444";
+    const message = outbound(to, { body: "Your code is 424242" });
+    const first = await subject.provider.send(message);
+    await Promise.all([subject.provider.send({ ...message }), subject.provider.send({ ...message })]);
+    const [stored] = await simulator.listMessages({ to, first: 10 });
+    expect(heard).toEqual([
+      { id: first.providerMessageId, toE164: to, channel: "SMS", body: "Your code is 424242", created: stored.created },
+    ]);
+
+    // Refused at hand-over: nothing reached the handset, so nothing is heard.
+    await refusalOf(subject.provider.send(outbound(subject.numbers.inactive)));
+    expect(heard).toHaveLength(1);
+
+    stopListening();
+    stopThrowing();
+    await subject.provider.send(outbound(to, { idempotencyKey: `att_${randomBytes(8).toString("hex")}` }));
+    expect(heard).toHaveLength(1);
     expect(await subject.deliveriesAtPeer(to)).toBe(2);
   });
 });
