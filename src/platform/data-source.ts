@@ -29,6 +29,9 @@ export function dataSourceOptions(config: DatabaseConfig): DataSourceOptions {
         statement_timeout: 15_000,
         application_name: "ringfence",
         Client: config.databasePreparedStatements === false ? CallbackQueryClient : PreparingQueryClient,
+        // Statements issued together are written together: a transaction's BEGIN goes with its
+        // first statement (see CallbackQueryClient). TypeORM otherwise awaits each one in turn.
+        pipeline: true,
         // A named schema is selected through search_path so that migrations stay unqualified.
         ...(config.databaseSchema ? { options: `-c search_path=${config.databaseSchema}` } : {}),
       },

@@ -1,7 +1,8 @@
 import pg from "pg";
 
 /**
- * node-postgres's Client, whose promise form of query() runs through its callback form.
+ * node-postgres's Client, whose promise form of query() runs through its callback form, and
+ * whose transactions begin with their first statement.
  *
  * TypeORM awaits `client.query(text, values)`. Measured on the System Log's first page, that
  * promise form left ten times more of each request's young objects alive to V8's scavenger
@@ -10,17 +11,77 @@ import pg from "pg";
  * callback form, wrapped in a promise here, did not. Results and errors are node-postgres's
  * own, an error's stack taken again as node-postgres does so that it leads back to the caller.
  * Custom query objects (cursors, streams) and callers that pass a callback go straight through.
+ *
+ * TypeORM's START TRANSACTION is a round trip of its own, with nothing to answer but that the
+ * transaction began. On a connection in pipeline mode it is held back and written with the
+ * transaction's first statement, in one write, as Npgsql does; a transaction that ends with no
+ * statement sends neither it nor its COMMIT or ROLLBACK. The first statement fails with the
+ * BEGIN's error, should that fail, and the transaction is then rolled back as any other.
  */
-export class CallbackQueryClient extends pg.Client {}
+export class CallbackQueryClient extends pg.Client {
+  /** A START TRANSACTION not written yet. */
+  beginHeldBack = false;
+}
 
 const clientQuery = pg.Client.prototype.query as (this: pg.Client, ...args: unknown[]) => unknown;
 
-function queryThroughCallback(this: pg.Client, ...args: unknown[]): unknown {
+/** What TypeORM's PostgresQueryRunner sends to begin, commit and roll back a transaction. */
+const BEGIN = "START TRANSACTION";
+const ENDS = new Set(["COMMIT", "ROLLBACK"]);
+
+/** node-postgres's own result for a statement that returns no rows, such as BEGIN: command, no rows, no count. */
+const commandResult = (command: string) => ({ command, rowCount: null, oid: null, rows: [], fields: [] });
+
+/**
+ * Writes the held-back BEGIN; corked, so that the statement submitted before `release` goes out
+ * in the same write. `failure` is the BEGIN's error, known before the statement's answer.
+ */
+function writeHeldBackBegin(client: CallbackQueryClient): { failure: Error | null; release(): void } {
+  client.beginHeldBack = false;
+  const stream = client.connection.stream;
+  stream.cork();
+  const begun = {
+    failure: null as Error | null,
+    release: () => stream.uncork(),
+  };
+  clientQuery.call(client, BEGIN, undefined, (error: Error | null) => {
+    if (error) begun.failure = error;
+  });
+  return begun;
+}
+
+function queryThroughCallback(this: CallbackQueryClient, ...args: unknown[]): unknown {
   const [config, values, callback] = args;
   const custom = typeof (config as { submit?: unknown } | null)?.submit === "function";
-  if (custom || typeof values === "function" || typeof callback === "function") return clientQuery.apply(this, args);
+  if (custom || typeof values === "function" || typeof callback === "function") {
+    const begun = this.beginHeldBack ? writeHeldBackBegin(this) : null;
+    try {
+      return clientQuery.apply(this, args);
+    } finally {
+      begun?.release();
+    }
+  }
+  if (this.pipeline && values === undefined && typeof config === "string") {
+    if (config === BEGIN && !this.beginHeldBack) {
+      this.beginHeldBack = true;
+      return Promise.resolve(commandResult("BEGIN"));
+    }
+    if (this.beginHeldBack && ENDS.has(config)) {
+      this.beginHeldBack = false;
+      return Promise.resolve(commandResult(config));
+    }
+  }
   return new Promise((resolve, reject) => {
-    clientQuery.call(this, config, values, (error: Error | null, result: unknown) => (error ? reject(error) : resolve(result)));
+    const begun = this.beginHeldBack ? writeHeldBackBegin(this) : null;
+    try {
+      clientQuery.call(this, config, values, (error: Error | null, result: unknown) => {
+        const failure = begun?.failure ?? error;
+        if (failure) reject(failure);
+        else resolve(result);
+      });
+    } finally {
+      begun?.release();
+    }
   }).catch((error: Error) => {
     // Taken in a promise reaction, the stack carries the caller's async frames, not only the socket read.
     Error.captureStackTrace(error);
@@ -72,7 +133,7 @@ export const preparedStatements = new PreparedStatementNames();
 /** CallbackQueryClient that runs the statements `preparedStatements` allows as prepared statements. */
 export class PreparingQueryClient extends CallbackQueryClient {}
 
-function queryPrepared(this: pg.Client, ...args: unknown[]): unknown {
+function queryPrepared(this: CallbackQueryClient, ...args: unknown[]): unknown {
   const [text, values, callback] = args;
   if (typeof text === "string" && Array.isArray(values) && callback === undefined) {
     const name = preparedStatements.nameFor(text);

@@ -7,15 +7,20 @@ const databaseUrl = process.env.DATABASE_URL ?? "";
 const describeOnPostgres = databaseUrl.startsWith("postgres") ? describe : describe.skip;
 
 describe("the gateway's PostgreSQL pool", () => {
-  const clientOf = (databasePreparedStatements?: boolean) =>
+  const extraOf = (databasePreparedStatements?: boolean) =>
     (dataSourceOptions({ engine: "postgres", databaseUrl: "postgres://localhost/none", databaseSchema: null, dataDir: "unused", databasePreparedStatements }) as {
-      extra?: { Client?: unknown };
-    }).extra?.Client;
+      extra?: { Client?: unknown; pipeline?: unknown };
+    }).extra;
 
   test("makes its connections with PreparingQueryClient, or CallbackQueryClient when prepared statements are off", () => {
-    expect(clientOf()).toBe(PreparingQueryClient);
-    expect(clientOf(true)).toBe(PreparingQueryClient);
-    expect(clientOf(false)).toBe(CallbackQueryClient);
+    expect(extraOf()?.Client).toBe(PreparingQueryClient);
+    expect(extraOf(true)?.Client).toBe(PreparingQueryClient);
+    expect(extraOf(false)?.Client).toBe(CallbackQueryClient);
+  });
+
+  test("pipelines both, so that a transaction's BEGIN can go with its first statement", () => {
+    expect(extraOf(true)?.pipeline).toBe(true);
+    expect(extraOf(false)?.pipeline).toBe(true);
   });
 });
 
@@ -86,6 +91,96 @@ describeOnPostgres("CallbackQueryClient", () => {
       expect(client.query(submitted)).toBe(submitted);
     });
     expect(rows).toEqual([{ seven: 7 }]);
+  });
+});
+
+describeOnPostgres("CallbackQueryClient in pipeline mode: transactions", () => {
+  let client: CallbackQueryClient;
+  let other: pg.Client;
+  const table = `rf_pipeline_${process.pid}`;
+  beforeAll(async () => {
+    client = new CallbackQueryClient({ connectionString: databaseUrl, pipeline: true });
+    other = new pg.Client({ connectionString: databaseUrl });
+    await Promise.all([client.connect(), other.connect()]);
+    await client.query(`CREATE TABLE IF NOT EXISTS ${table} (id int PRIMARY KEY)`);
+  });
+  afterAll(async () => {
+    await client.query(`DROP TABLE IF EXISTS ${table}`);
+    await Promise.all([client.end(), other.end()]);
+  });
+
+  /** Writes the connection's socket makes while `work` runs: the round trips it starts. */
+  async function socketWrites(work: () => Promise<unknown>): Promise<number> {
+    const socket = client.connection.stream as unknown as Record<"_write" | "_writev", (...args: unknown[]) => unknown>;
+    const own = { write: socket._write, writev: socket._writev };
+    let writes = 0;
+    socket._write = function (...args) {
+      writes += 1;
+      return own.write.apply(this, args);
+    };
+    socket._writev = function (...args) {
+      writes += 1;
+      return own.writev.apply(this, args);
+    };
+    try {
+      await work();
+    } finally {
+      socket._write = own.write;
+      socket._writev = own.writev;
+    }
+    return writes;
+  }
+  const visibleToOthers = async (id: number) => (await other.query(`SELECT 1 FROM ${table} WHERE id = $1`, [id])).rowCount === 1;
+  const inTransaction = async () => (await client.query("SELECT now() <> statement_timestamp() AS open")).rows[0].open as boolean;
+
+  test("BEGIN is written with the transaction's first statement, in one write, and the transaction holds as one", async () => {
+    const writes = await socketWrites(async () => {
+      expect(await client.query("START TRANSACTION")).toMatchObject({ command: "BEGIN", rows: [] });
+      await client.query(`INSERT INTO ${table} (id) VALUES ($1)`, [1]);
+    });
+    expect(writes).toBe(1);
+    expect(await inTransaction()).toBe(true);
+    expect(await visibleToOthers(1)).toBe(false);
+    expect((await client.query("ROLLBACK")).command).toBe("ROLLBACK");
+    expect(await visibleToOthers(1)).toBe(false);
+
+    await client.query("START TRANSACTION");
+    await client.query(`INSERT INTO ${table} (id) VALUES ($1)`, [2]);
+    await client.query("COMMIT");
+    expect(await visibleToOthers(2)).toBe(true);
+    expect(await inTransaction()).toBe(false);
+  });
+
+  test("a transaction that ends with no statement makes no round trip", async () => {
+    for (const end of ["COMMIT", "ROLLBACK"]) {
+      const writes = await socketWrites(async () => {
+        await client.query("START TRANSACTION");
+        expect(await client.query(end)).toMatchObject({ command: end, rows: [] });
+      });
+      expect(writes).toBe(0);
+    }
+    expect(await inTransaction()).toBe(false);
+  });
+
+  test("a BEGIN that fails fails the first statement with its error, and the rollback leaves the connection usable", async () => {
+    // An aborted transaction refuses the next BEGIN, as it refuses everything but its end.
+    await client.query("BEGIN");
+    await expect(client.query("SELECT 1 / $1::int", [0])).rejects.toMatchObject({ code: "22012" });
+    await client.query("START TRANSACTION");
+    await expect(client.query("SELECT 1 AS one")).rejects.toMatchObject({ code: "25P02" });
+    await client.query("ROLLBACK");
+    expect((await client.query("SELECT 1 AS one")).rows).toEqual([{ one: 1 }]);
+    expect(await inTransaction()).toBe(false);
+  });
+
+  test("a callback or a custom query object takes the BEGIN held back with it", async () => {
+    await client.query("START TRANSACTION");
+    await new Promise<void>((resolve, reject) =>
+      client.query(`INSERT INTO ${table} (id) VALUES ($1)`, [3], (error) => (error ? reject(error) : resolve())),
+    );
+    expect(await visibleToOthers(3)).toBe(false);
+    await client.query("ROLLBACK");
+    expect(await visibleToOthers(3)).toBe(false);
   });
 });
 
