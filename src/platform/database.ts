@@ -6,6 +6,21 @@ export interface Transaction {
   manager: EntityManager;
   /** Runs once the transaction has committed (never if it rolls back): publish events here. */
   afterCommit(callback: () => void | Promise<void>): void;
+  /**
+   * PostgreSQL transactions only (null elsewhere): `write` goes with the COMMIT, after all else
+   * the transaction does, in one round trip. For a write on rows every transaction of its kind
+   * locks, such as a counter: they stay locked until a COMMIT already on its way, not for a
+   * round trip through the event loop. Its result is not seen before the commit, so a write
+   * that must refuse does so in SQL, by raising; `refusal` turns that error into the one the
+   * transaction fails with. One per transaction.
+   */
+  commitWith: ((write: LastWrite) => void) | null;
+}
+
+export interface LastWrite {
+  sql: string;
+  parameters: unknown[];
+  refusal?: (error: unknown) => unknown;
 }
 
 type AfterCommit = () => void | Promise<void>;
@@ -60,10 +75,30 @@ export class Database {
     if (this.engine === "sqlite") {
       ({ value, callbacks } = await this.enqueue(work));
     } else {
-      value = await this.dataSource.transaction((manager) => work({ manager, afterCommit: (callback) => callbacks.push(callback) }));
+      value = await this.dataSource.transaction(async (manager) => {
+        let last: LastWrite | null = null;
+        const result = await work({
+          manager,
+          afterCommit: (callback) => callbacks.push(callback),
+          commitWith: (write) => {
+            if (last) throw new Error("A transaction has one write to commit with");
+            last = write;
+          },
+        });
+        if (last) await this.commitWithLast(manager, last);
+        return result;
+      });
     }
     await runAfterCommit(callbacks);
     return value;
+  }
+
+  private async commitWithLast(manager: EntityManager, last: LastWrite): Promise<void> {
+    try {
+      await this.statements.writeWithCommit(manager, last.sql, last.parameters);
+    } catch (error) {
+      throw last.refusal ? last.refusal(error) : error;
+    }
   }
 
   /**
@@ -77,7 +112,7 @@ export class Database {
   async singleStatement<T>(work: (tx: Transaction) => Promise<T>): Promise<T> {
     if (this.engine === "sqlite") return this.transaction(work);
     const callbacks: AfterCommit[] = [];
-    const value = await work({ manager: this.dataSource.manager, afterCommit: (callback) => callbacks.push(callback) });
+    const value = await work({ manager: this.dataSource.manager, afterCommit: (callback) => callbacks.push(callback), commitWith: null });
     await runAfterCommit(callbacks);
     return value;
   }
@@ -140,7 +175,7 @@ export class Database {
       await this.dataSource.transaction(async (manager) => {
         for (const { work } of group) {
           const callbacks: AfterCommit[] = [];
-          const tx: Transaction = { manager, afterCommit: (callback) => callbacks.push(callback) };
+          const tx: Transaction = { manager, afterCommit: (callback) => callbacks.push(callback), commitWith: null };
           try {
             // Alone in its group, the transaction needs no savepoint of its own.
             const value = group.length === 1 ? await work(tx) : await manager.transaction((inner) => work({ ...tx, manager: inner }));

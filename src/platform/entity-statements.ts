@@ -1,7 +1,7 @@
 import type { DataSource, EntityManager, EntityTarget, ObjectLiteral, QueryRunner } from "typeorm";
 import type { ColumnMetadata } from "typeorm/metadata/ColumnMetadata";
 import type { EntityMetadata } from "typeorm/metadata/EntityMetadata";
-import { preparedStatements } from "./pg-client";
+import { commitWith, preparedStatements, type CallbackQueryClient } from "./pg-client";
 
 type Values<T> = { [K in keyof T]?: T[K] };
 
@@ -167,6 +167,16 @@ export class EntityStatements {
   /** A read in the caller's SQL with `?` placeholders, as for write(); resolves with the raw rows. */
   query<Row>(manager: EntityManager, sql: string, parameters: unknown[]): Promise<Row[]> {
     return this.runWritten(manager, sql, parameters, false) as Promise<Row[]>;
+  }
+
+  /**
+   * PostgreSQL: a write as for write(), sent with the COMMIT of the transaction `manager` runs
+   * (see commitWith in pg-client); resolves with the rows it returns once both are done.
+   */
+  async writeWithCommit<Row>(manager: EntityManager, sql: string, parameters: unknown[]): Promise<Row[]> {
+    if (!this.postgres || !manager.queryRunner?.isTransactionActive) throw new Error("writeWithCommit ends a PostgreSQL transaction");
+    const client = (await manager.queryRunner.connect()) as CallbackQueryClient;
+    return (await commitWith(client, this.numberedFor(sql), parameters)).rows as Row[];
   }
 
   private async runWritten(manager: EntityManager, sql: string, parameters: unknown[], structured: boolean): Promise<unknown> {

@@ -21,6 +21,8 @@ import pg from "pg";
 export class CallbackQueryClient extends pg.Client {
   /** A START TRANSACTION not written yet. */
   beginHeldBack = false;
+  /** The transaction's COMMIT went out with its last write (commitWith): TypeORM's own end is answered here. */
+  endWritten = false;
 }
 
 const clientQuery = pg.Client.prototype.query as (this: pg.Client, ...args: unknown[]) => unknown;
@@ -61,6 +63,10 @@ function queryThroughCallback(this: CallbackQueryClient, ...args: unknown[]): un
       begun?.release();
     }
   }
+  if (this.endWritten) {
+    this.endWritten = false;
+    if (values === undefined && typeof config === "string" && ENDS.has(config)) return Promise.resolve(commandResult(config));
+  }
   if (this.pipeline && values === undefined && typeof config === "string") {
     if (config === BEGIN && !this.beginHeldBack) {
       this.beginHeldBack = true;
@@ -91,6 +97,40 @@ function queryThroughCallback(this: CallbackQueryClient, ...args: unknown[]): un
 
 // The overloads of Client.query cannot be restated in an override; the prototype takes the one function.
 (CallbackQueryClient.prototype as unknown as { query: typeof queryThroughCallback }).query = queryThroughCallback;
+
+/**
+ * Ends the transaction open on `client` with one last statement and its COMMIT, written together:
+ * one round trip where there were two, and the locks the statement takes are held only until
+ * the COMMIT right behind it, not for a round trip through the caller's event loop. Should the
+ * statement fail, PostgreSQL answers the COMMIT with a ROLLBACK, and this rejects with the
+ * statement's error; a failed COMMIT rejects with its own. Either way the transaction is over,
+ * and the COMMIT or ROLLBACK that TypeORM sends next is answered without a round trip.
+ */
+export async function commitWith(client: CallbackQueryClient, text: string, values: unknown[]): Promise<pg.QueryResult> {
+  let written: PromiseSettledResult<pg.QueryResult>;
+  let committed: PromiseSettledResult<pg.QueryResult>;
+  if (client.pipeline) {
+    const stream = client.connection.stream;
+    let statement: Promise<pg.QueryResult>;
+    let commit: Promise<pg.QueryResult>;
+    stream.cork();
+    try {
+      statement = client.query(text, values);
+      commit = client.query("COMMIT");
+    } finally {
+      stream.uncork();
+    }
+    [written, committed] = await Promise.allSettled([statement, commit]);
+  } else {
+    // Without pipelining, in turn: the same outcome, a round trip later.
+    [written] = await Promise.allSettled([client.query(text, values)]);
+    [committed] = await Promise.allSettled([client.query("COMMIT")]);
+  }
+  client.endWritten = true;
+  if (written.status === "rejected") throw written.reason;
+  if (committed.status === "rejected") throw committed.reason;
+  return written.value;
+}
 
 /** Every connection keeps each named statement it has run, with its plan: a bound on what they hold. */
 export const MAX_PREPARED = 256;

@@ -19,6 +19,7 @@ import {
   SEND_FIGURES,
   sendFiguresParameters,
   type SendFigures,
+  type CounterAddition,
   type SendFiguresRow,
   type TrafficCounters,
 } from "./traffic-counters";
@@ -201,29 +202,62 @@ export class SendGuard {
 
   /**
    * Counts a send in its transaction: every send towards the pumping rules, and a send that
-   * goes out towards the spend caps (a stopped one costs nothing). Make it the last write.
+   * goes out towards the spend caps (a stopped one costs nothing). One per transaction.
    *
    * clear() weighed the caps against spend already committed, so sends cleared at the same
-   * moment could together pass a cap. Here the day's total comes back from the addition itself,
-   * whose row stays locked until commit (on SQLite transactions run one at a time): a send that
-   * takes the day or the month past its cap is refused with RATE_LIMITED, and rolls back whole.
+   * moment could together pass a cap. Here the caps are held to the day's total as the addition
+   * itself leaves it, the row locked until commit: a send that takes the day or the month past
+   * its cap is refused with RATE_LIMITED, and rolls back whole. On PostgreSQL the addition and
+   * the check are one statement that goes with the COMMIT (Transaction.commitWith); on SQLite,
+   * where transactions run one at a time, they are the transaction's last write.
    */
   async recordSend(tx: Transaction, send: { e164: string; country: string; costMicros: number; clearance: SendClearance }): Promise<void> {
+    const { counters, settings } = this.deps;
     const now = this.deps.clock.now();
     const day = dayOf(now.getTime());
     const costMicros = send.clearance.stopped ? 0 : send.costMicros;
-    const totals = await this.deps.counters.noteSendAndAdd(
-      tx,
-      { e164: send.e164, range: rangeOf(send.e164), epochMs: now.getTime() },
+    const sent = { e164: send.e164, range: rangeOf(send.e164), epochMs: now.getTime() };
+    const additions: CounterAddition[] = [
       { kind: "SENDS", key: send.country, bucket: minuteOf(now.getTime()), value: 1 },
       { kind: "SPEND", key: "*", bucket: day, value: costMicros },
-    );
+    ];
+    const spentBeforeToday = async () => {
+      const known = send.clearance.spentBeforeDay;
+      return known?.day === day ? known.micros : counters.spentBetween(tx, monthOf(now.getTime()), day);
+    };
+    if (tx.commitWith) {
+      // PostgreSQL: every send locks the day's SPEND row and its country's minute. Written with
+      // the COMMIT, the counters stay locked for the commit only; added in the transaction, they
+      // stayed locked for a round trip through the event loop, and under load every send queued
+      // on them (pg_stat_statements: 9.7 ms of waiting per upsert at 16 passcode pairs in flight).
+      const current = await settings.get();
+      const beforeToday = costMicros > 0 ? await spentBeforeToday() : 0;
+      const caps = { day: Math.floor(current.dailySpendCapUsd * 1_000_000), month: Math.floor(current.monthlySpendCapUsd * 1_000_000) - beforeToday };
+      tx.commitWith({
+        ...counters.noteSendAndAddWithinCaps(sent, additions, caps),
+        refusal: (error) => {
+          const code = (error as { code?: unknown }).code;
+          if (code !== "RF001" && code !== "RF002") return error;
+          const spentToday = Number((error as { detail?: unknown }).detail);
+          const period = code === "RF001" ? "day" : "month";
+          return this.refuseWithinSend({
+            period,
+            capUsd: period === "day" ? current.dailySpendCapUsd : current.monthlySpendCapUsd,
+            spent: (period === "day" ? 0 : beforeToday) + spentToday - costMicros,
+            costMicros,
+            country: send.country,
+            now,
+          });
+        },
+      });
+      return;
+    }
+    const totals = await counters.noteSendAndAdd(tx, sent, ...additions);
     const spentToday = totals.find((total) => total.kind === "SPEND")?.value;
     if (spentToday === undefined) return;
-    const known = send.clearance.spentBeforeDay;
-    const spentBeforeToday = known?.day === day ? known.micros : await this.deps.counters.spentBetween(tx, monthOf(now.getTime()), day);
-    const spentBefore = { day: spentToday - costMicros, month: spentBeforeToday + spentToday - costMicros };
-    const reached = capReached(await this.deps.settings.get(), spentBefore, { costMicros, country: send.country }, now);
+    const beforeToday = await spentBeforeToday();
+    const spentBefore = { day: spentToday - costMicros, month: beforeToday + spentToday - costMicros };
+    const reached = capReached(await settings.get(), spentBefore, { costMicros, country: send.country }, now);
     if (reached) throw this.refuseWithinSend(reached);
   }
 

@@ -1,5 +1,5 @@
 import { Column, Entity, Index, PrimaryColumn } from "typeorm";
-import type { Database, Transaction } from "../platform/database";
+import type { Database, LastWrite, Transaction } from "../platform/database";
 
 export const MINUTE_MS = 60_000;
 export const DAY_MS = 86_400_000;
@@ -172,6 +172,26 @@ export class TrafficCounters {
     if (this.db.engine === "postgres" && additions.some((addition) => addition.value !== 0)) return this.addAfter(tx, note, additions);
     await this.db.statements.write(tx.manager, note.sql, note.parameters);
     return this.add(tx, ...additions);
+  }
+
+  /**
+   * PostgreSQL: noteSendAndAdd as one statement for the send's COMMIT to carry (Transaction.
+   * commitWith), with the spend caps checked inside it: the day's SPEND total, this addition
+   * included, may not pass `caps.day`, nor `caps.month` (the month's cap less what the month
+   * spent before today). Past either, the statement raises RF001 (day) or RF002 (month), with
+   * the day's total as its detail, and the transaction rolls back.
+   */
+  noteSendAndAddWithinCaps(sent: { e164: string; range: string; epochMs: number }, additions: CounterAddition[], caps: { day: number; month: number }): LastWrite {
+    const rows = additions.filter((addition) => addition.value !== 0);
+    const upsert = ADD_TO_BUCKET[rows.length - 1];
+    if (!upsert) throw new Error(`From 1 to ${ADD_TO_BUCKET.length} counters are added at once`);
+    return {
+      sql:
+        `WITH "noted" AS (${NOTE_NUMBER}), "added" AS (${upsert} RETURNING "kind", "value") ` +
+        // CASE, not OR: the check must run on the SPEND row only, and OR may be evaluated either way round.
+        `SELECT "kind", "value" FROM "added" WHERE CASE WHEN "kind" = 'SPEND' THEN "ringfence_within_spend_caps"("value", ?, ?) ELSE true END`,
+      parameters: [sent.e164, sent.range, sent.epochMs, ...rows.flatMap(({ kind, key, bucket, value }) => [kind, key, bucket, value]), caps.day, caps.month],
+    };
   }
 
   private async addAfter(tx: Transaction, first: { sql: string; parameters: unknown[] } | null, additions: CounterAddition[]): Promise<CounterTotal[]> {

@@ -20,5 +20,6 @@ import { LogIndexes1795564102433 } from "./postgres/1795564102433-LogIndexes";
 import { TrafficCounters1795572885690 } from "./postgres/1795572885690-TrafficCounters";
 import { RangeNumbers1795591431195 } from "./postgres/1795591431195-RangeNumbers";
 import { PhoneFactorNumbers1796595758551 } from "./postgres/1796595758551-PhoneFactorNumbers";
+import { SpendCapCheck1796600000000 } from "./postgres/1796600000000-SpendCapCheck";
 // MIGRATIONS-POSTGRES
-export const postgresMigrations: Function[] = [Foundation1795558140633, PhoneFactors1795558831691, Transactions1795559627247, SmsTemplates1795559815676, Security1795560566636, LogIndexes1795564102433, TrafficCounters1795572885690, RangeNumbers1795591431195, PhoneFactorNumbers1796595758551];
+export const postgresMigrations: Function[] = [Foundation1795558140633, PhoneFactors1795558831691, Transactions1795559627247, SmsTemplates1795559815676, Security1795560566636, LogIndexes1795564102433, TrafficCounters1795572885690, RangeNumbers1795591431195, PhoneFactorNumbers1796595758551, SpendCapCheck1796600000000];

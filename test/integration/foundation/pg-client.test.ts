@@ -1,6 +1,6 @@
 import pg from "pg";
 import { dataSourceOptions } from "../../../src/platform/data-source";
-import { CallbackQueryClient, PreparedStatementNames, preparedStatements, PreparingQueryClient } from "../../../src/platform/pg-client";
+import { CallbackQueryClient, commitWith, PreparedStatementNames, preparedStatements, PreparingQueryClient } from "../../../src/platform/pg-client";
 
 /** Opt-in through DATABASE_URL=postgres://..., as the rest of the PostgreSQL suite. */
 const databaseUrl = process.env.DATABASE_URL ?? "";
@@ -171,6 +171,32 @@ describeOnPostgres("CallbackQueryClient in pipeline mode: transactions", () => {
     await client.query("ROLLBACK");
     expect((await client.query("SELECT 1 AS one")).rows).toEqual([{ one: 1 }]);
     expect(await inTransaction()).toBe(false);
+  });
+
+  test("commitWith writes a last statement and the COMMIT together, and the COMMIT that follows makes no round trip", async () => {
+    await client.query("START TRANSACTION");
+    await client.query(`INSERT INTO ${table} (id) VALUES ($1)`, [4]);
+    let rows: unknown[] = [];
+    const writes = await socketWrites(async () => {
+      rows = (await commitWith(client, `INSERT INTO ${table} (id) VALUES ($1) RETURNING id`, [5])).rows;
+      expect((await client.query("COMMIT")).command).toBe("COMMIT");
+    });
+    expect(writes).toBe(1);
+    expect(rows).toEqual([{ id: 5 }]);
+    expect([await visibleToOthers(4), await visibleToOthers(5)]).toEqual([true, true]);
+    expect(await inTransaction()).toBe(false);
+  });
+
+  test("a last statement that fails rolls the whole transaction back and rejects with its own error", async () => {
+    await client.query("START TRANSACTION");
+    await client.query(`INSERT INTO ${table} (id) VALUES ($1)`, [6]);
+    // The key is taken: the statement fails, and PostgreSQL answers the COMMIT behind it with a ROLLBACK.
+    await expect(commitWith(client, `INSERT INTO ${table} (id) VALUES ($1)`, [5])).rejects.toMatchObject({ code: "23505" });
+    const writes = await socketWrites(async () => expect((await client.query("ROLLBACK")).command).toBe("ROLLBACK"));
+    expect(writes).toBe(0);
+    expect(await visibleToOthers(6)).toBe(false);
+    expect(await inTransaction()).toBe(false);
+    expect((await client.query("SELECT 1 AS one")).rows).toEqual([{ one: 1 }]);
   });
 
   test("a callback or a custom query object takes the BEGIN held back with it", async () => {

@@ -91,7 +91,10 @@ describe("spend caps under concurrent sends", () => {
     expect(await gateway.db.manager.count(Message)).toBe(totals.messages);
     const spend = await gateway.db.manager.findBy(TrafficCounterRecord, { kind: "SPEND" });
     expect(spend.map((counter) => Number(counter.value))).toEqual([totals.spentMicros]);
-    expect(await spendCapEvents(gateway, reason, refused.length)).toHaveLength(refused.length);
+    const events = await spendCapEvents(gateway, reason, refused.length);
+    expect(events).toHaveLength(refused.length);
+    // Each refusal saw the two that went out, whichever check made it.
+    for (const event of events) expect(event.debugContext).toMatchObject({ spentUsd: totals.spentMicros / 1_000_000, attemptedCostUsd: 0.05 });
   };
 
   test("sends cleared at the same moment cannot pass the daily cap together: only those within it go out", async () => {
