@@ -8,11 +8,11 @@ export interface Transaction {
   afterCommit(callback: () => void | Promise<void>): void;
   /**
    * PostgreSQL transactions only (null elsewhere): `write` goes with the COMMIT, after all else
-   * the transaction does, in one round trip. For a write on rows every transaction of its kind
-   * locks, such as a counter: they stay locked until a COMMIT already on its way, not for a
-   * round trip through the event loop. Its result is not seen before the commit, so a write
-   * that must refuse does so in SQL, by raising; `refusal` turns that error into the one the
-   * transaction fails with. One per transaction.
+   * the transaction does, in one round trip with any others given. For a write on rows every
+   * transaction of its kind locks, such as a counter: they stay locked until a COMMIT already
+   * on its way, not for a round trip through the event loop. Its result is not seen before the
+   * commit, so a write that must refuse does so in SQL, by raising; `refusal` turns that error
+   * into the one the transaction fails with.
    */
   commitWith: ((write: LastWrite) => void) | null;
 }
@@ -76,16 +76,9 @@ export class Database {
       ({ value, callbacks } = await this.enqueue(work));
     } else {
       value = await this.dataSource.transaction(async (manager) => {
-        let last: LastWrite | null = null;
-        const result = await work({
-          manager,
-          afterCommit: (callback) => callbacks.push(callback),
-          commitWith: (write) => {
-            if (last) throw new Error("A transaction has one write to commit with");
-            last = write;
-          },
-        });
-        if (last) await this.commitWithLast(manager, last);
+        const last: LastWrite[] = [];
+        const result = await work({ manager, afterCommit: (callback) => callbacks.push(callback), commitWith: (write) => last.push(write) });
+        if (last.length) await this.commitWithLast(manager, last);
         return result;
       });
     }
@@ -93,12 +86,13 @@ export class Database {
     return value;
   }
 
-  private async commitWithLast(manager: EntityManager, last: LastWrite): Promise<void> {
-    try {
-      await this.statements.writeWithCommit(manager, last.sql, last.parameters);
-    } catch (error) {
-      throw last.refusal ? last.refusal(error) : error;
-    }
+  /** Fails with the first write that failed (those after it fail only as the aborted transaction refuses them), else the COMMIT's failure. */
+  private async commitWithLast(manager: EntityManager, last: readonly LastWrite[]): Promise<void> {
+    const outcomes = await this.statements.writeWithCommit(manager, last);
+    const failed = outcomes.findIndex((outcome) => outcome.status === "rejected");
+    if (failed === -1) return;
+    const error = (outcomes[failed] as PromiseRejectedResult).reason;
+    throw last[failed]?.refusal ? last[failed].refusal(error) : error;
   }
 
   /**

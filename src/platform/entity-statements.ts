@@ -170,13 +170,16 @@ export class EntityStatements {
   }
 
   /**
-   * PostgreSQL: a write as for write(), sent with the COMMIT of the transaction `manager` runs
-   * (see commitWith in pg-client); resolves with the rows it returns once both are done.
+   * PostgreSQL: writes as for write(), sent with the COMMIT of the transaction `manager` runs
+   * (see commitWith in pg-client); resolves with each write's outcome, then the COMMIT's.
    */
-  async writeWithCommit<Row>(manager: EntityManager, sql: string, parameters: unknown[]): Promise<Row[]> {
+  async writeWithCommit(manager: EntityManager, writes: readonly { sql: string; parameters: unknown[] }[]): Promise<PromiseSettledResult<unknown>[]> {
     if (!this.postgres || !manager.queryRunner?.isTransactionActive) throw new Error("writeWithCommit ends a PostgreSQL transaction");
     const client = (await manager.queryRunner.connect()) as CallbackQueryClient;
-    return (await commitWith(client, this.numberedFor(sql), parameters)).rows as Row[];
+    return commitWith(
+      client,
+      writes.map(({ sql, parameters }) => ({ text: this.numberedFor(sql), values: parameters })),
+    );
   }
 
   private async runWritten(manager: EntityManager, sql: string, parameters: unknown[], structured: boolean): Promise<unknown> {

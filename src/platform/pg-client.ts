@@ -99,37 +99,38 @@ function queryThroughCallback(this: CallbackQueryClient, ...args: unknown[]): un
 (CallbackQueryClient.prototype as unknown as { query: typeof queryThroughCallback }).query = queryThroughCallback;
 
 /**
- * Ends the transaction open on `client` with one last statement and its COMMIT, written together:
- * one round trip where there were two, and the locks the statement takes are held only until
- * the COMMIT right behind it, not for a round trip through the caller's event loop. Should the
- * statement fail, PostgreSQL answers the COMMIT with a ROLLBACK, and this rejects with the
- * statement's error; a failed COMMIT rejects with its own. Either way the transaction is over,
- * and the COMMIT or ROLLBACK that TypeORM sends next is answered without a round trip.
+ * Ends the transaction open on `client` with its last statements and its COMMIT, written
+ * together: one round trip where there were two or more, and the locks the statements take are
+ * held only until the COMMIT right behind them, not for a round trip through the caller's event
+ * loop. Should a statement fail, those after it fail as the aborted transaction refuses them,
+ * and PostgreSQL answers the COMMIT with a ROLLBACK. Resolves with each statement's outcome and
+ * then the COMMIT's. Either way the transaction is over, and the COMMIT or ROLLBACK that TypeORM
+ * sends next is answered without a round trip.
  */
-export async function commitWith(client: CallbackQueryClient, text: string, values: unknown[]): Promise<pg.QueryResult> {
-  let written: PromiseSettledResult<pg.QueryResult>;
-  let committed: PromiseSettledResult<pg.QueryResult>;
+export async function commitWith(
+  client: CallbackQueryClient,
+  statements: readonly { text: string; values: unknown[] }[],
+): Promise<PromiseSettledResult<pg.QueryResult>[]> {
+  let settled: PromiseSettledResult<pg.QueryResult>[];
   if (client.pipeline) {
     const stream = client.connection.stream;
-    let statement: Promise<pg.QueryResult>;
-    let commit: Promise<pg.QueryResult>;
+    const sent: Promise<pg.QueryResult>[] = [];
     stream.cork();
     try {
-      statement = client.query(text, values);
-      commit = client.query("COMMIT");
+      for (const { text, values } of statements) sent.push(client.query(text, values));
+      sent.push(client.query("COMMIT"));
     } finally {
       stream.uncork();
     }
-    [written, committed] = await Promise.allSettled([statement, commit]);
+    settled = await Promise.allSettled(sent);
   } else {
-    // Without pipelining, in turn: the same outcome, a round trip later.
-    [written] = await Promise.allSettled([client.query(text, values)]);
-    [committed] = await Promise.allSettled([client.query("COMMIT")]);
+    // Without pipelining, in turn: the same outcome, a round trip later each.
+    settled = [];
+    for (const { text, values } of statements) settled.push(...(await Promise.allSettled([client.query(text, values)])));
+    settled.push(...(await Promise.allSettled([client.query("COMMIT")])));
   }
   client.endWritten = true;
-  if (written.status === "rejected") throw written.reason;
-  if (committed.status === "rejected") throw committed.reason;
-  return written.value;
+  return settled;
 }
 
 /** Every connection keeps each named statement it has run, with its plan: a bound on what they hold. */

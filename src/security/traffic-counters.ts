@@ -174,6 +174,11 @@ export class TrafficCounters {
     return this.add(tx, ...additions);
   }
 
+  /** add() of one bucket as a statement to write later (Transaction.commitWith). */
+  addition({ kind, key, bucket, value }: CounterAddition): LastWrite {
+    return { sql: ADD_TO_BUCKET[0]!, parameters: [kind, key, bucket, value] };
+  }
+
   /**
    * PostgreSQL: noteSendAndAdd as one statement for the send's COMMIT to carry (Transaction.
    * commitWith), with the spend caps checked inside it: the day's SPEND total, this addition

@@ -173,28 +173,43 @@ describeOnPostgres("CallbackQueryClient in pipeline mode: transactions", () => {
     expect(await inTransaction()).toBe(false);
   });
 
-  test("commitWith writes a last statement and the COMMIT together, and the COMMIT that follows makes no round trip", async () => {
+  test("commitWith writes the last statements and the COMMIT together, and the COMMIT that follows makes no round trip", async () => {
     await client.query("START TRANSACTION");
     await client.query(`INSERT INTO ${table} (id) VALUES ($1)`, [4]);
-    let rows: unknown[] = [];
+    let outcomes: PromiseSettledResult<pg.QueryResult>[] = [];
     const writes = await socketWrites(async () => {
-      rows = (await commitWith(client, `INSERT INTO ${table} (id) VALUES ($1) RETURNING id`, [5])).rows;
+      outcomes = await commitWith(client, [
+        { text: `INSERT INTO ${table} (id) VALUES ($1) RETURNING id`, values: [5] },
+        { text: `INSERT INTO ${table} (id) VALUES ($1) RETURNING id`, values: [6] },
+      ]);
       expect((await client.query("COMMIT")).command).toBe("COMMIT");
     });
     expect(writes).toBe(1);
-    expect(rows).toEqual([{ id: 5 }]);
-    expect([await visibleToOthers(4), await visibleToOthers(5)]).toEqual([true, true]);
+    expect(outcomes.map((outcome) => (outcome.status === "fulfilled" ? [outcome.value.command, outcome.value.rows] : outcome.reason))).toEqual([
+      ["INSERT", [{ id: 5 }]],
+      ["INSERT", [{ id: 6 }]],
+      ["COMMIT", []],
+    ]);
+    expect([await visibleToOthers(4), await visibleToOthers(5), await visibleToOthers(6)]).toEqual([true, true, true]);
     expect(await inTransaction()).toBe(false);
   });
 
-  test("a last statement that fails rolls the whole transaction back and rejects with its own error", async () => {
+  test("a last statement that fails rolls the whole transaction back: PostgreSQL answers the COMMIT with a ROLLBACK", async () => {
     await client.query("START TRANSACTION");
-    await client.query(`INSERT INTO ${table} (id) VALUES ($1)`, [6]);
-    // The key is taken: the statement fails, and PostgreSQL answers the COMMIT behind it with a ROLLBACK.
-    await expect(commitWith(client, `INSERT INTO ${table} (id) VALUES ($1)`, [5])).rejects.toMatchObject({ code: "23505" });
+    await client.query(`INSERT INTO ${table} (id) VALUES ($1)`, [7]);
+    // The key is taken: the first statement fails, the aborted transaction refuses the second.
+    const outcomes = await commitWith(client, [
+      { text: `INSERT INTO ${table} (id) VALUES ($1)`, values: [5] },
+      { text: `INSERT INTO ${table} (id) VALUES ($1)`, values: [8] },
+    ]);
+    expect(outcomes.map((outcome) => (outcome.status === "fulfilled" ? outcome.value.command : (outcome.reason as { code?: string }).code))).toEqual([
+      "23505",
+      "25P02",
+      "ROLLBACK",
+    ]);
     const writes = await socketWrites(async () => expect((await client.query("ROLLBACK")).command).toBe("ROLLBACK"));
     expect(writes).toBe(0);
-    expect(await visibleToOthers(6)).toBe(false);
+    expect([await visibleToOthers(7), await visibleToOthers(8)]).toEqual([false, false]);
     expect(await inTransaction()).toBe(false);
     expect((await client.query("SELECT 1 AS one")).rows).toEqual([{ one: 1 }]);
   });
