@@ -88,12 +88,13 @@ export class LogService {
       transactionId: event.transactionId ?? null,
       debugContext: event.debugContext ?? null,
     });
-    // The event and its targets (one to three) in one statement on PostgreSQL: one round trip, not two.
-    await this.statements.insertAll(tx.manager, [
-      { entity: LogEventRecord, rows: [record] },
-      { entity: LogEventTargetRecord, rows: targetRows(record.uuid, event.target ?? []) },
-      ...alongside,
-    ]);
+    // The event and its targets (one to three) in one statement on PostgreSQL, which goes with
+    // the transaction's COMMIT: nothing in a transaction reads its own events back, and the
+    // statement would otherwise be a round trip of its own.
+    const inserts = [{ entity: LogEventRecord, rows: [record] }, { entity: LogEventTargetRecord, rows: targetRows(record.uuid, event.target ?? []) }, ...alongside];
+    const later = tx.commitWith ? this.statements.insertAllLater(inserts) : null;
+    if (tx.commitWith && later) tx.commitWith(later);
+    else await this.statements.insertAll(tx.manager, inserts);
     tx.afterCommit(() => this.pubsub.publish("LOG_EVENT", { uuid: record.uuid }));
     return record;
   }

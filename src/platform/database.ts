@@ -18,8 +18,10 @@ export interface Transaction {
 }
 
 export interface LastWrite {
+  /** With `?` placeholders, or PostgreSQL's own `$1, $2, ...` when `numbered`. */
   sql: string;
   parameters: unknown[];
+  numbered?: boolean;
   refusal?: (error: unknown) => unknown;
 }
 

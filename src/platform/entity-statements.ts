@@ -85,6 +85,24 @@ export class EntityStatements {
    * rows go in one statement, prepared per column set and row count.
    */
   async insertAll(manager: EntityManager, inserts: ReadonlyArray<RowsOf>): Promise<void> {
+    for (const { statement, values } of this.insertAllStatements(inserts)) {
+      await this.runOrdered(manager, statement, values, (runner, sql, parameters) => runner.query(sql, parameters));
+    }
+  }
+
+  /**
+   * PostgreSQL: insertAll's one statement, for the transaction's COMMIT to carry
+   * (Transaction.commitWith); null when there is no row to insert.
+   */
+  insertAllLater(inserts: ReadonlyArray<RowsOf>): { sql: string; parameters: unknown[]; numbered: true } | null {
+    if (!this.postgres) throw new Error("insertAllLater writes PostgreSQL's statement");
+    const [only] = this.insertAllStatements(inserts);
+    if (!only) return null;
+    return { sql: only.statement.sql, parameters: this.persistentValues(only.statement, only.values), numbered: true };
+  }
+
+  /** On PostgreSQL one statement (each insert but the last a WITH clause); on SQLite one per entity. */
+  private insertAllStatements(inserts: ReadonlyArray<RowsOf>): { statement: Prepared; values: unknown[] }[] {
     const shapes = inserts
       .filter(({ rows }) => rows.length > 0)
       .map(({ entity, rows }) => {
@@ -96,28 +114,28 @@ export class EntityStatements {
         return { metadata, keys, rows, key: `${metadata.name}\u0000${rows.length}\u0000${keys.join(",")}` };
       });
     const groups = this.postgres ? [shapes] : shapes.map((shape) => [shape]);
-    for (const group of groups) {
-      if (!group.length) continue;
-      const statement = this.statement(`insertAll\u0000${group.map((shape) => shape.key).join("\u0001")}`, () => {
-        let offset = 0;
-        const parts = group.map(({ metadata, keys, rows }) => {
-          const columns = keys.map((key) => this.column(metadata, key));
-          const tuples = rows.map((_, row) => `(${columns.map((_, index) => this.placeholder(offset + row * columns.length + index)).join(", ")})`);
-          offset += rows.length * columns.length;
+    return groups
+      .filter((group) => group.length > 0)
+      .map((group) => {
+        const statement = this.statement(`insertAll\u0000${group.map((shape) => shape.key).join("\u0001")}`, () => {
+          let offset = 0;
+          const parts = group.map(({ metadata, keys, rows }) => {
+            const columns = keys.map((key) => this.column(metadata, key));
+            const tuples = rows.map((_, row) => `(${columns.map((_, index) => this.placeholder(offset + row * columns.length + index)).join(", ")})`);
+            offset += rows.length * columns.length;
+            return {
+              sql: `INSERT INTO ${this.quote(metadata.tableName)} (${columns.map((column) => this.quote(column.databaseName)).join(", ")}) VALUES ${tuples.join(", ")}`,
+              parameters: rows.flatMap(() => columns),
+            };
+          });
+          const written = parts.slice(0, -1).map((part, index) => `${this.quote(`written${index}`)} AS (${part.sql})`);
           return {
-            sql: `INSERT INTO ${this.quote(metadata.tableName)} (${columns.map((column) => this.quote(column.databaseName)).join(", ")}) VALUES ${tuples.join(", ")}`,
-            parameters: rows.flatMap(() => columns),
+            sql: `${written.length ? `WITH ${written.join(", ")} ` : ""}${parts.at(-1)!.sql}`,
+            parameters: parts.flatMap((part) => part.parameters),
           };
         });
-        const written = parts.slice(0, -1).map((part, index) => `${this.quote(`written${index}`)} AS (${part.sql})`);
-        return {
-          sql: `${written.length ? `WITH ${written.join(", ")} ` : ""}${parts.at(-1)!.sql}`,
-          parameters: parts.flatMap((part) => part.parameters),
-        };
+        return { statement, values: group.flatMap(({ keys, rows }) => rows.flatMap((row) => keys.map((key) => row[key]))) };
       });
-      const values = group.flatMap(({ keys, rows }) => rows.flatMap((row) => keys.map((key) => row[key])));
-      await this.runOrdered(manager, statement, values, (runner, sql, parameters) => runner.query(sql, parameters));
-    }
   }
 
   /** Sets `changes` on the rows matching `where`; resolves with how many rows matched. */
@@ -173,13 +191,14 @@ export class EntityStatements {
    * PostgreSQL: writes as for write(), sent with the COMMIT of the transaction `manager` runs
    * (see commitWith in pg-client); resolves with each write's outcome, then the COMMIT's.
    */
-  async writeWithCommit(manager: EntityManager, writes: readonly { sql: string; parameters: unknown[] }[]): Promise<PromiseSettledResult<unknown>[]> {
-    if (!this.postgres || !manager.queryRunner?.isTransactionActive) throw new Error("writeWithCommit ends a PostgreSQL transaction");
-    const client = (await manager.queryRunner.connect()) as CallbackQueryClient;
-    return commitWith(
-      client,
-      writes.map(({ sql, parameters }) => ({ text: this.numberedFor(sql), values: parameters })),
-    );
+  async writeWithCommit(manager: EntityManager, writes: readonly { sql: string; parameters: unknown[]; numbered?: boolean }[]): Promise<PromiseSettledResult<unknown>[]> {
+    const runner = manager.queryRunner;
+    if (!this.postgres || !runner?.isTransactionActive) throw new Error("writeWithCommit ends a PostgreSQL transaction");
+    const client = (await runner.connect()) as CallbackQueryClient;
+    const statements = writes.map(({ sql, parameters, numbered }) => ({ text: numbered ? sql : this.numberedFor(sql), values: parameters }));
+    // Logged as TypeORM logs what it sends itself: SQL traces and the per-request statement counts see them.
+    for (const { text, values } of statements) this.dataSource.logger.logQuery(text, values, runner);
+    return commitWith(client, statements);
   }
 
   private async runWritten(manager: EntityManager, sql: string, parameters: unknown[], structured: boolean): Promise<unknown> {
@@ -231,8 +250,7 @@ export class EntityStatements {
     values: unknown[],
     query: (runner: QueryRunner, sql: string, parameters: unknown[]) => Promise<R>,
   ): Promise<R> {
-    const driver = this.dataSource.driver;
-    const parameters = statement.parameters.map((column, index) => driver.preparePersistentValue(values[index], column));
+    const parameters = this.persistentValues(statement, values);
     // In a transaction the manager has its runner; outside one, a runner is borrowed from the
     // manager's own data source (on SQLite, the reader: see createReaderDataSource).
     const owned = manager.queryRunner ? null : manager.dataSource.createQueryRunner();
@@ -241,6 +259,12 @@ export class EntityStatements {
     } finally {
       if (owned) await owned.release();
     }
+  }
+
+  /** Values as the columns store them (dates as epoch ms, JSON as text), in the statement's order. */
+  private persistentValues(statement: Prepared, values: unknown[]): unknown[] {
+    const driver = this.dataSource.driver;
+    return statement.parameters.map((column, index) => driver.preparePersistentValue(values[index], column));
   }
 
   private hydrate<T>(metadata: EntityMetadata, row: ObjectLiteral): T {
