@@ -113,7 +113,7 @@ type FiguresAndBlockRow = SendFiguresRow & { blockScope: string | null; blockRul
  * Runs before a send's transaction: velocity limits, spend caps, and the SMS pumping rules
  * (Twilio's Fraud Guard and Okta's telephony fraud guidance). A limit refuses the request
  * (RATE_LIMITED, nothing written); a block lets the request succeed but stops the message.
- * Sends are counted in the send's transaction (recordSend) and verifications as they commit
+ * Sends are counted in the send's transaction (recordSend) and verifications in theirs
  * (recordVerified), so every check reads a few counter rows, not the traffic behind them.
  */
 export class SendGuard {
@@ -202,7 +202,7 @@ export class SendGuard {
 
   /**
    * Counts a send in its transaction: every send towards the pumping rules, and a send that
-   * goes out towards the spend caps (a stopped one costs nothing). One per transaction.
+   * goes out towards the spend caps (a stopped one costs nothing).
    *
    * clear() weighed the caps against spend already committed, so sends cleared at the same
    * moment could together pass a cap. Here the caps are held to the day's total as the addition

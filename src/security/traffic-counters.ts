@@ -153,24 +153,24 @@ export class TrafficCounters {
 
   /**
    * Adds to buckets inside the caller's transaction, so a rolled-back send counts nothing; all
-   * in one statement. Callers make it their transaction's last write: on PostgreSQL the rows
-   * stay locked until commit, and every send to a country in the same minute shares one. Every
+   * in one statement. Callers make it their transaction's last write: the rows stay locked until
+   * commit, and every send to a country in the same minute shares one (on PostgreSQL, writes
+   * that lock shared rows go with the COMMIT instead: see noteSendAndAddWithinCaps). Every
    * caller names its buckets in the same order of kinds, so two sends lock them in one order.
    * Resolves with each bucket's total including this addition (RETURNING).
    */
   async add(tx: Transaction, ...additions: CounterAddition[]): Promise<CounterTotal[]> {
-    return this.addAfter(tx, null, additions);
+    const rows = additions.filter((addition) => addition.value !== 0);
+    if (!rows.length) return [];
+    const sql = ADD_TO_BUCKET[rows.length - 1];
+    if (!sql) throw new Error(`At most ${ADD_TO_BUCKET.length} counters are added at once`);
+    const totals = await this.db.statements.writeReturning(tx.manager, TrafficCounterRecord, sql, rows.flatMap(({ kind, key, bucket, value }) => [kind, key, bucket, value]));
+    return totals.map((total) => ({ kind: total.kind, key: total.key, bucket: Number(total.bucket), value: Number(total.value) }));
   }
 
-  /**
-   * Notes a send to `e164` at `epochMs` (range_numbers) and adds to buckets as add() does, in
-   * the send's transaction. On PostgreSQL the note is a WITH clause of the addition: one round
-   * trip on every send, not two.
-   */
+  /** Notes a send to `e164` at `epochMs` (range_numbers) and adds to buckets as add() does, in the send's transaction. */
   async noteSendAndAdd(tx: Transaction, sent: { e164: string; range: string; epochMs: number }, ...additions: CounterAddition[]): Promise<CounterTotal[]> {
-    const note = { sql: NOTE_NUMBER, parameters: [sent.e164, sent.range, sent.epochMs] };
-    if (this.db.engine === "postgres" && additions.some((addition) => addition.value !== 0)) return this.addAfter(tx, note, additions);
-    await this.db.statements.write(tx.manager, note.sql, note.parameters);
+    await this.db.statements.write(tx.manager, NOTE_NUMBER, [sent.e164, sent.range, sent.epochMs]);
     return this.add(tx, ...additions);
   }
 
@@ -197,18 +197,6 @@ export class TrafficCounters {
         `SELECT "kind", "value" FROM "added" WHERE CASE WHEN "kind" = 'SPEND' THEN "ringfence_within_spend_caps"("value", ?, ?) ELSE true END`,
       parameters: [sent.e164, sent.range, sent.epochMs, ...rows.flatMap(({ kind, key, bucket, value }) => [kind, key, bucket, value]), caps.day, caps.month],
     };
-  }
-
-  private async addAfter(tx: Transaction, first: { sql: string; parameters: unknown[] } | null, additions: CounterAddition[]): Promise<CounterTotal[]> {
-    const rows = additions.filter((addition) => addition.value !== 0);
-    if (!rows.length) return [];
-    const sql = ADD_TO_BUCKET[rows.length - 1];
-    if (!sql) throw new Error(`At most ${ADD_TO_BUCKET.length} counters are added at once`);
-    const totals = await this.db.statements.writeReturning(tx.manager, TrafficCounterRecord, first ? `WITH "first" AS (${first.sql}) ${sql}` : sql, [
-      ...(first?.parameters ?? []),
-      ...rows.flatMap(({ kind, key, bucket, value }) => [kind, key, bucket, value]),
-    ]);
-    return totals.map((total) => ({ kind: total.kind, key: total.key, bucket: Number(total.bucket), value: Number(total.value) }));
   }
 
   /** The spend of the UTC days from `from` up to (not including) `until`, as this transaction sees it. */
