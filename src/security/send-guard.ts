@@ -273,7 +273,8 @@ export class SendGuard {
   async recordVerified(tx: Transaction, country: string): Promise<void> {
     const { counters, clock } = this.deps;
     const verified = { kind: "VERIFIED", key: country, bucket: minuteOf(clock.now().getTime()), value: 1 } as const;
-    if (tx.commitWith) tx.commitWith(counters.addition(verified));
+    const later = tx.commitWith ? counters.later(verified) : null;
+    if (tx.commitWith && later) tx.commitWith(later);
     else await counters.add(tx, verified);
   }
 

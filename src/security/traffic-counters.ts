@@ -146,6 +146,15 @@ const addToBuckets = (rows: number) =>
   `INSERT INTO "traffic_counters" ("kind", "key", "bucket", "value") VALUES ${Array.from({ length: rows }, () => "(?, ?, ?, ?)").join(", ")} ` +
   `ON CONFLICT ("kind", "key", "bucket") DO UPDATE SET "value" = "traffic_counters"."value" + excluded."value"`;
 const ADD_TO_BUCKET = [addToBuckets(1), addToBuckets(2), addToBuckets(3)];
+
+/** The upsert for the additions that add something, with its parameters; null when none does. */
+function bucketUpsert(additions: readonly CounterAddition[]): { sql: string; parameters: unknown[] } | null {
+  const rows = additions.filter((addition) => addition.value !== 0);
+  if (!rows.length) return null;
+  const sql = ADD_TO_BUCKET[rows.length - 1];
+  if (!sql) throw new Error(`At most ${ADD_TO_BUCKET.length} counters are added at once`);
+  return { sql, parameters: rows.flatMap(({ kind, key, bucket, value }) => [kind, key, bucket, value]) };
+}
 const PURGE_BUCKETS = `DELETE FROM "traffic_counters" WHERE "bucket" < ?`;
 
 export class TrafficCounters {
@@ -160,11 +169,9 @@ export class TrafficCounters {
    * Resolves with each bucket's total including this addition (RETURNING).
    */
   async add(tx: Transaction, ...additions: CounterAddition[]): Promise<CounterTotal[]> {
-    const rows = additions.filter((addition) => addition.value !== 0);
-    if (!rows.length) return [];
-    const sql = ADD_TO_BUCKET[rows.length - 1];
-    if (!sql) throw new Error(`At most ${ADD_TO_BUCKET.length} counters are added at once`);
-    const totals = await this.db.statements.writeReturning(tx.manager, TrafficCounterRecord, sql, rows.flatMap(({ kind, key, bucket, value }) => [kind, key, bucket, value]));
+    const upsert = bucketUpsert(additions);
+    if (!upsert) return [];
+    const totals = await this.db.statements.writeReturning(tx.manager, TrafficCounterRecord, upsert.sql, upsert.parameters);
     return totals.map((total) => ({ kind: total.kind, key: total.key, bucket: Number(total.bucket), value: Number(total.value) }));
   }
 
@@ -174,9 +181,9 @@ export class TrafficCounters {
     return this.add(tx, ...additions);
   }
 
-  /** add() of one bucket as a statement to write later (Transaction.commitWith). */
-  addition({ kind, key, bucket, value }: CounterAddition): LastWrite {
-    return { sql: ADD_TO_BUCKET[0]!, parameters: [kind, key, bucket, value] };
+  /** add() as a statement to write later (Transaction.commitWith); null when nothing is added. */
+  later(...additions: CounterAddition[]): LastWrite | null {
+    return bucketUpsert(additions);
   }
 
   /**
@@ -187,15 +194,15 @@ export class TrafficCounters {
    * the day's total as its detail, and the transaction rolls back.
    */
   noteSendAndAddWithinCaps(sent: { e164: string; range: string; epochMs: number }, additions: CounterAddition[], caps: { day: number; month: number }): LastWrite {
-    const rows = additions.filter((addition) => addition.value !== 0);
-    const upsert = ADD_TO_BUCKET[rows.length - 1];
-    if (!upsert) throw new Error(`From 1 to ${ADD_TO_BUCKET.length} counters are added at once`);
+    // A send always adds to its country's sends, so there is an upsert to carry the note.
+    const upsert = bucketUpsert(additions);
+    if (!upsert) throw new Error("A send's note goes with an addition to its counters");
     return {
       sql:
-        `WITH "noted" AS (${NOTE_NUMBER}), "added" AS (${upsert} RETURNING "kind", "value") ` +
+        `WITH "noted" AS (${NOTE_NUMBER}), "added" AS (${upsert.sql} RETURNING "kind", "value") ` +
         // CASE, not OR: the check must run on the SPEND row only, and OR may be evaluated either way round.
         `SELECT "kind", "value" FROM "added" WHERE CASE WHEN "kind" = 'SPEND' THEN "ringfence_within_spend_caps"("value", ?, ?) ELSE true END`,
-      parameters: [sent.e164, sent.range, sent.epochMs, ...rows.flatMap(({ kind, key, bucket, value }) => [kind, key, bucket, value]), caps.day, caps.month],
+      parameters: [sent.e164, sent.range, sent.epochMs, ...upsert.parameters, caps.day, caps.month],
     };
   }
 
