@@ -1,3 +1,4 @@
+import { isCommonPassword } from "./common-passwords";
 import { ipInZones } from "./network-zones";
 import type {
   EnrollmentRequirement,
@@ -67,6 +68,10 @@ export interface PasswordDecision {
   requireLowercase: boolean;
   requireNumber: boolean;
   requireSymbol: boolean;
+  /** Refuse passwords on the list of the most common ones (NIST 800-63B's blocklist). */
+  excludeCommonPasswords: boolean;
+  /** Refuse passwords that contain the user's username (the login up to its last @). */
+  excludeUsername: boolean;
   maxFailedAttempts: number;
   /** Null: a locked account stays locked until unlocked by phone or by an admin. */
   autoUnlockMinutes: number | null;
@@ -74,7 +79,18 @@ export interface PasswordDecision {
   recoveryMethods: PhoneMethod[];
 }
 
-export type PasswordViolation = `MIN_LENGTH:${number}` | `MAX_LENGTH:${number}` | "UPPERCASE" | "LOWERCASE" | "NUMBER" | "SYMBOL";
+export type PasswordViolation =
+  | `MIN_LENGTH:${number}`
+  | `MAX_LENGTH:${number}`
+  | "UPPERCASE"
+  | "LOWERCASE"
+  | "NUMBER"
+  | "SYMBOL"
+  | "CONTAINS_USERNAME"
+  | "COMMON_PASSWORD";
+
+/** Usernames shorter than this are not looked for in passwords: "al" would refuse half the language. */
+const MIN_EXCLUDED_USERNAME_LENGTH = 3;
 
 /**
  * The policies of one type in evaluation order: priority ascending, the default policy
@@ -168,6 +184,8 @@ export function evaluatePassword(policies: readonly PolicyModel[], ctx: PolicyCo
     requireLowercase: policy?.requireLowercase ?? false,
     requireNumber: policy?.requireNumber ?? false,
     requireSymbol: policy?.requireSymbol ?? false,
+    excludeCommonPasswords: policy?.excludeCommonPasswords ?? true,
+    excludeUsername: policy?.excludeUsername ?? true,
     maxFailedAttempts: policy?.maxFailedAttempts ?? DEFAULT_MAX_FAILED_ATTEMPTS,
     autoUnlockMinutes: policy?.autoUnlockMinutes ?? null,
     recoveryMethods: unique(policy?.recoveryMethods ?? []),
@@ -179,11 +197,16 @@ export function evaluatePassword(policies: readonly PolicyModel[], ctx: PolicyCo
  *
  * The password is NFKC-normalized first, as the hasher does (users/password.ts), so what is
  * counted is what is stored; length is in code points, so "ééééééé" is 7 whether it was
- * typed precomposed or with combining accents.
+ * typed precomposed or with combining accents. The username and the list of common passwords
+ * are compared without regard to case: "Password1" is as guessable as "password1".
  */
 export function checkPasswordAgainstPolicy(
   password: string,
-  policy: Pick<PasswordDecision, "minLength" | "requireUppercase" | "requireLowercase" | "requireNumber" | "requireSymbol">,
+  policy: Pick<
+    PasswordDecision,
+    "minLength" | "requireUppercase" | "requireLowercase" | "requireNumber" | "requireSymbol" | "excludeCommonPasswords" | "excludeUsername"
+  >,
+  owner: { login: string },
 ): PasswordViolation | null {
   const normalized = password.normalize("NFKC");
   const length = [...normalized].length;
@@ -193,7 +216,20 @@ export function checkPasswordAgainstPolicy(
   if (policy.requireLowercase && !/\p{Ll}/u.test(normalized)) return "LOWERCASE";
   if (policy.requireNumber && !/\p{Nd}/u.test(normalized)) return "NUMBER";
   if (policy.requireSymbol && !/[\p{P}\p{S}]/u.test(normalized)) return "SYMBOL";
+  const folded = normalized.toLowerCase();
+  if (policy.excludeUsername) {
+    const username = usernameOf(owner.login);
+    if ([...username].length >= MIN_EXCLUDED_USERNAME_LENGTH && folded.includes(username)) return "CONTAINS_USERNAME";
+  }
+  if (policy.excludeCommonPasswords && isCommonPassword(folded)) return "COMMON_PASSWORD";
   return null;
+}
+
+/** The login up to its last @ (all of it when it has none), normalized and folded as passwords are compared. */
+function usernameOf(login: string): string {
+  const normalized = login.trim().normalize("NFKC").toLowerCase();
+  const at = normalized.lastIndexOf("@");
+  return at > 0 ? normalized.slice(0, at) : normalized;
 }
 
 function decide(

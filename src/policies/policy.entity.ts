@@ -40,7 +40,15 @@ export class PolicyRecord {
   minLength: number | null;
 
   @JsonColumn({ name: "complexity", nullable: true })
-  complexity: { uppercase: boolean; lowercase: boolean; number: boolean; symbol: boolean } | null;
+  /** The exclusions are absent from policies written before they existed, and read as on. */
+  complexity: {
+    uppercase: boolean;
+    lowercase: boolean;
+    number: boolean;
+    symbol: boolean;
+    excludeCommonPasswords?: boolean;
+    excludeUsername?: boolean;
+  } | null;
 
   @TimestampColumn()
   created: Date;

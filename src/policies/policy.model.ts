@@ -66,6 +66,8 @@ export interface PolicyModel {
   requireLowercase: boolean | null;
   requireNumber: boolean | null;
   requireSymbol: boolean | null;
+  excludeCommonPasswords: boolean | null;
+  excludeUsername: boolean | null;
 }
 
 /** Who is signing in, to what, from where, and what the phone authenticator can do. */

@@ -21,13 +21,19 @@ const policyTarget = (policy: Pick<PolicyRecord, "id" | "name" | "type">): LogTa
   displayName: policy.name,
 });
 
-/** A password policy's complexity as the API and the System Log show it: one flag per character class. */
+/**
+ * A password policy's complexity as the API and the System Log show it: one flag per character
+ * class and per exclusion. A policy written before the exclusions existed has them on, as the
+ * evaluator reads it.
+ */
 function complexityFlags(complexity: PolicyRecord["complexity"] | undefined) {
   return {
     requireUppercase: complexity?.uppercase ?? null,
     requireLowercase: complexity?.lowercase ?? null,
     requireNumber: complexity?.number ?? null,
     requireSymbol: complexity?.symbol ?? null,
+    excludeCommonPasswords: complexity ? (complexity.excludeCommonPasswords ?? true) : null,
+    excludeUsername: complexity ? (complexity.excludeUsername ?? true) : null,
   };
 }
 
@@ -68,7 +74,7 @@ const DEFAULT_POLICIES: Array<{ policy: Omit<PolicyRecord, "created" | "updated"
       maxFailedAttempts: 10,
       autoUnlockMinutes: null,
       recoveryMethods: [],
-      complexity: { uppercase: false, lowercase: false, number: false, symbol: false },
+      complexity: { uppercase: false, lowercase: false, number: false, symbol: false, excludeCommonPasswords: true, excludeUsername: true },
     },
     rule: null,
   },
@@ -278,7 +284,7 @@ export class PolicyService {
       if (input[field] != null && input.type !== type) throw badInput(`input.${field}`, `applies to ${type} policies only`);
     };
     typeOnly("phoneEnrollment", "AUTHENTICATOR_ENROLLMENT");
-    for (const field of ["recoveryMethods", "maxFailedAttempts", "autoUnlockMinutes", "minLength", "requireUppercase", "requireLowercase", "requireNumber", "requireSymbol"] as const) {
+    for (const field of ["recoveryMethods", "maxFailedAttempts", "autoUnlockMinutes", "minLength", "requireUppercase", "requireLowercase", "requireNumber", "requireSymbol", "excludeCommonPasswords", "excludeUsername"] as const) {
       typeOnly(field, "PASSWORD");
     }
     const rules = input.rules ?? [];
@@ -314,6 +320,8 @@ function recordFields(input: PolicyInput): Partial<PolicyRecord> {
           lowercase: input.requireLowercase ?? false,
           number: input.requireNumber ?? false,
           symbol: input.requireSymbol ?? false,
+          excludeCommonPasswords: input.excludeCommonPasswords ?? true,
+          excludeUsername: input.excludeUsername ?? true,
         }
       : null;
   return {

@@ -44,6 +44,10 @@ export class Policy {
   @Field(() => Boolean, { nullable: true }) requireLowercase: boolean | null;
   @Field(() => Boolean, { nullable: true }) requireNumber: boolean | null;
   @Field(() => Boolean, { nullable: true }) requireSymbol: boolean | null;
+  @Field(() => Boolean, { nullable: true, description: "refuse the most common passwords (NIST 800-63B's blocklist); on unless switched off" })
+  excludeCommonPasswords: boolean | null;
+  @Field(() => Boolean, { nullable: true, description: "refuse passwords containing the username (the login up to its last @); on unless switched off" })
+  excludeUsername: boolean | null;
 }
 
 @InputType()
@@ -78,4 +82,6 @@ export class PolicyInput {
   @Field(() => Boolean, { nullable: true }) requireLowercase?: boolean | null;
   @Field(() => Boolean, { nullable: true }) requireNumber?: boolean | null;
   @Field(() => Boolean, { nullable: true }) requireSymbol?: boolean | null;
+  @Field(() => Boolean, { nullable: true }) excludeCommonPasswords?: boolean | null;
+  @Field(() => Boolean, { nullable: true }) excludeUsername?: boolean | null;
 }

@@ -276,7 +276,7 @@ export class TransactionService {
     const record = await this.step(stateHandle, ["PASSWORD_RESET"]);
     const user = await this.userOf(record);
     const policy = await this.passwordPolicyOf(user.id);
-    refuseNewPassword(checkPasswordAgainstPolicy(newPassword, policy));
+    refuseNewPassword(checkPasswordAgainstPolicy(newPassword, policy, user));
     const passwordHash = await hashPassword(newPassword);
     const actor = userActor(user);
     return db.transaction(async (tx) => {
@@ -359,7 +359,7 @@ export class TransactionService {
       });
       throw new AppError(ErrorCode.INVALID_CREDENTIALS, "The current password is not right");
     }
-    refuseNewPassword(newPassword === currentPassword ? "SAME_AS_CURRENT" : checkPasswordAgainstPolicy(newPassword, policy));
+    refuseNewPassword(newPassword === currentPassword ? "SAME_AS_CURRENT" : checkPasswordAgainstPolicy(newPassword, policy, user));
     const passwordHash = await hashPassword(newPassword);
     return db.transaction(async (tx) => {
       const now = clock.now();

@@ -146,6 +146,10 @@ describeInBrowser("/demo/login and /admin: phone sign-in watched live", () => {
     await code.fill(await receivedCode(gateway, "+447400630001"));
     await code.press("Enter");
     await demo.getByRole("heading", { name: "Choose a new password" }).waitFor();
+    await demo.getByLabel("New password", { exact: true }).fill("password123");
+    await demo.getByLabel("New password, again").fill("password123");
+    await demo.getByRole("button", { name: "Save and sign in" }).click();
+    await demo.getByText("That password is one of the most common, and easy to guess. Choose another.").waitFor();
     await demo.getByLabel("New password", { exact: true }).fill("another long enough password");
     await demo.getByLabel("New password, again").fill("another long enough password");
     await demo.getByRole("button", { name: "Save and sign in" }).click();

@@ -39,11 +39,38 @@ export function describeError(error: GraphQLRequestError): string {
     case "NUMBER_BLOCKED":
       return "That number cannot be used.";
     case "PASSWORD_POLICY":
-      return `That password is not allowed${typeof error.extensions.reason === "string" ? `: ${error.extensions.reason}` : ""}.`;
+      return passwordRuleText(typeof error.extensions.reason === "string" ? error.extensions.reason : null);
     case "NETWORK":
       return "The sign-in service could not be reached. Check your connection and try again.";
     default:
       return error.message || "Something went wrong. Try again.";
+  }
+}
+
+/** The rule a new password broke, from PASSWORD_POLICY's reason (`MIN_LENGTH:12`, `COMMON_PASSWORD`, ...). */
+export function passwordRuleText(reason: string | null): string {
+  const [rule, limit] = (reason ?? "").split(":");
+  switch (rule) {
+    case "MIN_LENGTH":
+      return `That password is too short. Use at least ${limit} characters.`;
+    case "MAX_LENGTH":
+      return `That password is too long. Use at most ${limit} characters.`;
+    case "UPPERCASE":
+      return "That password needs an uppercase letter.";
+    case "LOWERCASE":
+      return "That password needs a lowercase letter.";
+    case "NUMBER":
+      return "That password needs a number.";
+    case "SYMBOL":
+      return "That password needs a symbol.";
+    case "CONTAINS_USERNAME":
+      return "That password contains your username. Choose one that does not.";
+    case "COMMON_PASSWORD":
+      return "That password is one of the most common, and easy to guess. Choose another.";
+    case "SAME_AS_CURRENT":
+      return "That is your current password. Choose a new one.";
+    default:
+      return "That password is not allowed.";
   }
 }
 

@@ -80,10 +80,45 @@ describe("users and groups", () => {
       expect(await userCount()).toBe(before);
       // The default policy, outside the group, asks for no symbol.
       await gateway.admin.ok(CreateUserDocument, { input: { login: "plain@example.com", password: "no symbols in here" } });
-      await gateway.admin.ok(CreateUserDocument, { input: { login: "symbol@example.com", password: "a symbol, at last", groupIds: [createGroup.id] } });
+      await gateway.admin.ok(CreateUserDocument, { input: { login: "symbol@example.com", password: "punctuation, at last", groupIds: [createGroup.id] } });
     } finally {
       await gateway.admin.ok(DeletePolicyDocument, { id: createPolicy.id });
     }
+  });
+
+  test("a common password, or one containing the username, is PASSWORD_POLICY unless the policy switches that check off", async () => {
+    const { createGroup } = await gateway.admin.ok(CreateGroupDocument, { name: "Legacy importers", description: null });
+    const refusal = async (login: string, password: string, groupIds: string[] = []) =>
+      (await gateway.admin.fails(CreateUserDocument, { input: { login, password, groupIds } })).extensions?.reason;
+    const before = await userCount();
+    expect(await refusal("dana@example.com", "Password123")).toBe("COMMON_PASSWORD");
+    expect(await refusal("dana@example.com", "dana's long password")).toBe("CONTAINS_USERNAME");
+    expect(await refusal("dana@example.com", "DANA's long password")).toBe("CONTAINS_USERNAME");
+    expect(await userCount()).toBe(before);
+
+    const { createPolicy } = await gateway.admin.ok(CreatePolicyDocument, {
+      input: { type: "PASSWORD", name: "Imported passwords", groupIds: [createGroup.id], excludeCommonPasswords: false, excludeUsername: false },
+    });
+    try {
+      expect(createPolicy).toMatchObject({ excludeCommonPasswords: false, excludeUsername: false });
+      await gateway.admin.ok(CreateUserDocument, { input: { login: "erin@example.com", password: "password123", groupIds: [createGroup.id] } });
+      await gateway.admin.ok(CreateUserDocument, { input: { login: "fred@example.com", password: "fred's long password", groupIds: [createGroup.id] } });
+      // Outside the group, the default policy still refuses both.
+      expect(await refusal("gina@example.com", "password123")).toBe("COMMON_PASSWORD");
+    } finally {
+      await gateway.admin.ok(DeletePolicyDocument, { id: createPolicy.id });
+    }
+  });
+
+  test("password policies exclude common passwords and the username unless told otherwise; other policy types take neither setting", async () => {
+    const { createPolicy } = await gateway.admin.ok(CreatePolicyDocument, { input: { type: "PASSWORD", name: "Defaults only" } });
+    try {
+      expect(createPolicy).toMatchObject({ excludeCommonPasswords: true, excludeUsername: true });
+    } finally {
+      await gateway.admin.ok(DeletePolicyDocument, { id: createPolicy.id });
+    }
+    const misplaced = await gateway.admin.fails(CreatePolicyDocument, { input: { type: "AUTHENTICATION", name: "Sign-on", excludeUsername: false } });
+    expect(misplaced).toMatchObject({ code: "BAD_USER_INPUT", extensions: expect.objectContaining({ field: "input.excludeUsername" }) });
   });
 
   test("an unknown group id is NOT_FOUND and the user is not created", async () => {

@@ -52,8 +52,11 @@ describe("recovery: account unlock and password reset by phone", () => {
     expect((await latestSimulated(gateway, "+447400800002"))?.channel).toBe("VOICE");
     const { verifyFactor } = await gateway.anonymous.ok(VerifyFactorDocument, { input: { stateHandle: recoverPassword.stateHandle, code } });
     expect(verifyFactor.status).toBe("PASSWORD_RESET");
-    const weak = await gateway.anonymous.fails(ResetPasswordDocument, { input: { stateHandle: recoverPassword.stateHandle, newPassword: "short" } });
-    expect(weak.code).toBe("PASSWORD_POLICY");
+    const refusal = async (newPassword: string) =>
+      (await gateway.anonymous.fails(ResetPasswordDocument, { input: { stateHandle: recoverPassword.stateHandle, newPassword } })).extensions;
+    expect(await refusal("short")).toMatchObject({ code: "PASSWORD_POLICY", reason: "MIN_LENGTH:8" });
+    expect(await refusal("iloveyou123")).toMatchObject({ code: "PASSWORD_POLICY", reason: "COMMON_PASSWORD" });
+    expect(await refusal(`${user.login.split("@")[0]} and a long tail`)).toMatchObject({ code: "PASSWORD_POLICY", reason: "CONTAINS_USERNAME" });
     const { resetPassword } = await gateway.anonymous.ok(ResetPasswordDocument, { input: { stateHandle: recoverPassword.stateHandle, newPassword: "a brand new passphrase" } });
     expect(resetPassword.status).toBe("SUCCESS");
     expect(resetPassword.sessionToken).toMatch(/^rfs_/);

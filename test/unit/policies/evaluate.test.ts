@@ -64,6 +64,8 @@ function policy(id: string, type: PolicyModel["type"], priority: number, fields:
     requireLowercase: null,
     requireNumber: null,
     requireSymbol: null,
+    excludeCommonPasswords: null,
+    excludeUsername: null,
     ...fields,
   };
 }
@@ -532,6 +534,8 @@ describe("evaluatePassword", () => {
       requireLowercase: true,
       requireNumber: true,
       requireSymbol: true,
+      excludeCommonPasswords: false,
+      excludeUsername: false,
       maxFailedAttempts: 3,
       autoUnlockMinutes: 30,
       recoveryMethods: ["SMS", "VOICE", "SMS"],
@@ -544,6 +548,8 @@ describe("evaluatePassword", () => {
     requireLowercase: false,
     requireNumber: false,
     requireSymbol: false,
+    excludeCommonPasswords: true,
+    excludeUsername: true,
     maxFailedAttempts: DEFAULT_MAX_FAILED_ATTEMPTS,
     autoUnlockMinutes: null,
     recoveryMethods: [],
@@ -561,6 +567,8 @@ describe("evaluatePassword", () => {
         requireLowercase: true,
         requireNumber: true,
         requireSymbol: true,
+        excludeCommonPasswords: false,
+        excludeUsername: false,
         maxFailedAttempts: 3,
         autoUnlockMinutes: 30,
         recoveryMethods: ["SMS", "VOICE"],
@@ -574,8 +582,10 @@ describe("evaluatePassword", () => {
 });
 
 describe("checkPasswordAgainstPolicy", () => {
-  const base = { minLength: 8, requireUppercase: false, requireLowercase: false, requireNumber: false, requireSymbol: false };
-  const strict = { minLength: 12, requireUppercase: true, requireLowercase: true, requireNumber: true, requireSymbol: true };
+  const exclusionsOff = { excludeCommonPasswords: false, excludeUsername: false };
+  const base = { minLength: 8, requireUppercase: false, requireLowercase: false, requireNumber: false, requireSymbol: false, ...exclusionsOff };
+  const strict = { minLength: 12, requireUppercase: true, requireLowercase: true, requireNumber: true, requireSymbol: true, ...exclusionsOff };
+  const owner = { login: "carol@example.com" };
 
   test.each<[string, string, typeof base, string | null]>([
     ["a passphrase", "correct horse battery", base, null],
@@ -593,8 +603,33 @@ describe("checkPasswordAgainstPolicy", () => {
     ["strict: no symbol (a space is none)", "Aaaaaaaa aa1", strict, "SYMBOL"],
     ["strict: all there", "Aaaaaaaaaa1!", strict, null],
     ["strict: non-Latin letters count", "Ééééééééééé1€", strict, null],
+    ["exclusions off: a common password passes", "password1", base, null],
+    ["exclusions off: the username passes", "carol's long password", base, null],
   ])("%s", (_label, password, policyRules, expected) => {
-    expect(checkPasswordAgainstPolicy(password, policyRules)).toBe(expected);
+    expect(checkPasswordAgainstPolicy(password, policyRules, owner)).toBe(expected);
+  });
+
+  const common = { ...base, excludeCommonPasswords: true };
+  const username = { ...base, excludeUsername: true };
+
+  test.each<[string, string, string, typeof base, string | null]>([
+    ["a common password", "password1", owner.login, common, "COMMON_PASSWORD"],
+    ["in any case", "PassWord1", owner.login, common, "COMMON_PASSWORD"],
+    ["fullwidth letters are normalized first", "ｑｗｅｒｔｙｕｉｏｐ", owner.login, common, "COMMON_PASSWORD"],
+    ["a keyboard walk from the list", "1q2w3e4r", owner.login, common, "COMMON_PASSWORD"],
+    ["length is checked first", "123456", owner.login, common, "MIN_LENGTH:8"],
+    ["composition is checked before the list", "password1", owner.login, { ...common, requireUppercase: true }, "UPPERCASE"],
+    ["a passphrase is not on the list", "correct horse battery", owner.login, common, null],
+    ["a common word inside a longer password is allowed", "password1 for the horse", owner.login, common, null],
+    ["the username inside the password", "carol in the morning", owner.login, username, "CONTAINS_USERNAME"],
+    ["in any case", "Good Day CAROL!", owner.login, username, "CONTAINS_USERNAME"],
+    ["the login's domain is not the username", "example.com rules ok", owner.login, username, null],
+    ["a login without @ is all username", "my name is bobsmith", "bobsmith", username, "CONTAINS_USERNAME"],
+    ["the username is up to the last @", "a@b is my name", "a@b@example.com", username, "CONTAINS_USERNAME"],
+    ["usernames under 3 characters are not looked for", "al is a long password", "al@example.com", username, null],
+    ["the username is checked before the list", "password1", "password@example.com", { ...common, excludeUsername: true }, "CONTAINS_USERNAME"],
+  ])("%s (%j, login %j)", (_label, password, login, policyRules, expected) => {
+    expect(checkPasswordAgainstPolicy(password, policyRules, { login })).toBe(expected);
   });
 });
 
