@@ -12,6 +12,7 @@ import { RangeNumberRecord, TrafficCounterRecord } from "../security/traffic-cou
 import { SessionRecord } from "../sessions/session.entity";
 import { SmsTemplateRecord } from "../templates/sms-template.entity";
 import { AuthTransactionRecord } from "../transactions/auth-transaction.entity";
+import { PasswordHistoryRecord } from "../users/password-history";
 import { User } from "../users/user.entity";
 
 /** Every table the gateway owns; migrations are generated from these. */
@@ -41,4 +42,5 @@ export const entities = [
   TrafficCounterRecord,
   RangeNumberRecord,
   SmsTemplateRecord,
+  PasswordHistoryRecord,
 ];

@@ -23,6 +23,9 @@ export const DEFAULT_PASSWORD_MIN_LENGTH = 8;
 /** Long enough for any passphrase, short enough that hashing it costs nothing notable. */
 export const PASSWORD_MAX_LENGTH = 256;
 export const DEFAULT_MAX_FAILED_ATTEMPTS = 10;
+/** Okta's default: a new password may not be the current one or any of the three before it. */
+export const DEFAULT_PASSWORD_HISTORY_COUNT = 4;
+export const MAX_PASSWORD_HISTORY_COUNT = 24;
 export const DEFAULT_PHONE_ENROLLMENT: EnrollmentRequirement = "OPTIONAL";
 
 export const SignOnDenyReason = {
@@ -72,6 +75,8 @@ export interface PasswordDecision {
   excludeCommonPasswords: boolean;
   /** Refuse passwords that contain the user's username (the login up to its last @). */
   excludeUsername: boolean;
+  /** A new password may not be any of the user's last this many, the current one included; 0: no history. */
+  historyCount: number;
   maxFailedAttempts: number;
   /** Null: a locked account stays locked until unlocked by phone or by an admin. */
   autoUnlockMinutes: number | null;
@@ -186,6 +191,7 @@ export function evaluatePassword(policies: readonly PolicyModel[], ctx: PolicyCo
     requireSymbol: policy?.requireSymbol ?? false,
     excludeCommonPasswords: policy?.excludeCommonPasswords ?? true,
     excludeUsername: policy?.excludeUsername ?? true,
+    historyCount: policy?.passwordHistoryCount ?? DEFAULT_PASSWORD_HISTORY_COUNT,
     maxFailedAttempts: policy?.maxFailedAttempts ?? DEFAULT_MAX_FAILED_ATTEMPTS,
     autoUnlockMinutes: policy?.autoUnlockMinutes ?? null,
     recoveryMethods: unique(policy?.recoveryMethods ?? []),

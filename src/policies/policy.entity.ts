@@ -39,6 +39,10 @@ export class PolicyRecord {
   @Column({ name: "min_length", type: "integer", nullable: true })
   minLength: number | null;
 
+  /** Passwords remembered, the current one included; null on policies written before it existed, read as 4. */
+  @Column({ name: "history_count", type: "integer", nullable: true })
+  historyCount: number | null;
+
   @JsonColumn({ name: "complexity", nullable: true })
   /** The exclusions are absent from policies written before they existed, and read as on. */
   complexity: {

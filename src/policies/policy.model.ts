@@ -62,6 +62,7 @@ export interface PolicyModel {
   maxFailedAttempts: number | null;
   autoUnlockMinutes: number | null;
   minLength: number | null;
+  passwordHistoryCount: number | null;
   requireUppercase: boolean | null;
   requireLowercase: boolean | null;
   requireNumber: boolean | null;

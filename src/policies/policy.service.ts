@@ -12,7 +12,7 @@ import { PolicyRecord, PolicyRuleRecord } from "./policy.entity";
 import type { PolicyModel, PolicyRuleModel, PolicyType } from "./policy.model";
 import { parseZone } from "./network-zones";
 import type { PolicyInput, PolicyRuleInput } from "./policy.types";
-import { PASSWORD_MAX_LENGTH } from "./evaluate";
+import { DEFAULT_PASSWORD_HISTORY_COUNT, MAX_PASSWORD_HISTORY_COUNT, PASSWORD_MAX_LENGTH } from "./evaluate";
 
 const policyTarget = (policy: Pick<PolicyRecord, "id" | "name" | "type">): LogTarget => ({
   id: policy.id,
@@ -48,6 +48,7 @@ function loggedSettings(policy: Partial<PolicyRecord>) {
     maxFailedAttempts: policy.maxFailedAttempts ?? null,
     autoUnlockMinutes: policy.autoUnlockMinutes ?? null,
     minLength: policy.minLength ?? null,
+    passwordHistoryCount: policy.historyCount ?? null,
     ...complexityFlags(policy.complexity),
   };
 }
@@ -71,6 +72,7 @@ const DEFAULT_POLICIES: Array<{ policy: Omit<PolicyRecord, "created" | "updated"
     policy: {
       ...base("pol_default_password", "PASSWORD", "Default password policy"),
       minLength: 8,
+      historyCount: DEFAULT_PASSWORD_HISTORY_COUNT,
       maxFailedAttempts: 10,
       autoUnlockMinutes: null,
       recoveryMethods: [],
@@ -93,6 +95,7 @@ function base(id: string, type: PolicyType, name: string): Omit<PolicyRecord, "c
     maxFailedAttempts: null,
     autoUnlockMinutes: null,
     minLength: null,
+    historyCount: null,
     complexity: null,
   };
 }
@@ -280,11 +283,15 @@ export class PolicyService {
     if (input.minLength != null && (!Number.isInteger(input.minLength) || input.minLength < 8 || input.minLength > PASSWORD_MAX_LENGTH)) {
       throw badInput("input.minLength", `must be from 8 (NIST 800-63B's floor) to ${PASSWORD_MAX_LENGTH}`);
     }
+    const historyCount = input.passwordHistoryCount;
+    if (historyCount != null && (!Number.isInteger(historyCount) || historyCount < 0 || historyCount > MAX_PASSWORD_HISTORY_COUNT)) {
+      throw badInput("input.passwordHistoryCount", `must be an integer from 0 (no history) to ${MAX_PASSWORD_HISTORY_COUNT}`);
+    }
     const typeOnly = (field: keyof PolicyInput, type: PolicyType) => {
       if (input[field] != null && input.type !== type) throw badInput(`input.${field}`, `applies to ${type} policies only`);
     };
     typeOnly("phoneEnrollment", "AUTHENTICATOR_ENROLLMENT");
-    for (const field of ["recoveryMethods", "maxFailedAttempts", "autoUnlockMinutes", "minLength", "requireUppercase", "requireLowercase", "requireNumber", "requireSymbol", "excludeCommonPasswords", "excludeUsername"] as const) {
+    for (const field of ["recoveryMethods", "maxFailedAttempts", "autoUnlockMinutes", "minLength", "requireUppercase", "requireLowercase", "requireNumber", "requireSymbol", "excludeCommonPasswords", "excludeUsername", "passwordHistoryCount"] as const) {
       typeOnly(field, "PASSWORD");
     }
     const rules = input.rules ?? [];
@@ -332,6 +339,7 @@ function recordFields(input: PolicyInput): Partial<PolicyRecord> {
     maxFailedAttempts: input.type === "PASSWORD" ? (input.maxFailedAttempts ?? 10) : null,
     autoUnlockMinutes: input.type === "PASSWORD" ? (input.autoUnlockMinutes ?? null) : null,
     minLength: input.type === "PASSWORD" ? (input.minLength ?? 8) : null,
+    historyCount: input.type === "PASSWORD" ? (input.passwordHistoryCount ?? DEFAULT_PASSWORD_HISTORY_COUNT) : null,
     complexity,
   };
 }
@@ -349,6 +357,7 @@ function toView(policy: PolicyRecord, rules: PolicyRuleRecord[]): PolicyView {
     maxFailedAttempts: policy.maxFailedAttempts,
     autoUnlockMinutes: policy.autoUnlockMinutes,
     minLength: policy.minLength,
+    passwordHistoryCount: policy.type === "PASSWORD" ? (policy.historyCount ?? DEFAULT_PASSWORD_HISTORY_COUNT) : null,
     ...complexityFlags(policy.complexity),
     rules: rules.map((rule) => ({
       id: rule.id,

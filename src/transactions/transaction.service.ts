@@ -23,6 +23,7 @@ import type { PolicyService } from "../policies/policy.service";
 import { SessionRecord } from "../sessions/session.entity";
 import type { SessionService } from "../sessions/session.service";
 import { hashPassword, verifyAgainstDummy, verifyPassword } from "../users/password";
+import { isRecentPassword, rememberReplacedPassword } from "../users/password-history";
 import { User, UserStatus } from "../users/user.entity";
 import { AuthTransactionRecord, TransactionStatus, type TransactionKind } from "./auth-transaction.entity";
 
@@ -277,12 +278,14 @@ export class TransactionService {
     const user = await this.userOf(record);
     const policy = await this.passwordPolicyOf(user.id);
     refuseNewPassword(checkPasswordAgainstPolicy(newPassword, policy, user));
+    await this.refuseRecentPassword(user.id, user.passwordHash, newPassword, policy);
     const passwordHash = await hashPassword(newPassword);
     const actor = userActor(user);
     return db.transaction(async (tx) => {
       const now = clock.now();
       const status = user.status === UserStatus.LOCKED_OUT || user.status === UserStatus.RECOVERY ? UserStatus.ACTIVE : user.status;
       await tx.manager.update(User, { id: user.id }, { passwordHash, passwordChanged: now, failedLogins: 0, lockedAt: null, status, statusChanged: now });
+      await rememberReplacedPassword(tx.manager, user.id, user.passwordHash, now, policy.historyCount);
       // A reset means the old password may be known to someone else: end every session it opened.
       await sessions.revokeAllOf(tx, user.id);
       await log.record(tx, {
@@ -360,6 +363,8 @@ export class TransactionService {
       throw new AppError(ErrorCode.INVALID_CREDENTIALS, "The current password is not right");
     }
     refuseNewPassword(newPassword === currentPassword ? "SAME_AS_CURRENT" : checkPasswordAgainstPolicy(newPassword, policy, user));
+    // The current password was compared in the clear just above: only the ones before it need hashing.
+    await this.refuseRecentPassword(user.id, null, newPassword, policy);
     const passwordHash = await hashPassword(newPassword);
     return db.transaction(async (tx) => {
       const now = clock.now();
@@ -370,10 +375,22 @@ export class TransactionService {
         { passwordHash, passwordChanged: now, failedLogins: 0 },
       );
       if (!changed.affected) throw new AppError(ErrorCode.CONFLICT, "The password changed meanwhile, or the account is no longer active", { reason: "PASSWORD_CHANGED" });
+      await rememberReplacedPassword(tx.manager, user.id, user.passwordHash, now, policy.historyCount);
       const endedSessions = await sessions.revokeAllOf(tx, user.id, viewer.sessionId);
       await recordChange(tx, { result: "SUCCESS" }, { endedSessions, policyId: policy.policyId });
       return true;
     });
+  }
+
+  /**
+   * PASSWORD_POLICY (`HISTORY:<n>`) for a new password that is the current one (`currentHash`,
+   * null when the caller compared it already) or one of those the policy's history remembers.
+   * Checked after the policy's other rules, as it costs a password hash per remembered password.
+   */
+  private async refuseRecentPassword(userId: string, currentHash: string | null, newPassword: string, policy: PasswordDecision): Promise<void> {
+    if (await isRecentPassword(this.deps.db.manager, userId, currentHash, newPassword, policy.historyCount)) {
+      refuseNewPassword(`HISTORY:${policy.historyCount}`);
+    }
   }
 
   /** The transaction a state handle names, if it is live: for subscriptions that present one. */
@@ -687,6 +704,6 @@ function parseDecision(record: AuthTransactionRecord): StoredDecision {
 const asUser = (userId: string): Viewer => ({ kind: "user", userId, sessionId: "transaction" });
 
 /** PASSWORD_POLICY for a new password the policy refuses, with the reason; nothing for one it allows. */
-function refuseNewPassword(violation: PasswordViolation | "SAME_AS_CURRENT" | null): void {
+function refuseNewPassword(violation: PasswordViolation | "SAME_AS_CURRENT" | `HISTORY:${number}` | null): void {
   if (violation) throw new AppError(ErrorCode.PASSWORD_POLICY, `The new password breaks the password policy (${violation})`, { reason: violation });
 }

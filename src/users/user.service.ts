@@ -21,6 +21,7 @@ import { checkPasswordAgainstPolicy, evaluatePassword } from "../policies/evalua
 import type { PolicyService } from "../policies/policy.service";
 import { AuthTransactionRecord } from "../transactions/auth-transaction.entity";
 import { hashPassword } from "./password";
+import { PasswordHistoryRecord } from "./password-history";
 import { User, UserStatus } from "./user.entity";
 import { nextStatus } from "./user-lifecycle";
 import type { CreateUserInput, UpdateUserInput, UserConnection, UsersArgs } from "./user.types";
@@ -166,7 +167,7 @@ export class UserService {
   }
 
   /**
-   * Deletes a deactivated user for good, as Okta does: its profile, password, phone factors,
+   * Deletes a deactivated user for good, as Okta does: its profile, password and the ones before it, phone factors,
    * sessions, memberships, challenges and sign-in transactions. A user in any other status is
    * refused (deactivate first), so a deletion is always two deliberate steps. Messages and
    * System Log events stay: they are the organisation's record of what was sent and done. They
@@ -185,7 +186,7 @@ export class UserService {
       const deleted = await manager.delete(User, { id: userId, status: UserStatus.DEPROVISIONED });
       if (!deleted.affected) throw conflict("CONCURRENT_CHANGE", "The user changed while this request ran; try again");
       const factors = await manager.countBy(PhoneFactor, { userId });
-      for (const owned of [GroupMember, PhoneFactor, SessionRecord, Challenge, AuthTransactionRecord]) await manager.delete(owned, { userId });
+      for (const owned of [GroupMember, PhoneFactor, SessionRecord, Challenge, AuthTransactionRecord, PasswordHistoryRecord]) await manager.delete(owned, { userId });
       // Receipts find a sent message by its provider's id, never by its number.
       const handedOver = { userId, status: Not<MessageStatus>("QUEUED") };
       const numbers = await manager.find(Message, { where: handedOver, select: { toE164: true } });

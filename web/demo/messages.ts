@@ -67,6 +67,8 @@ export function passwordRuleText(reason: string | null): string {
       return "That password contains your username. Choose one that does not.";
     case "COMMON_PASSWORD":
       return "That password is one of the most common, and easy to guess. Choose another.";
+    case "HISTORY":
+      return `That password is one of your last ${limit}. Choose one you have not used recently.`;
     case "SAME_AS_CURRENT":
       return "That is your current password. Choose a new one.";
     default:

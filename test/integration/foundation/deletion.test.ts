@@ -1,6 +1,7 @@
 import {
   ActivateUserDocument,
   AddUserToGroupDocument,
+  ChangePasswordDocument,
   CreateGroupDocument,
   CreatePolicyDocument,
   CreateUserDocument,
@@ -25,6 +26,7 @@ import { PhoneFactor } from "../../../src/phone/phone-factor.entity";
 import { SessionRecord } from "../../../src/sessions/session.entity";
 import { Message } from "../../../src/telephony/message.entity";
 import { AuthTransactionRecord } from "../../../src/transactions/auth-transaction.entity";
+import { PasswordHistoryRecord } from "../../../src/users/password-history";
 import { engine, startTestGateway, type TestGateway } from "../../support/gateway";
 import type { GraphQLResponse } from "../../support/graphql-client";
 import { settleMessages } from "../../support/phone";
@@ -53,6 +55,8 @@ describe("deleting users and groups", () => {
     const { signIn } = await gateway.anonymous.ok(SignInDocument, { input: { login: user.login, password: PASSWORD } });
     const session = gateway.client(`Bearer ${signIn.sessionToken}`);
     expect((await session.ok(MeDocument)).me?.id).toBe(user.id);
+    await session.ok(ChangePasswordDocument, { input: { currentPassword: PASSWORD, newPassword: "a password for leaving" } });
+    expect(await gateway.db.manager.countBy(PasswordHistoryRecord, { userId: user.id })).toBe(1);
     await settleMessages(gateway);
     const messagesBefore = await gateway.db.manager.countBy(Message, { userId: user.id });
     expect(messagesBefore).toBeGreaterThan(0);
@@ -66,7 +70,7 @@ describe("deleting users and groups", () => {
     expect(await gateway.admin.ok(DeleteUserDocument, { id: user.id })).toEqual({ deleteUser: true });
 
     expect((await gateway.admin.ok(UserByIdDocument, { id: user.id })).user).toBeNull();
-    for (const owned of [PhoneFactor, SessionRecord, Challenge, GroupMember, AuthTransactionRecord]) {
+    for (const owned of [PhoneFactor, SessionRecord, Challenge, GroupMember, AuthTransactionRecord, PasswordHistoryRecord]) {
       expect(await gateway.db.manager.countBy(owned, { userId: user.id })).toBe(0);
     }
     const { groups } = await gateway.admin.ok(GroupsDocument, {});

@@ -13,6 +13,7 @@ import {
   UpdateUserDocument,
   UserByIdDocument,
   UsersDocument,
+  type PolicyInput,
 } from "../../../src/generated/graphql";
 import { ownStatements, startTestGateway, type TestGateway } from "../../support/gateway";
 import { enroll } from "../../support/phone";
@@ -110,15 +111,18 @@ describe("users and groups", () => {
     }
   });
 
-  test("password policies exclude common passwords and the username unless told otherwise; other policy types take neither setting", async () => {
+  test("password policies exclude common passwords and the username and remember 4 passwords unless told otherwise; other policy types take none of it", async () => {
     const { createPolicy } = await gateway.admin.ok(CreatePolicyDocument, { input: { type: "PASSWORD", name: "Defaults only" } });
     try {
-      expect(createPolicy).toMatchObject({ excludeCommonPasswords: true, excludeUsername: true });
+      expect(createPolicy).toMatchObject({ excludeCommonPasswords: true, excludeUsername: true, passwordHistoryCount: 4 });
     } finally {
       await gateway.admin.ok(DeletePolicyDocument, { id: createPolicy.id });
     }
-    const misplaced = await gateway.admin.fails(CreatePolicyDocument, { input: { type: "AUTHENTICATION", name: "Sign-on", excludeUsername: false } });
-    expect(misplaced).toMatchObject({ code: "BAD_USER_INPUT", extensions: expect.objectContaining({ field: "input.excludeUsername" }) });
+    const refusedField = async (input: PolicyInput) => (await gateway.admin.fails(CreatePolicyDocument, { input })).extensions?.field;
+    expect(await refusedField({ type: "AUTHENTICATION", name: "Sign-on", excludeUsername: false })).toBe("input.excludeUsername");
+    expect(await refusedField({ type: "AUTHENTICATION", name: "Sign-on", passwordHistoryCount: 2 })).toBe("input.passwordHistoryCount");
+    expect(await refusedField({ type: "PASSWORD", name: "Too long a memory", passwordHistoryCount: 25 })).toBe("input.passwordHistoryCount");
+    expect(await refusedField({ type: "PASSWORD", name: "Negative", passwordHistoryCount: -1 })).toBe("input.passwordHistoryCount");
   });
 
   test("an unknown group id is NOT_FOUND and the user is not created", async () => {

@@ -4,6 +4,7 @@
  */
 import { ChangePasswordDocument, MeDocument, SignInDocument } from "../../../src/generated/graphql";
 import { LogEventRecord } from "../../../src/log/log-event.entity";
+import { PasswordHistoryRecord } from "../../../src/users/password-history";
 import { User } from "../../../src/users/user.entity";
 import { startTestGateway, type TestGateway } from "../../support/gateway";
 import { createUser } from "../../support/phone";
@@ -57,6 +58,39 @@ describe("changePassword", () => {
       const failures = await eventsOf(user.id, "user.account.update_password");
       expect(failures.map((event) => [event.outcomeResult, event.outcomeReason])).toEqual(Array(3).fill(["FAILURE", "INVALID_CREDENTIALS"]));
       expect(await eventsOf(user.id, "user.account.lock")).toHaveLength(1);
+    } finally {
+      await setPasswordPolicy(gateway, {});
+    }
+  });
+
+  test("the policy's history refuses the last passwords, the current one included, forgets older ones, and keeps no more than it needs", async () => {
+    await setPasswordPolicy(gateway, { passwordHistoryCount: 3 });
+    try {
+      const user = await createUser(gateway, { password: "the first long password" });
+      let current = "the first long password";
+      const change = async (newPassword: string) => {
+        const session = await signedIn(user.login, current);
+        const result = await session.request(ChangePasswordDocument, { input: { currentPassword: current, newPassword } });
+        if (!result.errors) current = newPassword;
+        return result.errors?.[0]?.extensions?.reason ?? "CHANGED";
+      };
+      const remembered = () => gateway.db.manager.countBy(PasswordHistoryRecord, { userId: user.id });
+
+      expect(await change("the second long password")).toBe("CHANGED");
+      expect(await change("the third long password")).toBe("CHANGED");
+      expect(await remembered()).toBe(2);
+      expect(await change("the first long password")).toBe("HISTORY:3");
+      expect(await change("the second long password")).toBe("HISTORY:3");
+      expect(await change("the third long password")).toBe("SAME_AS_CURRENT");
+      expect(await change("the fourth long password")).toBe("CHANGED");
+      expect(await remembered()).toBe(2);
+      // Three passwords on, the first is forgotten and may come back.
+      expect(await change("the first long password")).toBe("CHANGED");
+
+      await setPasswordPolicy(gateway, { passwordHistoryCount: 0 });
+      expect(await change("the fourth long password")).toBe("CHANGED");
+      expect(await remembered()).toBe(0);
+      expect((await gateway.anonymous.ok(SignInDocument, { input: { login: user.login, password: "the fourth long password" } })).signIn.status).toBe("SUCCESS");
     } finally {
       await setPasswordPolicy(gateway, {});
     }

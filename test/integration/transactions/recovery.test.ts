@@ -56,6 +56,8 @@ describe("recovery: account unlock and password reset by phone", () => {
       (await gateway.anonymous.fails(ResetPasswordDocument, { input: { stateHandle: recoverPassword.stateHandle, newPassword } })).extensions;
     expect(await refusal("short")).toMatchObject({ code: "PASSWORD_POLICY", reason: "MIN_LENGTH:8" });
     expect(await refusal("iloveyou123")).toMatchObject({ code: "PASSWORD_POLICY", reason: "COMMON_PASSWORD" });
+    // The default policy remembers 4 passwords, the current one among them.
+    expect(await refusal(PASSWORD)).toMatchObject({ code: "PASSWORD_POLICY", reason: "HISTORY:4" });
     expect(await refusal(`${user.login.split("@")[0]} and a long tail`)).toMatchObject({ code: "PASSWORD_POLICY", reason: "CONTAINS_USERNAME" });
     const { resetPassword } = await gateway.anonymous.ok(ResetPasswordDocument, { input: { stateHandle: recoverPassword.stateHandle, newPassword: "a brand new passphrase" } });
     expect(resetPassword.status).toBe("SUCCESS");

@@ -1,5 +1,6 @@
 import {
   DEFAULT_MAX_FAILED_ATTEMPTS,
+  DEFAULT_PASSWORD_HISTORY_COUNT,
   DEFAULT_PASSWORD_MIN_LENGTH,
   DEFAULT_SESSION_IDLE_MINUTES,
   DEFAULT_SESSION_LIFETIME_MINUTES,
@@ -66,6 +67,7 @@ function policy(id: string, type: PolicyModel["type"], priority: number, fields:
     requireSymbol: null,
     excludeCommonPasswords: null,
     excludeUsername: null,
+    passwordHistoryCount: null,
     ...fields,
   };
 }
@@ -536,6 +538,7 @@ describe("evaluatePassword", () => {
       requireSymbol: true,
       excludeCommonPasswords: false,
       excludeUsername: false,
+      passwordHistoryCount: 0,
       maxFailedAttempts: 3,
       autoUnlockMinutes: 30,
       recoveryMethods: ["SMS", "VOICE", "SMS"],
@@ -550,6 +553,7 @@ describe("evaluatePassword", () => {
     requireSymbol: false,
     excludeCommonPasswords: true,
     excludeUsername: true,
+    historyCount: DEFAULT_PASSWORD_HISTORY_COUNT,
     maxFailedAttempts: DEFAULT_MAX_FAILED_ATTEMPTS,
     autoUnlockMinutes: null,
     recoveryMethods: [],
@@ -569,6 +573,7 @@ describe("evaluatePassword", () => {
         requireSymbol: true,
         excludeCommonPasswords: false,
         excludeUsername: false,
+        historyCount: 0,
         maxFailedAttempts: 3,
         autoUnlockMinutes: 30,
         recoveryMethods: ["SMS", "VOICE"],
