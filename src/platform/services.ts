@@ -127,6 +127,7 @@ export function createServices(deps: ServiceDependencies) {
     factors,
     challenges,
     authenticator: phoneAuthenticator,
+    limits: rateLimits,
     recoveryResponseFloorMs: config.recoveryResponseFloorMs,
   });
 

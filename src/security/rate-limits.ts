@@ -16,6 +16,14 @@ interface Window {
   durationSeconds: number;
 }
 
+/**
+ * New passwords a user may try (resets and changes) in 10 minutes, however they fare. Each try
+ * costs a password hash per password the history remembers, so a recovery's state handle or a
+ * session must not be a way to keep the hashing pool busy. Ten is more than a person needs.
+ */
+export const NEW_PASSWORDS_PER_USER_PER_10M = 10;
+const NEW_PASSWORD_WINDOW = { keyPrefix: "rf:newPasswordsPerUserPer10m", limit: "user", durationSeconds: 600 } as const;
+
 const SEND_WINDOWS: Window[] = [
   { limit: "number", setting: "sendsPerNumberPer30s", durationSeconds: 30 },
   { limit: "number", setting: "sendsPerNumberPer10m", durationSeconds: 600 },
@@ -49,27 +57,36 @@ export class RateLimits {
     await this.consume(IP_WINDOW, settings, ipAddress ?? "unknown");
   }
 
+  /** Counts a new password tried for a user; throws RATE_LIMITED past NEW_PASSWORDS_PER_USER_PER_10M. */
+  async consumeNewPassword(userId: string): Promise<void> {
+    const { keyPrefix, limit, durationSeconds } = NEW_PASSWORD_WINDOW;
+    await this.consumeFrom(keyPrefix, NEW_PASSWORDS_PER_USER_PER_10M, durationSeconds, userId, limit);
+  }
+
   private async consume(window: Window, settings: SecuritySettings, key: string): Promise<void> {
-    const points = settings[window.setting];
-    const id = `${window.setting}:${points}`;
+    await this.consumeFrom(`rf:${window.setting}`, settings[window.setting], window.durationSeconds, key, window.limit);
+  }
+
+  private async consumeFrom(keyPrefix: string, points: number, durationSeconds: number, key: string, limit: LimitName): Promise<void> {
+    const id = `${keyPrefix}:${points}`;
     let limiter = this.limiters.get(id);
     if (!limiter) {
-      limiter = this.factory({ keyPrefix: `rf:${window.setting}`, points, duration: window.durationSeconds });
+      limiter = this.factory({ keyPrefix, points, duration: durationSeconds });
       this.limiters.set(id, limiter);
     }
     try {
       await limiter.consume(key, 1);
     } catch (rejection) {
       if (rejection instanceof RateLimiterRes) {
-        throw rateLimited(window.limit, rejection.msBeforeNext / 1000, limitMessage(window, points));
+        throw rateLimited(limit, rejection.msBeforeNext / 1000, limitMessage(limit, durationSeconds, points));
       }
       throw rejection;
     }
   }
 }
 
-function limitMessage(window: Window, points: number): string {
-  const per = window.durationSeconds >= 3_600 ? `${window.durationSeconds / 3_600} hour` : window.durationSeconds >= 60 ? `${window.durationSeconds / 60} minutes` : `${window.durationSeconds} seconds`;
-  const subject = { number: "this phone number", user: "this user", country: "this country", ip: "this address", spend: "the organisation" }[window.limit];
+function limitMessage(limit: LimitName, durationSeconds: number, points: number): string {
+  const per = durationSeconds >= 3_600 ? `${durationSeconds / 3_600} hour` : durationSeconds >= 60 ? `${durationSeconds / 60} minutes` : `${durationSeconds} seconds`;
+  const subject = { number: "this phone number", user: "this user", country: "this country", ip: "this address", spend: "the organisation" }[limit];
   return `Too many requests for ${subject}: at most ${points} per ${per}. Please wait before trying again.`;
 }

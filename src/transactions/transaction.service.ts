@@ -20,6 +20,7 @@ import { AppError, ErrorCode } from "../platform/errors";
 import { hashSecret, newId, newSecret } from "../platform/ids";
 import { checkPasswordAgainstPolicy, evaluateEnrollment, evaluatePassword, evaluateSignOn, type PasswordDecision, type PasswordViolation } from "../policies/evaluate";
 import type { PolicyService } from "../policies/policy.service";
+import type { RateLimits } from "../security/rate-limits";
 import { SessionRecord } from "../sessions/session.entity";
 import type { SessionService } from "../sessions/session.service";
 import { hashPassword, verifyAgainstDummy, verifyPassword } from "../users/password";
@@ -69,6 +70,7 @@ export interface TransactionDependencies {
   factors: FactorService;
   challenges: ChallengeService;
   authenticator: PhoneAuthenticatorService;
+  limits: Pick<RateLimits, "consumeNewPassword">;
   /** Recovery answers take at least this long, so timing tells nothing of the login. */
   recoveryResponseFloorMs: number;
 }
@@ -276,6 +278,7 @@ export class TransactionService {
     const { db, sessions, log, clock } = this.deps;
     const record = await this.step(stateHandle, ["PASSWORD_RESET"]);
     const user = await this.userOf(record);
+    await this.deps.limits.consumeNewPassword(user.id);
     const policy = await this.passwordPolicyOf(user.id);
     refuseNewPassword(checkPasswordAgainstPolicy(newPassword, policy, user));
     await this.refuseRecentPassword(user.id, user.passwordHash, newPassword, policy);
@@ -362,6 +365,8 @@ export class TransactionService {
       });
       throw new AppError(ErrorCode.INVALID_CREDENTIALS, "The current password is not right");
     }
+    // Wrong current passwords are bounded by the lockout; right ones, by this.
+    await this.deps.limits.consumeNewPassword(user.id);
     refuseNewPassword(newPassword === currentPassword ? "SAME_AS_CURRENT" : checkPasswordAgainstPolicy(newPassword, policy, user));
     // The current password was compared in the clear just above: only the ones before it need hashing.
     await this.refuseRecentPassword(user.id, null, newPassword, policy);
