@@ -94,7 +94,7 @@ export type PasswordViolation =
   | "CONTAINS_USERNAME"
   | "COMMON_PASSWORD";
 
-/** Usernames shorter than this are not looked for in passwords: "al" would refuse half the language. */
+/** Usernames shorter than this are not looked for in passwords: "al" would refuse every password holding those two letters. */
 const MIN_EXCLUDED_USERNAME_LENGTH = 3;
 
 /**
