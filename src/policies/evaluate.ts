@@ -75,6 +75,8 @@ export interface PasswordDecision {
   excludeCommonPasswords: boolean;
   /** Refuse passwords that contain the user's username (the login up to its last @). */
   excludeUsername: boolean;
+  /** Refuse passwords that contain the user's first or last name (Okta's excludeAttributes). */
+  excludeNames: boolean;
   /** A new password may not be any of the user's last this many, the current one included; 0: no history. */
   historyCount: number;
   maxFailedAttempts: number;
@@ -92,10 +94,11 @@ export type PasswordViolation =
   | "NUMBER"
   | "SYMBOL"
   | "CONTAINS_USERNAME"
+  | "CONTAINS_NAME"
   | "COMMON_PASSWORD";
 
-/** Usernames shorter than this are not looked for in passwords: "al" would refuse every password holding those two letters. */
-const MIN_EXCLUDED_USERNAME_LENGTH = 3;
+/** Usernames and names shorter than this are not looked for in passwords: "al" would refuse every password holding those two letters. */
+const MIN_EXCLUDED_WORD_LENGTH = 3;
 
 /**
  * The policies of one type in evaluation order: priority ascending, the default policy
@@ -191,6 +194,7 @@ export function evaluatePassword(policies: readonly PolicyModel[], ctx: PolicyCo
     requireSymbol: policy?.requireSymbol ?? false,
     excludeCommonPasswords: policy?.excludeCommonPasswords ?? true,
     excludeUsername: policy?.excludeUsername ?? true,
+    excludeNames: policy?.excludeNames ?? false,
     historyCount: policy?.passwordHistoryCount ?? DEFAULT_PASSWORD_HISTORY_COUNT,
     maxFailedAttempts: policy?.maxFailedAttempts ?? DEFAULT_MAX_FAILED_ATTEMPTS,
     autoUnlockMinutes: policy?.autoUnlockMinutes ?? null,
@@ -203,16 +207,23 @@ export function evaluatePassword(policies: readonly PolicyModel[], ctx: PolicyCo
  *
  * The password is NFKC-normalized first, as the hasher does (users/password.ts), so what is
  * counted is what is stored; length is in code points, so "ééééééé" is 7 whether it was
- * typed precomposed or with combining accents. The username and the list of common passwords
+ * typed precomposed or with combining accents. The username, the names and the list of common passwords
  * are compared without regard to case: "Password1" is as guessable as "password1".
  */
 export function checkPasswordAgainstPolicy(
   password: string,
   policy: Pick<
     PasswordDecision,
-    "minLength" | "requireUppercase" | "requireLowercase" | "requireNumber" | "requireSymbol" | "excludeCommonPasswords" | "excludeUsername"
+    | "minLength"
+    | "requireUppercase"
+    | "requireLowercase"
+    | "requireNumber"
+    | "requireSymbol"
+    | "excludeCommonPasswords"
+    | "excludeUsername"
+    | "excludeNames"
   >,
-  owner: { login: string },
+  owner: { login: string; firstName?: string | null; lastName?: string | null },
 ): PasswordViolation | null {
   const normalized = password.normalize("NFKC");
   const length = [...normalized].length;
@@ -225,7 +236,11 @@ export function checkPasswordAgainstPolicy(
   const folded = normalized.toLowerCase();
   if (policy.excludeUsername) {
     const username = usernameOf(owner.login);
-    if ([...username].length >= MIN_EXCLUDED_USERNAME_LENGTH && folded.includes(username)) return "CONTAINS_USERNAME";
+    if (isLongEnough(username) && folded.includes(username)) return "CONTAINS_USERNAME";
+  }
+  if (policy.excludeNames) {
+    const names = [owner.firstName, owner.lastName].map((name) => fold(name ?? ""));
+    if (names.some((name) => isLongEnough(name) && folded.includes(name))) return "CONTAINS_NAME";
   }
   if (policy.excludeCommonPasswords && isCommonPassword(folded)) return "COMMON_PASSWORD";
   return null;
@@ -233,10 +248,13 @@ export function checkPasswordAgainstPolicy(
 
 /** The login up to its last @ (all of it when it has none), normalized and folded as passwords are compared. */
 function usernameOf(login: string): string {
-  const normalized = login.trim().normalize("NFKC").toLowerCase();
-  const at = normalized.lastIndexOf("@");
-  return at > 0 ? normalized.slice(0, at) : normalized;
+  const folded = fold(login);
+  const at = folded.lastIndexOf("@");
+  return at > 0 ? folded.slice(0, at) : folded;
 }
+
+const fold = (text: string) => text.trim().normalize("NFKC").toLowerCase();
+const isLongEnough = (word: string) => [...word].length >= MIN_EXCLUDED_WORD_LENGTH;
 
 function decide(
   policies: readonly PolicyModel[],

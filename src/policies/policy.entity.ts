@@ -52,6 +52,7 @@ export class PolicyRecord {
     symbol: boolean;
     excludeCommonPasswords?: boolean;
     excludeUsername?: boolean;
+    excludeNames?: boolean;
   } | null;
 
   @TimestampColumn()

@@ -69,6 +69,7 @@ export interface PolicyModel {
   requireSymbol: boolean | null;
   excludeCommonPasswords: boolean | null;
   excludeUsername: boolean | null;
+  excludeNames: boolean | null;
 }
 
 /** Who is signing in, to what, from where, and what the phone authenticator can do. */

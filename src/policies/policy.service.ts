@@ -34,6 +34,7 @@ function complexityFlags(complexity: PolicyRecord["complexity"] | undefined) {
     requireSymbol: complexity?.symbol ?? null,
     excludeCommonPasswords: complexity ? (complexity.excludeCommonPasswords ?? true) : null,
     excludeUsername: complexity ? (complexity.excludeUsername ?? true) : null,
+    excludeNames: complexity ? (complexity.excludeNames ?? false) : null,
   };
 }
 
@@ -76,7 +77,7 @@ const DEFAULT_POLICIES: Array<{ policy: Omit<PolicyRecord, "created" | "updated"
       maxFailedAttempts: 10,
       autoUnlockMinutes: null,
       recoveryMethods: [],
-      complexity: { uppercase: false, lowercase: false, number: false, symbol: false, excludeCommonPasswords: true, excludeUsername: true },
+      complexity: { uppercase: false, lowercase: false, number: false, symbol: false, excludeCommonPasswords: true, excludeUsername: true, excludeNames: false },
     },
     rule: null,
   },
@@ -291,7 +292,7 @@ export class PolicyService {
       if (input[field] != null && input.type !== type) throw badInput(`input.${field}`, `applies to ${type} policies only`);
     };
     typeOnly("phoneEnrollment", "AUTHENTICATOR_ENROLLMENT");
-    for (const field of ["recoveryMethods", "maxFailedAttempts", "autoUnlockMinutes", "minLength", "requireUppercase", "requireLowercase", "requireNumber", "requireSymbol", "excludeCommonPasswords", "excludeUsername", "passwordHistoryCount"] as const) {
+    for (const field of ["recoveryMethods", "maxFailedAttempts", "autoUnlockMinutes", "minLength", "requireUppercase", "requireLowercase", "requireNumber", "requireSymbol", "excludeCommonPasswords", "excludeUsername", "excludeNames", "passwordHistoryCount"] as const) {
       typeOnly(field, "PASSWORD");
     }
     const rules = input.rules ?? [];
@@ -329,6 +330,7 @@ function recordFields(input: PolicyInput): Partial<PolicyRecord> {
           symbol: input.requireSymbol ?? false,
           excludeCommonPasswords: input.excludeCommonPasswords ?? true,
           excludeUsername: input.excludeUsername ?? true,
+          excludeNames: input.excludeNames ?? false,
         }
       : null;
   return {

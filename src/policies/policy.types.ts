@@ -50,6 +50,8 @@ export class Policy {
   excludeCommonPasswords: boolean | null;
   @Field(() => Boolean, { nullable: true, description: "refuse passwords containing the username (the login up to its last @); on unless switched off" })
   excludeUsername: boolean | null;
+  @Field(() => Boolean, { nullable: true, description: "refuse passwords containing the user's first or last name (3 characters or more); off unless switched on" })
+  excludeNames: boolean | null;
 }
 
 @InputType()
@@ -87,4 +89,5 @@ export class PolicyInput {
   @Field(() => Boolean, { nullable: true }) requireSymbol?: boolean | null;
   @Field(() => Boolean, { nullable: true }) excludeCommonPasswords?: boolean | null;
   @Field(() => Boolean, { nullable: true }) excludeUsername?: boolean | null;
+  @Field(() => Boolean, { nullable: true }) excludeNames?: boolean | null;
 }

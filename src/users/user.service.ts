@@ -65,7 +65,7 @@ export class UserService {
     if (password !== null) {
       // The policy of the groups the user is created in, as a reset or a change would apply later.
       const policy = evaluatePassword(await this.policies.list("PASSWORD"), { userGroupIds: groupIds });
-      const violation = checkPasswordAgainstPolicy(password, policy, { login });
+      const violation = checkPasswordAgainstPolicy(password, policy, { login, firstName: input.firstName, lastName: input.lastName });
       if (violation) throw new AppError(ErrorCode.PASSWORD_POLICY, `The password breaks the password policy (${violation})`, { reason: violation });
     }
     // Hashing is slow on purpose: do it before the transaction so it holds no lock.

@@ -65,6 +65,8 @@ export function passwordRuleText(reason: string | null): string {
       return "That password needs a symbol.";
     case "CONTAINS_USERNAME":
       return "That password contains your username. Choose one that does not.";
+    case "CONTAINS_NAME":
+      return "That password contains your name. Choose one that does not.";
     case "COMMON_PASSWORD":
       return "That password is one of the most common, and easy to guess. Choose another.";
     case "HISTORY":

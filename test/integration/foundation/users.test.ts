@@ -111,10 +111,28 @@ describe("users and groups", () => {
     }
   });
 
+  test("a policy that excludes names refuses a password holding the user's first or last name", async () => {
+    const { createGroup } = await gateway.admin.ok(CreateGroupDocument, { name: "Named people", description: null });
+    const { createPolicy } = await gateway.admin.ok(CreatePolicyDocument, {
+      input: { type: "PASSWORD", name: "No names", groupIds: [createGroup.id], excludeNames: true },
+    });
+    try {
+      expect(createPolicy).toMatchObject({ excludeNames: true });
+      const input = { login: "hw@example.com", firstName: "Hannah", lastName: "Whitfield", groupIds: [createGroup.id] };
+      const refused = await gateway.admin.fails(CreateUserDocument, { input: { ...input, password: "whitfield family rules" } });
+      expect(refused).toMatchObject({ code: "PASSWORD_POLICY", extensions: expect.objectContaining({ reason: "CONTAINS_NAME" }) });
+      await gateway.admin.ok(CreateUserDocument, { input: { ...input, password: "a long and nameless password" } });
+      // The default policy leaves names alone.
+      await gateway.admin.ok(CreateUserDocument, { input: { login: "hw2@example.com", firstName: "Hannah", password: "hannah's long password" } });
+    } finally {
+      await gateway.admin.ok(DeletePolicyDocument, { id: createPolicy.id });
+    }
+  });
+
   test("password policies exclude common passwords and the username and remember 4 passwords unless told otherwise; other policy types take none of it", async () => {
     const { createPolicy } = await gateway.admin.ok(CreatePolicyDocument, { input: { type: "PASSWORD", name: "Defaults only" } });
     try {
-      expect(createPolicy).toMatchObject({ excludeCommonPasswords: true, excludeUsername: true, passwordHistoryCount: 4 });
+      expect(createPolicy).toMatchObject({ excludeCommonPasswords: true, excludeUsername: true, excludeNames: false, passwordHistoryCount: 4 });
     } finally {
       await gateway.admin.ok(DeletePolicyDocument, { id: createPolicy.id });
     }

@@ -67,6 +67,7 @@ function policy(id: string, type: PolicyModel["type"], priority: number, fields:
     requireSymbol: null,
     excludeCommonPasswords: null,
     excludeUsername: null,
+    excludeNames: null,
     passwordHistoryCount: null,
     ...fields,
   };
@@ -538,6 +539,7 @@ describe("evaluatePassword", () => {
       requireSymbol: true,
       excludeCommonPasswords: false,
       excludeUsername: false,
+      excludeNames: true,
       passwordHistoryCount: 0,
       maxFailedAttempts: 3,
       autoUnlockMinutes: 30,
@@ -553,6 +555,7 @@ describe("evaluatePassword", () => {
     requireSymbol: false,
     excludeCommonPasswords: true,
     excludeUsername: true,
+    excludeNames: false,
     historyCount: DEFAULT_PASSWORD_HISTORY_COUNT,
     maxFailedAttempts: DEFAULT_MAX_FAILED_ATTEMPTS,
     autoUnlockMinutes: null,
@@ -573,6 +576,7 @@ describe("evaluatePassword", () => {
         requireSymbol: true,
         excludeCommonPasswords: false,
         excludeUsername: false,
+        excludeNames: true,
         historyCount: 0,
         maxFailedAttempts: 3,
         autoUnlockMinutes: 30,
@@ -587,7 +591,7 @@ describe("evaluatePassword", () => {
 });
 
 describe("checkPasswordAgainstPolicy", () => {
-  const exclusionsOff = { excludeCommonPasswords: false, excludeUsername: false };
+  const exclusionsOff = { excludeCommonPasswords: false, excludeUsername: false, excludeNames: false };
   const base = { minLength: 8, requireUppercase: false, requireLowercase: false, requireNumber: false, requireSymbol: false, ...exclusionsOff };
   const strict = { minLength: 12, requireUppercase: true, requireLowercase: true, requireNumber: true, requireSymbol: true, ...exclusionsOff };
   const owner = { login: "carol@example.com" };
@@ -635,6 +639,20 @@ describe("checkPasswordAgainstPolicy", () => {
     ["the username is checked before the list", "password1", "password@example.com", { ...common, excludeUsername: true }, "CONTAINS_USERNAME"],
   ])("%s (%j, login %j)", (_label, password, login, policyRules, expected) => {
     expect(checkPasswordAgainstPolicy(password, policyRules, { login })).toBe(expected);
+  });
+
+  const names = { ...base, excludeNames: true };
+  type Owner = { login: string; firstName: string | null; lastName: string | null };
+  const carolWhite: Owner = { login: "cw@example.com", firstName: "Carol", lastName: " White " };
+
+  test.each<[string, string, typeof base, Owner, string | null]>([
+    ["the first name", "carols long password", names, carolWhite, "CONTAINS_NAME"],
+    ["the last name, trimmed, in any case", "WHITE rabbit hole", names, carolWhite, "CONTAINS_NAME"],
+    ["names are not looked for unless the policy says so", "carols long password", base, carolWhite, null],
+    ["names under 3 characters are not looked for", "a long password for jo", names, { login: "j@example.com", firstName: "Jo", lastName: null }, null],
+    ["no names, nothing to look for", "carols long password", names, { login: "cw@example.com", firstName: null, lastName: null }, null],
+  ])("%s", (_label, password, policyRules, owner, expected) => {
+    expect(checkPasswordAgainstPolicy(password, policyRules, owner)).toBe(expected);
   });
 });
 
