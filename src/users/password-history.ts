@@ -1,4 +1,4 @@
-import { Column, Entity, Index, PrimaryColumn, type EntityManager } from "typeorm";
+import { Column, Entity, In, Index, PrimaryColumn, type EntityManager } from "typeorm";
 import { TimestampColumn } from "../platform/columns";
 import { uuidv7 } from "../platform/uuid";
 import { verifyPassword } from "./password";
@@ -26,6 +26,8 @@ export class PasswordHistoryRecord {
   replaced: Date;
 }
 
+const NEWEST_FIRST = { replaced: "DESC", id: "DESC" } as const;
+
 /**
  * Whether `password` is the current password (`currentHash`) or one of the `historyCount - 1`
  * before it. Every hash is checked, in parallel on libuv's pool, whichever matches first: the
@@ -41,7 +43,7 @@ export async function isRecentPassword(
   if (historyCount < 1) return false;
   const previous =
     historyCount > 1
-      ? await manager.find(PasswordHistoryRecord, { where: { userId }, order: { replaced: "DESC", id: "DESC" }, take: historyCount - 1 })
+      ? await manager.find(PasswordHistoryRecord, { where: { userId }, order: NEWEST_FIRST, take: historyCount - 1 })
       : [];
   const hashes = [...(currentHash ? [currentHash] : []), ...previous.map((record) => record.passwordHash)];
   const matches = await Promise.all(hashes.map((hash) => verifyPassword(password, hash)));
@@ -64,12 +66,6 @@ export async function rememberReplacedPassword(
   if (replacedHash && keep > 0) {
     await manager.insert(PasswordHistoryRecord, { id: uuidv7(replaced), userId, passwordHash: replacedHash, replaced });
   }
-  const kept = keep > 0 ? await manager.find(PasswordHistoryRecord, { select: { id: true }, where: { userId }, order: { replaced: "DESC", id: "DESC" }, take: keep }) : [];
-  await manager
-    .createQueryBuilder()
-    .delete()
-    .from(PasswordHistoryRecord)
-    .where("user_id = :userId", { userId })
-    .andWhere(kept.length ? "id NOT IN (:...kept)" : "1 = 1", { kept: kept.map((record) => record.id) })
-    .execute();
+  const forgotten = await manager.find(PasswordHistoryRecord, { select: { id: true }, where: { userId }, order: NEWEST_FIRST, skip: keep });
+  if (forgotten.length) await manager.delete(PasswordHistoryRecord, { id: In(forgotten.map((record) => record.id)) });
 }
