@@ -26,6 +26,11 @@ export const DEFAULT_MAX_FAILED_ATTEMPTS = 10;
 /** Okta's default: a new password may not be the current one or any of the three before it. */
 export const DEFAULT_PASSWORD_HISTORY_COUNT = 4;
 export const MAX_PASSWORD_HISTORY_COUNT = 24;
+/**
+ * What a password policy excludes unless it says otherwise: NIST 800-63B requires the first two;
+ * names are off, as in Okta, since a name such as Will or Rose is also a word.
+ */
+export const DEFAULT_PASSWORD_EXCLUSIONS = { excludeCommonPasswords: true, excludeUsername: true, excludeNames: false } as const;
 export const DEFAULT_PHONE_ENROLLMENT: EnrollmentRequirement = "OPTIONAL";
 
 export const SignOnDenyReason = {
@@ -192,9 +197,9 @@ export function evaluatePassword(policies: readonly PolicyModel[], ctx: PolicyCo
     requireLowercase: policy?.requireLowercase ?? false,
     requireNumber: policy?.requireNumber ?? false,
     requireSymbol: policy?.requireSymbol ?? false,
-    excludeCommonPasswords: policy?.excludeCommonPasswords ?? true,
-    excludeUsername: policy?.excludeUsername ?? true,
-    excludeNames: policy?.excludeNames ?? false,
+    excludeCommonPasswords: policy?.excludeCommonPasswords ?? DEFAULT_PASSWORD_EXCLUSIONS.excludeCommonPasswords,
+    excludeUsername: policy?.excludeUsername ?? DEFAULT_PASSWORD_EXCLUSIONS.excludeUsername,
+    excludeNames: policy?.excludeNames ?? DEFAULT_PASSWORD_EXCLUSIONS.excludeNames,
     historyCount: policy?.passwordHistoryCount ?? DEFAULT_PASSWORD_HISTORY_COUNT,
     maxFailedAttempts: policy?.maxFailedAttempts ?? DEFAULT_MAX_FAILED_ATTEMPTS,
     autoUnlockMinutes: policy?.autoUnlockMinutes ?? null,

@@ -44,7 +44,7 @@ export class PolicyRecord {
   historyCount: number | null;
 
   @JsonColumn({ name: "complexity", nullable: true })
-  /** The exclusions are absent from policies written before they existed, and read as on. */
+  /** The exclusions are absent from policies written before they existed, and read at their defaults. */
   complexity: {
     uppercase: boolean;
     lowercase: boolean;

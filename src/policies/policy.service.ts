@@ -12,7 +12,7 @@ import { PolicyRecord, PolicyRuleRecord } from "./policy.entity";
 import type { PolicyModel, PolicyRuleModel, PolicyType } from "./policy.model";
 import { parseZone } from "./network-zones";
 import type { PolicyInput, PolicyRuleInput } from "./policy.types";
-import { DEFAULT_PASSWORD_HISTORY_COUNT, MAX_PASSWORD_HISTORY_COUNT, PASSWORD_MAX_LENGTH } from "./evaluate";
+import { DEFAULT_PASSWORD_EXCLUSIONS, DEFAULT_PASSWORD_HISTORY_COUNT, MAX_PASSWORD_HISTORY_COUNT, PASSWORD_MAX_LENGTH } from "./evaluate";
 
 const policyTarget = (policy: Pick<PolicyRecord, "id" | "name" | "type">): LogTarget => ({
   id: policy.id,
@@ -23,8 +23,8 @@ const policyTarget = (policy: Pick<PolicyRecord, "id" | "name" | "type">): LogTa
 
 /**
  * A password policy's complexity as the API and the System Log show it: one flag per character
- * class and per exclusion. A policy written before the exclusions existed has them on, as the
- * evaluator reads it.
+ * class and per exclusion. A policy written before the exclusions existed reads them at their
+ * defaults, as the evaluator does.
  */
 function complexityFlags(complexity: PolicyRecord["complexity"] | undefined) {
   return {
@@ -32,9 +32,9 @@ function complexityFlags(complexity: PolicyRecord["complexity"] | undefined) {
     requireLowercase: complexity?.lowercase ?? null,
     requireNumber: complexity?.number ?? null,
     requireSymbol: complexity?.symbol ?? null,
-    excludeCommonPasswords: complexity ? (complexity.excludeCommonPasswords ?? true) : null,
-    excludeUsername: complexity ? (complexity.excludeUsername ?? true) : null,
-    excludeNames: complexity ? (complexity.excludeNames ?? false) : null,
+    excludeCommonPasswords: complexity ? (complexity.excludeCommonPasswords ?? DEFAULT_PASSWORD_EXCLUSIONS.excludeCommonPasswords) : null,
+    excludeUsername: complexity ? (complexity.excludeUsername ?? DEFAULT_PASSWORD_EXCLUSIONS.excludeUsername) : null,
+    excludeNames: complexity ? (complexity.excludeNames ?? DEFAULT_PASSWORD_EXCLUSIONS.excludeNames) : null,
   };
 }
 
@@ -77,7 +77,7 @@ const DEFAULT_POLICIES: Array<{ policy: Omit<PolicyRecord, "created" | "updated"
       maxFailedAttempts: 10,
       autoUnlockMinutes: null,
       recoveryMethods: [],
-      complexity: { uppercase: false, lowercase: false, number: false, symbol: false, excludeCommonPasswords: true, excludeUsername: true, excludeNames: false },
+      complexity: { uppercase: false, lowercase: false, number: false, symbol: false, ...DEFAULT_PASSWORD_EXCLUSIONS },
     },
     rule: null,
   },
@@ -328,9 +328,9 @@ function recordFields(input: PolicyInput): Partial<PolicyRecord> {
           lowercase: input.requireLowercase ?? false,
           number: input.requireNumber ?? false,
           symbol: input.requireSymbol ?? false,
-          excludeCommonPasswords: input.excludeCommonPasswords ?? true,
-          excludeUsername: input.excludeUsername ?? true,
-          excludeNames: input.excludeNames ?? false,
+          excludeCommonPasswords: input.excludeCommonPasswords ?? DEFAULT_PASSWORD_EXCLUSIONS.excludeCommonPasswords,
+          excludeUsername: input.excludeUsername ?? DEFAULT_PASSWORD_EXCLUSIONS.excludeUsername,
+          excludeNames: input.excludeNames ?? DEFAULT_PASSWORD_EXCLUSIONS.excludeNames,
         }
       : null;
   return {
