@@ -33,6 +33,7 @@ export const EventType = {
   USER_DELETE: "user.lifecycle.delete.completed",
   USER_SESSION_CLEAR: "user.session.clear",
   USER_UPDATE_PROFILE: "user.account.update_profile",
+  USER_EXPIRE_PASSWORD: "user.account.expire_password",
   GROUP_CREATE: "group.lifecycle.create",
   GROUP_UPDATE: "group.profile.update",
   GROUP_DELETE: "group.lifecycle.delete",

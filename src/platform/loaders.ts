@@ -143,5 +143,7 @@ function fromRaw(raw: Record<string, unknown>): Partial<User> {
     lockedAt: at(raw.u_locked_at),
     failedPasscodes: Number(raw.u_failed_passcodes ?? 0),
     passwordChanged: at(raw.u_password_changed),
+    // SQLite answers 0 or 1, PostgreSQL a boolean.
+    passwordExpired: raw.u_password_expired === true || raw.u_password_expired === 1,
   };
 }

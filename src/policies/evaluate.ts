@@ -26,6 +26,10 @@ export const DEFAULT_MAX_FAILED_ATTEMPTS = 10;
 /** Okta's default: a new password may not be the current one or any of the three before it. */
 export const DEFAULT_PASSWORD_HISTORY_COUNT = 4;
 export const MAX_PASSWORD_HISTORY_COUNT = 24;
+/** Passwords do not expire unless a policy says so: NIST 800-63B advises against periodic changes. */
+export const DEFAULT_PASSWORD_MAX_AGE_DAYS = 0;
+/** Okta's ceiling for a password's age. */
+export const MAX_PASSWORD_MAX_AGE_DAYS = 999;
 /**
  * What a password policy excludes unless it says otherwise: NIST 800-63B requires the first two;
  * names are off, as in Okta, since a name such as Will or Rose is also a word.
@@ -84,6 +88,8 @@ export interface PasswordDecision {
   excludeNames: boolean;
   /** A new password may not be any of the user's last this many, the current one included; 0: no history. */
   historyCount: number;
+  /** A password older than this many days must be replaced at the next sign-in; 0: it never expires. */
+  maxAgeDays: number;
   maxFailedAttempts: number;
   /** Null: a locked account stays locked until unlocked by phone or by an admin. */
   autoUnlockMinutes: number | null;
@@ -201,10 +207,27 @@ export function evaluatePassword(policies: readonly PolicyModel[], ctx: PolicyCo
     excludeUsername: policy?.excludeUsername ?? DEFAULT_PASSWORD_EXCLUSIONS.excludeUsername,
     excludeNames: policy?.excludeNames ?? DEFAULT_PASSWORD_EXCLUSIONS.excludeNames,
     historyCount: policy?.passwordHistoryCount ?? DEFAULT_PASSWORD_HISTORY_COUNT,
+    maxAgeDays: policy?.passwordMaxAgeDays ?? DEFAULT_PASSWORD_MAX_AGE_DAYS,
     maxFailedAttempts: policy?.maxFailedAttempts ?? DEFAULT_MAX_FAILED_ATTEMPTS,
     autoUnlockMinutes: policy?.autoUnlockMinutes ?? null,
     recoveryMethods: unique(policy?.recoveryMethods ?? []),
   };
+}
+
+const DAY_MS = 86_400_000;
+
+/**
+ * Whether the password must be replaced before a session is given: an admin expired it, or it
+ * is older than the policy's maxAgeDays. A password whose age is not known expires only by an admin.
+ */
+export function isPasswordExpired(
+  policy: Pick<PasswordDecision, "maxAgeDays">,
+  password: { expired: boolean; changed: Date | null },
+  now: Date,
+): boolean {
+  if (password.expired) return true;
+  if (!policy.maxAgeDays || !password.changed) return false;
+  return now.getTime() >= password.changed.getTime() + policy.maxAgeDays * DAY_MS;
 }
 
 /**

@@ -43,6 +43,10 @@ export class PolicyRecord {
   @Column({ name: "history_count", type: "integer", nullable: true })
   historyCount: number | null;
 
+  /** Days a password lasts; 0 or null (policies written before it existed): for ever. */
+  @Column({ name: "max_age_days", type: "integer", nullable: true })
+  maxAgeDays: number | null;
+
   @JsonColumn({ name: "complexity", nullable: true })
   /** The exclusions are absent from policies written before they existed, and read at their defaults. */
   complexity: {

@@ -63,6 +63,7 @@ export interface PolicyModel {
   autoUnlockMinutes: number | null;
   minLength: number | null;
   passwordHistoryCount: number | null;
+  passwordMaxAgeDays: number | null;
   requireUppercase: boolean | null;
   requireLowercase: boolean | null;
   requireNumber: boolean | null;

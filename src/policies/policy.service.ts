@@ -12,7 +12,14 @@ import { PolicyRecord, PolicyRuleRecord } from "./policy.entity";
 import type { PolicyModel, PolicyRuleModel, PolicyType } from "./policy.model";
 import { parseZone } from "./network-zones";
 import type { PolicyInput, PolicyRuleInput } from "./policy.types";
-import { DEFAULT_PASSWORD_EXCLUSIONS, DEFAULT_PASSWORD_HISTORY_COUNT, MAX_PASSWORD_HISTORY_COUNT, PASSWORD_MAX_LENGTH } from "./evaluate";
+import {
+  DEFAULT_PASSWORD_EXCLUSIONS,
+  DEFAULT_PASSWORD_HISTORY_COUNT,
+  DEFAULT_PASSWORD_MAX_AGE_DAYS,
+  MAX_PASSWORD_HISTORY_COUNT,
+  MAX_PASSWORD_MAX_AGE_DAYS,
+  PASSWORD_MAX_LENGTH,
+} from "./evaluate";
 
 const policyTarget = (policy: Pick<PolicyRecord, "id" | "name" | "type">): LogTarget => ({
   id: policy.id,
@@ -50,6 +57,7 @@ function loggedSettings(policy: Partial<PolicyRecord>) {
     autoUnlockMinutes: policy.autoUnlockMinutes ?? null,
     minLength: policy.minLength ?? null,
     passwordHistoryCount: policy.historyCount ?? null,
+    passwordMaxAgeDays: policy.maxAgeDays ?? null,
     ...complexityFlags(policy.complexity),
   };
 }
@@ -74,6 +82,7 @@ const DEFAULT_POLICIES: Array<{ policy: Omit<PolicyRecord, "created" | "updated"
       ...base("pol_default_password", "PASSWORD", "Default password policy"),
       minLength: 8,
       historyCount: DEFAULT_PASSWORD_HISTORY_COUNT,
+      maxAgeDays: DEFAULT_PASSWORD_MAX_AGE_DAYS,
       maxFailedAttempts: 10,
       autoUnlockMinutes: null,
       recoveryMethods: [],
@@ -97,6 +106,7 @@ function base(id: string, type: PolicyType, name: string): Omit<PolicyRecord, "c
     autoUnlockMinutes: null,
     minLength: null,
     historyCount: null,
+    maxAgeDays: null,
     complexity: null,
   };
 }
@@ -288,11 +298,15 @@ export class PolicyService {
     if (historyCount != null && (!Number.isInteger(historyCount) || historyCount < 0 || historyCount > MAX_PASSWORD_HISTORY_COUNT)) {
       throw badInput("input.passwordHistoryCount", `must be an integer from 0 (no history) to ${MAX_PASSWORD_HISTORY_COUNT}`);
     }
+    const maxAgeDays = input.passwordMaxAgeDays;
+    if (maxAgeDays != null && (!Number.isInteger(maxAgeDays) || maxAgeDays < 0 || maxAgeDays > MAX_PASSWORD_MAX_AGE_DAYS)) {
+      throw badInput("input.passwordMaxAgeDays", `must be an integer from 0 (never expires) to ${MAX_PASSWORD_MAX_AGE_DAYS}`);
+    }
     const typeOnly = (field: keyof PolicyInput, type: PolicyType) => {
       if (input[field] != null && input.type !== type) throw badInput(`input.${field}`, `applies to ${type} policies only`);
     };
     typeOnly("phoneEnrollment", "AUTHENTICATOR_ENROLLMENT");
-    for (const field of ["recoveryMethods", "maxFailedAttempts", "autoUnlockMinutes", "minLength", "requireUppercase", "requireLowercase", "requireNumber", "requireSymbol", "excludeCommonPasswords", "excludeUsername", "excludeNames", "passwordHistoryCount"] as const) {
+    for (const field of ["recoveryMethods", "maxFailedAttempts", "autoUnlockMinutes", "minLength", "requireUppercase", "requireLowercase", "requireNumber", "requireSymbol", "excludeCommonPasswords", "excludeUsername", "excludeNames", "passwordHistoryCount", "passwordMaxAgeDays"] as const) {
       typeOnly(field, "PASSWORD");
     }
     const rules = input.rules ?? [];
@@ -342,6 +356,7 @@ function recordFields(input: PolicyInput): Partial<PolicyRecord> {
     autoUnlockMinutes: input.type === "PASSWORD" ? (input.autoUnlockMinutes ?? null) : null,
     minLength: input.type === "PASSWORD" ? (input.minLength ?? 8) : null,
     historyCount: input.type === "PASSWORD" ? (input.passwordHistoryCount ?? DEFAULT_PASSWORD_HISTORY_COUNT) : null,
+    maxAgeDays: input.type === "PASSWORD" ? (input.passwordMaxAgeDays ?? DEFAULT_PASSWORD_MAX_AGE_DAYS) : null,
     complexity,
   };
 }
@@ -360,6 +375,7 @@ function toView(policy: PolicyRecord, rules: PolicyRuleRecord[]): PolicyView {
     autoUnlockMinutes: policy.autoUnlockMinutes,
     minLength: policy.minLength,
     passwordHistoryCount: policy.type === "PASSWORD" ? (policy.historyCount ?? DEFAULT_PASSWORD_HISTORY_COUNT) : null,
+    passwordMaxAgeDays: policy.type === "PASSWORD" ? (policy.maxAgeDays ?? DEFAULT_PASSWORD_MAX_AGE_DAYS) : null,
     ...complexityFlags(policy.complexity),
     rules: rules.map((rule) => ({
       id: rule.id,

@@ -42,6 +42,8 @@ export class Policy {
   @Field(() => Int, { nullable: true }) minLength: number | null;
   @Field(() => Int, { nullable: true, description: "a new password may not be any of the user's last this many, the current one included (0: any); 4 unless set" })
   passwordHistoryCount: number | null;
+  @Field(() => Int, { nullable: true, description: "a password older than this many days must be replaced at the next sign-in (0: never expires); 0 unless set" })
+  passwordMaxAgeDays: number | null;
   @Field(() => Boolean, { nullable: true }) requireUppercase: boolean | null;
   @Field(() => Boolean, { nullable: true }) requireLowercase: boolean | null;
   @Field(() => Boolean, { nullable: true }) requireNumber: boolean | null;
@@ -83,6 +85,7 @@ export class PolicyInput {
   @Field(() => Int, { nullable: true }) autoUnlockMinutes?: number | null;
   @Field(() => Int, { nullable: true }) minLength?: number | null;
   @Field(() => Int, { nullable: true }) passwordHistoryCount?: number | null;
+  @Field(() => Int, { nullable: true }) passwordMaxAgeDays?: number | null;
   @Field(() => Boolean, { nullable: true }) requireUppercase?: boolean | null;
   @Field(() => Boolean, { nullable: true }) requireLowercase?: boolean | null;
   @Field(() => Boolean, { nullable: true }) requireNumber?: boolean | null;

@@ -8,6 +8,8 @@ export const TransactionStatus = {
   MFA_CHALLENGE: "MFA_CHALLENGE",
   RECOVERY_CHALLENGE: "RECOVERY_CHALLENGE",
   PASSWORD_RESET: "PASSWORD_RESET",
+  /** The password and any phone step passed, but the password is expired: resetPassword replaces it and signs in. */
+  PASSWORD_EXPIRED: "PASSWORD_EXPIRED",
   SUCCESS: "SUCCESS",
   LOCKED_OUT: "LOCKED_OUT",
   DENIED: "DENIED",

@@ -57,7 +57,10 @@ export class TransactionResolver {
     return this.services.transactions.unlockAccount(input.login, input.method, client);
   }
 
-  @Mutation(() => AuthTransaction)
+  @Mutation(() => AuthTransaction, {
+    description:
+      "The new password, in status PASSWORD_RESET (a recovery) or PASSWORD_EXPIRED (a sign-in whose password expired); the transaction ends signed in",
+  })
   resetPassword(@Arg("input") input: ResetPasswordInput, @Ctx() { client }: Context): Promise<AuthTransaction> {
     return this.services.transactions.resetPassword(input.stateHandle, input.newPassword, client);
   }

@@ -18,7 +18,15 @@ import type { ClientInfo } from "../platform/context";
 import type { Database, Transaction } from "../platform/database";
 import { AppError, ErrorCode } from "../platform/errors";
 import { hashSecret, newId, newSecret } from "../platform/ids";
-import { checkPasswordAgainstPolicy, evaluateEnrollment, evaluatePassword, evaluateSignOn, type PasswordDecision, type PasswordViolation } from "../policies/evaluate";
+import {
+  checkPasswordAgainstPolicy,
+  evaluateEnrollment,
+  evaluatePassword,
+  evaluateSignOn,
+  isPasswordExpired,
+  type PasswordDecision,
+  type PasswordViolation,
+} from "../policies/evaluate";
 import type { PolicyService } from "../policies/policy.service";
 import type { RateLimits } from "../security/rate-limits";
 import { SessionRecord } from "../sessions/session.entity";
@@ -59,6 +67,10 @@ interface StoredDecision {
   decoy?: boolean;
   decoyAttempts?: number;
   maxAttempts?: number;
+  /** The password was expired when it signed in: it must be replaced before a session is given. */
+  passwordExpired?: boolean;
+  /** Whether the sign-in proved a phone (or had one remembered) before reaching PASSWORD_EXPIRED. */
+  mfaVerified?: boolean;
 }
 
 export interface TransactionDependencies {
@@ -139,11 +151,13 @@ export class TransactionService {
     const enrollment = evaluateEnrollment(allPolicies, context);
     const activeFactors = await db.manager.find(PhoneFactor, { where: { userId: user.id, status: "ACTIVE" }, order: { created: "ASC" } });
     const enrollMethods = settings.status === "ACTIVE" ? settings.methodList.filter((m) => decision.phoneMethods.length === 0 || decision.phoneMethods.includes(m)) : [];
+    const passwordExpired = isPasswordExpired(passwordPolicy, { expired: user.passwordExpired, changed: user.passwordChanged }, now);
     const stored: StoredDecision = {
       phoneMethods: decision.phoneMethods,
       enrollMethods: decision.factorRequirement === "PASSWORD_AND_PHONE" ? decision.phoneMethods : enrollMethods,
       sessionLifetimeMinutes: decision.sessionLifetimeMinutes,
       sessionIdleMinutes: decision.sessionIdleMinutes,
+      ...(passwordExpired ? { passwordExpired } : {}),
     };
     const rememberedMfa = await this.mfaRemembered(current, user.id, decision.reauthenticateAfterMinutes);
 
@@ -169,6 +183,7 @@ export class TransactionService {
           enrollment: enrollment.phone,
           clientId: input.clientId ?? null,
           mfaRemembered: rememberedMfa,
+          passwordExpired,
         },
       });
       const base = { kind: "SIGN_IN" as const, userId: user.id, clientId: input.clientId ?? null, decision: stored };
@@ -188,6 +203,8 @@ export class TransactionService {
       if (enrollment.phone === "REQUIRED" && activeFactors.length === 0 && stored.enrollMethods.length > 0) {
         return this.open(tx, { ...base, status: "MFA_ENROLL" }, user);
       }
+      // The expired password is asked for last, as Okta Identity Engine does: whoever replaces it has passed every other step.
+      if (passwordExpired) return this.open(tx, { ...base, status: "PASSWORD_EXPIRED", decision: { ...stored, mfaVerified: rememberedMfa } }, user);
       return this.succeed(tx, base, user, actor, client, rememberedMfa);
     });
   }
@@ -274,34 +291,58 @@ export class TransactionService {
     return this.startRecovery("ACCOUNT_UNLOCK", login, method, client);
   }
 
+  /**
+   * The new password at the end of a recovery (PASSWORD_RESET), or of a sign-in whose password
+   * had expired (PASSWORD_EXPIRED); either way the transaction ends signed in. An expired
+   * password may not come back as the new one, whatever the policy's history.
+   */
   async resetPassword(stateHandle: string, newPassword: string, client: ClientInfo): Promise<TransactionView> {
     const { db, sessions, log, clock } = this.deps;
-    const record = await this.step(stateHandle, ["PASSWORD_RESET"]);
+    const record = await this.step(stateHandle, ["PASSWORD_RESET", "PASSWORD_EXPIRED"]);
+    const replacingExpired = record.status === "PASSWORD_EXPIRED";
     const user = await this.userOf(record);
     await this.deps.limits.consumeNewPassword(user.id);
     const policy = await this.passwordPolicyOf(user.id);
     refuseNewPassword(checkPasswordAgainstPolicy(newPassword, policy, user));
-    await this.refuseRecentPassword(user.id, user.passwordHash, newPassword, policy);
+    if (replacingExpired && user.passwordHash && (await verifyPassword(newPassword, user.passwordHash))) refuseNewPassword("SAME_AS_CURRENT");
+    await this.refuseRecentPassword(user.id, replacingExpired ? null : user.passwordHash, newPassword, policy);
     const passwordHash = await hashPassword(newPassword);
     const actor = userActor(user);
+    const decision = parseDecision(record);
     return db.transaction(async (tx) => {
       const now = clock.now();
-      const status = user.status === UserStatus.LOCKED_OUT || user.status === UserStatus.RECOVERY ? UserStatus.ACTIVE : user.status;
-      await tx.manager.update(User, { id: user.id }, { passwordHash, passwordChanged: now, failedLogins: 0, lockedAt: null, status, statusChanged: now });
+      if (replacingExpired) {
+        // Only over the password this sign-in proved: a reset or change that committed meanwhile wins.
+        const changed = await tx.manager.update(
+          User,
+          { id: user.id, passwordHash: user.passwordHash!, status: UserStatus.ACTIVE },
+          { passwordHash, passwordChanged: now, passwordExpired: false, failedLogins: 0 },
+        );
+        if (!changed.affected) throw new AppError(ErrorCode.CONFLICT, "The password changed meanwhile, or the account is no longer active", { reason: "PASSWORD_CHANGED" });
+      } else {
+        const status = user.status === UserStatus.LOCKED_OUT || user.status === UserStatus.RECOVERY ? UserStatus.ACTIVE : user.status;
+        await tx.manager.update(User, { id: user.id }, { passwordHash, passwordChanged: now, passwordExpired: false, failedLogins: 0, lockedAt: null, status, statusChanged: now });
+      }
       await rememberReplacedPassword(tx.manager, user.id, user.passwordHash, now, policy.historyCount);
-      // A reset means the old password may be known to someone else: end every session it opened.
-      await sessions.revokeAllOf(tx, user.id);
+      // A reset means the old password may be known to someone else, and a changed password
+      // ends the sessions of the old one as changePassword does: end every session it opened.
+      const endedSessions = await sessions.revokeAllOf(tx, user.id);
       await log.record(tx, {
-        eventType: EventType.ACCOUNT_RESET_PASSWORD,
-        displayMessage: "Reset password for user",
+        ...(replacingExpired
+          ? {
+              eventType: EventType.ACCOUNT_UPDATE_PASSWORD,
+              displayMessage: "Update password for user",
+              outcome: { result: "SUCCESS", reason: "PASSWORD_EXPIRED" },
+              debugContext: { endedSessions, policyId: policy.policyId },
+            }
+          : { eventType: EventType.ACCOUNT_RESET_PASSWORD, displayMessage: "Reset password for user", outcome: { result: "SUCCESS" } }),
         actor,
         client,
         target: [{ id: user.id, type: "User", alternateId: user.login }],
-        outcome: { result: "SUCCESS" },
         transactionId: record.id,
       });
-      const decision = parseDecision(record);
-      return this.succeed(tx, { kind: record.kind, userId: user.id, clientId: record.clientId, decision }, user, actor, client, true, record, stateHandle);
+      const mfa = replacingExpired ? decision.mfaVerified === true : true;
+      return this.succeed(tx, { kind: record.kind, userId: user.id, clientId: record.clientId, decision }, user, actor, client, mfa, record, stateHandle);
     });
   }
 
@@ -377,7 +418,7 @@ export class TransactionService {
       const changed = await tx.manager.update(
         User,
         { id: user.id, passwordHash: user.passwordHash!, status: UserStatus.ACTIVE },
-        { passwordHash, passwordChanged: now, failedLogins: 0 },
+        { passwordHash, passwordChanged: now, passwordExpired: false, failedLogins: 0 },
       );
       if (!changed.affected) throw new AppError(ErrorCode.CONFLICT, "The password changed meanwhile, or the account is no longer active", { reason: "PASSWORD_CHANGED" });
       await rememberReplacedPassword(tx.manager, user.id, user.passwordHash, now, policy.historyCount);
@@ -483,6 +524,10 @@ export class TransactionService {
       return this.view(advanced, stateHandle, null, {});
     }
     void challenge;
+    if (decision.passwordExpired) {
+      const advanced = await this.advance(tx, record, { status: "PASSWORD_EXPIRED", decision: JSON.stringify({ ...decision, mfaVerified: true }) });
+      return this.view(advanced, stateHandle, user, {});
+    }
     return this.succeed(tx, { kind: "SIGN_IN", userId: user.id, clientId: record.clientId, decision }, user, actor, client, true, record, stateHandle);
   }
 
@@ -678,7 +723,7 @@ export class TransactionService {
     }
     const methods = decision?.phoneMethods ?? [];
     let challenge = extra.challenge ?? null;
-    if (challenge === null && extra.challenge === undefined && record.kind === "SIGN_IN" && record.challengeId && record.status !== "SUCCESS") {
+    if (challenge === null && extra.challenge === undefined && record.kind === "SIGN_IN" && record.challengeId && record.status !== "SUCCESS" && record.status !== "PASSWORD_EXPIRED") {
       challenge = await this.deps.challenges.findById(record.challengeId);
     }
     return {

@@ -79,6 +79,14 @@ export class User {
   @Column({ name: "failed_passcodes", type: "integer", default: 0 })
   failedPasscodes: number;
 
+  @Field(() => Date, { nullable: true, description: "when the password was last set; null without one" })
   @TimestampColumn({ name: "password_changed", nullable: true })
   passwordChanged: Date | null;
+
+  /**
+   * Set by an admin (expirePassword), cleared by the next new password. The GraphQL field of this
+   * name also counts the password policy's maxAgeDays; see UserResolver.
+   */
+  @Column({ name: "password_expired", type: "boolean", default: false })
+  passwordExpired: boolean;
 }

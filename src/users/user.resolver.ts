@@ -5,8 +5,12 @@ import { initiatorOf } from "../log/initiator";
 import type { Context } from "../platform/context";
 import { notFound } from "../platform/errors";
 import type { Services } from "../platform/services";
+import type { PolicyView } from "../policies/policy.service";
 import { User } from "./user.entity";
 import { CreateUserInput, UpdateUserInput, UserConnection, UsersArgs } from "./user.types";
+
+/** A page of users asks for the policies once, whatever its size. */
+const policiesOfRequest = new WeakMap<Context, Promise<PolicyView[]>>();
 
 @Resolver(() => User)
 export class UserResolver {
@@ -80,6 +84,31 @@ export class UserResolver {
   })
   deleteUser(@Arg("id", () => ID) id: string, @Ctx() context: Context): Promise<boolean> {
     return this.services.users.deleteUser(id, initiatorOf(context));
+  }
+
+  @Authorized(Role.ADMIN)
+  @Mutation(() => User, {
+    description:
+      "Okta's expire_password: the next sign-in must choose a new password before it gets a session (status PASSWORD_EXPIRED); sessions already open stay. CONFLICT for a user without a password (NO_PASSWORD) or DEPROVISIONED",
+  })
+  expirePassword(@Arg("userId", () => ID) userId: string, @Ctx() context: Context): Promise<User> {
+    return this.services.users.expirePassword(userId, initiatorOf(context));
+  }
+
+  @FieldResolver(() => Boolean, {
+    description:
+      "the next sign-in must choose a new password: an admin expired it (expirePassword), or it is older than the password policy's passwordMaxAgeDays",
+  })
+  async passwordExpired(@Root() user: User, @Ctx() context: Context): Promise<boolean> {
+    if (user.passwordExpired || !user.passwordChanged) return user.passwordExpired;
+    let policies = policiesOfRequest.get(context);
+    if (!policies) policiesOfRequest.set(context, (policies = this.services.policies.list()));
+    const groups = await context.loaders.groupsByUser.load(user.id);
+    return this.services.users.isPasswordExpired(
+      user,
+      groups.map((group) => group.id),
+      await policies,
+    );
   }
 
   @FieldResolver(() => [Group])

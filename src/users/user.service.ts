@@ -17,7 +17,8 @@ import type { MessageStatus } from "../phone/phone.enums";
 import { Message } from "../telephony/message.entity";
 import { SessionRecord } from "../sessions/session.entity";
 import type { SessionService } from "../sessions/session.service";
-import { checkPasswordAgainstPolicy, evaluatePassword } from "../policies/evaluate";
+import { checkPasswordAgainstPolicy, evaluatePassword, isPasswordExpired } from "../policies/evaluate";
+import type { PolicyModel } from "../policies/policy.model";
 import type { PolicyService } from "../policies/policy.service";
 import { AuthTransactionRecord } from "../transactions/auth-transaction.entity";
 import { hashPassword } from "./password";
@@ -96,6 +97,7 @@ export class UserService {
           lockedAt: null,
           failedPasscodes: 0,
           passwordChanged: passwordHash ? now : null,
+          passwordExpired: false,
         });
         await manager.insert(User, user);
         if (groupIds.length) {
@@ -201,6 +203,31 @@ export class UserService {
       });
       return true;
     });
+  }
+
+  /**
+   * Okta's expire_password: the password still signs in, but the sign-in asks for a new one
+   * before it gives a session. Sessions already open stay, as in Okta. A user without a password
+   * has none to expire; a deactivated one cannot sign in. Expiring an expired password writes nothing.
+   */
+  async expirePassword(userId: string, initiator: Initiator): Promise<User> {
+    return this.db.transaction(async (tx) => {
+      const { manager } = tx;
+      const user = await manager.findOneBy(User, { id: userId });
+      if (!user) throw notFound("User");
+      if (user.status === UserStatus.DEPROVISIONED) throw conflict("INVALID_LIFECYCLE_TRANSITION", "A deactivated user's password cannot be expired");
+      if (!user.passwordHash) throw conflict("NO_PASSWORD", "This user has no password to expire");
+      if (user.passwordExpired) return user;
+      await manager.update(User, { id: user.id }, { passwordExpired: true });
+      await this.log.recordChange(tx, initiator, { eventType: EventType.USER_EXPIRE_PASSWORD, displayMessage: "Expire user password", target: [userTarget(user)] });
+      return Object.assign(user, { passwordExpired: true });
+    });
+  }
+
+  /** Whether the user's next sign-in must choose a new password, under `policies` and the user's groups. */
+  isPasswordExpired(user: Pick<User, "passwordExpired" | "passwordChanged">, groupIds: string[], policies: readonly PolicyModel[]): boolean {
+    const policy = evaluatePassword(policies, { userGroupIds: groupIds });
+    return isPasswordExpired(policy, { expired: user.passwordExpired, changed: user.passwordChanged }, this.clock.now());
   }
 
   /**

@@ -8,6 +8,7 @@ import {
   evaluateEnrollment,
   evaluatePassword,
   evaluateSignOn,
+  isPasswordExpired,
   orderPolicies,
   selectRule,
   type PasswordDecision,
@@ -69,6 +70,7 @@ function policy(id: string, type: PolicyModel["type"], priority: number, fields:
     excludeUsername: null,
     excludeNames: null,
     passwordHistoryCount: null,
+    passwordMaxAgeDays: null,
     ...fields,
   };
 }
@@ -541,6 +543,7 @@ describe("evaluatePassword", () => {
       excludeUsername: false,
       excludeNames: true,
       passwordHistoryCount: 0,
+      passwordMaxAgeDays: 90,
       maxFailedAttempts: 3,
       autoUnlockMinutes: 30,
       recoveryMethods: ["SMS", "VOICE", "SMS"],
@@ -557,6 +560,7 @@ describe("evaluatePassword", () => {
     excludeUsername: true,
     excludeNames: false,
     historyCount: DEFAULT_PASSWORD_HISTORY_COUNT,
+    maxAgeDays: 0,
     maxFailedAttempts: DEFAULT_MAX_FAILED_ATTEMPTS,
     autoUnlockMinutes: null,
     recoveryMethods: [],
@@ -578,6 +582,7 @@ describe("evaluatePassword", () => {
         excludeUsername: false,
         excludeNames: true,
         historyCount: 0,
+        maxAgeDays: 90,
         maxFailedAttempts: 3,
         autoUnlockMinutes: 30,
         recoveryMethods: ["SMS", "VOICE"],
@@ -587,6 +592,23 @@ describe("evaluatePassword", () => {
     ["no policy: defaults, recovery by phone off", [], [STAFF], defaults],
   ])("%s", (_label, list, groups, expected) => {
     expect(evaluatePassword(list, { userGroupIds: groups })).toEqual(expected);
+  });
+});
+
+describe("isPasswordExpired", () => {
+  const changed = new Date("2026-01-01T00:00:00Z");
+  const daysLater = (days: number, ms = 0) => new Date(changed.getTime() + days * 86_400_000 + ms);
+
+  test.each<[string, number, { expired: boolean; changed: Date | null }, Date, boolean]>([
+    ["never, with no maximum age", 0, { expired: false, changed }, daysLater(10_000), false],
+    ["not a millisecond before the maximum age", 90, { expired: false, changed }, daysLater(90, -1), false],
+    ["at the maximum age", 90, { expired: false, changed }, daysLater(90), true],
+    ["past it", 1, { expired: false, changed }, daysLater(2), true],
+    ["when an admin expired it, whatever its age", 0, { expired: true, changed }, changed, true],
+    ["not by age when its age is unknown", 1, { expired: false, changed: null }, daysLater(365), false],
+    ["by an admin when its age is unknown", 1, { expired: true, changed: null }, changed, true],
+  ])("%s", (_label, maxAgeDays, password, now, expected) => {
+    expect(isPasswordExpired({ maxAgeDays }, password, now)).toBe(expected);
   });
 });
 
