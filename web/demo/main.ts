@@ -37,6 +37,8 @@ const delivery = new DeliveryLine(connect(null));
 let current: Transaction | null = null;
 /** What the code view is for, which sets its words and what Resend may do. */
 let recovery: { login: string; method: PhoneMethod } | null = null;
+/** A new password was saved in this flow: a recovery's, or an expired one's replacement. */
+let passwordReplaced = false;
 let sessionToken: string | null = null;
 /** The (masked) number the code went to, as the person chose or typed it. */
 let sentTo: string | null = null;
@@ -91,7 +93,9 @@ function render(transaction: Transaction): void {
     case "RECOVERY_CHALLENGE":
       return showCode(transaction);
     case "PASSWORD_RESET":
-      return show("reset");
+      return showReset("Choose a new password");
+    case "PASSWORD_EXPIRED":
+      return showReset("Your password has expired. Choose a new one");
     case "SUCCESS":
       return void showDone(transaction);
     case "DENIED":
@@ -99,6 +103,11 @@ function render(transaction: Transaction): void {
     case "LOCKED_OUT":
       return showStopped("This account is locked after too many failed sign-ins. Reset your password to unlock it.");
   }
+}
+
+function showReset(title: string): void {
+  heading("reset").textContent = title;
+  show("reset");
 }
 
 function showFactors(transaction: Transaction): void {
@@ -150,13 +159,13 @@ async function showDone(transaction: Transaction): Promise<void> {
   sessionToken = transaction.sessionToken;
   byId("session-token", HTMLElement).textContent = sessionToken ?? "";
   const message = byId("done-message", HTMLParagraphElement);
-  message.textContent = recovery ? "Your password was changed." : "";
+  message.textContent = passwordReplaced ? "Your password was changed." : "";
   show("done");
   if (!sessionToken) return;
   try {
     // The session token is a credential like any other: ask the gateway who it belongs to.
     const { me } = await request(DemoSignedInUserDocument, {}, `Bearer ${sessionToken}`);
-    if (me) message.textContent = `${recovery ? "Your password was changed. " : ""}Signed in as ${me.firstName ? `${me.firstName} (${me.login})` : me.login}.`;
+    if (me) message.textContent = `${passwordReplaced ? "Your password was changed. " : ""}Signed in as ${me.firstName ? `${me.firstName} (${me.login})` : me.login}.`;
   } catch (error) {
     showError(asRequestError(error));
   }
@@ -173,6 +182,7 @@ function startOver(clearErrors = true): void {
   if (handle) void request(CancelTransactionDocument, { stateHandle: handle }).catch(() => undefined);
   current = null;
   recovery = null;
+  passwordReplaced = false;
   sentTo = null;
   if (clearErrors) clearError();
   byId("password", HTMLInputElement).value = "";
@@ -198,6 +208,7 @@ function onSubmit(id: string, handler: (form: HTMLFormElement) => Promise<Transa
 
 onSubmit("sign-in-form", async () => {
   recovery = null;
+  passwordReplaced = false;
   const login = byId("login", HTMLInputElement).value.trim();
   const password = byId("password", HTMLInputElement).value;
   return (await request(SignInDocument, { input: { login, password } })).signIn;
@@ -237,7 +248,9 @@ onSubmit("reset-form", async () => {
     byId("confirm-password", HTMLInputElement).focus();
     return;
   }
-  return (await request(ResetPasswordDocument, { input: { stateHandle: stateHandle(), newPassword } })).resetPassword;
+  const { resetPassword } = await request(ResetPasswordDocument, { input: { stateHandle: stateHandle(), newPassword } });
+  passwordReplaced = true;
+  return resetPassword;
 });
 
 /** A new code by the same method, or by voice: "call me instead". */
