@@ -54,6 +54,8 @@ export type CountryInput = {
 export type CreateUserInput = {
   activate?: boolean | null | undefined;
   email?: string | null | undefined;
+  /** a temporary password: the first sign-in must choose a new one (Okta's nextLogin=changePassword) */
+  expirePassword?: boolean | null | undefined;
   firstName?: string | null | undefined;
   groupIds?: Array<string | number> | null | undefined;
   lastName?: string | null | undefined;

@@ -63,6 +63,8 @@ export class UserService {
     const locale = input.locale ? canonicalLocale(input.locale, "input.locale") : "en";
     const password = input.password ?? null;
     const groupIds = [...new Set(input.groupIds ?? [])];
+    const passwordExpired = input.expirePassword === true;
+    if (passwordExpired && password === null) throw badInput("input.expirePassword", "needs a password to expire");
     if (password !== null) {
       // The policy of the groups the user is created in, as a reset or a change would apply later.
       const policy = evaluatePassword(await this.policies.list("PASSWORD"), { userGroupIds: groupIds });
@@ -97,7 +99,7 @@ export class UserService {
           lockedAt: null,
           failedPasscodes: 0,
           passwordChanged: passwordHash ? now : null,
-          passwordExpired: false,
+          passwordExpired,
         });
         await manager.insert(User, user);
         if (groupIds.length) {
@@ -110,7 +112,7 @@ export class UserService {
           eventType: EventType.USER_CREATE,
           displayMessage: "Create user",
           target: [userTarget(user)],
-          debugContext: { status, hasPassword: passwordHash !== null },
+          debugContext: { status, hasPassword: passwordHash !== null, passwordExpired },
         });
         // Memberships given at creation are recorded as any other, so one filter finds every way into a group.
         for (const group of groups) await recordMembership(this.log, tx, initiator, "add", user, group);

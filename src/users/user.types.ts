@@ -55,6 +55,12 @@ export class CreateUserInput extends UserProfileInput {
 
   @Field(() => Boolean, { nullable: true })
   activate?: boolean | null;
+
+  @Field(() => Boolean, {
+    nullable: true,
+    description: "a temporary password: the first sign-in must choose a new one (Okta's nextLogin=changePassword)",
+  })
+  expirePassword?: boolean | null;
 }
 
 @InputType()

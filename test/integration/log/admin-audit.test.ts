@@ -77,7 +77,7 @@ describe("System Log: administrative changes", () => {
     });
     const target = { id: user.id, type: "User", alternateId: "ada@example.com", displayName: "Ada Lovelace" };
     expect(await eventsAbout("user.lifecycle.create", user.id)).toEqual([
-      expect.objectContaining({ ...byAdmin(), target: [target], debugContext: { status: "ACTIVE", hasPassword: true } }),
+      expect.objectContaining({ ...byAdmin(), target: [target], debugContext: { status: "ACTIVE", hasPassword: true, passwordExpired: false } }),
     ]);
     expect(await eventsAbout("group.user_membership.add", user.id)).toEqual([
       expect.objectContaining({ ...byAdmin(), target: [target, { id: group.id, type: "UserGroup", alternateId: null, displayName: "audited-staff" }] }),

@@ -18,6 +18,7 @@ import {
 } from "../../../src/generated/graphql";
 import { LogEventRecord } from "../../../src/log/log-event.entity";
 import { SessionRecord } from "../../../src/sessions/session.entity";
+import { User } from "../../../src/users/user.entity";
 import { startTestGateway, type TestGateway } from "../../support/gateway";
 import { createUser, receivedCode } from "../../support/phone";
 import { PASSWORD, passwordOnly, requirePhone, setPasswordPolicy, signedIn, userWithPhone } from "../../support/transactions";
@@ -95,6 +96,25 @@ describe("expired passwords", () => {
     });
     expect(JSON.stringify(updated)).not.toContain(NEW_PASSWORD);
     expect(await eventsOf(user.id, "user.account.reset_password")).toHaveLength(0);
+  });
+
+  test("createUser with expirePassword: a temporary password, replaced at the first sign-in; none to expire is BAD_USER_INPUT", async () => {
+    const login = `temporary-${Date.now()}@example.com`;
+    const { createUser: user } = await gateway.admin.ok(CreateUserDocument, { input: { login, password: PASSWORD, expirePassword: true } });
+    expect(await passwordOf(user.id)).toMatchObject({ passwordExpired: true });
+    const [created] = await eventsOf(user.id, "user.lifecycle.create");
+    expect(created?.debugContext).toMatchObject({ hasPassword: true, passwordExpired: true });
+    const first = await signIn(login);
+    expect(first.status).toBe("PASSWORD_EXPIRED");
+    expect((await reset(first.stateHandle, NEW_PASSWORD)).data?.resetPassword.status).toBe("SUCCESS");
+    expect((await signIn(login, NEW_PASSWORD)).status).toBe("SUCCESS");
+
+    const nothing = `nothing-to-expire-${Date.now()}@example.com`;
+    expect(await gateway.admin.fails(CreateUserDocument, { input: { login: nothing, expirePassword: true } })).toMatchObject({
+      code: "BAD_USER_INPUT",
+      extensions: expect.objectContaining({ field: "input.expirePassword" }),
+    });
+    expect(await gateway.db.manager.countBy(User, { loginNormalized: nothing })).toBe(0);
   });
 
   test("a PASSWORD_EXPIRED transaction takes no other step", async () => {
