@@ -28,7 +28,7 @@ export const DEFAULT_PASSWORD_HISTORY_COUNT = 4;
 export const MAX_PASSWORD_HISTORY_COUNT = 24;
 /** Passwords do not expire unless a policy says so: NIST 800-63B advises against periodic changes. */
 export const DEFAULT_PASSWORD_MAX_AGE_DAYS = 0;
-/** Okta's ceiling for a password's age. */
+/** Okta's ceiling for a password's age, and for the warning before it comes. */
 export const MAX_PASSWORD_MAX_AGE_DAYS = 999;
 /**
  * What a password policy excludes unless it says otherwise: NIST 800-63B requires the first two;
@@ -90,6 +90,8 @@ export interface PasswordDecision {
   historyCount: number;
   /** A password older than this many days must be replaced at the next sign-in; 0: it never expires. */
   maxAgeDays: number;
+  /** A sign-in this many days or fewer before the password expires says when it will; 0: none does. */
+  expireWarnDays: number;
   maxFailedAttempts: number;
   /** Null: a locked account stays locked until unlocked by phone or by an admin. */
   autoUnlockMinutes: number | null;
@@ -208,6 +210,7 @@ export function evaluatePassword(policies: readonly PolicyModel[], ctx: PolicyCo
     excludeNames: policy?.excludeNames ?? DEFAULT_PASSWORD_EXCLUSIONS.excludeNames,
     historyCount: policy?.passwordHistoryCount ?? DEFAULT_PASSWORD_HISTORY_COUNT,
     maxAgeDays: policy?.passwordMaxAgeDays ?? DEFAULT_PASSWORD_MAX_AGE_DAYS,
+    expireWarnDays: policy?.passwordExpireWarnDays ?? 0,
     maxFailedAttempts: policy?.maxFailedAttempts ?? DEFAULT_MAX_FAILED_ATTEMPTS,
     autoUnlockMinutes: policy?.autoUnlockMinutes ?? null,
     recoveryMethods: unique(policy?.recoveryMethods ?? []),
@@ -215,6 +218,11 @@ export function evaluatePassword(policies: readonly PolicyModel[], ctx: PolicyCo
 }
 
 const DAY_MS = 86_400_000;
+
+/** When the password comes of age under the policy's maxAgeDays; null when it never does, or its age is not known. */
+export function passwordExpiresAt(policy: Pick<PasswordDecision, "maxAgeDays">, changed: Date | null): Date | null {
+  return policy.maxAgeDays && changed ? new Date(changed.getTime() + policy.maxAgeDays * DAY_MS) : null;
+}
 
 /**
  * Whether the password must be replaced before a session is given: an admin expired it, or it
@@ -226,8 +234,22 @@ export function isPasswordExpired(
   now: Date,
 ): boolean {
   if (password.expired) return true;
-  if (!policy.maxAgeDays || !password.changed) return false;
-  return now.getTime() >= password.changed.getTime() + policy.maxAgeDays * DAY_MS;
+  const expiresAt = passwordExpiresAt(policy, password.changed);
+  return expiresAt !== null && now.getTime() >= expiresAt.getTime();
+}
+
+/**
+ * When a password that still signs in will expire, if that is within the policy's
+ * expireWarnDays (Okta's "prompt the user before the password expires"); null otherwise.
+ */
+export function passwordExpiryWarning(
+  policy: Pick<PasswordDecision, "maxAgeDays" | "expireWarnDays">,
+  changed: Date | null,
+  now: Date,
+): Date | null {
+  const expiresAt = passwordExpiresAt(policy, changed);
+  if (!expiresAt || !policy.expireWarnDays || now.getTime() >= expiresAt.getTime()) return null;
+  return expiresAt.getTime() - policy.expireWarnDays * DAY_MS <= now.getTime() ? expiresAt : null;
 }
 
 /**

@@ -47,6 +47,10 @@ export class PolicyRecord {
   @Column({ name: "max_age_days", type: "integer", nullable: true })
   maxAgeDays: number | null;
 
+  /** Days before expiry from which a sign-in says when; 0 or null (policies written before it existed): never. */
+  @Column({ name: "expire_warn_days", type: "integer", nullable: true })
+  expireWarnDays: number | null;
+
   @JsonColumn({ name: "complexity", nullable: true })
   /** The exclusions are absent from policies written before they existed, and read at their defaults. */
   complexity: {

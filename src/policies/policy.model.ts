@@ -64,6 +64,7 @@ export interface PolicyModel {
   minLength: number | null;
   passwordHistoryCount: number | null;
   passwordMaxAgeDays: number | null;
+  passwordExpireWarnDays: number | null;
   requireUppercase: boolean | null;
   requireLowercase: boolean | null;
   requireNumber: boolean | null;

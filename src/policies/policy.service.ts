@@ -58,6 +58,7 @@ function loggedSettings(policy: Partial<PolicyRecord>) {
     minLength: policy.minLength ?? null,
     passwordHistoryCount: policy.historyCount ?? null,
     passwordMaxAgeDays: policy.maxAgeDays ?? null,
+    passwordExpireWarnDays: policy.expireWarnDays ?? null,
     ...complexityFlags(policy.complexity),
   };
 }
@@ -83,6 +84,7 @@ const DEFAULT_POLICIES: Array<{ policy: Omit<PolicyRecord, "created" | "updated"
       minLength: 8,
       historyCount: DEFAULT_PASSWORD_HISTORY_COUNT,
       maxAgeDays: DEFAULT_PASSWORD_MAX_AGE_DAYS,
+      expireWarnDays: 0,
       maxFailedAttempts: 10,
       autoUnlockMinutes: null,
       recoveryMethods: [],
@@ -107,6 +109,7 @@ function base(id: string, type: PolicyType, name: string): Omit<PolicyRecord, "c
     minLength: null,
     historyCount: null,
     maxAgeDays: null,
+    expireWarnDays: null,
     complexity: null,
   };
 }
@@ -298,15 +301,20 @@ export class PolicyService {
     if (historyCount != null && (!Number.isInteger(historyCount) || historyCount < 0 || historyCount > MAX_PASSWORD_HISTORY_COUNT)) {
       throw badInput("input.passwordHistoryCount", `must be an integer from 0 (no history) to ${MAX_PASSWORD_HISTORY_COUNT}`);
     }
-    const maxAgeDays = input.passwordMaxAgeDays;
-    if (maxAgeDays != null && (!Number.isInteger(maxAgeDays) || maxAgeDays < 0 || maxAgeDays > MAX_PASSWORD_MAX_AGE_DAYS)) {
-      throw badInput("input.passwordMaxAgeDays", `must be an integer from 0 (never expires) to ${MAX_PASSWORD_MAX_AGE_DAYS}`);
+    for (const [field, zero] of [
+      ["passwordMaxAgeDays", "never expires"],
+      ["passwordExpireWarnDays", "no warning"],
+    ] as const) {
+      const days = input[field];
+      if (days != null && (!Number.isInteger(days) || days < 0 || days > MAX_PASSWORD_MAX_AGE_DAYS)) {
+        throw badInput(`input.${field}`, `must be an integer from 0 (${zero}) to ${MAX_PASSWORD_MAX_AGE_DAYS}`);
+      }
     }
     const typeOnly = (field: keyof PolicyInput, type: PolicyType) => {
       if (input[field] != null && input.type !== type) throw badInput(`input.${field}`, `applies to ${type} policies only`);
     };
     typeOnly("phoneEnrollment", "AUTHENTICATOR_ENROLLMENT");
-    for (const field of ["recoveryMethods", "maxFailedAttempts", "autoUnlockMinutes", "minLength", "requireUppercase", "requireLowercase", "requireNumber", "requireSymbol", "excludeCommonPasswords", "excludeUsername", "excludeNames", "passwordHistoryCount", "passwordMaxAgeDays"] as const) {
+    for (const field of ["recoveryMethods", "maxFailedAttempts", "autoUnlockMinutes", "minLength", "requireUppercase", "requireLowercase", "requireNumber", "requireSymbol", "excludeCommonPasswords", "excludeUsername", "excludeNames", "passwordHistoryCount", "passwordMaxAgeDays", "passwordExpireWarnDays"] as const) {
       typeOnly(field, "PASSWORD");
     }
     const rules = input.rules ?? [];
@@ -357,6 +365,7 @@ function recordFields(input: PolicyInput): Partial<PolicyRecord> {
     minLength: input.type === "PASSWORD" ? (input.minLength ?? 8) : null,
     historyCount: input.type === "PASSWORD" ? (input.passwordHistoryCount ?? DEFAULT_PASSWORD_HISTORY_COUNT) : null,
     maxAgeDays: input.type === "PASSWORD" ? (input.passwordMaxAgeDays ?? DEFAULT_PASSWORD_MAX_AGE_DAYS) : null,
+    expireWarnDays: input.type === "PASSWORD" ? (input.passwordExpireWarnDays ?? 0) : null,
     complexity,
   };
 }
@@ -376,6 +385,7 @@ function toView(policy: PolicyRecord, rules: PolicyRuleRecord[]): PolicyView {
     minLength: policy.minLength,
     passwordHistoryCount: policy.type === "PASSWORD" ? (policy.historyCount ?? DEFAULT_PASSWORD_HISTORY_COUNT) : null,
     passwordMaxAgeDays: policy.type === "PASSWORD" ? (policy.maxAgeDays ?? DEFAULT_PASSWORD_MAX_AGE_DAYS) : null,
+    passwordExpireWarnDays: policy.type === "PASSWORD" ? (policy.expireWarnDays ?? 0) : null,
     ...complexityFlags(policy.complexity),
     rules: rules.map((rule) => ({
       id: rule.id,

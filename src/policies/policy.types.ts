@@ -44,6 +44,11 @@ export class Policy {
   passwordHistoryCount: number | null;
   @Field(() => Int, { nullable: true, description: "a password older than this many days must be replaced at the next sign-in (0: never expires); 0 unless set" })
   passwordMaxAgeDays: number | null;
+  @Field(() => Int, {
+    nullable: true,
+    description: "a sign-in this many days or fewer before the password expires gets AuthTransaction.passwordExpiresAt, to prompt a change (0: never); 0 unless set",
+  })
+  passwordExpireWarnDays: number | null;
   @Field(() => Boolean, { nullable: true }) requireUppercase: boolean | null;
   @Field(() => Boolean, { nullable: true }) requireLowercase: boolean | null;
   @Field(() => Boolean, { nullable: true }) requireNumber: boolean | null;
@@ -86,6 +91,7 @@ export class PolicyInput {
   @Field(() => Int, { nullable: true }) minLength?: number | null;
   @Field(() => Int, { nullable: true }) passwordHistoryCount?: number | null;
   @Field(() => Int, { nullable: true }) passwordMaxAgeDays?: number | null;
+  @Field(() => Int, { nullable: true }) passwordExpireWarnDays?: number | null;
   @Field(() => Boolean, { nullable: true }) requireUppercase?: boolean | null;
   @Field(() => Boolean, { nullable: true }) requireLowercase?: boolean | null;
   @Field(() => Boolean, { nullable: true }) requireNumber?: boolean | null;

@@ -24,6 +24,7 @@ import {
   evaluatePassword,
   evaluateSignOn,
   isPasswordExpired,
+  passwordExpiryWarning,
   type PasswordDecision,
   type PasswordViolation,
 } from "../policies/evaluate";
@@ -54,6 +55,7 @@ export interface TransactionView {
   enrollMethods: PhoneMethod[];
   challenge: Challenge | null;
   sessionToken: string | null;
+  passwordExpiresAt: Date | null;
 }
 
 /** What sign-in decided, kept on the transaction so later steps follow the same rules. */
@@ -71,6 +73,8 @@ interface StoredDecision {
   passwordExpired?: boolean;
   /** Whether the sign-in proved a phone (or had one remembered) before reaching PASSWORD_EXPIRED. */
   mfaVerified?: boolean;
+  /** Epoch ms the password expires at, when the sign-in came within the policy's warning of it. */
+  passwordExpiresAt?: number;
 }
 
 export interface TransactionDependencies {
@@ -152,12 +156,14 @@ export class TransactionService {
     const activeFactors = await db.manager.find(PhoneFactor, { where: { userId: user.id, status: "ACTIVE" }, order: { created: "ASC" } });
     const enrollMethods = settings.status === "ACTIVE" ? settings.methodList.filter((m) => decision.phoneMethods.length === 0 || decision.phoneMethods.includes(m)) : [];
     const passwordExpired = isPasswordExpired(passwordPolicy, { expired: user.passwordExpired, changed: user.passwordChanged }, now);
+    const passwordExpiresSoon = passwordExpired ? null : passwordExpiryWarning(passwordPolicy, user.passwordChanged, now);
     const stored: StoredDecision = {
       phoneMethods: decision.phoneMethods,
       enrollMethods: decision.factorRequirement === "PASSWORD_AND_PHONE" ? decision.phoneMethods : enrollMethods,
       sessionLifetimeMinutes: decision.sessionLifetimeMinutes,
       sessionIdleMinutes: decision.sessionIdleMinutes,
       ...(passwordExpired ? { passwordExpired } : {}),
+      ...(passwordExpiresSoon ? { passwordExpiresAt: passwordExpiresSoon.getTime() } : {}),
     };
     const rememberedMfa = await this.mfaRemembered(current, user.id, decision.reauthenticateAfterMinutes);
 
@@ -184,6 +190,7 @@ export class TransactionService {
           clientId: input.clientId ?? null,
           mfaRemembered: rememberedMfa,
           passwordExpired,
+          passwordExpiresAt: passwordExpiresSoon?.toISOString() ?? null,
         },
       });
       const base = { kind: "SIGN_IN" as const, userId: user.id, clientId: input.clientId ?? null, decision: stored };
@@ -742,6 +749,7 @@ export class TransactionService {
       enrollMethods: record.status === "MFA_ENROLL" || record.status === "MFA_ENROLL_ACTIVATE" ? (decision?.enrollMethods ?? []) : [],
       challenge: record.kind === "SIGN_IN" ? challenge : null,
       sessionToken: null,
+      passwordExpiresAt: record.status === "SUCCESS" && decision?.passwordExpiresAt ? new Date(decision.passwordExpiresAt) : null,
     };
   }
 }

@@ -31,6 +31,12 @@ export class AuthTransaction {
   @Field(() => [PhoneMethod], { description: "methods the user may enroll, where status is MFA_ENROLL" }) enrollMethods: PhoneMethod[];
   @Field(() => Challenge, { nullable: true }) challenge: Challenge | null;
   @Field(() => String, { nullable: true, description: "set when status is SUCCESS" }) sessionToken: string | null;
+  @Field(() => Date, {
+    nullable: true,
+    description:
+      "set on a SUCCESS sign-in when the password expires within the password policy's passwordExpireWarnDays (Okta's PASSWORD_WARN): the time to prompt for changePassword",
+  })
+  passwordExpiresAt: Date | null;
 }
 
 @InputType()

@@ -179,6 +179,24 @@ describeInBrowser("/demo/login and /admin: phone sign-in watched live", () => {
     await demo.getByText(`Your password was changed. Signed in as ${user.login}.`).waitFor();
   });
 
+  test("a sign-in within the password policy's warning says when the password expires", async () => {
+    await demo.getByRole("button", { name: "Sign out" }).click();
+    const { user } = await userWithPhone(gateway, "+447400660001");
+    await setPasswordPolicy(gateway, { recoveryMethods: ["SMS", "VOICE"], passwordMaxAgeDays: 30, passwordExpireWarnDays: 30 });
+    try {
+      const expires = new Date(gateway.clock.now().getTime() + 30 * 86_400_000).toLocaleDateString("en", { dateStyle: "long" });
+      await signIn(demo, user.login);
+      await demo.getByRole("button", { name: "Send code" }).click();
+      const code = demo.getByLabel("Code", { exact: true });
+      await code.waitFor();
+      await code.fill(await receivedCode(gateway, "+447400660001"));
+      await code.press("Enter");
+      await demo.getByText(`Signed in as ${user.login}. Your password expires on ${expires}; change it before then.`).waitFor();
+    } finally {
+      await setPasswordPolicy(gateway, { recoveryMethods: ["SMS", "VOICE"] });
+    }
+  });
+
   test("a user with no phone yet enrolls one during sign-in, with the keyboard alone", async () => {
     await demo.getByRole("button", { name: "Sign out" }).click();
     const user = await createUser(gateway, { password: PASSWORD });

@@ -159,13 +159,17 @@ async function showDone(transaction: Transaction): Promise<void> {
   sessionToken = transaction.sessionToken;
   byId("session-token", HTMLElement).textContent = sessionToken ?? "";
   const message = byId("done-message", HTMLParagraphElement);
-  message.textContent = passwordReplaced ? "Your password was changed." : "";
+  // The password policy's warning: this page has no password form of its own, an app would offer changePassword here.
+  const expiry = transaction.passwordExpiresAt
+    ? ` Your password expires on ${new Date(transaction.passwordExpiresAt).toLocaleDateString("en", { dateStyle: "long" })}; change it before then.`
+    : "";
+  message.textContent = (passwordReplaced ? "Your password was changed." : "") + expiry;
   show("done");
   if (!sessionToken) return;
   try {
     // The session token is a credential like any other: ask the gateway who it belongs to.
     const { me } = await request(DemoSignedInUserDocument, {}, `Bearer ${sessionToken}`);
-    if (me) message.textContent = `${passwordReplaced ? "Your password was changed. " : ""}Signed in as ${me.firstName ? `${me.firstName} (${me.login})` : me.login}.`;
+    if (me) message.textContent = `${passwordReplaced ? "Your password was changed. " : ""}Signed in as ${me.firstName ? `${me.firstName} (${me.login})` : me.login}.${expiry}`;
   } catch (error) {
     showError(asRequestError(error));
   }

@@ -5,6 +5,7 @@
  */
 import {
   ChallengeFactorDocument,
+  ChangePasswordDocument,
   CreateUserDocument,
   DeactivateUserDocument,
   ExpirePasswordDocument,
@@ -174,6 +175,36 @@ describe("expired passwords", () => {
     }
   });
 
+  test("passwordExpireWarnDays: a sign-in within the warning says when the password expires, after the phone step too", async () => {
+    await setPasswordPolicy(gateway, { passwordMaxAgeDays: 30, passwordExpireWarnDays: 5 });
+    try {
+      const phone = "+447400790003";
+      const { user, factor } = await userWithPhone(gateway, phone);
+      const expiresAt = new Date(gateway.clock.now().getTime() + 30 * DAY_MS).toISOString();
+      gateway.clock.advance(25 * DAY_MS - 60_000);
+      expect(await signIn(user.login)).toMatchObject({ status: "SUCCESS", passwordExpiresAt: null });
+
+      gateway.clock.advance(60_000);
+      expect(await signIn(user.login)).toMatchObject({ status: "SUCCESS", sessionToken: expect.any(String), passwordExpiresAt: expiresAt });
+      await requirePhone(gateway);
+      const first = await signIn(user.login);
+      expect(first).toMatchObject({ status: "MFA_REQUIRED", passwordExpiresAt: null });
+      await gateway.anonymous.ok(ChallengeFactorDocument, { input: { stateHandle: first.stateHandle, factorId: factor.id } });
+      const { verifyFactor } = await gateway.anonymous.ok(VerifyFactorDocument, {
+        input: { stateHandle: first.stateHandle, code: await receivedCode(gateway, phone) },
+      });
+      expect(verifyFactor).toMatchObject({ status: "SUCCESS", passwordExpiresAt: expiresAt });
+
+      // Changing it in time starts a new age, and the warning stops.
+      const session = gateway.client(`Bearer ${verifyFactor.sessionToken}`);
+      await session.ok(ChangePasswordDocument, { input: { currentPassword: PASSWORD, newPassword: NEW_PASSWORD } });
+      await passwordOnly(gateway);
+      expect(await signIn(user.login, NEW_PASSWORD)).toMatchObject({ status: "SUCCESS", passwordExpiresAt: null });
+    } finally {
+      await setPasswordPolicy(gateway, {});
+    }
+  });
+
   test("the policy's history applies to the replacement as to any new password", async () => {
     await setPasswordPolicy(gateway, { passwordHistoryCount: 3 });
     try {
@@ -225,7 +256,7 @@ describe("expired passwords", () => {
     expect((await passwordOf(other.id)).passwordExpired).toBe(false);
   });
 
-  test("passwordMaxAgeDays: 0 to 999, PASSWORD policies only", async () => {
+  test("passwordMaxAgeDays and passwordExpireWarnDays: 0 to 999, PASSWORD policies only", async () => {
     const update = (input: Record<string, unknown>) =>
       gateway.admin.fails(UpdatePolicyDocument, {
         id: "pol_default_password",
@@ -236,6 +267,10 @@ describe("expired passwords", () => {
       extensions: expect.objectContaining({ field: "input.passwordMaxAgeDays" }),
     });
     expect((await update({ passwordMaxAgeDays: -1 })).code).toBe("BAD_USER_INPUT");
+    expect(await update({ passwordExpireWarnDays: 1000 })).toMatchObject({
+      code: "BAD_USER_INPUT",
+      extensions: expect.objectContaining({ field: "input.passwordExpireWarnDays" }),
+    });
     const onSession = await gateway.admin.fails(UpdatePolicyDocument, {
       id: "pol_default_global_session",
       input: { type: "GLOBAL_SESSION", name: "Default global session policy", passwordMaxAgeDays: 30 },

@@ -9,6 +9,7 @@ import {
   evaluatePassword,
   evaluateSignOn,
   isPasswordExpired,
+  passwordExpiryWarning,
   orderPolicies,
   selectRule,
   type PasswordDecision,
@@ -71,6 +72,7 @@ function policy(id: string, type: PolicyModel["type"], priority: number, fields:
     excludeNames: null,
     passwordHistoryCount: null,
     passwordMaxAgeDays: null,
+    passwordExpireWarnDays: null,
     ...fields,
   };
 }
@@ -544,6 +546,7 @@ describe("evaluatePassword", () => {
       excludeNames: true,
       passwordHistoryCount: 0,
       passwordMaxAgeDays: 90,
+      passwordExpireWarnDays: 7,
       maxFailedAttempts: 3,
       autoUnlockMinutes: 30,
       recoveryMethods: ["SMS", "VOICE", "SMS"],
@@ -561,6 +564,7 @@ describe("evaluatePassword", () => {
     excludeNames: false,
     historyCount: DEFAULT_PASSWORD_HISTORY_COUNT,
     maxAgeDays: 0,
+    expireWarnDays: 0,
     maxFailedAttempts: DEFAULT_MAX_FAILED_ATTEMPTS,
     autoUnlockMinutes: null,
     recoveryMethods: [],
@@ -583,6 +587,7 @@ describe("evaluatePassword", () => {
         excludeNames: true,
         historyCount: 0,
         maxAgeDays: 90,
+        expireWarnDays: 7,
         maxFailedAttempts: 3,
         autoUnlockMinutes: 30,
         recoveryMethods: ["SMS", "VOICE"],
@@ -609,6 +614,24 @@ describe("isPasswordExpired", () => {
     ["by an admin when its age is unknown", 1, { expired: true, changed: null }, changed, true],
   ])("%s", (_label, maxAgeDays, password, now, expected) => {
     expect(isPasswordExpired({ maxAgeDays }, password, now)).toBe(expected);
+  });
+});
+
+describe("passwordExpiryWarning", () => {
+  const changed = new Date("2026-01-01T00:00:00Z");
+  const daysLater = (days: number, ms = 0) => new Date(changed.getTime() + days * 86_400_000 + ms);
+  const expiresAt = daysLater(90);
+
+  test.each<[string, { maxAgeDays: number; expireWarnDays: number }, Date | null, Date, Date | null]>([
+    ["none before the window", { maxAgeDays: 90, expireWarnDays: 7 }, changed, daysLater(83, -1), null],
+    ["the expiry from the window's first moment", { maxAgeDays: 90, expireWarnDays: 7 }, changed, daysLater(83), expiresAt],
+    ["the expiry up to its last moment", { maxAgeDays: 90, expireWarnDays: 7 }, changed, daysLater(90, -1), expiresAt],
+    ["none once expired: that is no longer a warning", { maxAgeDays: 90, expireWarnDays: 7 }, changed, expiresAt, null],
+    ["none when the policy asks for none", { maxAgeDays: 90, expireWarnDays: 0 }, changed, daysLater(89), null],
+    ["none when passwords do not expire", { maxAgeDays: 0, expireWarnDays: 7 }, changed, daysLater(89), null],
+    ["none when the password's age is unknown", { maxAgeDays: 90, expireWarnDays: 7 }, null, daysLater(89), null],
+  ])("%s", (_label, policy, passwordChanged, now, expected) => {
+    expect(passwordExpiryWarning(policy, passwordChanged, now)).toEqual(expected);
   });
 });
 
