@@ -28,6 +28,8 @@ export const DEFAULT_PASSWORD_HISTORY_COUNT = 4;
 export const MAX_PASSWORD_HISTORY_COUNT = 24;
 /** Passwords do not expire unless a policy says so: NIST 800-63B advises against periodic changes. */
 export const DEFAULT_PASSWORD_MAX_AGE_DAYS = 0;
+/** No sign-in warns of an expiry unless a policy asks. */
+export const DEFAULT_PASSWORD_EXPIRE_WARN_DAYS = 0;
 /** Okta's ceiling for a password's age, and for the warning before it comes. */
 export const MAX_PASSWORD_MAX_AGE_DAYS = 999;
 /**
@@ -210,7 +212,7 @@ export function evaluatePassword(policies: readonly PolicyModel[], ctx: PolicyCo
     excludeNames: policy?.excludeNames ?? DEFAULT_PASSWORD_EXCLUSIONS.excludeNames,
     historyCount: policy?.passwordHistoryCount ?? DEFAULT_PASSWORD_HISTORY_COUNT,
     maxAgeDays: policy?.passwordMaxAgeDays ?? DEFAULT_PASSWORD_MAX_AGE_DAYS,
-    expireWarnDays: policy?.passwordExpireWarnDays ?? 0,
+    expireWarnDays: policy?.passwordExpireWarnDays ?? DEFAULT_PASSWORD_EXPIRE_WARN_DAYS,
     maxFailedAttempts: policy?.maxFailedAttempts ?? DEFAULT_MAX_FAILED_ATTEMPTS,
     autoUnlockMinutes: policy?.autoUnlockMinutes ?? null,
     recoveryMethods: unique(policy?.recoveryMethods ?? []),

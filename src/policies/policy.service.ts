@@ -14,6 +14,7 @@ import { parseZone } from "./network-zones";
 import type { PolicyInput, PolicyRuleInput } from "./policy.types";
 import {
   DEFAULT_PASSWORD_EXCLUSIONS,
+  DEFAULT_PASSWORD_EXPIRE_WARN_DAYS,
   DEFAULT_PASSWORD_HISTORY_COUNT,
   DEFAULT_PASSWORD_MAX_AGE_DAYS,
   MAX_PASSWORD_HISTORY_COUNT,
@@ -84,7 +85,7 @@ const DEFAULT_POLICIES: Array<{ policy: Omit<PolicyRecord, "created" | "updated"
       minLength: 8,
       historyCount: DEFAULT_PASSWORD_HISTORY_COUNT,
       maxAgeDays: DEFAULT_PASSWORD_MAX_AGE_DAYS,
-      expireWarnDays: 0,
+      expireWarnDays: DEFAULT_PASSWORD_EXPIRE_WARN_DAYS,
       maxFailedAttempts: 10,
       autoUnlockMinutes: null,
       recoveryMethods: [],
@@ -365,7 +366,7 @@ function recordFields(input: PolicyInput): Partial<PolicyRecord> {
     minLength: input.type === "PASSWORD" ? (input.minLength ?? 8) : null,
     historyCount: input.type === "PASSWORD" ? (input.passwordHistoryCount ?? DEFAULT_PASSWORD_HISTORY_COUNT) : null,
     maxAgeDays: input.type === "PASSWORD" ? (input.passwordMaxAgeDays ?? DEFAULT_PASSWORD_MAX_AGE_DAYS) : null,
-    expireWarnDays: input.type === "PASSWORD" ? (input.passwordExpireWarnDays ?? 0) : null,
+    expireWarnDays: input.type === "PASSWORD" ? (input.passwordExpireWarnDays ?? DEFAULT_PASSWORD_EXPIRE_WARN_DAYS) : null,
     complexity,
   };
 }
@@ -385,7 +386,7 @@ function toView(policy: PolicyRecord, rules: PolicyRuleRecord[]): PolicyView {
     minLength: policy.minLength,
     passwordHistoryCount: policy.type === "PASSWORD" ? (policy.historyCount ?? DEFAULT_PASSWORD_HISTORY_COUNT) : null,
     passwordMaxAgeDays: policy.type === "PASSWORD" ? (policy.maxAgeDays ?? DEFAULT_PASSWORD_MAX_AGE_DAYS) : null,
-    passwordExpireWarnDays: policy.type === "PASSWORD" ? (policy.expireWarnDays ?? 0) : null,
+    passwordExpireWarnDays: policy.type === "PASSWORD" ? (policy.expireWarnDays ?? DEFAULT_PASSWORD_EXPIRE_WARN_DAYS) : null,
     ...complexityFlags(policy.complexity),
     rules: rules.map((rule) => ({
       id: rule.id,
