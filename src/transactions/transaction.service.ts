@@ -319,18 +319,12 @@ export class TransactionService {
     return db.transaction(async (tx) => {
       const now = clock.now();
       if (replacingExpired) {
-        // Only over the password this sign-in proved: a reset or change that committed meanwhile wins.
-        const changed = await tx.manager.update(
-          User,
-          { id: user.id, passwordHash: user.passwordHash!, status: UserStatus.ACTIVE },
-          { passwordHash, passwordChanged: now, passwordExpired: false, failedLogins: 0 },
-        );
-        if (!changed.affected) throw new AppError(ErrorCode.CONFLICT, "The password changed meanwhile, or the account is no longer active", { reason: "PASSWORD_CHANGED" });
+        await this.replaceProvenPassword(tx, user, passwordHash, now, policy);
       } else {
         const status = user.status === UserStatus.LOCKED_OUT || user.status === UserStatus.RECOVERY ? UserStatus.ACTIVE : user.status;
         await tx.manager.update(User, { id: user.id }, { passwordHash, passwordChanged: now, passwordExpired: false, failedLogins: 0, lockedAt: null, status, statusChanged: now });
+        await rememberReplacedPassword(tx.manager, user.id, user.passwordHash, now, policy.historyCount);
       }
-      await rememberReplacedPassword(tx.manager, user.id, user.passwordHash, now, policy.historyCount);
       // A reset means the old password may be known to someone else, and a changed password
       // ends the sessions of the old one as changePassword does: end every session it opened.
       const endedSessions = await sessions.revokeAllOf(tx, user.id);
@@ -421,18 +415,26 @@ export class TransactionService {
     const passwordHash = await hashPassword(newPassword);
     return db.transaction(async (tx) => {
       const now = clock.now();
-      // Only over the password just verified: a reset or another change that committed meanwhile wins.
-      const changed = await tx.manager.update(
-        User,
-        { id: user.id, passwordHash: user.passwordHash!, status: UserStatus.ACTIVE },
-        { passwordHash, passwordChanged: now, passwordExpired: false, failedLogins: 0 },
-      );
-      if (!changed.affected) throw new AppError(ErrorCode.CONFLICT, "The password changed meanwhile, or the account is no longer active", { reason: "PASSWORD_CHANGED" });
-      await rememberReplacedPassword(tx.manager, user.id, user.passwordHash, now, policy.historyCount);
+      await this.replaceProvenPassword(tx, user, passwordHash, now, policy);
       const endedSessions = await sessions.revokeAllOf(tx, user.id, viewer.sessionId);
       await recordChange(tx, { result: "SUCCESS" }, { endedSessions, policyId: policy.policyId });
       return true;
     });
+  }
+
+  /**
+   * Writes the new password over the one this request proved (changePassword's current one, or
+   * the expired one a sign-in gave), while the account is active, and remembers the old one. A
+   * reset or another change that committed meanwhile wins: CONFLICT, reason PASSWORD_CHANGED.
+   */
+  private async replaceProvenPassword(tx: Transaction, user: User, passwordHash: string, now: Date, policy: PasswordDecision): Promise<void> {
+    const changed = await tx.manager.update(
+      User,
+      { id: user.id, passwordHash: user.passwordHash!, status: UserStatus.ACTIVE },
+      { passwordHash, passwordChanged: now, passwordExpired: false, failedLogins: 0 },
+    );
+    if (!changed.affected) throw new AppError(ErrorCode.CONFLICT, "The password changed meanwhile, or the account is no longer active", { reason: "PASSWORD_CHANGED" });
+    await rememberReplacedPassword(tx.manager, user.id, user.passwordHash, now, policy.historyCount);
   }
 
   /**
