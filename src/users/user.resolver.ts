@@ -9,7 +9,7 @@ import type { PolicyView } from "../policies/policy.service";
 import { User } from "./user.entity";
 import { CreateUserInput, UpdateUserInput, UserConnection, UsersArgs } from "./user.types";
 
-/** A page of users asks for the policies once, whatever its size. */
+/** A page of users asks for the password policies once, whatever its size. */
 const policiesOfRequest = new WeakMap<Context, Promise<PolicyView[]>>();
 
 @Resolver(() => User)
@@ -102,7 +102,7 @@ export class UserResolver {
   async passwordExpired(@Root() user: User, @Ctx() context: Context): Promise<boolean> {
     if (user.passwordExpired || !user.passwordChanged) return user.passwordExpired;
     let policies = policiesOfRequest.get(context);
-    if (!policies) policiesOfRequest.set(context, (policies = this.services.policies.list()));
+    if (!policies) policiesOfRequest.set(context, (policies = this.services.policies.list("PASSWORD")));
     const groups = await context.loaders.groupsByUser.load(user.id);
     return this.services.users.isPasswordExpired(
       user,
