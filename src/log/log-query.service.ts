@@ -1,5 +1,5 @@
 import { Brackets, In, type SelectQueryBuilder } from "typeorm";
-import type { Clock } from "../platform/clock";
+import { DAY_MS, type Clock } from "../platform/clock";
 import type { Database } from "../platform/database";
 import { badInput } from "../platform/errors";
 import { decodeCursor, encodeCursor, pageSize, type KeysetCursor } from "../platform/pagination";
@@ -17,7 +17,6 @@ export interface LogQuery {
   after?: string | null;
 }
 
-const DAY_MS = 86_400_000;
 const DEFAULT_WINDOW_MS = 7 * DAY_MS;
 const DEFAULT_PAGE_SIZE = 100;
 const MAX_PAGE_SIZE = 1000;

@@ -5,6 +5,8 @@ export interface Clock {
 
 export const systemClock: Clock = { now: () => new Date() };
 
+export const DAY_MS = 86_400_000;
+
 /** A clock tests move by hand. */
 export class ManualClock implements Clock {
   private current: number;

@@ -1,3 +1,4 @@
+import { DAY_MS } from "../platform/clock";
 import { isCommonPassword } from "./common-passwords";
 import { ipInZones } from "./network-zones";
 import type {
@@ -218,8 +219,6 @@ export function evaluatePassword(policies: readonly PolicyModel[], ctx: PolicyCo
     recoveryMethods: unique(policy?.recoveryMethods ?? []),
   };
 }
-
-const DAY_MS = 86_400_000;
 
 /** When the password comes of age under the policy's maxAgeDays; null when it never does, or its age is not known. */
 export function passwordExpiresAt(policy: Pick<PasswordDecision, "maxAgeDays">, changed: Date | null): Date | null {

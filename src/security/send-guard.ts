@@ -2,7 +2,7 @@ import { EventType } from "../log/event-types";
 import type { Initiator } from "../log/initiator";
 import { SYSTEM_ACTOR, type LogService } from "../log/log.service";
 import type { PhoneMethod } from "../phone/phone.enums";
-import type { Clock } from "../platform/clock";
+import { DAY_MS, type Clock } from "../platform/clock";
 import type { Database, Transaction } from "../platform/database";
 import { notFound, type AppError } from "../platform/errors";
 import { newId } from "../platform/ids";
@@ -10,7 +10,6 @@ import type { Logger } from "../platform/logger";
 import { FraudBlockRecord } from "./security-settings.entity";
 import { rateLimited, type RateLimits } from "./rate-limits";
 import {
-  DAY_MS,
   dayOf,
   MINUTE_MS,
   minuteOf,

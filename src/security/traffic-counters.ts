@@ -1,8 +1,8 @@
 import { Column, Entity, Index, PrimaryColumn } from "typeorm";
+import { DAY_MS } from "../platform/clock";
 import type { Database, LastWrite, Transaction } from "../platform/database";
 
 export const MINUTE_MS = 60_000;
-export const DAY_MS = 86_400_000;
 
 /**
  * SENDS and VERIFIED count per country and minute (the pumping rules' window); SPEND sums
