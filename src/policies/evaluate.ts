@@ -33,6 +33,10 @@ export const DEFAULT_PASSWORD_MAX_AGE_DAYS = 0;
 export const DEFAULT_PASSWORD_EXPIRE_WARN_DAYS = 0;
 /** Okta's ceiling for a password's age, and for the warning before it comes. */
 export const MAX_PASSWORD_MAX_AGE_DAYS = 999;
+/** A password may be changed again at once unless a policy says otherwise, as in Okta. */
+export const DEFAULT_PASSWORD_MIN_AGE_MINUTES = 0;
+/** About a week: a longer wait would keep a user who suspects a leak on that password. */
+export const MAX_PASSWORD_MIN_AGE_MINUTES = 9_999;
 /**
  * What a password policy excludes unless it says otherwise: NIST 800-63B requires the first two;
  * names are off, as in Okta, since a name such as Will or Rose is also a word.
@@ -95,6 +99,8 @@ export interface PasswordDecision {
   maxAgeDays: number;
   /** A sign-in this many days or fewer before the password expires says when it will; 0: none does. */
   expireWarnDays: number;
+  /** A user may not change their password again until it is this many minutes old; 0: at once. */
+  minAgeMinutes: number;
   maxFailedAttempts: number;
   /** Null: a locked account stays locked until unlocked by phone or by an admin. */
   autoUnlockMinutes: number | null;
@@ -214,6 +220,7 @@ export function evaluatePassword(policies: readonly PolicyModel[], ctx: PolicyCo
     historyCount: policy?.passwordHistoryCount ?? DEFAULT_PASSWORD_HISTORY_COUNT,
     maxAgeDays: policy?.passwordMaxAgeDays ?? DEFAULT_PASSWORD_MAX_AGE_DAYS,
     expireWarnDays: policy?.passwordExpireWarnDays ?? DEFAULT_PASSWORD_EXPIRE_WARN_DAYS,
+    minAgeMinutes: policy?.passwordMinAgeMinutes ?? DEFAULT_PASSWORD_MIN_AGE_MINUTES,
     maxFailedAttempts: policy?.maxFailedAttempts ?? DEFAULT_MAX_FAILED_ATTEMPTS,
     autoUnlockMinutes: policy?.autoUnlockMinutes ?? null,
     recoveryMethods: unique(policy?.recoveryMethods ?? []),
@@ -251,6 +258,22 @@ export function passwordExpiryWarning(
   const expiresAt = passwordExpiresAt(policy, changed);
   if (!expiresAt || !policy.expireWarnDays || now.getTime() >= expiresAt.getTime()) return null;
   return expiresAt.getTime() - policy.expireWarnDays * DAY_MS <= now.getTime() ? expiresAt : null;
+}
+
+/**
+ * When a user may next change their password themselves, if that is still to come under the
+ * policy's minAgeMinutes; null when they may now. The minimum age keeps a user from changing
+ * their password over and over until the history has forgotten an old one, so it does not hold
+ * for an expired password, which must be replaced, nor for one whose age is not known.
+ */
+export function passwordChangeAllowedAt(
+  policy: Pick<PasswordDecision, "minAgeMinutes">,
+  password: { expired: boolean; changed: Date | null },
+  now: Date,
+): Date | null {
+  if (!policy.minAgeMinutes || password.expired || !password.changed) return null;
+  const allowedAt = password.changed.getTime() + policy.minAgeMinutes * 60_000;
+  return now.getTime() < allowedAt ? new Date(allowedAt) : null;
 }
 
 /**

@@ -51,6 +51,10 @@ export class PolicyRecord {
   @Column({ name: "expire_warn_days", type: "integer", nullable: true })
   expireWarnDays: number | null;
 
+  /** Minutes a password must be held before its user may change it; 0 or null (policies written before it existed): none. */
+  @Column({ name: "min_age_minutes", type: "integer", nullable: true })
+  minAgeMinutes: number | null;
+
   @JsonColumn({ name: "complexity", nullable: true })
   /** The exclusions are absent from policies written before they existed, and read at their defaults. */
   complexity: {

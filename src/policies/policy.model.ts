@@ -65,6 +65,7 @@ export interface PolicyModel {
   passwordHistoryCount: number | null;
   passwordMaxAgeDays: number | null;
   passwordExpireWarnDays: number | null;
+  passwordMinAgeMinutes: number | null;
   requireUppercase: boolean | null;
   requireLowercase: boolean | null;
   requireNumber: boolean | null;

@@ -17,8 +17,10 @@ import {
   DEFAULT_PASSWORD_EXPIRE_WARN_DAYS,
   DEFAULT_PASSWORD_HISTORY_COUNT,
   DEFAULT_PASSWORD_MAX_AGE_DAYS,
+  DEFAULT_PASSWORD_MIN_AGE_MINUTES,
   MAX_PASSWORD_HISTORY_COUNT,
   MAX_PASSWORD_MAX_AGE_DAYS,
+  MAX_PASSWORD_MIN_AGE_MINUTES,
   PASSWORD_MAX_LENGTH,
 } from "./evaluate";
 
@@ -60,6 +62,7 @@ function loggedSettings(policy: Partial<PolicyRecord>) {
     passwordHistoryCount: policy.historyCount ?? null,
     passwordMaxAgeDays: policy.maxAgeDays ?? null,
     passwordExpireWarnDays: policy.expireWarnDays ?? null,
+    passwordMinAgeMinutes: policy.minAgeMinutes ?? null,
     ...complexityFlags(policy.complexity),
   };
 }
@@ -86,6 +89,7 @@ const DEFAULT_POLICIES: Array<{ policy: Omit<PolicyRecord, "created" | "updated"
       historyCount: DEFAULT_PASSWORD_HISTORY_COUNT,
       maxAgeDays: DEFAULT_PASSWORD_MAX_AGE_DAYS,
       expireWarnDays: DEFAULT_PASSWORD_EXPIRE_WARN_DAYS,
+      minAgeMinutes: DEFAULT_PASSWORD_MIN_AGE_MINUTES,
       maxFailedAttempts: 10,
       autoUnlockMinutes: null,
       recoveryMethods: [],
@@ -111,6 +115,7 @@ function base(id: string, type: PolicyType, name: string): Omit<PolicyRecord, "c
     historyCount: null,
     maxAgeDays: null,
     expireWarnDays: null,
+    minAgeMinutes: null,
     complexity: null,
   };
 }
@@ -302,20 +307,21 @@ export class PolicyService {
     if (historyCount != null && (!Number.isInteger(historyCount) || historyCount < 0 || historyCount > MAX_PASSWORD_HISTORY_COUNT)) {
       throw badInput("input.passwordHistoryCount", `must be an integer from 0 (no history) to ${MAX_PASSWORD_HISTORY_COUNT}`);
     }
-    for (const [field, zero] of [
-      ["passwordMaxAgeDays", "never expires"],
-      ["passwordExpireWarnDays", "no warning"],
+    for (const [field, zero, max] of [
+      ["passwordMaxAgeDays", "never expires", MAX_PASSWORD_MAX_AGE_DAYS],
+      ["passwordExpireWarnDays", "no warning", MAX_PASSWORD_MAX_AGE_DAYS],
+      ["passwordMinAgeMinutes", "no minimum", MAX_PASSWORD_MIN_AGE_MINUTES],
     ] as const) {
-      const days = input[field];
-      if (days != null && (!Number.isInteger(days) || days < 0 || days > MAX_PASSWORD_MAX_AGE_DAYS)) {
-        throw badInput(`input.${field}`, `must be an integer from 0 (${zero}) to ${MAX_PASSWORD_MAX_AGE_DAYS}`);
+      const value = input[field];
+      if (value != null && (!Number.isInteger(value) || value < 0 || value > max)) {
+        throw badInput(`input.${field}`, `must be an integer from 0 (${zero}) to ${max}`);
       }
     }
     const typeOnly = (field: keyof PolicyInput, type: PolicyType) => {
       if (input[field] != null && input.type !== type) throw badInput(`input.${field}`, `applies to ${type} policies only`);
     };
     typeOnly("phoneEnrollment", "AUTHENTICATOR_ENROLLMENT");
-    for (const field of ["recoveryMethods", "maxFailedAttempts", "autoUnlockMinutes", "minLength", "requireUppercase", "requireLowercase", "requireNumber", "requireSymbol", "excludeCommonPasswords", "excludeUsername", "excludeNames", "passwordHistoryCount", "passwordMaxAgeDays", "passwordExpireWarnDays"] as const) {
+    for (const field of ["recoveryMethods", "maxFailedAttempts", "autoUnlockMinutes", "minLength", "requireUppercase", "requireLowercase", "requireNumber", "requireSymbol", "excludeCommonPasswords", "excludeUsername", "excludeNames", "passwordHistoryCount", "passwordMaxAgeDays", "passwordExpireWarnDays", "passwordMinAgeMinutes"] as const) {
       typeOnly(field, "PASSWORD");
     }
     const rules = input.rules ?? [];
@@ -367,6 +373,7 @@ function recordFields(input: PolicyInput): Partial<PolicyRecord> {
     historyCount: input.type === "PASSWORD" ? (input.passwordHistoryCount ?? DEFAULT_PASSWORD_HISTORY_COUNT) : null,
     maxAgeDays: input.type === "PASSWORD" ? (input.passwordMaxAgeDays ?? DEFAULT_PASSWORD_MAX_AGE_DAYS) : null,
     expireWarnDays: input.type === "PASSWORD" ? (input.passwordExpireWarnDays ?? DEFAULT_PASSWORD_EXPIRE_WARN_DAYS) : null,
+    minAgeMinutes: input.type === "PASSWORD" ? (input.passwordMinAgeMinutes ?? DEFAULT_PASSWORD_MIN_AGE_MINUTES) : null,
     complexity,
   };
 }
@@ -387,6 +394,7 @@ function toView(policy: PolicyRecord, rules: PolicyRuleRecord[]): PolicyView {
     passwordHistoryCount: policy.type === "PASSWORD" ? (policy.historyCount ?? DEFAULT_PASSWORD_HISTORY_COUNT) : null,
     passwordMaxAgeDays: policy.type === "PASSWORD" ? (policy.maxAgeDays ?? DEFAULT_PASSWORD_MAX_AGE_DAYS) : null,
     passwordExpireWarnDays: policy.type === "PASSWORD" ? (policy.expireWarnDays ?? DEFAULT_PASSWORD_EXPIRE_WARN_DAYS) : null,
+    passwordMinAgeMinutes: policy.type === "PASSWORD" ? (policy.minAgeMinutes ?? DEFAULT_PASSWORD_MIN_AGE_MINUTES) : null,
     ...complexityFlags(policy.complexity),
     rules: rules.map((rule) => ({
       id: rule.id,

@@ -49,6 +49,12 @@ export class Policy {
     description: "a sign-in this many days or fewer before the password expires gets AuthTransaction.passwordExpiresAt, to prompt a change (0: never); 0 unless set",
   })
   passwordExpireWarnDays: number | null;
+  @Field(() => Int, {
+    nullable: true,
+    description:
+      "changePassword refuses a password younger than this many minutes (PASSWORD_POLICY, reason MIN_AGE:<minutes>), so that a user cannot cycle through the history back to an old one (0: at once); a recovery and the replacement of an expired password are not held to it; 0 unless set",
+  })
+  passwordMinAgeMinutes: number | null;
   @Field(() => Boolean, { nullable: true }) requireUppercase: boolean | null;
   @Field(() => Boolean, { nullable: true }) requireLowercase: boolean | null;
   @Field(() => Boolean, { nullable: true }) requireNumber: boolean | null;
@@ -92,6 +98,7 @@ export class PolicyInput {
   @Field(() => Int, { nullable: true }) passwordHistoryCount?: number | null;
   @Field(() => Int, { nullable: true }) passwordMaxAgeDays?: number | null;
   @Field(() => Int, { nullable: true }) passwordExpireWarnDays?: number | null;
+  @Field(() => Int, { nullable: true }) passwordMinAgeMinutes?: number | null;
   @Field(() => Boolean, { nullable: true }) requireUppercase?: boolean | null;
   @Field(() => Boolean, { nullable: true }) requireLowercase?: boolean | null;
   @Field(() => Boolean, { nullable: true }) requireNumber?: boolean | null;

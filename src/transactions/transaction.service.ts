@@ -24,6 +24,7 @@ import {
   evaluatePassword,
   evaluateSignOn,
   isPasswordExpired,
+  passwordChangeAllowedAt,
   passwordExpiryWarning,
   type PasswordDecision,
   type PasswordViolation,
@@ -407,6 +408,7 @@ export class TransactionService {
       });
       throw new AppError(ErrorCode.INVALID_CREDENTIALS, "The current password is not right");
     }
+    refuseYoungPassword(policy, user, clock.now());
     // Wrong current passwords are bounded by the lockout; right ones, by this.
     await this.deps.limits.consumeNewPassword(user.id);
     refuseNewPassword(newPassword === currentPassword ? "SAME_AS_CURRENT" : checkPasswordAgainstPolicy(newPassword, policy, user));
@@ -762,6 +764,20 @@ function parseDecision(record: AuthTransactionRecord): StoredDecision {
 
 /** Steps act for the transaction's user, as that user would after signing in. */
 const asUser = (userId: string): Viewer => ({ kind: "user", userId, sessionId: "transaction" });
+
+/**
+ * PASSWORD_POLICY (`MIN_AGE:<minutes>`) while the current password is younger than the policy's
+ * minimum age, with the seconds until it may change. Asked once the current password is proven,
+ * so that a wrong one still counts towards the lockout.
+ */
+function refuseYoungPassword(policy: PasswordDecision, user: User, now: Date): void {
+  const allowedAt = passwordChangeAllowedAt(policy, { expired: user.passwordExpired, changed: user.passwordChanged }, now);
+  if (!allowedAt) return;
+  throw new AppError(ErrorCode.PASSWORD_POLICY, `The password was changed too recently; it may change again at ${allowedAt.toISOString()}`, {
+    reason: `MIN_AGE:${policy.minAgeMinutes}`,
+    retryAfterSeconds: Math.ceil((allowedAt.getTime() - now.getTime()) / 1000),
+  });
+}
 
 /** PASSWORD_POLICY for a new password the policy refuses, with the reason; nothing for one it allows. */
 function refuseNewPassword(violation: PasswordViolation | "SAME_AS_CURRENT" | `HISTORY:${number}` | null): void {

@@ -9,6 +9,7 @@ import {
   evaluatePassword,
   evaluateSignOn,
   isPasswordExpired,
+  passwordChangeAllowedAt,
   passwordExpiryWarning,
   orderPolicies,
   selectRule,
@@ -73,6 +74,7 @@ function policy(id: string, type: PolicyModel["type"], priority: number, fields:
     passwordHistoryCount: null,
     passwordMaxAgeDays: null,
     passwordExpireWarnDays: null,
+    passwordMinAgeMinutes: null,
     ...fields,
   };
 }
@@ -547,6 +549,7 @@ describe("evaluatePassword", () => {
       passwordHistoryCount: 0,
       passwordMaxAgeDays: 90,
       passwordExpireWarnDays: 7,
+      passwordMinAgeMinutes: 1_440,
       maxFailedAttempts: 3,
       autoUnlockMinutes: 30,
       recoveryMethods: ["SMS", "VOICE", "SMS"],
@@ -565,6 +568,7 @@ describe("evaluatePassword", () => {
     historyCount: DEFAULT_PASSWORD_HISTORY_COUNT,
     maxAgeDays: 0,
     expireWarnDays: 0,
+    minAgeMinutes: 0,
     maxFailedAttempts: DEFAULT_MAX_FAILED_ATTEMPTS,
     autoUnlockMinutes: null,
     recoveryMethods: [],
@@ -588,6 +592,7 @@ describe("evaluatePassword", () => {
         historyCount: 0,
         maxAgeDays: 90,
         expireWarnDays: 7,
+        minAgeMinutes: 1_440,
         maxFailedAttempts: 3,
         autoUnlockMinutes: 30,
         recoveryMethods: ["SMS", "VOICE"],
@@ -747,5 +752,22 @@ describe("network zones", () => {
     ["10.0.0.1", [], false],
   ])("ipInZones(%j, %j) is %s", (ip, zones, expected) => {
     expect(ipInZones(ip, zones)).toBe(expected);
+  });
+});
+
+describe("passwordChangeAllowedAt", () => {
+  const changed = new Date("2026-01-01T00:00:00Z");
+  const minutesLater = (minutes: number, ms = 0) => new Date(changed.getTime() + minutes * 60_000 + ms);
+  const current = { expired: false, changed };
+
+  test.each<[string, number, { expired: boolean; changed: Date | null }, Date, Date | null]>([
+    ["a password younger than the minimum: when it will be old enough", 60, current, minutesLater(60, -1), minutesLater(60)],
+    ["right after the change", 60, current, changed, minutesLater(60)],
+    ["none from the moment it is old enough", 60, current, minutesLater(60), null],
+    ["none when the policy sets no minimum", 0, current, changed, null],
+    ["none for an expired password, which must be replaced", 60, { expired: true, changed }, minutesLater(1), null],
+    ["none when the password's age is unknown", 60, { expired: false, changed: null }, changed, null],
+  ])("%s", (_label, minAgeMinutes, password, now, expected) => {
+    expect(passwordChangeAllowedAt({ minAgeMinutes }, password, now)).toEqual(expected);
   });
 });
