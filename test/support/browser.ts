@@ -18,6 +18,9 @@ const LAUNCH_ARGS = [
   "--disable-sync",
 ];
 
+const BROWSER_TEST_TIMEOUT_MS = 90_000;
+const BROWSER_STEP_TIMEOUT_MS = 30_000;
+
 export const ARTIFACTS = path.resolve(__dirname, "..", "..", "test-artifacts");
 
 /** Why the browser suites cannot run here, or null when they can. */
@@ -42,7 +45,12 @@ export function describeInBrowser(name: string, body: () => void): void {
     process.stderr.write(`\n${warning}\n`);
     describe.skip(`${name} (skipped: ${reason})`, body);
   } else {
-    describe(name, body);
+    describe(name, () => {
+      // A test here is several page loads and clicks: on two busy cores (the other Jest worker,
+      // a first Chromium start) their sum can pass the 30 s that suits a test over HTTP.
+      jest.setTimeout(BROWSER_TEST_TIMEOUT_MS);
+      body();
+    });
   }
 }
 
@@ -121,6 +129,8 @@ export async function launchBrowser(): Promise<TestBrowser> {
     problems,
     async newPage() {
       const page = await context.newPage();
+      // Below the test's own timeout, so that a step that hangs is named in the failure.
+      page.setDefaultTimeout(BROWSER_STEP_TIMEOUT_MS);
       page.on("console", (message: ConsoleMessage) => {
         if (message.type() === "error") problems.push(`${page.url()}: ${message.text()}`);
       });
