@@ -7,10 +7,13 @@ import { notFound } from "../platform/errors";
 import type { Services } from "../platform/services";
 import type { PolicyView } from "../policies/policy.service";
 import { User } from "./user.entity";
+import type { PasswordState } from "./user.service";
 import { CreateUserInput, UpdateUserInput, UserConnection, UsersArgs } from "./user.types";
 
 /** A page of users asks for the password policies once, whatever its size. */
 const policiesOfRequest = new WeakMap<Context, Promise<PolicyView[]>>();
+/** And each user read is worked out once, however many of its password's fields are asked for. */
+const passwordStates = new WeakMap<User, Promise<PasswordState>>();
 
 @Resolver(() => User)
 export class UserResolver {
@@ -101,14 +104,44 @@ export class UserResolver {
   })
   async passwordExpired(@Root() user: User, @Ctx() context: Context): Promise<boolean> {
     if (user.passwordExpired || !user.passwordChanged) return user.passwordExpired;
-    let policies = policiesOfRequest.get(context);
-    if (!policies) policiesOfRequest.set(context, (policies = this.services.policies.list("PASSWORD")));
-    const groups = await context.loaders.groupsByUser.load(user.id);
-    return this.services.users.isPasswordExpired(
-      user,
-      groups.map((group) => group.id),
-      await policies,
-    );
+    return (await this.passwordState(user, context)).expired;
+  }
+
+  @FieldResolver(() => Date, {
+    nullable: true,
+    description:
+      "when the password policy's passwordMaxAgeDays expires the password; null when the policy sets no maximum age or there is no password (an admin's expirePassword shows in passwordExpired)",
+  })
+  async passwordExpiresAt(@Root() user: User, @Ctx() context: Context): Promise<Date | null> {
+    if (!user.passwordChanged) return null;
+    return (await this.passwordState(user, context)).expiresAt;
+  }
+
+  @FieldResolver(() => Date, {
+    nullable: true,
+    description: "when changePassword will take a new password, under the password policy's passwordMinAgeMinutes; null when it will now",
+  })
+  async passwordChangeAllowedAt(@Root() user: User, @Ctx() context: Context): Promise<Date | null> {
+    if (user.passwordExpired || !user.passwordChanged) return null;
+    return (await this.passwordState(user, context)).changeAllowedAt;
+  }
+
+  private passwordState(user: User, context: Context): Promise<PasswordState> {
+    let state = passwordStates.get(user);
+    if (!state) {
+      let policies = policiesOfRequest.get(context);
+      if (!policies) policiesOfRequest.set(context, (policies = this.services.policies.list("PASSWORD")));
+      const groups = context.loaders.groupsByUser.load(user.id);
+      state = Promise.all([policies, groups]).then(([list, userGroups]) =>
+        this.services.users.passwordState(
+          user,
+          userGroups.map((group) => group.id),
+          list,
+        ),
+      );
+      passwordStates.set(user, state);
+    }
+    return state;
   }
 
   @FieldResolver(() => [Group])

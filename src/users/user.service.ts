@@ -17,7 +17,7 @@ import type { MessageStatus } from "../phone/phone.enums";
 import { Message } from "../telephony/message.entity";
 import { SessionRecord } from "../sessions/session.entity";
 import type { SessionService } from "../sessions/session.service";
-import { checkPasswordAgainstPolicy, evaluatePassword, isPasswordExpired } from "../policies/evaluate";
+import { checkPasswordAgainstPolicy, evaluatePassword, isPasswordExpired, passwordChangeAllowedAt, passwordExpiresAt } from "../policies/evaluate";
 import type { PolicyModel } from "../policies/policy.model";
 import type { PolicyService } from "../policies/policy.service";
 import { AuthTransactionRecord } from "../transactions/auth-transaction.entity";
@@ -47,6 +47,14 @@ const ADMIN_TRANSITIONS = {
 export type AdminLifecycleAction = keyof typeof ADMIN_TRANSITIONS;
 
 const escapeLike = (value: string) => value.replace(/[\\%_]/g, (c) => `\\${c}`);
+
+export interface PasswordState {
+  expired: boolean;
+  /** Null when the policy sets no maximum age, or the password's age is not known. */
+  expiresAt: Date | null;
+  /** Null when the user may change the password now. */
+  changeAllowedAt: Date | null;
+}
 
 export class UserService {
   constructor(
@@ -226,10 +234,20 @@ export class UserService {
     });
   }
 
-  /** Whether the user's next sign-in must choose a new password, under `policies` and the user's groups. */
-  isPasswordExpired(user: Pick<User, "passwordExpired" | "passwordChanged">, groupIds: string[], policies: readonly PolicyModel[]): boolean {
+  /**
+   * The user's password under `policies` and the user's groups: whether the next sign-in must
+   * choose a new one, when the policy's maximum age expires it, and when its minimum age lets
+   * the user change it.
+   */
+  passwordState(user: Pick<User, "passwordExpired" | "passwordChanged">, groupIds: string[], policies: readonly PolicyModel[]): PasswordState {
     const policy = evaluatePassword(policies, { userGroupIds: groupIds });
-    return isPasswordExpired(policy, { expired: user.passwordExpired, changed: user.passwordChanged }, this.clock.now());
+    const password = { expired: user.passwordExpired, changed: user.passwordChanged };
+    const now = this.clock.now();
+    return {
+      expired: isPasswordExpired(policy, password, now),
+      expiresAt: passwordExpiresAt(policy, user.passwordChanged),
+      changeAllowedAt: passwordChangeAllowedAt(policy, password, now),
+    };
   }
 
   /**

@@ -80,7 +80,7 @@ describe("expired passwords", () => {
     expect((await earlier.fails(MeDocument)).code).toBe("UNAUTHENTICATED");
     expect((await reset(expired.stateHandle, "yet another long password")).errors?.[0]?.extensions?.code).toBe("TRANSACTION_EXPIRED");
 
-    expect(await passwordOf(user.id)).toMatchObject({ passwordExpired: false });
+    expect(await passwordOf(user.id)).toMatchObject({ passwordExpired: false, passwordExpiresAt: null });
     expect((await gateway.anonymous.fails(SignInDocument, { input: { login: user.login, password: PASSWORD } })).code).toBe(
       "INVALID_CREDENTIALS",
     );
@@ -157,17 +157,24 @@ describe("expired passwords", () => {
     await setPasswordPolicy(gateway, { passwordMaxAgeDays: 30 });
     try {
       const user = await createUser(gateway);
+      const { passwordChanged } = await passwordOf(user.id);
+      const expiresAt = new Date(new Date(passwordChanged!).getTime() + 30 * DAY_MS).toISOString();
+      expect(await passwordOf(user.id)).toMatchObject({ passwordExpired: false, passwordExpiresAt: expiresAt });
       gateway.clock.advance(30 * DAY_MS - 60_000);
       expect(await passwordOf(user.id)).toMatchObject({ passwordExpired: false });
       expect((await signIn(user.login)).status).toBe("SUCCESS");
 
       gateway.clock.advance(60_000);
-      expect(await passwordOf(user.id)).toMatchObject({ passwordExpired: true });
+      expect(await passwordOf(user.id)).toMatchObject({ passwordExpired: true, passwordExpiresAt: expiresAt });
       const expired = await signIn(user.login);
       expect(expired.status).toBe("PASSWORD_EXPIRED");
       expect((await reset(expired.stateHandle, NEW_PASSWORD)).data?.resetPassword.status).toBe("SUCCESS");
       // The new password starts its own 30 days.
-      expect(await passwordOf(user.id)).toMatchObject({ passwordExpired: false });
+      const renewed = await passwordOf(user.id);
+      expect(renewed).toMatchObject({
+        passwordExpired: false,
+        passwordExpiresAt: new Date(new Date(renewed.passwordChanged!).getTime() + 30 * DAY_MS).toISOString(),
+      });
       gateway.clock.advance(29 * DAY_MS);
       expect((await signIn(user.login, NEW_PASSWORD)).status).toBe("SUCCESS");
     } finally {

@@ -8,10 +8,12 @@ import {
   ChangePasswordDocument,
   ExpirePasswordDocument,
   MeDocument,
+  MyPasswordDocument,
   RecoverPasswordDocument,
   ResetPasswordDocument,
   SignInDocument,
   UpdatePolicyDocument,
+  UserPasswordDocument,
   VerifyFactorDocument,
 } from "../../../src/generated/graphql";
 import { LogEventRecord } from "../../../src/log/log-event.entity";
@@ -108,6 +110,25 @@ describe("passwordMinAgeMinutes", () => {
       input: { stateHandle: signIn.stateHandle, newPassword: "the second long password" },
     });
     expect(resetPassword.status).toBe("SUCCESS");
+  });
+
+  test("User.passwordChangeAllowedAt says when changePassword will take a new password, to the user and to admins", async () => {
+    const user = await createUser(gateway, { password: PASSWORD });
+    const { passwordChanged } = (await gateway.admin.ok(UserPasswordDocument, { id: user.id })).user!;
+    const allowedAt = new Date(new Date(passwordChanged!).getTime() + 60 * MINUTE_MS).toISOString();
+    const session = await signedIn(gateway, user.login);
+    expect((await session.ok(MyPasswordDocument)).me).toMatchObject({ id: user.id, passwordChangeAllowedAt: allowedAt });
+    expect((await gateway.admin.ok(UserPasswordDocument, { id: user.id })).user).toMatchObject({ passwordChangeAllowedAt: allowedAt });
+
+    gateway.clock.advance(60 * MINUTE_MS);
+    expect((await gateway.admin.ok(UserPasswordDocument, { id: user.id })).user).toMatchObject({ passwordChangeAllowedAt: null });
+
+    const expired = await createUser(gateway, { password: PASSWORD });
+    await gateway.admin.ok(ExpirePasswordDocument, { userId: expired.id });
+    expect((await gateway.admin.ok(UserPasswordDocument, { id: expired.id })).user).toMatchObject({
+      passwordExpired: true,
+      passwordChangeAllowedAt: null,
+    });
   });
 
   test("a recovery by phone sets a new password however young the old one is", async () => {
