@@ -1,6 +1,6 @@
 import { Brackets, In, type SelectQueryBuilder } from "typeorm";
 import { DAY_MS, type Clock } from "../platform/clock";
-import type { Database } from "../platform/database";
+import { PURGE_BATCH_SIZE, type Database } from "../platform/database";
 import { badInput } from "../platform/errors";
 import { decodeCursor, encodeCursor, pageSize, type KeysetCursor } from "../platform/pagination";
 import { compileLogFilter, parseLogFilter, type FilterNode } from "./filter";
@@ -21,8 +21,6 @@ const DEFAULT_WINDOW_MS = 7 * DAY_MS;
 const DEFAULT_PAGE_SIZE = 100;
 const MAX_PAGE_SIZE = 1000;
 const MAX_KEYWORDS = 10;
-/** Rows deleted per purge transaction: short enough that writers waiting on SQLite's single writer barely notice. */
-const PURGE_BATCH_SIZE = 1000;
 /** Well under SQLite's 32766 bound variables, and a sensible IN list on PostgreSQL. */
 const MAX_LOAD_BATCH = 500;
 

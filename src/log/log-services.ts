@@ -1,5 +1,5 @@
 import { CredentialRevalidator, type SessionLiveness } from "../auth/credential-revalidation";
-import type { Clock } from "../platform/clock";
+import { HOUR_MS, type Clock } from "../platform/clock";
 import type { Config } from "../platform/config";
 import type { Database } from "../platform/database";
 import type { Logger } from "../platform/logger";
@@ -9,8 +9,6 @@ import { DeliveryStatusFeed } from "../telephony/delivery-status";
 import { LiveLogFeed } from "./live-log";
 import { LogQueryService } from "./log-query.service";
 import { UsageReportService } from "./usage-report";
-
-const HOUR_MS = 3_600_000;
 
 export interface LogServiceDependencies {
   config: Pick<Config, "logRetentionDays" | "subscriptionBufferSize">;

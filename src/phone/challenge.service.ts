@@ -77,6 +77,15 @@ export class ChallengeService {
   }
 
   /**
+   * Deletes the challenges that expired before `before`, verified or not: no code of theirs
+   * can be used again, their messages (for the usage report) and events stay, and a factor whose
+   * enrollment code is gone is told to enroll again, as when it expired. Resolves with how many.
+   */
+  purgeExpiredBefore(before: Date): Promise<number> {
+    return this.deps.db.purgeInBatches("ringfence:challenge-purge", "challenges", `"expires_at" < ?`, [before.getTime()]);
+  }
+
+  /**
    * Velocity limits, spend caps and fraud rules for a send, checked before its transaction:
    * a limit refuses the request; a block lets it through but stops the message.
    */

@@ -35,6 +35,9 @@ interface QueuedWork {
 /** Transactions one SQLite commit may carry: enough to amortise the commit, few enough to keep latency flat. */
 const MAX_GROUP = 32;
 
+/** Rows deleted per purge transaction: short enough that writers waiting on SQLite's single writer barely notice. */
+export const PURGE_BATCH_SIZE = 1000;
+
 /**
  * The one way services write. On PostgreSQL a transaction is a pooled connection's
  * transaction. better-sqlite3 has a single connection, and TypeORM would nest a second
@@ -123,6 +126,25 @@ export class Database {
     if (!ids.length) return Promise.resolve([]);
     const where = { id: In([...ids]) } as FindOptionsWhere<Entity>;
     return this.engine === "postgres" ? tx.manager.find(entity, { where, lock: { mode: "for_key_share" } }) : tx.manager.findBy(entity, where);
+  }
+
+  /**
+   * Deletes the rows of `table` that `condition` (SQL with `?` placeholders) matches, a batch
+   * per transaction, so that on SQLite no purge holds the one writer for long; resolves with how
+   * many went. Instances that share the database take turns under `schedule` (tryScheduleLock):
+   * one that finds it held stops, as the holder is doing the same work.
+   */
+  async purgeInBatches(schedule: string, table: string, condition: string, parameters: unknown[], batchSize = PURGE_BATCH_SIZE): Promise<number> {
+    const sql = `DELETE FROM "${table}" WHERE "id" IN (SELECT "id" FROM "${table}" WHERE ${condition} LIMIT ?)`;
+    let purged = 0;
+    for (;;) {
+      const deleted = await this.transaction(async (tx) => {
+        if (!(await this.tryScheduleLock(tx, schedule))) return 0;
+        return this.statements.write(tx.manager, sql, [...parameters, batchSize]);
+      });
+      purged += deleted;
+      if (deleted < batchSize) return purged;
+    }
   }
 
   /**

@@ -289,6 +289,7 @@ export async function startGateway({ config, clock = systemClock, logger = creat
   if (config.dispatchEnabled) await services.dispatcher.start();
   services.logRetention.start();
   services.counterPurge.start();
+  services.endedRecordPurge.start();
   logger.info({ url, playground: `http://${hostForUrl}:${port}/playground`, engine: config.engine }, "Ringfence gateway listening");
 
   let closing: Promise<void> | null = null;
@@ -308,6 +309,7 @@ export async function startGateway({ config, clock = systemClock, logger = creat
         services.liveLog.stop();
         await services.logRetention.stop();
         await services.counterPurge.stop();
+        await services.endedRecordPurge.stop();
         await checkpointer?.stop();
         await reader?.destroy();
         await dataSource.destroy();

@@ -21,7 +21,7 @@ import { SecuritySettingsService } from "../security/security-settings";
 import { SendGuard } from "../security/send-guard";
 import { TrafficCounters } from "../security/traffic-counters";
 import { PeriodicJob } from "./periodic-job";
-import type { Clock } from "./clock";
+import { DAY_MS, HOUR_MS, type Clock } from "./clock";
 import type { Config } from "./config";
 import type { Database } from "./database";
 import type { Logger } from "./logger";
@@ -77,7 +77,7 @@ export function createServices(deps: ServiceDependencies) {
       await guard.purgeCounters();
       return guard.purgeLapsedBlocks();
     },
-    intervalMs: 3_600_000,
+    intervalMs: HOUR_MS,
     logger,
   });
   const challenges = new ChallengeService({
@@ -131,6 +131,26 @@ export function createServices(deps: ServiceDependencies) {
     recoveryResponseFloorMs: config.recoveryResponseFloorMs,
   });
 
+  // Hourly, and once at start. A day's grace after the end, so that a support request about a
+  // sign-in that just failed still finds its challenge and transaction.
+  const endedRecordPurge = new PeriodicJob({
+    name: "ended session, transaction and challenge purge",
+    run: async () => {
+      const before = new Date(clock.now().getTime() - DAY_MS);
+      return {
+        sessions: await sessions.purgeEndedBefore(before),
+        transactions: await transactions.purgeExpiredBefore(before),
+        challenges: await challenges.purgeExpiredBefore(before),
+        simulatorMessages: simulator ? await simulator.purgeReceivedBefore(before) : 0,
+      };
+    },
+    intervalMs: HOUR_MS,
+    logger,
+    report: (purged, log) => {
+      if (Object.values(purged).some((count) => count > 0)) log.info({ purged }, "ended sessions, transactions and challenges purged");
+    },
+  });
+
   return {
     ...deps,
     secrets,
@@ -150,6 +170,7 @@ export function createServices(deps: ServiceDependencies) {
     securitySettings,
     guard,
     counterPurge,
+    endedRecordPurge,
     simulator,
     publicUrl,
     telephony,

@@ -109,6 +109,22 @@ export class SessionService implements SessionAuthenticator {
     return !!row && row.userStatus === "ACTIVE" && liveAt(timesOf(row), this.clock.now().getTime());
   }
 
+  /**
+   * Deletes the sessions that ended (revoked, past their lifetime or idle too long) before
+   * `before`. Their tokens are refused alike with the row or without it, and the System Log
+   * keeps each session's start and end. Resolves with how many went.
+   */
+  purgeEndedBefore(before: Date): Promise<number> {
+    const cutoff = before.getTime();
+    // bigint before the multiplication: a month of idle minutes in milliseconds passes PostgreSQL's integer.
+    return this.db.purgeInBatches(
+      "ringfence:session-purge",
+      "sessions",
+      `"revoked" < ? OR "expires_at" < ? OR "last_seen" + CAST("idle_timeout_minutes" AS bigint) * 60000 < ?`,
+      [cutoff, cutoff, cutoff],
+    );
+  }
+
   async revoke(tx: Transaction, sessionId: string): Promise<boolean> {
     const result = await tx.manager.update(SessionRecord, { id: sessionId, revoked: IsNull() }, { revoked: this.clock.now() });
     return (result.affected ?? 0) > 0;

@@ -348,6 +348,15 @@ export class TransactionService {
     });
   }
 
+  /**
+   * Deletes the sign-in, enrollment and recovery transactions that expired before `before`,
+   * finished or not: an unknown state handle is TRANSACTION_EXPIRED as an expired one is, and
+   * the System Log keeps what each did. Resolves with how many went.
+   */
+  purgeExpiredBefore(before: Date): Promise<number> {
+    return this.deps.db.purgeInBatches("ringfence:transaction-purge", "auth_transactions", `"expires_at" < ?`, [before.getTime()]);
+  }
+
   async cancel(stateHandle: string): Promise<boolean> {
     const record = await this.find(stateHandle);
     return this.deps.db.transaction(async (tx) => {

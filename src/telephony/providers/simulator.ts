@@ -70,6 +70,14 @@ export class SimulatorProvider implements TelephonyProvider {
     this.sink = receipts;
   }
 
+  /**
+   * Deletes what the handsets received before `before`: the inbox is for reading a code while
+   * it is good, and would otherwise keep every number and body it was ever sent.
+   */
+  purgeReceivedBefore(before: Date): Promise<number> {
+    return this.deps.db.purgeInBatches("ringfence:simulator-purge", "simulator_messages", `"created" < ?`, [before.getTime()]);
+  }
+
   /** Drops receipts not yet due and waits for those being delivered. */
   async stop(): Promise<void> {
     for (const timer of this.timers) clearTimeout(timer);
