@@ -1,4 +1,5 @@
 import { randomInt } from "node:crypto";
+import type { EntityManager } from "typeorm";
 import { sendEventType, EventType } from "../log/event-types";
 import type { Initiator } from "../log/initiator";
 import type { LogActor, LogService } from "../log/log.service";
@@ -249,15 +250,7 @@ export class ChallengeService {
         throw new AppError(ErrorCode.CODE_EXPIRED, "This challenge is finished; start a new one", { reason: challenge.status });
       }
       const now = clock.now();
-      const availableAt = challenge.lastSentAt.getTime() + challenge.resendCooldownSeconds * 1000;
-      if (availableAt > now.getTime()) {
-        const retryAfterSeconds = Math.ceil((availableAt - now.getTime()) / 1000);
-        throw new AppError(
-          ErrorCode.RESEND_TOO_SOON,
-          `${challenge.method === "SMS" ? "An SMS message" : "A voice call"} was recently sent. Please wait ${retryAfterSeconds} seconds before trying again.`,
-          { retryAfterSeconds },
-        );
-      }
+      refuseWhileCooling(challenge, now);
       if (challenge.resendsUsed >= challenge.maxResends) {
         throw new AppError(ErrorCode.TOO_MANY_RESENDS, "No more codes can be sent for this challenge; start a new one");
       }
@@ -317,6 +310,22 @@ export class ChallengeService {
   }
 
   /** Cancels a user's challenges that are still open (a factor was deleted, a flow cancelled). */
+  /** The latest enrollment code of a factor, whatever became of it. */
+  latestVerification(manager: EntityManager, factorId: string): Promise<Challenge | null> {
+    return manager.findOne(Challenge, { where: { factorId, purpose: "PHONE_VERIFICATION" }, order: { created: "DESC" } });
+  }
+
+  /**
+   * Before a number that waits for its enrollment code is enrolled again, which sends a new one:
+   * RESEND_TOO_SOON inside the last code's cooldown, as a resend would be, so that enrolling
+   * again and again is no way around it; otherwise the codes still open stop working.
+   */
+  async supersedeVerification(tx: Transaction, factorId: string): Promise<void> {
+    const last = await this.latestVerification(tx.manager, factorId);
+    if (last) refuseWhileCooling(last, this.deps.clock.now());
+    await this.cancelOpen(tx, { factorId });
+  }
+
   async cancelOpen(tx: Transaction, where: { factorId?: string; transactionId?: string }): Promise<void> {
     await tx.manager.update(Challenge, { ...where, status: "PENDING" }, { status: "CANCELLED" });
   }
@@ -380,6 +389,18 @@ export class ChallengeService {
     await guard.recordSend(tx, { e164: challenge.e164, country: country.code, costMicros: message.estimatedCostMicros ?? 0, clearance });
     return message;
   }
+}
+
+/** RESEND_TOO_SOON, with the seconds left, while the challenge's last code is inside its cooldown. */
+export function refuseWhileCooling(challenge: Pick<Challenge, "lastSentAt" | "resendCooldownSeconds" | "method">, now: Date): void {
+  const availableAt = challenge.lastSentAt.getTime() + challenge.resendCooldownSeconds * 1000;
+  if (availableAt <= now.getTime()) return;
+  const retryAfterSeconds = Math.ceil((availableAt - now.getTime()) / 1000);
+  throw new AppError(
+    ErrorCode.RESEND_TOO_SOON,
+    `${challenge.method === "SMS" ? "An SMS message" : "A voice call"} was recently sent. Please wait ${retryAfterSeconds} seconds before trying again.`,
+    { retryAfterSeconds },
+  );
 }
 
 function terminalOutcome(challenge: Challenge, now: Date): VerifyOutcome | null {

@@ -16,7 +16,10 @@ export class PhoneFactorResolver {
   constructor(private readonly services: Services) {}
 
   @Authorized(Role.USER)
-  @Mutation(() => EnrollPhoneFactorPayload)
+  @Mutation(() => EnrollPhoneFactorPayload, {
+    description:
+      "A PENDING_ACTIVATION factor and its PHONE_VERIFICATION code. A number that still waits for its code is enrolled again as the same factor with a new code (RESEND_TOO_SOON inside the last code's cooldown); one already verified is CONFLICT (NUMBER_ALREADY_ENROLLED)",
+  })
   enrollPhoneFactor(@Arg("input") input: EnrollPhoneFactorInput, @Ctx() context: Context): Promise<EnrollPhoneFactorPayload> {
     const { viewer } = context;
     const userId = input.userId ?? (viewer.kind === "user" ? viewer.userId : null);

@@ -11,7 +11,7 @@ import { AppError, badInput, conflict, ErrorCode, notFound } from "../platform/e
 import { newId } from "../platform/ids";
 import { User } from "../users/user.entity";
 import { Challenge } from "./challenge.entity";
-import type { ChallengeService, Requester } from "./challenge.service";
+import { refuseWhileCooling, type ChallengeService, type Requester } from "./challenge.service";
 import { PhoneFactor } from "./phone-factor.entity";
 import type { PhoneAuthenticatorService } from "./phone-authenticator.service";
 import { maskPhoneNumber } from "./phone-number";
@@ -24,6 +24,8 @@ export interface EnrollRequest {
   defaultCountry?: string | null;
   method: PhoneMethod;
   transactionId?: string | null;
+  /** A sign-in's earlier choice, never verified: deleted with this enrollment when that is for another number. */
+  replaces?: string | null;
 }
 
 /** Users who may hold factors: not those an admin has switched off. */
@@ -59,11 +61,20 @@ export class FactorService {
    * A PENDING_ACTIVATION factor and the PHONE_VERIFICATION challenge that proves the number.
    * `alongside` runs in the same transaction: a caller's step that fails (a sign-in's lost race)
    * takes the factor and its challenge, message and events back with it, so no code goes out.
+   *
+   * A number the user enrolled before and never verified (the code lost, the page closed, the
+   * sign-in abandoned) is enrolled again as the same factor, with a new code, as a resend would
+   * be, cooldown included. Refusing it would leave the number stuck: a sign-in has no session to
+   * delete the factor with. A number already verified is CONFLICT.
    */
   async enroll(request: EnrollRequest, requester: Requester, alongside?: Alongside<{ factor: PhoneFactor; challenge: Challenge }>): Promise<{ factor: PhoneFactor; challenge: Challenge }> {
     const { db, clock, authenticator, numbers, challenges } = this.deps;
     const settings = await authenticator.requireMethod(request.method, "ENROLLMENT");
     const { parsed, country } = await numbers.requireReachable(request.phoneNumber, request.defaultCountry, request.method);
+    // Refused inside the cooldown before the send limits count it, as a resend is.
+    const waiting = await db.manager.findOneBy(PhoneFactor, { userId: request.userId, e164: parsed.e164, status: "PENDING_ACTIVATION" });
+    const lastCode = waiting && (await challenges.latestVerification(db.manager, waiting.id));
+    if (lastCode) refuseWhileCooling(lastCode, clock.now());
     const clearance = await challenges.clearSend({ e164: parsed.e164, country, userId: request.userId, method: request.method });
     try {
       return await db.transaction(async (tx) => {
@@ -73,20 +84,24 @@ export class FactorService {
         if (!ENROLLABLE_STATUSES.has(user.status)) {
           throw conflict("USER_NOT_ENROLLABLE", `A user in status ${user.status} cannot enroll a phone factor`);
         }
-        if (await tx.manager.existsBy(PhoneFactor, { userId: user.id, e164: parsed.e164 })) {
-          throw conflict("NUMBER_ALREADY_ENROLLED", "This phone number is already enrolled for the user");
+        if (request.replaces) await this.dropUnverified(tx, request.replaces, parsed.e164, user, requester);
+        const enrolled = await tx.manager.findOneBy(PhoneFactor, { userId: user.id, e164: parsed.e164 });
+        let factor: PhoneFactor;
+        if (enrolled) {
+          factor = await this.enrollAgain(tx, enrolled, request.method);
+        } else {
+          factor = tx.manager.create(PhoneFactor, {
+            id: newId("fac"),
+            userId: user.id,
+            method: request.method,
+            e164: parsed.e164,
+            country: parsed.country,
+            status: "PENDING_ACTIVATION",
+            created: clock.now(),
+            lastVerified: null,
+          });
+          await tx.manager.insert(PhoneFactor, factor);
         }
-        const factor = tx.manager.create(PhoneFactor, {
-          id: newId("fac"),
-          userId: user.id,
-          method: request.method,
-          e164: parsed.e164,
-          country: parsed.country,
-          status: "PENDING_ACTIVATION",
-          created: clock.now(),
-          lastVerified: null,
-        });
-        await tx.manager.insert(PhoneFactor, factor);
         const challenge = await challenges.issue(
           tx,
           {
@@ -109,6 +124,22 @@ export class FactorService {
       if (isUniqueViolation(error)) throw conflict("NUMBER_ALREADY_ENROLLED", "This phone number is already enrolled for the user");
       throw error;
     }
+  }
+
+  /** A never verified factor takes the method now asked for; its earlier codes stop working. */
+  private async enrollAgain(tx: Transaction, factor: PhoneFactor, method: PhoneMethod): Promise<PhoneFactor> {
+    // The guarded update comes first: on PostgreSQL it holds the row, so an enrollment of the same
+    // number at the same moment waits for this one and then finds its code inside the cooldown.
+    const { affected } = await tx.manager.update(PhoneFactor, { id: factor.id, status: "PENDING_ACTIVATION" }, { method });
+    if (!affected) throw conflict("NUMBER_ALREADY_ENROLLED", "This phone number is already enrolled for the user");
+    await this.deps.challenges.supersedeVerification(tx, factor.id);
+    return Object.assign(factor, { method });
+  }
+
+  /** The factor a sign-in enrolled and never verified, when the user now enrolls another number instead. */
+  private async dropUnverified(tx: Transaction, factorId: string, nextE164: string, user: User, requester: Requester): Promise<void> {
+    const factor = await tx.manager.findOneBy(PhoneFactor, { id: factorId, userId: user.id, status: "PENDING_ACTIVATION" });
+    if (factor && factor.e164 !== nextE164) await this.deleteWithin(tx, factor, user, requester);
   }
 
   /** Verifies the enrollment code; the factor becomes ACTIVE in the same transaction. */
@@ -229,28 +260,31 @@ export class FactorService {
   }
 
   async delete(viewer: Viewer, factorId: string, requester: Requester): Promise<boolean> {
-    const { db, log, challenges } = this.deps;
+    const { db } = this.deps;
     if (!factorId) throw badInput("id", "must not be empty");
     return db.transaction(async (tx) => {
       const factor = await tx.manager.findOneBy(PhoneFactor, { id: factorId });
       if (!factor) throw notFound("Phone factor");
       assertActsFor(viewer, factor.userId);
-      await challenges.cancelOpen(tx, { factorId: factor.id });
-      await tx.manager.delete(PhoneFactor, { id: factor.id });
-      const user = await tx.manager.findOneByOrFail(User, { id: factor.userId });
-      await log.record(tx, {
-        eventType: EventType.FACTOR_DEACTIVATE,
-        displayMessage: "Deactivate factor or authenticator",
-        actor: requester.actor,
-        client: requester.client,
-        target: [
-          { id: user.id, type: "User", alternateId: user.login },
-          factorTarget(factor),
-        ],
-        outcome: { result: "SUCCESS" },
-        debugContext: { factorId: factor.id, method: factor.method, country: factor.country },
-      });
+      await this.deleteWithin(tx, factor, await tx.manager.findOneByOrFail(User, { id: factor.userId }), requester);
       return true;
+    });
+  }
+
+  private async deleteWithin(tx: Transaction, factor: PhoneFactor, user: User, requester: Requester): Promise<void> {
+    await this.deps.challenges.cancelOpen(tx, { factorId: factor.id });
+    await tx.manager.delete(PhoneFactor, { id: factor.id });
+    await this.deps.log.record(tx, {
+      eventType: EventType.FACTOR_DEACTIVATE,
+      displayMessage: "Deactivate factor or authenticator",
+      actor: requester.actor,
+      client: requester.client,
+      target: [
+        { id: user.id, type: "User", alternateId: user.login },
+        factorTarget(factor),
+      ],
+      outcome: { result: "SUCCESS" },
+      debugContext: { factorId: factor.id, method: factor.method, country: factor.country },
     });
   }
 }

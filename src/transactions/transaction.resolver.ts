@@ -29,7 +29,10 @@ export class TransactionResolver {
     return this.services.transactions.challengeFactor(input.stateHandle, input.factorId, input.method, client);
   }
 
-  @Mutation(() => AuthTransaction)
+  @Mutation(() => AuthTransaction, {
+    description:
+      "MFA_ENROLL or MFA_ENROLL_ACTIVATE: enrolls a number and sends its code. Another number replaces the one this sign-in enrolled and never verified; a number that still waits for its code, from this sign-in or an earlier one, gets a new code (RESEND_TOO_SOON inside the cooldown)",
+  })
   async enrollFactor(@Arg("input") input: TransactionEnrollInput, @Ctx() { client }: Context): Promise<AuthTransaction> {
     await this.services.guard.checkPublicRequest(client.ipAddress);
     return this.services.transactions.enrollFactor(input.stateHandle, input, client);

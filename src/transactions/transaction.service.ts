@@ -250,12 +250,9 @@ export class TransactionService {
     }
     const user = await this.userOf(record);
     const requester = this.requester(record, user, client);
-    if (record.status === "MFA_ENROLL_ACTIVATE" && record.factorId) {
-      // Enrolling another number replaces the one that was never verified.
-      const pending = await factors.findById(record.factorId);
-      if (pending?.status === "PENDING_ACTIVATION") await factors.delete(asUser(user.id), pending.id, requester);
-    }
-    const { challenge } = await factors.enroll({ userId: user.id, ...input, transactionId: record.id }, requester, (tx, issued) =>
+    // Enrolling another number replaces the one this sign-in enrolled and never verified.
+    const replaces = record.status === "MFA_ENROLL_ACTIVATE" ? record.factorId : null;
+    const { challenge } = await factors.enroll({ userId: user.id, ...input, transactionId: record.id, replaces }, requester, (tx, issued) =>
       this.advance(tx, record, { status: "MFA_ENROLL_ACTIVATE", challengeId: issued.challenge.id, factorId: issued.factor.id }).then(() => undefined),
     );
     return this.view(record, stateHandle, user, { challenge });

@@ -6,6 +6,7 @@ import {
   DeletePhoneFactorDocument,
   EnrollPhoneFactorDocument,
   ResendChallengeDocument,
+  SimulatorMessagesDocument,
   UnblockPhoneNumberDocument,
   UpdatePhoneAuthenticatorDocument,
   UserFactorsDocument,
@@ -140,12 +141,56 @@ describe("phone factors: refusals", () => {
     expect(factor.status).toBe("PENDING_ACTIVATION");
   });
 
-  test("the same number twice for one user is CONFLICT", async () => {
+  test("the same number again while it waits for its code: the same factor, a new code after the cooldown, the old one void", async () => {
     const user = await createUser(gateway);
-    await enroll(gateway, user.id, "+447400111222", "SMS");
-    const error = await gateway.admin.fails(EnrollPhoneFactorDocument, { input: { userId: user.id, phoneNumber: "+447400111222", method: "VOICE" } });
-    expect(error.code).toBe("CONFLICT");
-    expect(error.extensions?.reason).toBe("NUMBER_ALREADY_ENROLLED");
+    const number = "+447400111222";
+    const first = await enroll(gateway, user.id, number, "SMS");
+    const firstCode = await receivedCode(gateway, number);
+    const again = () => gateway.admin.request(EnrollPhoneFactorDocument, { input: { userId: user.id, phoneNumber: number, method: "VOICE" } });
+
+    expect((await again()).errors?.[0]?.extensions).toMatchObject({ code: "RESEND_TOO_SOON", retryAfterSeconds: 30 });
+    gateway.clock.advance(30_000);
+    const second = (await again()).data!.enrollPhoneFactor;
+    expect(second.factor).toMatchObject({ id: first.factor.id, method: "VOICE", status: "PENDING_ACTIVATION" });
+    expect(second.challenge).toMatchObject({ purpose: "PHONE_VERIFICATION", method: "VOICE", status: "PENDING" });
+    expect(second.challenge.id).not.toBe(first.challenge.id);
+    expect((await gateway.admin.ok(ChallengeByIdDocument, { id: first.challenge.id })).challenge?.status).toBe("CANCELLED");
+    const secondCode = await receivedCode(gateway, number);
+    expect((await latestSimulated(gateway, number))?.channel).toBe("VOICE");
+
+    const stale = await gateway.admin.fails(VerifyChallengeDocument, { input: { challengeId: first.challenge.id, code: firstCode } });
+    expect(stale).toMatchObject({ code: "CODE_EXPIRED", extensions: expect.objectContaining({ reason: "CANCELLED" }) });
+    const { activatePhoneFactor } = await gateway.admin.ok(ActivatePhoneFactorDocument, { input: { factorId: first.factor.id, code: secondCode } });
+    expect(activatePhoneFactor).toMatchObject({ id: first.factor.id, status: "ACTIVE", method: "VOICE" });
+    const { user: after } = await gateway.admin.ok(UserFactorsDocument, { id: user.id });
+    expect(after?.factors.map((factor) => factor.id)).toEqual([first.factor.id]);
+  });
+
+  test("the same waiting number enrolled again twice at once: one new code goes out, the other is RESEND_TOO_SOON", async () => {
+    const user = await createUser(gateway);
+    const number = "+447400111224";
+    await enroll(gateway, user.id, number, "SMS");
+    await receivedCode(gateway, number);
+    gateway.clock.advance(30_000);
+    const results = await Promise.all(
+      [0, 1].map(() => gateway.admin.request(EnrollPhoneFactorDocument, { input: { userId: user.id, phoneNumber: number, method: "SMS" } })),
+    );
+    expect(results.map((result) => result.errors?.[0]?.extensions?.code ?? "ENROLLED").sort()).toEqual(["ENROLLED", "RESEND_TOO_SOON"]);
+    await settleMessages(gateway);
+    expect((await gateway.admin.ok(SimulatorMessagesDocument, { to: number, first: 10 })).simulatorMessages).toHaveLength(2);
+  });
+
+  test("a number already verified for the user is CONFLICT, and sends nothing", async () => {
+    const user = await createUser(gateway);
+    const number = "+447400111223";
+    const { factor } = await enroll(gateway, user.id, number, "SMS");
+    await gateway.admin.ok(ActivatePhoneFactorDocument, { input: { factorId: factor.id, code: await receivedCode(gateway, number) } });
+    gateway.clock.advance(30_000);
+    const sent = (await gateway.admin.ok(SimulatorMessagesDocument, { to: number, first: 10 })).simulatorMessages.length;
+    const error = await gateway.admin.fails(EnrollPhoneFactorDocument, { input: { userId: user.id, phoneNumber: number, method: "VOICE" } });
+    expect(error).toMatchObject({ code: "CONFLICT", extensions: expect.objectContaining({ reason: "NUMBER_ALREADY_ENROLLED" }) });
+    await settleMessages(gateway);
+    expect((await gateway.admin.ok(SimulatorMessagesDocument, { to: number, first: 10 })).simulatorMessages).toHaveLength(sent);
   });
 
   test("a blocked number is NUMBER_BLOCKED", async () => {

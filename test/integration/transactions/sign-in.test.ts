@@ -231,6 +231,46 @@ describe("sign-in transactions", () => {
     expect(after?.factors.map((f) => f.status)).toEqual(["ACTIVE"]);
   });
 
+  test("an enrollment abandoned before its code: the next sign-in enrolls the same number again, as the same factor", async () => {
+    await requirePhone(gateway, ["SMS"]);
+    const user = await createUser(gateway, { password: PASSWORD });
+    const number = "+447400700021";
+    const signInOnce = async () => (await gateway.anonymous.ok(SignInDocument, { input: { login: user.login, password: PASSWORD } })).signIn;
+    const enrollIn = (stateHandle: string, phoneNumber: string) => gateway.anonymous.request(EnrollFactorDocument, { input: { stateHandle, phoneNumber, method: "SMS" } });
+
+    const first = await signInOnce();
+    expect((await enrollIn(first.stateHandle, number)).data?.enrollFactor.status).toBe("MFA_ENROLL_ACTIVATE");
+    await receivedCode(gateway, number);
+    await gateway.anonymous.ok(CancelTransactionDocument, { stateHandle: first.stateHandle });
+
+    const second = await signInOnce();
+    expect(second).toMatchObject({ status: "MFA_ENROLL", factors: [] });
+    expect((await enrollIn(second.stateHandle, number)).errors?.[0]?.extensions?.code).toBe("RESEND_TOO_SOON");
+    gateway.clock.advance(30_000);
+    expect((await enrollIn(second.stateHandle, number)).data?.enrollFactor.status).toBe("MFA_ENROLL_ACTIVATE");
+    const code = await receivedCode(gateway, number);
+    const { verifyFactor } = await gateway.anonymous.ok(VerifyFactorDocument, { input: { stateHandle: second.stateHandle, code } });
+    expect(verifyFactor.status).toBe("SUCCESS");
+    const { user: after } = await gateway.admin.ok(UserFactorsDocument, { id: user.id });
+    expect(after?.factors).toEqual([expect.objectContaining({ status: "ACTIVE", phoneNumber: number })]);
+  });
+
+  test("enrolling another number in the same sign-in replaces the unverified one, in the same write: a refused number keeps it", async () => {
+    await requirePhone(gateway, ["SMS"]);
+    const user = await createUser(gateway, { password: PASSWORD });
+    const { signIn } = await gateway.anonymous.ok(SignInDocument, { input: { login: user.login, password: PASSWORD } });
+    const enrollIn = (phoneNumber: string) => gateway.anonymous.request(EnrollFactorDocument, { input: { stateHandle: signIn.stateHandle, phoneNumber, method: "SMS" } });
+    const factorsOf = async () => (await gateway.admin.ok(UserFactorsDocument, { id: user.id })).user?.factors.map((factor) => factor.phoneNumber);
+
+    await enrollIn("+447400700022");
+    expect((await enrollIn("+18005550199")).errors?.[0]?.extensions?.code).toBe("INVALID_PHONE_NUMBER");
+    expect(await factorsOf()).toEqual(["+447400700022"]);
+    expect((await enrollIn("+447400700023")).data?.enrollFactor.status).toBe("MFA_ENROLL_ACTIVATE");
+    expect(await factorsOf()).toEqual(["+447400700023"]);
+    const code = await receivedCode(gateway, "+447400700023");
+    expect((await gateway.anonymous.ok(VerifyFactorDocument, { input: { stateHandle: signIn.stateHandle, code } })).verifyFactor.status).toBe("SUCCESS");
+  });
+
   test("an AUTHENTICATOR_ENROLLMENT policy with REQUIRED sends its group through MFA_ENROLL even when sign-on needs only a password", async () => {
     const { createGroup } = await gateway.admin.ok(CreateGroupDocument, { name: "must-enroll" });
     await gateway.admin.ok(CreatePolicyDocument, { input: { type: "AUTHENTICATOR_ENROLLMENT", name: "Enroll phones", groupIds: [createGroup.id], phoneEnrollment: "REQUIRED" } });
