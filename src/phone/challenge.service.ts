@@ -309,7 +309,6 @@ export class ChallengeService {
     });
   }
 
-  /** Cancels a user's challenges that are still open (a factor was deleted, a flow cancelled). */
   /** The latest enrollment code of a factor, whatever became of it. */
   latestVerification(manager: EntityManager, factorId: string): Promise<Challenge | null> {
     return manager.findOne(Challenge, { where: { factorId, purpose: "PHONE_VERIFICATION" }, order: { created: "DESC" } });
@@ -326,6 +325,7 @@ export class ChallengeService {
     await this.cancelOpen(tx, { factorId });
   }
 
+  /** Cancels a user's challenges that are still open (a factor was deleted, a flow cancelled). */
   async cancelOpen(tx: Transaction, where: { factorId?: string; transactionId?: string }): Promise<void> {
     await tx.manager.update(Challenge, { ...where, status: "PENDING" }, { status: "CANCELLED" });
   }
