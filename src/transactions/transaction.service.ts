@@ -154,7 +154,12 @@ export class TransactionService {
     };
     const decision = evaluateSignOn(allPolicies, context);
     const enrollment = evaluateEnrollment(allPolicies, context);
-    const activeFactors = await db.manager.find(PhoneFactor, { where: { userId: user.id, status: "ACTIVE" }, order: { created: "ASC" } });
+    const verifiedFactors = await db.manager.find(PhoneFactor, { where: { userId: user.id, status: In(["ACTIVE", "INACTIVE"]) }, order: { created: "ASC" } });
+    const activeFactors = verifiedFactors.filter((factor) => factor.status === "ACTIVE");
+    // Factors suspended for failed passcodes are still the user's phone. Offering enrollment in
+    // their place would let whoever knows the password suspend the real phone with wrong codes
+    // and then enroll their own; recovery by phone, or an admin, lifts the suspension.
+    const phoneSuspended = activeFactors.length === 0 && verifiedFactors.length > 0;
     const enrollMethods = settings.status === "ACTIVE" ? settings.methodList.filter((m) => decision.phoneMethods.length === 0 || decision.phoneMethods.includes(m)) : [];
     const passwordExpired = isPasswordExpired(passwordPolicy, { expired: user.passwordExpired, changed: user.passwordChanged }, now);
     const passwordExpiresSoon = passwordExpired ? null : passwordExpiryWarning(passwordPolicy, user.passwordChanged, now);
@@ -202,13 +207,17 @@ export class TransactionService {
       const usable = decision.phoneMethods.length > 0 ? activeFactors : [];
       if (decision.factorRequirement === "PASSWORD_AND_PHONE" && !rememberedMfa) {
         if (usable.length) return this.open(tx, { ...base, status: "MFA_REQUIRED" }, user, usable);
+        if (phoneSuspended) {
+          await this.logSessionStart(tx, actor, client, "FAILURE", "PHONE_SUSPENDED");
+          return this.open(tx, { ...base, status: "DENIED", finished: true });
+        }
         if (enrollment.phone === "NOT_ALLOWED") {
           await this.logSessionStart(tx, actor, client, "FAILURE", "PHONE_REQUIRED_NOT_ENROLLABLE");
           return this.open(tx, { ...base, status: "DENIED", finished: true });
         }
         return this.open(tx, { ...base, status: "MFA_ENROLL" }, user);
       }
-      if (enrollment.phone === "REQUIRED" && activeFactors.length === 0 && stored.enrollMethods.length > 0) {
+      if (enrollment.phone === "REQUIRED" && verifiedFactors.length === 0 && stored.enrollMethods.length > 0) {
         return this.open(tx, { ...base, status: "MFA_ENROLL" }, user);
       }
       // The expired password is asked for last, as Okta Identity Engine does: whoever replaces it has passed every other step.
