@@ -234,12 +234,14 @@ export class ChallengeService {
     if (!before) throw notFound("Challenge");
     requester.authorize(before);
     const beforeCountry = await numbers.countrySettings(before.country);
-    // Only a resend that would go out counts against the limits: refusals inside the cooldown do not.
+    // Only a resend that would go out counts against the limits: refusals inside the cooldown do
+    // not. An expired challenge may be resent, so it is cleared as an open one is.
     const cooling = before.lastSentAt.getTime() + before.resendCooldownSeconds * 1000 > clock.now().getTime();
+    const resendable = (before.status === "PENDING" || before.status === "EXPIRED") && before.resendsUsed < before.maxResends;
     const clearance =
-      beforeCountry && !cooling && before.status === "PENDING" && before.resendsUsed < before.maxResends
+      beforeCountry && !cooling && resendable
         ? await this.clearSend({ e164: before.e164, country: beforeCountry, userId: before.userId, method: method ?? before.method })
-        : CLEARED;
+        : null;
     return db.transaction(async (tx) => {
       const { manager } = tx;
       const challenge = await manager.findOneBy(Challenge, { id: challengeId });
@@ -278,6 +280,9 @@ export class ChallengeService {
           retryAfterSeconds: challenge.resendCooldownSeconds,
         });
       }
+      // Not cleared above, yet due now (the cooldown ran out in between): the send rules were not
+      // asked, so nothing goes out; the next try is cleared.
+      if (!clearance) throw new AppError(ErrorCode.RESEND_TOO_SOON, "A code was just sent. Please wait before trying again.", { retryAfterSeconds: 1 });
       Object.assign(challenge, changes);
       const user = await manager.findOneByOrFail(User, { id: challenge.userId });
       await this.sendCode(tx, challenge, user, country, code, requester, clearance);

@@ -294,6 +294,25 @@ describe("passcodes: wrong, expired, spent, resent", () => {
     expect((await gateway.admin.ok(VerifyChallengeDocument, { input: { challengeId: challenge.id, code: latest } })).verifyChallenge.status).toBe("VERIFIED");
   });
 
+  test("an expired challenge's resend is held to the send rules as an open one's: a blocked number's code is stopped", async () => {
+    const phoneNumber = "+447400500078";
+    const factor = await activeFactor(phoneNumber);
+    const { challengePhoneFactor: challenge } = await gateway.admin.ok(ChallengePhoneFactorDocument, { input: { factorId: factor.id } });
+    await receivedCode(gateway, phoneNumber);
+    gateway.clock.advance(600_000);
+    const expired = await gateway.admin.fails(VerifyChallengeDocument, { input: { challengeId: challenge.id, code: "000000" } });
+    expect(expired.code).toBe("CODE_EXPIRED");
+    expect((await gateway.admin.ok(ChallengeByIdDocument, { id: challenge.id })).challenge?.status).toBe("EXPIRED");
+    await gateway.admin.ok(BlockPhoneNumberDocument, { number: phoneNumber, reason: "reported stolen" });
+    try {
+      await gateway.admin.ok(ResendChallengeDocument, { input: { challengeId: challenge.id } });
+      const latest = (await settleMessages(gateway)).filter((message) => message.challengeId === challenge.id).at(-1)!;
+      expect(latest).toMatchObject({ status: "FAILED", errorCode: "BLOCKED_SUSPICIOUS", providerStatus: "NUMBER_BLOCKED:ADMIN" });
+    } finally {
+      await gateway.admin.ok(UnblockPhoneNumberDocument, { number: phoneNumber });
+    }
+  });
+
   test("a number blocked after its code went out: the resend is recorded but stopped, the number's own block named before its range's", async () => {
     const phoneNumber = "+447400500077";
     const factor = await activeFactor(phoneNumber);
