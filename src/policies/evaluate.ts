@@ -227,6 +227,15 @@ export function evaluatePassword(policies: readonly PolicyModel[], ctx: PolicyCo
   };
 }
 
+/**
+ * The recovery methods some password policy allows: what an anonymous recovery may ask for. A
+ * method no policy allows is refused alike for every login; one that only the user's own policy
+ * decides is answered alike too (a decoy), or the answer would tell which groups a login is in.
+ */
+export function recoveryMethodsOffered(policies: readonly PolicyModel[]): PhoneMethod[] {
+  return unique(policies.filter((policy) => policy.type === "PASSWORD").flatMap((policy) => policy.recoveryMethods ?? []));
+}
+
 /** When the password comes of age under the policy's maxAgeDays; null when it never does, or its age is not known. */
 export function passwordExpiresAt(policy: Pick<PasswordDecision, "maxAgeDays">, changed: Date | null): Date | null {
   return policy.maxAgeDays && changed ? new Date(changed.getTime() + policy.maxAgeDays * DAY_MS) : null;

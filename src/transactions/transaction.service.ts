@@ -7,7 +7,7 @@ import { EventType } from "../log/event-types";
 import type { LogActor, LogEventInput, LogService } from "../log/log.service";
 import type { Challenge } from "../phone/challenge.entity";
 import type { ChallengeService, Requester } from "../phone/challenge.service";
-import { userActor } from "../phone/challenge.service";
+import { refuseWhileCooling, userActor } from "../phone/challenge.service";
 import type { FactorService } from "../phone/factor.service";
 import { PhoneFactor } from "../phone/phone-factor.entity";
 import type { PhoneAuthenticatorService } from "../phone/phone-authenticator.service";
@@ -26,6 +26,7 @@ import {
   isPasswordExpired,
   passwordChangeAllowedAt,
   passwordExpiryWarning,
+  recoveryMethodsOffered,
   type PasswordDecision,
   type PasswordViolation,
 } from "../policies/evaluate";
@@ -66,10 +67,21 @@ interface StoredDecision {
   sessionLifetimeMinutes: number;
   sessionIdleMinutes: number;
   recoveryMethod?: PhoneMethod;
-  /** A recovery for nobody: answers like a real one, sends nothing, counts wrong codes. */
+  /**
+   * A recovery for nobody: answers like a real one, sends nothing, counts wrong codes, and keeps
+   * the times a real code would have (sent, expiring, resent), so that its answers to a resend or
+   * a late code are the real ones too.
+   */
   decoy?: boolean;
   decoyAttempts?: number;
   maxAttempts?: number;
+  decoyMethod?: PhoneMethod;
+  decoySentAt?: number;
+  decoyExpiresAt?: number;
+  decoyResends?: number;
+  maxResends?: number;
+  resendCooldownSeconds?: number;
+  codeTtlSeconds?: number;
   /** The password was expired when it signed in: it must be replaced before a session is given. */
   passwordExpired?: boolean;
   /** Whether the sign-in proved a phone (or had one remembered) before reaching PASSWORD_EXPIRED. */
@@ -286,7 +298,8 @@ export class TransactionService {
   async resendFactorChallenge(stateHandle: string, method: PhoneMethod | null | undefined, client: ClientInfo): Promise<TransactionView> {
     const record = await this.step(stateHandle, ["MFA_CHALLENGE", "MFA_ENROLL_ACTIVATE", "RECOVERY_CHALLENGE"]);
     const decision = parseDecision(record);
-    if (decision.decoy || !record.challengeId || !record.userId) return this.view(record, stateHandle, null, {});
+    if (decision.decoy) return this.resendDecoy(record, stateHandle, decision, method);
+    if (!record.challengeId || !record.userId) return this.view(record, stateHandle, null, {});
     const allowed =
       record.kind !== "SIGN_IN" ? [decision.recoveryMethod!, ...(await this.recoveryMethodsFor(record.userId))] : record.status === "MFA_ENROLL_ACTIVATE" ? decision.enrollMethods : decision.phoneMethods;
     if (method && !allowed.includes(method)) {
@@ -488,15 +501,19 @@ export class TransactionService {
   }
 
   private async recover(kind: "PASSWORD_RECOVERY" | "ACCOUNT_UNLOCK", login: string, method: PhoneMethod, client: ClientInfo): Promise<TransactionView> {
-    const { db, authenticator, factors } = this.deps;
+    const { db, authenticator, factors, policies, clock } = this.deps;
     const user = await db.manager.findOneBy(User, { loginNormalized: login.trim().toLowerCase() });
-    const passwordPolicy = await this.passwordPolicyOf(user?.id ?? null);
-    if (!passwordPolicy.recoveryMethods.includes(method)) {
-      throw new AppError(ErrorCode.METHOD_NOT_ALLOWED, `Recovery by ${method} is not allowed`, { allowedMethods: passwordPolicy.recoveryMethods });
+    const allPolicies = await policies.list();
+    const offered = recoveryMethodsOffered(allPolicies);
+    if (!offered.includes(method)) {
+      throw new AppError(ErrorCode.METHOD_NOT_ALLOWED, `Recovery by ${method} is not allowed`, { allowedMethods: offered });
     }
     const settings = await authenticator.requireMethod(method, "RECOVERY");
+    const ownPolicy = evaluatePassword(allPolicies, { userGroupIds: user ? await this.groupIdsOf(user.id) : [] });
     const eligible =
-      user && (kind === "ACCOUNT_UNLOCK" ? user.status === "LOCKED_OUT" : ["ACTIVE", "LOCKED_OUT", "RECOVERY"].includes(user.status));
+      user &&
+      ownPolicy.recoveryMethods.includes(method) &&
+      (kind === "ACCOUNT_UNLOCK" ? user.status === "LOCKED_OUT" : ["ACTIVE", "LOCKED_OUT", "RECOVERY"].includes(user.status));
     // A factor suspended for failed passcodes still serves recovery: that is how the suspension ends.
     const factor = eligible ? await db.manager.findOne(PhoneFactor, { where: { userId: user.id, status: In(["ACTIVE", "INACTIVE"]) }, order: { lastVerified: "DESC" } }) : null;
     const decision: StoredDecision = {
@@ -507,8 +524,21 @@ export class TransactionService {
       recoveryMethod: method,
       maxAttempts: settings.maxAttempts,
     };
+    const now = clock.now().getTime();
+    const decoy: StoredDecision = {
+      ...decision,
+      decoy: true,
+      decoyAttempts: 0,
+      decoyMethod: method,
+      decoySentAt: now,
+      decoyExpiresAt: now + settings.codeTtlSeconds * 1000,
+      decoyResends: 0,
+      maxResends: settings.maxResends,
+      resendCooldownSeconds: settings.resendCooldownSeconds,
+      codeTtlSeconds: settings.codeTtlSeconds,
+    };
     const { record, stateHandle } = await db.transaction((tx) =>
-      this.create(tx, { kind, status: "RECOVERY_CHALLENGE", userId: factor ? user!.id : null, clientId: null, decision: { ...decision, decoy: !factor, decoyAttempts: 0 } }),
+      this.create(tx, { kind, status: "RECOVERY_CHALLENGE", userId: factor ? user!.id : null, clientId: null, decision: factor ? decision : decoy }),
     );
     if (!factor || !user) return this.view(record, stateHandle, null, {});
     const purpose = kind === "PASSWORD_RECOVERY" ? "PASSWORD_RESET" : "ACCOUNT_UNLOCK";
@@ -520,9 +550,11 @@ export class TransactionService {
       });
       return this.view(record, stateHandle, null, {});
     } catch (error) {
-      // A number that cannot take this method must not answer differently from a login with no number.
-      if (error instanceof AppError && (error.code === ErrorCode.INVALID_PHONE_NUMBER || error.code === ErrorCode.NUMBER_BLOCKED)) {
-        await db.transaction((tx) => this.advance(tx, record, { userId: null, decision: JSON.stringify({ ...decision, decoy: true, decoyAttempts: 0 }) }));
+      // A number that cannot take this method, or that its send limits hold back, must not answer
+      // differently from a login with no number: logins nobody has are never limited.
+      const refusals: string[] = [ErrorCode.INVALID_PHONE_NUMBER, ErrorCode.NUMBER_BLOCKED, ErrorCode.RATE_LIMITED];
+      if (error instanceof AppError && refusals.includes(error.code)) {
+        await db.transaction((tx) => this.advance(tx, record, { userId: null, decision: JSON.stringify(decoy) }));
         return this.view(record, stateHandle, null, {});
       }
       throw error;
@@ -620,9 +652,38 @@ export class TransactionService {
     });
   }
 
+  /** What resendFactorChallenge answers a real recovery, minus the code: methods, cooldown, resends, attempts. */
+  private async resendDecoy(record: AuthTransactionRecord, stateHandle: string, decision: StoredDecision, method: PhoneMethod | null | undefined): Promise<TransactionView> {
+    const allowed = [...new Set([decision.recoveryMethod!, ...(await this.passwordPolicyOf(null)).recoveryMethods])];
+    if (method && !allowed.includes(method)) throw new AppError(ErrorCode.METHOD_NOT_ALLOWED, `${method} is not allowed here`, { allowedMethods: allowed });
+    if ((decision.decoyAttempts ?? 0) >= (decision.maxAttempts ?? 5)) throw new AppError(ErrorCode.TOO_MANY_ATTEMPTS, "This challenge has no attempts left");
+    const now = this.deps.clock.now();
+    const sent = decision.decoyMethod ?? decision.recoveryMethod!;
+    if (decision.decoySentAt !== undefined) {
+      refuseWhileCooling({ lastSentAt: new Date(decision.decoySentAt), resendCooldownSeconds: decision.resendCooldownSeconds ?? 0, method: sent }, now);
+    }
+    if ((decision.decoyResends ?? 0) >= (decision.maxResends ?? Number.POSITIVE_INFINITY)) {
+      throw new AppError(ErrorCode.TOO_MANY_RESENDS, "No more codes can be sent for this challenge; start a new one");
+    }
+    const resent: StoredDecision = {
+      ...decision,
+      decoyMethod: method ?? sent,
+      decoySentAt: now.getTime(),
+      decoyExpiresAt: now.getTime() + (decision.codeTtlSeconds ?? 0) * 1000,
+      decoyResends: (decision.decoyResends ?? 0) + 1,
+    };
+    const advanced = await this.deps.db.transaction((tx) => this.advance(tx, record, { decision: JSON.stringify(resent) }));
+    return this.view(advanced, stateHandle, null, {});
+  }
+
   private async failDecoy(record: AuthTransactionRecord, decision: StoredDecision): Promise<TransactionView> {
-    const attempts = (decision.decoyAttempts ?? 0) + 1;
     const max = decision.maxAttempts ?? 5;
+    // In a real challenge's order: spent attempts, then its lifetime, then the code.
+    if ((decision.decoyAttempts ?? 0) >= max) throw new AppError(ErrorCode.TOO_MANY_ATTEMPTS, "This challenge has no attempts left; ask for a new one");
+    if (decision.decoyExpiresAt !== undefined && this.deps.clock.now().getTime() >= decision.decoyExpiresAt) {
+      throw new AppError(ErrorCode.CODE_EXPIRED, "This code has expired or was already used; ask for a new one", { reason: "EXPIRED" });
+    }
+    const attempts = (decision.decoyAttempts ?? 0) + 1;
     await this.deps.db.transaction((tx) => this.advance(tx, record, { decision: JSON.stringify({ ...decision, decoyAttempts: attempts }) }));
     if (attempts > max) throw new AppError(ErrorCode.TOO_MANY_ATTEMPTS, "This challenge has no attempts left; ask for a new one");
     throw new AppError(ErrorCode.INVALID_CODE, "That code is not right", { attemptsRemaining: Math.max(0, max - attempts) });

@@ -3,7 +3,15 @@
  * reads the answers (shape, status, timing, whether a text went out) to learn which exist
  * and which have a phone.
  */
-import { RecoverPasswordDocument } from "../../../src/generated/graphql";
+import {
+  AddUserToGroupDocument,
+  CreateGroupDocument,
+  CreatePolicyDocument,
+  DeletePolicyDocument,
+  RecoverPasswordDocument,
+  ResendFactorChallengeDocument,
+  VerifyFactorDocument,
+} from "../../../src/generated/graphql";
 import { Message } from "../../../src/telephony/message.entity";
 import { startTestGateway, type TestGateway } from "../../support/gateway";
 import { createUser, settleMessages } from "../../support/phone";
@@ -59,5 +67,91 @@ describe("no user enumeration through recovery", () => {
     expect(realTime).toBeGreaterThanOrEqual(795);
     expect(unknownTime).toBeGreaterThanOrEqual(795);
     expect(Math.abs(realTime - unknownTime)).toBeLessThan(100);
+  });
+
+  test("a login whose own policy allows no recovery answers as an unknown one; a method no policy allows is refused for every login alike", async () => {
+    const { createGroup } = await gateway.admin.ok(CreateGroupDocument, { name: "no-recovery" });
+    const { createPolicy } = await gateway.admin.ok(CreatePolicyDocument, {
+      input: { type: "PASSWORD", name: "No recovery for this group", priority: 1, groupIds: [createGroup.id], recoveryMethods: [] },
+    });
+    try {
+      const { user: member } = await userWithPhone(gateway, "+447400900003");
+      await gateway.admin.ok(AddUserToGroupDocument, { userId: member.id, groupId: createGroup.id });
+      await settleMessages(gateway);
+      const sentBefore = await gateway.db.manager.count(Message);
+      const recover = (login: string, method: "SMS" | "VOICE") => gateway.anonymous.request(RecoverPasswordDocument, { input: { login, method } });
+
+      const [asMember, asNobody] = [await recover(member.login, "SMS"), await recover("nobody-at-all@example.com", "SMS")];
+      expect(shape(asMember.data)).toEqual(shape(asNobody.data));
+      expect(asMember.data?.recoverPassword.status).toBe("RECOVERY_CHALLENGE");
+      await settleMessages(gateway);
+      expect(await gateway.db.manager.count(Message)).toBe(sentBefore);
+
+      for (const login of [member.login, "nobody-at-all@example.com"]) {
+        expect((await recover(login, "VOICE")).errors?.[0]?.extensions).toMatchObject({ code: "METHOD_NOT_ALLOWED", allowedMethods: ["SMS"] });
+      }
+    } finally {
+      await gateway.admin.ok(DeletePolicyDocument, { id: createPolicy.id });
+    }
+  });
+
+  test("a resend, another method and a late code get the same answers from a real recovery and from a decoy", async () => {
+    const { user: real } = await userWithPhone(gateway, "+447400900004");
+    const answersFor = async (login: string) => {
+      gateway.clock.advance(600_000);
+      const { recoverPassword } = await gateway.anonymous.ok(RecoverPasswordDocument, { input: { login, method: "SMS" } });
+      const stateHandle = recoverPassword.stateHandle;
+      const outcome = async (request: Promise<{ errors?: ReadonlyArray<{ extensions?: Record<string, unknown> }> }>) => {
+        const { errors } = await request;
+        return errors ? { code: errors[0]?.extensions?.code, retryAfterSeconds: errors[0]?.extensions?.retryAfterSeconds, reason: errors[0]?.extensions?.reason } : "OK";
+      };
+      const resend = (method?: "SMS" | "VOICE") => outcome(gateway.anonymous.request(ResendFactorChallengeDocument, { input: { stateHandle, method } }));
+      const answers: unknown[] = [];
+      answers.push(await resend());
+      answers.push(await resend("VOICE"));
+      gateway.clock.advance(30_000);
+      answers.push(await resend());
+      gateway.clock.advance(301_000);
+      answers.push(await outcome(gateway.anonymous.request(VerifyFactorDocument, { input: { stateHandle, code: "000000" } })));
+      for (let round = 0; round < 4; round += 1) {
+        gateway.clock.advance(30_000);
+        answers.push(await resend());
+      }
+      return answers;
+    };
+    const realAnswers = await answersFor(real.login);
+    expect(realAnswers.slice(0, 4)).toEqual([
+      { code: "RESEND_TOO_SOON", retryAfterSeconds: 30, reason: undefined },
+      { code: "METHOD_NOT_ALLOWED", retryAfterSeconds: undefined, reason: undefined },
+      "OK",
+      { code: "CODE_EXPIRED", retryAfterSeconds: undefined, reason: "EXPIRED" },
+    ]);
+    expect(realAnswers).toContainEqual({ code: "TOO_MANY_RESENDS", retryAfterSeconds: undefined, reason: undefined });
+    expect(await answersFor("nobody-at-all@example.com")).toEqual(realAnswers);
+  });
+});
+
+describe("no user enumeration through the send limits of recovery", () => {
+  let gateway: TestGateway;
+  beforeAll(async () => {
+    gateway = await startTestGateway({ LIMIT_SENDS_PER_NUMBER_PER30S: "1" });
+    await setPasswordPolicy(gateway, { recoveryMethods: ["SMS"] });
+  });
+  afterAll(() => gateway.stop());
+
+  test("a real login past its number's send limit answers as an unknown login does, and sends nothing", async () => {
+    const { user } = await userWithPhone(gateway, "+447400900005");
+    gateway.clock.advance(30_000);
+    const recover = (login: string) => gateway.anonymous.request(RecoverPasswordDocument, { input: { login, method: "SMS" } });
+    expect((await recover(user.login)).data?.recoverPassword.status).toBe("RECOVERY_CHALLENGE");
+    await settleMessages(gateway);
+    const sentBefore = await gateway.db.manager.count(Message);
+
+    const limited = await recover(user.login);
+    expect(limited.errors).toBeUndefined();
+    expect(limited.data?.recoverPassword.status).toBe("RECOVERY_CHALLENGE");
+    expect((await recover("nobody-at-all@example.com")).data?.recoverPassword.status).toBe("RECOVERY_CHALLENGE");
+    await settleMessages(gateway);
+    expect(await gateway.db.manager.count(Message)).toBe(sentBefore);
   });
 });
