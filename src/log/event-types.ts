@@ -17,6 +17,7 @@ export const EventType = {
   SESSION_END: "user.session.end",
   ACCOUNT_LOCK: "user.account.lock",
   ACCOUNT_UNLOCK: "user.account.unlock",
+  ACCOUNT_UNLOCK_BY_ADMIN: "user.account.unlock_by_admin",
   ACCOUNT_RESET_PASSWORD: "user.account.reset_password",
   ACCOUNT_UPDATE_PASSWORD: "user.account.update_password",
   POLICY_EVALUATE_SIGN_ON: "policy.evaluate_sign_on",

@@ -342,7 +342,13 @@ export class TransactionService {
         await this.replaceProvenPassword(tx, user, passwordHash, now, policy);
       } else {
         const status = user.status === UserStatus.LOCKED_OUT || user.status === UserStatus.RECOVERY ? UserStatus.ACTIVE : user.status;
-        await tx.manager.update(User, { id: user.id }, { passwordHash, passwordChanged: now, passwordExpired: false, failedLogins: 0, lockedAt: null, status, statusChanged: now });
+        // Guarded on the status read before the hash: a deactivation or suspension meanwhile is not undone.
+        const { affected } = await tx.manager.update(
+          User,
+          { id: user.id, status: user.status },
+          { passwordHash, passwordChanged: now, passwordExpired: false, failedLogins: 0, lockedAt: null, status, statusChanged: now },
+        );
+        if (!affected) throw new AppError(ErrorCode.TRANSACTION_EXPIRED, "The account changed during this recovery; start again");
         await rememberReplacedPassword(tx.manager, user.id, user.passwordHash, now, policy.historyCount);
       }
       // A reset means the old password may be known to someone else, and a changed password
@@ -606,7 +612,9 @@ export class TransactionService {
       { lifetimeMinutes: base.decision.sessionLifetimeMinutes, idleMinutes: base.decision.sessionIdleMinutes },
       mfa,
     );
-    await tx.manager.update(User, { id: user.id }, { lastLogin: clock.now() });
+    // A user suspended, deactivated or locked out since the flow began gets no session.
+    const { affected } = await tx.manager.update(User, { id: user.id, status: UserStatus.ACTIVE }, { lastLogin: clock.now() });
+    if (!affected) throw new AppError(ErrorCode.TRANSACTION_EXPIRED, "The account changed during this sign-in; start again");
     await this.logSessionStart(tx, actor, client, "SUCCESS", null, existing?.id);
     if (existing && stateHandle) {
       const advanced = await this.advance(tx, existing, { status: "SUCCESS", finishedAt: clock.now() });
@@ -641,7 +649,17 @@ export class TransactionService {
 
   private async unlock(tx: Transaction, user: User, requester: Requester, reason: string): Promise<void> {
     const now = this.deps.clock.now();
-    await tx.manager.update(User, { id: user.id }, { status: UserStatus.ACTIVE, failedLogins: 0, lockedAt: null, statusChanged: now });
+    // Only a locked account: one an admin deactivated or suspended meanwhile stays so.
+    const { affected } = await tx.manager.update(
+      User,
+      { id: user.id, status: UserStatus.LOCKED_OUT },
+      { status: UserStatus.ACTIVE, failedLogins: 0, lockedAt: null, statusChanged: now },
+    );
+    if (!affected) {
+      const { status } = await tx.manager.findOneByOrFail(User, { id: user.id });
+      if (status === UserStatus.ACTIVE) return;
+      throw new AppError(ErrorCode.TRANSACTION_EXPIRED, "The account changed during this recovery; start again");
+    }
     await this.deps.log.record(tx, {
       eventType: EventType.ACCOUNT_UNLOCK,
       displayMessage: "Unlock user account",

@@ -55,6 +55,15 @@ export class UserResolver {
   }
 
   @Authorized(Role.ADMIN)
+  @Mutation(() => User, {
+    description:
+      "Okta's unlock: a LOCKED_OUT user becomes ACTIVE with the failed passwords forgiven (user.account.unlock_by_admin); CONFLICT (INVALID_LIFECYCLE_TRANSITION) in any other status",
+  })
+  unlockUser(@Arg("id", () => ID) id: string, @Ctx() context: Context): Promise<User> {
+    return this.services.users.transition(id, "unlock", initiatorOf(context));
+  }
+
+  @Authorized(Role.ADMIN)
   @Mutation(() => User)
   suspendUser(@Arg("id", () => ID) id: string, @Ctx() context: Context): Promise<User> {
     return this.services.users.transition(id, "suspend", initiatorOf(context));

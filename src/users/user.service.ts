@@ -43,6 +43,7 @@ const ADMIN_TRANSITIONS = {
   suspend: { eventType: EventType.USER_SUSPEND, displayMessage: "Suspend user" },
   unsuspend: { eventType: EventType.USER_UNSUSPEND, displayMessage: "Unsuspend user" },
   deactivate: { eventType: EventType.USER_DEACTIVATE, displayMessage: "Deactivate user" },
+  unlock: { eventType: EventType.ACCOUNT_UNLOCK_BY_ADMIN, displayMessage: "Unlock user account by admin" },
 } as const;
 export type AdminLifecycleAction = keyof typeof ADMIN_TRANSITIONS;
 
@@ -166,15 +167,20 @@ export class UserService {
       if (!user) throw notFound("User");
       const status = nextStatus(user.status, action, user.passwordHash !== null);
       const statusChanged = this.clock.now();
+      // An unlock, or a fresh start after deactivation, forgives the failed passwords that locked
+      // the account: kept, the next wrong one would lock it again at once.
+      const forgiven = action === "unlock" || action === "activate" ? { failedLogins: 0, lockedAt: null } : {};
       // Guarded on the status read, so two concurrent transitions cannot both apply.
-      const result = await manager.update(User, { id: user.id, status: user.status }, { status, statusChanged });
+      const result = await manager.update(User, { id: user.id, status: user.status }, { status, statusChanged, ...forgiven });
       if (!result.affected) throw conflict("CONCURRENT_CHANGE", "The user changed while this request ran; try again");
+      // Signed out everywhere, as in Okta: the sessions must not work again after an unsuspend or a reactivation.
+      const endedSessions = action === "suspend" || action === "deactivate" ? await this.sessions.revokeAllOf(tx, user.id) : 0;
       await this.log.recordChange(tx, initiator, {
         ...ADMIN_TRANSITIONS[action],
         target: [userTarget(user)],
-        debugContext: { previousStatus: user.status, status },
+        debugContext: { previousStatus: user.status, status, ...(endedSessions ? { endedSessions } : {}) },
       });
-      return Object.assign(user, { status, statusChanged });
+      return Object.assign(user, { status, statusChanged, ...forgiven });
     });
   }
 
