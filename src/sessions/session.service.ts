@@ -71,8 +71,12 @@ export class SessionService implements SessionAuthenticator {
     private readonly log: LogService,
   ) {}
 
-  /** Starts a session in the caller's transaction; the token is returned once and only hashed at rest. */
-  async start(tx: Transaction, userId: string, limits: SessionLimits, mfa: boolean): Promise<{ token: string; session: SessionRecord }> {
+  /**
+   * Starts a session in the caller's transaction; the token is returned once and only hashed at
+   * rest. `mfaAt` is when the phone was proven: now, or the earlier proof a sign-in remembered,
+   * so that remembering does not renew itself.
+   */
+  async start(tx: Transaction, userId: string, limits: SessionLimits, mfaAt: Date | null): Promise<{ token: string; session: SessionRecord }> {
     const now = this.clock.now();
     const token = newSecret("rfs_");
     const session = tx.manager.create(SessionRecord, {
@@ -83,7 +87,7 @@ export class SessionService implements SessionAuthenticator {
       expiresAt: new Date(now.getTime() + limits.lifetimeMinutes * 60_000),
       idleTimeoutMinutes: limits.idleMinutes,
       lastSeen: now,
-      mfaAt: mfa ? now : null,
+      mfaAt,
       revoked: null,
     });
     await tx.manager.insert(SessionRecord, session);

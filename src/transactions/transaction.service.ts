@@ -84,7 +84,9 @@ interface StoredDecision {
   codeTtlSeconds?: number;
   /** The password was expired when it signed in: it must be replaced before a session is given. */
   passwordExpired?: boolean;
-  /** Whether the sign-in proved a phone (or had one remembered) before reaching PASSWORD_EXPIRED. */
+  /** Epoch ms the phone was proven (now, or as remembered) by a sign-in that reached PASSWORD_EXPIRED; absent: not proven. */
+  mfaAt?: number;
+  /** Written before mfaAt by transactions still open across an upgrade: proven, at an unknown time. */
   mfaVerified?: boolean;
   /** Epoch ms the password expires at, when the sign-in came within the policy's warning of it. */
   passwordExpiresAt?: number;
@@ -183,7 +185,8 @@ export class TransactionService {
       ...(passwordExpired ? { passwordExpired } : {}),
       ...(passwordExpiresSoon ? { passwordExpiresAt: passwordExpiresSoon.getTime() } : {}),
     };
-    const rememberedMfa = await this.mfaRemembered(current, user.id, decision.reauthenticateAfterMinutes);
+    const rememberedMfaAt = await this.mfaRememberedAt(current, user.id, decision.reauthenticateAfterMinutes);
+    const rememberedMfa = rememberedMfaAt !== null;
 
     return db.transaction(async (tx) => {
       if (user.failedLogins > 0) await tx.manager.update(User, { id: user.id }, { failedLogins: 0 });
@@ -233,8 +236,10 @@ export class TransactionService {
         return this.open(tx, { ...base, status: "MFA_ENROLL" }, user);
       }
       // The expired password is asked for last, as Okta Identity Engine does: whoever replaces it has passed every other step.
-      if (passwordExpired) return this.open(tx, { ...base, status: "PASSWORD_EXPIRED", decision: { ...stored, mfaVerified: rememberedMfa } }, user);
-      return this.succeed(tx, base, user, actor, client, rememberedMfa);
+      if (passwordExpired) {
+        return this.open(tx, { ...base, status: "PASSWORD_EXPIRED", decision: { ...stored, ...(rememberedMfaAt ? { mfaAt: rememberedMfaAt.getTime() } : {}) } }, user);
+      }
+      return this.succeed(tx, base, user, actor, client, rememberedMfaAt);
     });
   }
 
@@ -368,8 +373,9 @@ export class TransactionService {
         target: [{ id: user.id, type: "User", alternateId: user.login }],
         transactionId: record.id,
       });
-      const mfa = replacingExpired ? decision.mfaVerified === true : true;
-      return this.succeed(tx, { kind: record.kind, userId: user.id, clientId: record.clientId, decision }, user, actor, client, mfa, record, stateHandle);
+      // A recovery proved the phone just now; an expired password's sign-in, when it did.
+      const mfaAt = !replacingExpired ? now : decision.mfaAt !== undefined ? new Date(decision.mfaAt) : decision.mfaVerified ? now : null;
+      return this.succeed(tx, { kind: record.kind, userId: user.id, clientId: record.clientId, decision }, user, actor, client, mfaAt, record, stateHandle);
     });
   }
 
@@ -589,10 +595,10 @@ export class TransactionService {
     }
     void challenge;
     if (decision.passwordExpired) {
-      const advanced = await this.advance(tx, record, { status: "PASSWORD_EXPIRED", decision: JSON.stringify({ ...decision, mfaVerified: true }) });
+      const advanced = await this.advance(tx, record, { status: "PASSWORD_EXPIRED", decision: JSON.stringify({ ...decision, mfaAt: this.deps.clock.now().getTime() }) });
       return this.view(advanced, stateHandle, user, {});
     }
-    return this.succeed(tx, { kind: "SIGN_IN", userId: user.id, clientId: record.clientId, decision }, user, actor, client, true, record, stateHandle);
+    return this.succeed(tx, { kind: "SIGN_IN", userId: user.id, clientId: record.clientId, decision }, user, actor, client, this.deps.clock.now(), record, stateHandle);
   }
 
   private async succeed(
@@ -601,7 +607,7 @@ export class TransactionService {
     user: Pick<User, "id" | "login" | "firstName" | "lastName" | "locale">,
     actor: LogActor,
     client: ClientInfo,
-    mfa: boolean,
+    mfaAt: Date | null,
     existing?: AuthTransactionRecord,
     stateHandle?: string,
   ): Promise<TransactionView> {
@@ -610,7 +616,7 @@ export class TransactionService {
       tx,
       user.id,
       { lifetimeMinutes: base.decision.sessionLifetimeMinutes, idleMinutes: base.decision.sessionIdleMinutes },
-      mfa,
+      mfaAt,
     );
     // A user suspended, deactivated or locked out since the flow began gets no session.
     const { affected } = await tx.manager.update(User, { id: user.id, status: UserStatus.ACTIVE }, { lastLogin: clock.now() });
@@ -718,10 +724,12 @@ export class TransactionService {
     });
   }
 
-  private async mfaRemembered(current: Viewer, userId: string, reauthenticateAfterMinutes: number | null): Promise<boolean> {
-    if (current.kind !== "user" || current.userId !== userId || !reauthenticateAfterMinutes) return false;
+  /** When the signing-in session last proved the phone, if that is within reauthenticateAfterMinutes. */
+  private async mfaRememberedAt(current: Viewer, userId: string, reauthenticateAfterMinutes: number | null): Promise<Date | null> {
+    if (current.kind !== "user" || current.userId !== userId || !reauthenticateAfterMinutes) return null;
     const session = await this.deps.db.manager.findOneBy(SessionRecord, { id: current.sessionId });
-    return !!session?.mfaAt && session.mfaAt.getTime() + reauthenticateAfterMinutes * 60_000 > this.deps.clock.now().getTime();
+    const proven = session?.mfaAt ?? null;
+    return proven && proven.getTime() + reauthenticateAfterMinutes * 60_000 > this.deps.clock.now().getTime() ? proven : null;
   }
 
   private async recoveryMethodsFor(userId: string): Promise<PhoneMethod[]> {

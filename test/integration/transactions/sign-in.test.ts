@@ -337,6 +337,28 @@ describe("sign-in transactions", () => {
     expect(later.signIn.status).toBe("MFA_REQUIRED");
   });
 
+  test("a remembered phone does not renew itself: the new session keeps the time the phone was proven", async () => {
+    const { user, factor } = await userWithPhone(gateway, "+447400700024");
+    await setGlobalSessionRules(gateway, [{ name: "Phone, remembered", access: "ALLOW", factorRequirement: "PASSWORD_AND_PHONE", reauthenticateAfterMinutes: 60 }]);
+    const { signIn } = await gateway.anonymous.ok(SignInDocument, { input: { login: user.login, password: PASSWORD } });
+    await gateway.anonymous.ok(ChallengeFactorDocument, { input: { stateHandle: signIn.stateHandle, factorId: factor.id } });
+    const code = await receivedCode(gateway, "+447400700024");
+    const { verifyFactor } = await gateway.anonymous.ok(VerifyFactorDocument, { input: { stateHandle: signIn.stateHandle, code } });
+    const proven = gateway.clock.now().toISOString();
+    const first = gateway.client(`Bearer ${verifyFactor.sessionToken}`);
+
+    gateway.clock.advance(50 * 60_000);
+    const renewed = (await first.ok(SignInDocument, { input: { login: user.login, password: PASSWORD } })).signIn;
+    expect(renewed.status).toBe("SUCCESS");
+    const second = gateway.client(`Bearer ${renewed.sessionToken}`);
+    const { me } = await second.ok(MySessionsDocument);
+    expect(me?.sessions.find((session) => session.current)?.mfaVerifiedAt).toBe(proven);
+
+    // An hour after the phone was proven, not after the second sign-in, it is asked for again.
+    gateway.clock.advance(15 * 60_000);
+    expect((await second.ok(SignInDocument, { input: { login: user.login, password: PASSWORD } })).signIn.status).toBe("MFA_REQUIRED");
+  });
+
   test("a signed-in user sees masked numbers and may not touch another user's factor", async () => {
     const { user, factor } = await userWithPhone(gateway, "+447400700009");
     const { factor: otherFactor } = await userWithPhone(gateway, "+447400700010");
