@@ -276,7 +276,14 @@ export class Dispatcher implements DispatchSignal {
         attemptId = pendingAttempt.id;
       } else {
         if (!this.breaker.tryAcquire(provider.name)) continue;
-        const opened = await this.openAttempt(message, provider);
+        let opened: string | null;
+        try {
+          opened = await this.openAttempt(message, provider);
+        } catch (error) {
+          // No call was made: a half-open circuit's trial must not stay taken for good.
+          this.breaker.release(provider.name);
+          throw error;
+        }
         if (!opened) {
           this.breaker.release(provider.name);
           return;

@@ -636,6 +636,26 @@ describe(`telephony dispatch on ${engine}`, () => {
     expect(down.calls).toHaveLength(6);
   });
 
+  test("circuit breaker: a trial whose attempt could not be recorded is given back, and the next message takes it", async () => {
+    const down = alwaysUnreachable("down");
+    const { dispatcher, enqueue } = await h.dispatcher([down]);
+    for (let i = 0; i < 5; i += 1) await enqueue({ toE164: `+1415555011${i}` });
+    await dispatcher.runOnce();
+    expect(down.calls).toHaveLength(5);
+    h.clock.advance(30_000);
+
+    const openAttempt = jest.spyOn(dispatcher as unknown as { openAttempt: () => Promise<string | null> }, "openAttempt");
+    openAttempt.mockRejectedValueOnce(new Error("database is locked"));
+    await enqueue({ toE164: "+14155550120" });
+    await dispatcher.runOnce();
+    expect(down.calls).toHaveLength(5);
+    openAttempt.mockRestore();
+
+    await enqueue({ toE164: "+14155550121" });
+    await dispatcher.runOnce();
+    expect(down.calls).toHaveLength(6);
+  });
+
   test("no receipt within the window: UNKNOWN with TIMEOUT once the clock passes the deadline", async () => {
     await h.simulator.setRules([{ prefix: "+1415555", outcome: "SENT" }]);
     const { dispatcher, enqueue } = await h.dispatcher([h.simulator]);
