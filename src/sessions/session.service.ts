@@ -76,7 +76,12 @@ export class SessionService implements SessionAuthenticator {
    * rest. `mfaAt` is when the phone was proven: now, or the earlier proof a sign-in remembered,
    * so that remembering does not renew itself.
    */
-  async start(tx: Transaction, userId: string, limits: SessionLimits, mfaAt: Date | null): Promise<{ token: string; session: SessionRecord }> {
+  async start(
+    tx: Transaction,
+    userId: string,
+    limits: SessionLimits,
+    mfaAt: Date | null,
+  ): Promise<{ token: string; session: SessionRecord }> {
     const now = this.clock.now();
     const token = newSecret("rfs_");
     const session = tx.manager.create(SessionRecord, {
