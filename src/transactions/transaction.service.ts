@@ -30,6 +30,7 @@ import {
   type PasswordDecision,
   type PasswordViolation,
 } from "../policies/evaluate";
+import type { SignOnContext } from "../policies/policy.model";
 import type { PolicyService } from "../policies/policy.service";
 import type { RateLimits } from "../security/rate-limits";
 import { SessionRecord } from "../sessions/session.entity";
@@ -158,14 +159,7 @@ export class TransactionService {
     }
 
     const settings = await authenticator.get();
-    const context = {
-      userGroupIds: groupIds,
-      clientId: input.clientId ?? null,
-      ipAddress: client.ipAddress,
-      authenticatorUsage: settings.usage,
-      authenticatorMethods: settings.methodList,
-      authenticatorActive: settings.status === "ACTIVE",
-    };
+    const context = await this.signOnContext(groupIds, input.clientId ?? null, client);
     const decision = evaluateSignOn(allPolicies, context);
     const enrollment = evaluateEnrollment(allPolicies, context);
     const verifiedFactors = await db.manager.find(PhoneFactor, { where: { userId: user.id, status: In(["ACTIVE", "INACTIVE"]) }, order: { created: "ASC" } });
@@ -341,6 +335,12 @@ export class TransactionService {
     const passwordHash = await hashPassword(newPassword);
     const actor = userActor(user);
     const decision = parseDecision(record);
+    // A recovery's session is held to the sign-on policy as a sign-in's is: its rules may deny one
+    // here (a group, a network zone), and they set its lifetime. An expired password's sign-in
+    // was evaluated when it began.
+    const signOn = replacingExpired
+      ? null
+      : evaluateSignOn(await this.deps.policies.list(), await this.signOnContext(await this.groupIdsOf(user.id), record.clientId, client));
     return db.transaction(async (tx) => {
       const now = clock.now();
       if (replacingExpired) {
@@ -373,9 +373,16 @@ export class TransactionService {
         target: [{ id: user.id, type: "User", alternateId: user.login }],
         transactionId: record.id,
       });
+      if (signOn?.access === "DENY") {
+        // The new password stands, as the phone proved the recovery; only the session is refused.
+        await this.logSessionStart(tx, actor, client, "FAILURE", signOn.reason ?? "DENIED", record.id);
+        const denied = await this.advance(tx, record, { status: "DENIED", finishedAt: now });
+        return this.view(denied, stateHandle, null, {});
+      }
+      const limits = signOn ? { sessionLifetimeMinutes: signOn.sessionLifetimeMinutes, sessionIdleMinutes: signOn.sessionIdleMinutes } : {};
       // A recovery proved the phone just now; an expired password's sign-in, when it did.
       const mfaAt = !replacingExpired ? now : decision.mfaAt !== undefined ? new Date(decision.mfaAt) : decision.mfaVerified ? now : null;
-      return this.succeed(tx, { kind: record.kind, userId: user.id, clientId: record.clientId, decision }, user, actor, client, mfaAt, record, stateHandle);
+      return this.succeed(tx, { kind: record.kind, userId: user.id, clientId: record.clientId, decision: { ...decision, ...limits } }, user, actor, client, mfaAt, record, stateHandle);
     });
   }
 
@@ -739,6 +746,18 @@ export class TransactionService {
   /** The password policy that applies to a user by their groups; to one unknown, the policies for everyone. */
   private async passwordPolicyOf(userId: string | null): Promise<PasswordDecision> {
     return evaluatePassword(await this.deps.policies.list(), { userGroupIds: userId ? await this.groupIdsOf(userId) : [] });
+  }
+
+  private async signOnContext(userGroupIds: string[], clientId: string | null, client: ClientInfo): Promise<SignOnContext> {
+    const settings = await this.deps.authenticator.get();
+    return {
+      userGroupIds,
+      clientId,
+      ipAddress: client.ipAddress,
+      authenticatorUsage: settings.usage,
+      authenticatorMethods: settings.methodList,
+      authenticatorActive: settings.status === "ACTIVE",
+    };
   }
 
   private async groupIdsOf(userId: string): Promise<string[]> {

@@ -1,5 +1,8 @@
 import {
+  AddUserToGroupDocument,
+  CreateGroupDocument,
   MeDocument,
+  MySessionsDocument,
   RecoverPasswordDocument,
   ResetPasswordDocument,
   SignInDocument,
@@ -10,7 +13,7 @@ import {
 import { LogEventRecord } from "../../../src/log/log-event.entity";
 import { startTestGateway, type TestGateway } from "../../support/gateway";
 import { createUser, latestSimulated, receivedCode } from "../../support/phone";
-import { PASSWORD, setPasswordPolicy, userWithPhone } from "../../support/transactions";
+import { PASSWORD, passwordOnly, setGlobalSessionRules, setPasswordPolicy, userWithPhone } from "../../support/transactions";
 
 describe("recovery: account unlock and password reset by phone", () => {
   let gateway: TestGateway;
@@ -67,6 +70,41 @@ describe("recovery: account unlock and password reset by phone", () => {
     expect((await gateway.anonymous.ok(SignInDocument, { input: { login: user.login, password: "a brand new passphrase" } })).signIn.status).toBe("SUCCESS");
     const types = (await gateway.db.manager.find(LogEventRecord, { where: { actorId: user.id } })).map((e) => e.eventType);
     expect(types).toEqual(expect.arrayContaining(["user.account.reset_password", "system.voice.send_password_reset_call"]));
+  });
+
+  test("a password reset's session follows the sign-on policy: its lifetime, and none where a rule denies one", async () => {
+    const { createGroup } = await gateway.admin.ok(CreateGroupDocument, { name: "no-sessions-here" });
+    await setGlobalSessionRules(gateway, [
+      { name: "Not this group", priority: 1, groupIds: [createGroup.id], access: "DENY" },
+      { name: "Short sessions", priority: 2, access: "ALLOW", factorRequirement: "PASSWORD_ONLY", sessionLifetimeMinutes: 15 },
+    ]);
+    try {
+      const reset = async (phone: string, newPassword: string, inGroup: boolean) => {
+        const { user } = await userWithPhone(gateway, phone);
+        if (inGroup) await gateway.admin.ok(AddUserToGroupDocument, { userId: user.id, groupId: createGroup.id });
+        const { recoverPassword } = await gateway.anonymous.ok(RecoverPasswordDocument, { input: { login: user.login, method: "SMS" } });
+        const code = await receivedCode(gateway, phone);
+        await gateway.anonymous.ok(VerifyFactorDocument, { input: { stateHandle: recoverPassword.stateHandle, code } });
+        const { resetPassword } = await gateway.anonymous.ok(ResetPasswordDocument, { input: { stateHandle: recoverPassword.stateHandle, newPassword } });
+        return { user, resetPassword };
+      };
+
+      const allowed = await reset("+447400800011", "a brand new passphrase", false);
+      expect(allowed.resetPassword.status).toBe("SUCCESS");
+      const { me } = await gateway.client(`Bearer ${allowed.resetPassword.sessionToken}`).ok(MySessionsDocument);
+      const session = me!.sessions.find((candidate) => candidate.current)!;
+      expect(new Date(session.expiresAt).getTime() - new Date(session.created).getTime()).toBe(15 * 60_000);
+
+      const denied = await reset("+447400800012", "another brand new passphrase", true);
+      expect(denied.resetPassword).toMatchObject({ status: "DENIED", sessionToken: null });
+      // The new password stands: the phone proved the recovery.
+      const signIn = await gateway.anonymous.ok(SignInDocument, { input: { login: denied.user.login, password: "another brand new passphrase" } });
+      expect(signIn.signIn.status).toBe("DENIED");
+      const refusals = await gateway.db.manager.find(LogEventRecord, { where: { actorId: denied.user.id, eventType: "user.session.start", outcomeResult: "FAILURE" } });
+      expect(refusals.map((event) => event.outcomeReason)).toContain("DENIED_BY_GLOBAL_SESSION_RULE");
+    } finally {
+      await passwordOnly(gateway);
+    }
   });
 
   test("recovery by a method the password policy does not allow is METHOD_NOT_ALLOWED", async () => {
