@@ -229,7 +229,7 @@ export class ChallengeService {
 
   /** A new code (the old one void), by the same or another method, after the cooldown. */
   async resend(challengeId: string, method: PhoneMethod | null | undefined, requester: Requester): Promise<Challenge> {
-    const { db, clock, secrets, authenticator, numbers } = this.deps;
+    const { clock, numbers } = this.deps;
     const before = await this.findById(challengeId);
     if (!before) throw notFound("Challenge");
     requester.authorize(before);
@@ -242,6 +242,16 @@ export class ChallengeService {
       beforeCountry && !cooling && resendable
         ? await this.clearSend({ e164: before.e164, country: beforeCountry, userId: before.userId, method: method ?? before.method })
         : null;
+    try {
+      return await this.resendWithin(challengeId, method, requester, clearance);
+    } catch (error) {
+      if (clearance) await refundUnsent(clearance);
+      throw error;
+    }
+  }
+
+  private resendWithin(challengeId: string, method: PhoneMethod | null | undefined, requester: Requester, clearance: SendClearance | null): Promise<Challenge> {
+    const { db, clock, secrets, authenticator, numbers } = this.deps;
     return db.transaction(async (tx) => {
       const { manager } = tx;
       const challenge = await manager.findOneBy(Challenge, { id: challengeId });
@@ -394,6 +404,14 @@ export class ChallengeService {
     await guard.recordSend(tx, { e164: challenge.e164, country: country.code, costMicros: message.estimatedCostMicros ?? 0, clearance });
     return message;
   }
+}
+
+/**
+ * A send the limits counted and whose transaction then failed (a lost race, a refusal inside
+ * it) went nowhere: it is given back. A failure to give it back must not hide the first error.
+ */
+export async function refundUnsent(clearance: SendClearance): Promise<void> {
+  await clearance.refund?.().catch(() => undefined);
 }
 
 /** RESEND_TOO_SOON, with the seconds left, while the challenge's last code is inside its cooldown. */

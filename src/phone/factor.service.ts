@@ -11,7 +11,7 @@ import { AppError, badInput, conflict, ErrorCode, notFound } from "../platform/e
 import { newId } from "../platform/ids";
 import { User } from "../users/user.entity";
 import { Challenge } from "./challenge.entity";
-import { refuseWhileCooling, type ChallengeService, type Requester } from "./challenge.service";
+import { refundUnsent, refuseWhileCooling, type ChallengeService, type Requester } from "./challenge.service";
 import { PhoneFactor } from "./phone-factor.entity";
 import type { PhoneAuthenticatorService } from "./phone-authenticator.service";
 import { maskPhoneNumber } from "./phone-number";
@@ -121,6 +121,7 @@ export class FactorService {
         return { factor, challenge };
       });
     } catch (error) {
+      await refundUnsent(clearance);
       if (isUniqueViolation(error)) throw conflict("NUMBER_ALREADY_ENROLLED", "This phone number is already enrolled for the user");
       throw error;
     }
@@ -221,18 +222,23 @@ export class FactorService {
     const settings = await authenticator.requireMethod(chosen, purpose === "FACTOR_VERIFY" ? "MFA" : "RECOVERY");
     const { country } = await numbers.requireReachable(factor.e164, null, chosen);
     const clearance = await challenges.clearSend({ e164: factor.e164, country, userId: factor.userId, method: chosen });
-    return db.transaction(async (tx) => {
-      const user = await db.statements.findOneByOrFail(tx.manager, User, { id: factor.userId });
-      const challenge = await challenges.issue(
-        tx,
-        { user, factorId: factor.id, purpose, method: chosen, e164: factor.e164, country, transactionId },
-        settings,
-        requester,
-        clearance,
-      );
-      await alongside?.(tx, challenge);
-      return challenge;
-    });
+    try {
+      return await db.transaction(async (tx) => {
+        const user = await db.statements.findOneByOrFail(tx.manager, User, { id: factor.userId });
+        const challenge = await challenges.issue(
+          tx,
+          { user, factorId: factor.id, purpose, method: chosen, e164: factor.e164, country, transactionId },
+          settings,
+          requester,
+          clearance,
+        );
+        await alongside?.(tx, challenge);
+        return challenge;
+      });
+    } catch (error) {
+      await refundUnsent(clearance);
+      throw error;
+    }
   }
 
   /** An admin's reset of a suspension for failed passcodes. */

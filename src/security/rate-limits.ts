@@ -32,6 +32,10 @@ const USER_WINDOW: Window = { limit: "user", setting: "sendsPerUserPerHour", dur
 const COUNTRY_WINDOW: Window = { limit: "country", setting: "sendsPerCountryPerMinute", durationSeconds: 60 };
 const IP_WINDOW: Window = { limit: "ip", setting: "publicRequestsPerIpPerMinute", durationSeconds: 60 };
 
+function sendWindows(send: { e164: string; userId: string; country: string }): Array<[Window, string]> {
+  return [...SEND_WINDOWS.map((window): [Window, string] => [window, send.e164]), [USER_WINDOW, send.userId], [COUNTRY_WINDOW, send.country]];
+}
+
 export function rateLimited(limit: LimitName, retryAfterSeconds: number, message: string): AppError {
   return new AppError(ErrorCode.RATE_LIMITED, message, { limit, retryAfterSeconds: Math.max(1, Math.ceil(retryAfterSeconds)) });
 }
@@ -46,11 +50,28 @@ export class RateLimits {
 
   constructor(private readonly factory: LimiterFactory = memoryLimiters) {}
 
-  /** Counts a send against the number, user and country windows; throws RATE_LIMITED past any. */
+  /**
+   * Counts a send against the number, user and country windows; throws RATE_LIMITED past any.
+   * A refused send is no send: what it took from the windows before the one that refused it,
+   * and from that one, is given back, so that retrying against a full country window or a
+   * spend cap does not use up a user's own allowance.
+   */
   async consumeSend(settings: SecuritySettings, send: { e164: string; userId: string; country: string }): Promise<void> {
-    for (const window of SEND_WINDOWS) await this.consume(window, settings, send.e164);
-    await this.consume(USER_WINDOW, settings, send.userId);
-    await this.consume(COUNTRY_WINDOW, settings, send.country);
+    const taken: Array<[Window, string]> = [];
+    try {
+      for (const [window, key] of sendWindows(send)) {
+        taken.push([window, key]);
+        await this.consume(window, settings, key);
+      }
+    } catch (error) {
+      await this.giveBack(settings, taken);
+      throw error;
+    }
+  }
+
+  /** Gives back a send consumeSend counted and that did not go out after all. */
+  refundSend(settings: SecuritySettings, send: { e164: string; userId: string; country: string }): Promise<void> {
+    return this.giveBack(settings, sendWindows(send));
   }
 
   async consumePublicRequest(settings: SecuritySettings, ipAddress: string | null): Promise<void> {
@@ -63,17 +84,26 @@ export class RateLimits {
     await this.consumeFrom(keyPrefix, NEW_PASSWORDS_PER_USER_PER_10M, durationSeconds, userId, limit);
   }
 
+  private async giveBack(settings: SecuritySettings, windows: Array<[Window, string]>): Promise<void> {
+    await Promise.all(windows.map(([window, key]) => this.limiterFor(`rf:${window.setting}`, settings[window.setting], window.durationSeconds).reward(key, 1)));
+  }
+
   private async consume(window: Window, settings: SecuritySettings, key: string): Promise<void> {
     await this.consumeFrom(`rf:${window.setting}`, settings[window.setting], window.durationSeconds, key, window.limit);
   }
 
-  private async consumeFrom(keyPrefix: string, points: number, durationSeconds: number, key: string, limit: LimitName): Promise<void> {
+  private limiterFor(keyPrefix: string, points: number, durationSeconds: number): RateLimiterAbstract {
     const id = `${keyPrefix}:${points}`;
     let limiter = this.limiters.get(id);
     if (!limiter) {
       limiter = this.factory({ keyPrefix, points, duration: durationSeconds });
       this.limiters.set(id, limiter);
     }
+    return limiter;
+  }
+
+  private async consumeFrom(keyPrefix: string, points: number, durationSeconds: number, key: string, limit: LimitName): Promise<void> {
+    const limiter = this.limiterFor(keyPrefix, points, durationSeconds);
     try {
       await limiter.consume(key, 1);
     } catch (rejection) {

@@ -42,6 +42,8 @@ export interface SendClearance {
    * change, so recordSend holds the monthly cap to it plus the day's total without reading it again.
    */
   spentBeforeDay?: { day: number; micros: number };
+  /** For a caller whose send then fails before it is written: gives back what the limits counted. */
+  refund?: () => Promise<void>;
 }
 
 export const CLEARED: SendClearance = { stopped: false, reason: null };
@@ -148,14 +150,20 @@ export class SendGuard {
       range,
       at,
     ]);
+    const refund = () => limits.refundSend(settings, target);
     const figures = readSendFigures(row!);
-    await this.checkSpend(settings, target, figures, now);
+    try {
+      await this.checkSpend(settings, target, figures, now);
+    } catch (error) {
+      await refund();
+      throw error;
+    }
     const spentBeforeDay = { day: dayOf(at), micros: figures.spentThisMonth - figures.spentToday };
     if (row!.blockScope !== null) {
       const reason = row!.blockScope === "NUMBER" ? `NUMBER_BLOCKED:${row!.blockRule}` : `${row!.blockScope}:${row!.blockRule}`;
-      return { stopped: true, reason, spentBeforeDay };
+      return { stopped: true, reason, spentBeforeDay, refund };
     }
-    return { ...((await this.detectPumping(settings, target, figures)) ?? CLEARED), spentBeforeDay };
+    return { ...((await this.detectPumping(settings, target, figures)) ?? CLEARED), spentBeforeDay, refund };
   }
 
   /** The fraud rules' blocks in force, newest first. */
