@@ -230,7 +230,8 @@ export class TelephonyHookProvider implements TelephonyProvider, HookCallbackRec
     }
     const reply = parseReply(text);
     if (!reply) {
-      // Whether it went out is unknown; a resend under the same key lets the hook say.
+      // Whether it went out is unknown. Retryable: the dispatcher prefers a second copy of the
+      // same code (the next try goes under a new key) to a code that never arrives.
       throw new ProviderError(
         DeliveryErrorCode.PROVIDER_UNREACHABLE,
         true,

@@ -291,7 +291,8 @@ export class TwilioProvider implements TelephonyProvider, StatusCallbackReceiver
     if (status >= 200 && status < 300) {
       const sid = body?.sid;
       if (typeof sid !== "string" || !RESOURCE_SID.test(sid)) {
-        // Whether it was created is unknown; a resend under the same key settles it.
+        // Whether it was created is unknown. Retryable: the dispatcher prefers a second copy of the
+        // same code (the next try goes under a new key) to a code that never arrives.
         throw new ProviderError(DeliveryErrorCode.PROVIDER_UNREACHABLE, true, `Twilio answered ${status} without a resource sid`);
       }
       return { sid, status: typeof body?.status === "string" ? body.status.slice(0, 64) : "queued" };
