@@ -64,7 +64,8 @@ export class RateLimits {
         await this.consume(window, settings, key);
       }
     } catch (error) {
-      await this.giveBack(settings, taken);
+      // The refusal is the answer: a store that cannot take the points back must not replace it.
+      await this.giveBack(settings, taken).catch(() => undefined);
       throw error;
     }
   }

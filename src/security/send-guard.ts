@@ -155,7 +155,7 @@ export class SendGuard {
     try {
       await this.checkSpend(settings, target, figures, now);
     } catch (error) {
-      await refund();
+      await refund().catch(() => undefined);
       throw error;
     }
     const spentBeforeDay = { day: dayOf(at), micros: figures.spentThisMonth - figures.spentToday };

@@ -716,8 +716,7 @@ export class TransactionService {
     }
     const attempts = (decision.decoyAttempts ?? 0) + 1;
     await this.deps.db.transaction((tx) => this.advance(tx, record, { decision: JSON.stringify({ ...decision, decoyAttempts: attempts }) }));
-    if (attempts > max) throw new AppError(ErrorCode.TOO_MANY_ATTEMPTS, "This challenge has no attempts left; ask for a new one");
-    throw new AppError(ErrorCode.INVALID_CODE, "That code is not right", { attemptsRemaining: Math.max(0, max - attempts) });
+    throw new AppError(ErrorCode.INVALID_CODE, "That code is not right", { attemptsRemaining: max - attempts });
   }
 
   private async logSessionStart(tx: Transaction, actor: LogActor, client: ClientInfo, result: "SUCCESS" | "FAILURE", reason: string | null, transactionId?: string): Promise<void> {
