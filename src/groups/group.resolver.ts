@@ -68,7 +68,10 @@ export class GroupResolver {
     return this.services.groups.removeMember(userId, groupId, initiatorOf(context));
   }
 
-  @FieldResolver(() => UserConnection)
+  // Admins only: a signed-in user reaches their own groups through me.groups, and must not
+  // read the other members' profiles and numbers from there.
+  @Authorized(Role.ADMIN)
+  @FieldResolver(() => UserConnection, { description: "The group's members; admins only" })
   async users(@Root() group: Group, @Args() args: GroupUsersArgs, @Ctx() { loaders }: Context): Promise<UserConnection> {
     const page = await loaders.usersByGroup.load({ groupId: group.id, first: pageSize(args.first), after: args.after ?? null });
     const edges = page.users.map((node) => ({ node, cursor: page.cursorOf(node) }));

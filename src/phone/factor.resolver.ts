@@ -1,8 +1,9 @@
 import { Arg, Authorized, Ctx, FieldResolver, ID, Mutation, Resolver, Root } from "type-graphql";
 import { Role } from "../auth/authorization";
+import { canSee } from "../auth/access";
 import { isAdmin } from "../auth/viewer";
 import type { Context } from "../platform/context";
-import { badInput } from "../platform/errors";
+import { AppError, badInput, ErrorCode } from "../platform/errors";
 import type { Services } from "../platform/services";
 import { User } from "../users/user.entity";
 import { Challenge } from "./challenge.entity";
@@ -60,8 +61,10 @@ export class PhoneFactorResolver {
 
 @Resolver(() => User)
 export class UserFactorsResolver {
-  @FieldResolver(() => [PhoneFactor])
-  factors(@Root() user: User, @Ctx() { loaders }: Context): Promise<PhoneFactor[]> {
+  /** Checked here too, as User.sessions is: a new path to another user must not list their phones. */
+  @FieldResolver(() => [PhoneFactor], { description: "The user's phone factors: for the user themself and admins" })
+  factors(@Root() user: User, @Ctx() { viewer, loaders }: Context): Promise<PhoneFactor[]> {
+    if (!canSee(viewer, user.id)) throw new AppError(ErrorCode.FORBIDDEN, "Only the user and admins see a user's phone factors");
     return loaders.factorsByUser.load(user.id);
   }
 }

@@ -11,7 +11,7 @@ import { SessionView } from "./session.types";
 export class UserSessionsResolver {
   constructor(private readonly services: Services) {}
 
-  /** Every path to a User is the user's own or an admin's today; the check keeps a new path from leaking sessions. */
+  /** Every path to a User is the user's own or an admin's (Group.users is admins only); the check keeps a new path from leaking sessions. */
   @FieldResolver(() => [SessionView], { description: "Live sessions, oldest first: for the user themself and admins" })
   async sessions(@Root() user: User, @Ctx() { viewer, loaders }: Context): Promise<SessionView[]> {
     if (!canSee(viewer, user.id)) throw new AppError(ErrorCode.FORBIDDEN, "Only the user and admins see a user's sessions");
