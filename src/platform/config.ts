@@ -1,4 +1,5 @@
 import path from "node:path";
+import proxyaddr from "proxy-addr";
 import { defaultSecuritySettings, type SecuritySettings } from "../security/security-settings";
 
 export type DatabaseEngine = "sqlite" | "postgres";
@@ -35,8 +36,13 @@ export interface Config {
   simulatorReceiptDelayMs: number;
   /** Dispatcher poll interval when it has not been woken. @default 1000 */
   dispatchIntervalMs: number;
-  /** Take the client IP from X-Forwarded-For (behind a load balancer). @default false */
-  trustProxy: boolean;
+  /**
+   * Which proxies' X-Forwarded-For to believe, as Express's "trust proxy" takes it: false (the
+   * socket's address), a hop count, or the proxies' addresses and ranges. TRUST_PROXY=true is one
+   * hop, the load balancer in front: trusting every hop would let a client name its own address.
+   * @default false
+   */
+  trustProxy: false | number | string[];
   /** Schema introspection; always on outside production. @default false in production */
   introspection: boolean;
   /** Largest accepted request body. @default 65536 */
@@ -120,6 +126,26 @@ export class ConfigError extends Error {
 const LOG_LEVELS: readonly LogLevel[] = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
 const NODE_ENVS = ["development", "production", "test"] as const;
 
+/** TRUST_PROXY: false, true (one hop), a hop count, or proxy addresses and CIDR ranges (or Express's loopback, linklocal, uniquelocal). */
+function trustedProxies(raw: string | undefined, problems: string[]): false | number | string[] {
+  const value = raw?.trim().toLowerCase();
+  if (value === undefined || value === "" || ["0", "false", "no", "off"].includes(value)) return false;
+  if (["true", "yes", "on"].includes(value)) return 1;
+  if (/^[0-9]+$/.test(value)) {
+    const hops = Number(value);
+    if (hops >= 1 && hops <= 10) return hops;
+  }
+  const proxies = value.split(",").map((entry) => entry.trim()).filter(Boolean);
+  try {
+    if (!proxies.length || /^[0-9]+$/.test(value)) throw new Error("no proxy");
+    proxyaddr.compile(proxies);
+    return proxies;
+  } catch {
+    problems.push(`TRUST_PROXY must be false, true (one hop), a hop count from 1 to 10, or proxy addresses and CIDR ranges separated by commas (got "${raw}")`);
+    return false;
+  }
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const problems: string[] = [];
 
@@ -184,7 +210,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     serverSecret,
     simulatorReceiptDelayMs: integer("SIMULATOR_RECEIPT_DELAY_MS", 200, 0, 600_000),
     dispatchIntervalMs: integer("DISPATCH_INTERVAL_MS", 1000, 10, 60_000),
-    trustProxy: flag("TRUST_PROXY", false),
+    trustProxy: trustedProxies(env.TRUST_PROXY, problems),
     introspection: flag("INTROSPECTION", false),
     maxBodyBytes: integer("MAX_BODY_BYTES", 65_536, 1_024, 10_485_760),
     orgName: env.ORG_NAME?.trim() || "Ringfence",

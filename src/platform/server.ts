@@ -6,6 +6,7 @@ import { ApolloServer, type ApolloServerPlugin } from "@apollo/server";
 import { ApolloServerPluginCacheControlDisabled } from "@apollo/server/plugin/disabled";
 import { ApolloServerPluginDrainHttpServer } from "@apollo/server/plugin/drainHttpServer";
 import { expressMiddleware } from "@as-integrations/express5";
+import proxyaddr from "proxy-addr";
 import express, { type NextFunction, type Request, type Response } from "express";
 import { GraphQLError, type ExecutionResult } from "graphql";
 import { useServer } from "graphql-ws/use/ws";
@@ -110,7 +111,9 @@ export async function startGateway({ config, clock = systemClock, logger = creat
   // Answers are per credential and mostly to POSTs: no cache revalidates them, so hashing every
   // body for an ETag is wasted work.
   app.set("etag", false);
-  if (config.trustProxy) app.set("trust proxy", true);
+  // One rule for both transports: HTTP through Express, WebSocket operations below.
+  const trustProxy = proxyTrust(config.trustProxy);
+  app.set("trust proxy", trustProxy);
   const httpServer = http.createServer(httpServerTimeouts(config.requestTimeoutMs), app);
 
   app.use((req: Request, res: Response, next: NextFunction) => {
@@ -169,7 +172,8 @@ export async function startGateway({ config, clock = systemClock, logger = creat
     }),
   );
 
-  const wsServer = new WebSocketServer({ server: httpServer, path: "/graphql" });
+  // A message is held to the HTTP body's limit: ws would otherwise buffer and parse 100 MiB.
+  const wsServer = new WebSocketServer({ server: httpServer, path: "/graphql", maxPayload: config.maxBodyBytes });
   const wsCleanup = useServer<Record<string, unknown>, { authorization?: string | null; requestId?: string }>(
     {
       schema,
@@ -190,7 +194,7 @@ export async function startGateway({ config, clock = systemClock, logger = creat
           viewer,
           requestId: ctx.extra.requestId ?? randomUUID(),
           logger: logger.child({ requestId: ctx.extra.requestId, transport: "ws" }),
-          ipAddress: ctx.extra.request.socket.remoteAddress ?? null,
+          ipAddress: proxyaddr(ctx.extra.request, trustProxy),
           userAgent: ctx.extra.request.headers["user-agent"] ?? null,
         });
         return { ...args, contextValue };
@@ -227,7 +231,7 @@ export async function startGateway({ config, clock = systemClock, logger = creat
     // No client of ours uses automatic persisted queries; off, a stray hash cannot reach Apollo's uncoded errors.
     persistedQueries: false,
     validationRules: [...limits.validationRules],
-    introspection: config.nodeEnv !== "production" || config.introspection,
+    introspection: limits.settings.introspection,
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
       // Nothing here is cacheable by an HTTP cache (every answer depends on its credential), and
@@ -370,4 +374,11 @@ async function withStartupLock<T>(dataSource: DataSource, work: () => Promise<T>
     await runner.query("SELECT pg_advisory_unlock(hashtext(COALESCE(current_schema(), '') || ':ringfence:startup'))").catch(() => undefined);
     await runner.release();
   }
+}
+
+/** As Express compiles its "trust proxy" setting: a hop count trusts that many proxies in front. */
+function proxyTrust(setting: Config["trustProxy"]): (address: string, hop: number) => boolean {
+  if (setting === false) return () => false;
+  if (typeof setting === "number") return (_address, hop) => hop < setting;
+  return proxyaddr.compile(setting);
 }

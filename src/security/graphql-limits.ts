@@ -10,6 +10,7 @@ import {
   TokenKind,
   getOperationAST,
   parse,
+  NoSchemaIntrospectionCustomRule,
   specifiedRules,
   validate,
   visit,
@@ -44,6 +45,8 @@ export interface QueryLimitSettings {
   maxDirectives: number;
   maxCost: number;
   blockFieldSuggestions: boolean;
+  /** Whether `__schema` and `__type` may be asked (Apollo is told over HTTP; the rule here holds over WebSocket). */
+  introspection: boolean;
 }
 
 /**
@@ -71,6 +74,7 @@ export function limitSettingsFrom(config: Config): QueryLimitSettings {
     maxDirectives: config.maxQueryDirectives,
     maxCost: config.maxQueryCost,
     blockFieldSuggestions: config.blockFieldSuggestions,
+    introspection: config.nodeEnv !== "production" || config.introspection,
   };
 }
 
@@ -242,7 +246,7 @@ export class GraphQLLimits {
     }
     let invalid: readonly GraphQLError[];
     try {
-      invalid = validate(schema, document, [...specifiedRules, ...this.validationRules]);
+      invalid = validate(schema, document, [...specifiedRules, ...(this.settings.introspection ? [] : [NoSchemaIntrospectionCustomRule]), ...this.validationRules]);
     } catch (error) {
       // graphql-js's SingleFieldSubscriptionsRule evaluates @skip/@include on a subscription's root
       // field and throws when their argument is a variable or not a Boolean; graphql-ws would

@@ -3,6 +3,7 @@ import { print } from "graphql";
 import WebSocket from "ws";
 import { UsersDocument } from "../../../src/generated/graphql";
 import { ADMIN_TOKEN, startTestGateway, type TestGateway } from "../../support/gateway";
+import { wsOnce } from "../../support/ws-once";
 
 describe("the gateway server", () => {
   let gateway: TestGateway;
@@ -123,6 +124,14 @@ describe("the gateway server", () => {
     expect(await closed).toBe(4403);
   });
 
+  test("a graphql-ws message larger than MAX_BODY_BYTES closes the socket (1009) before it is parsed", async () => {
+    const socket = new WebSocket(gateway.wsUrl, "graphql-transport-ws");
+    await new Promise((resolve, reject) => socket.once("open", resolve).once("error", reject));
+    const closed = new Promise<number>((resolve) => socket.once("close", (code) => resolve(code)));
+    socket.send(JSON.stringify({ type: "connection_init", payload: { padding: "x".repeat(gateway.config.maxBodyBytes) } }));
+    expect(await closed).toBe(1009);
+  });
+
   test("graphql-ws without a credential gets UNAUTHENTICATED for an admin query", async () => {
     const client = createClient({ url: gateway.wsUrl, webSocketImpl: WebSocket, retryAttempts: 0 });
     try {
@@ -164,5 +173,16 @@ describe("the gateway in production mode", () => {
   test("introspection is off in production", async () => {
     const result = await gateway.admin.raw(JSON.stringify({ query: "{ __schema { queryType { name } } }" }));
     expect(result.errors?.[0]?.extensions?.code).toBe("BAD_USER_INPUT");
+  });
+
+  test("introspection is off in production over graphql-ws too, for the public and for admins", async () => {
+    for (const authorization of [undefined, `SSWS ${ADMIN_TOKEN}`]) {
+      const { data, errors } = await wsOnce(gateway, "{ __schema { types { name } } }", {}, authorization);
+      expect(data).toBeUndefined();
+      expect(errors[0]).toMatchObject({
+        message: expect.stringMatching(/introspection/i),
+        extensions: expect.objectContaining({ code: "BAD_USER_INPUT" }),
+      });
+    }
   });
 });
