@@ -62,7 +62,12 @@ export class ApiTokenService {
       const { manager } = tx;
       const token = await manager.findOneBy(ApiToken, { id, revoked: IsNull() });
       if (!token) throw notFound("API token");
-      const active = await manager.countBy(ApiToken, { revoked: IsNull() });
+      // On PostgreSQL the active tokens are locked first: two revocations at once would each count
+      // two active tokens and leave none. The second waits, then counts without the first's.
+      const active =
+        this.db.engine === "postgres"
+          ? (await manager.find(ApiToken, { where: { revoked: IsNull() }, lock: { mode: "pessimistic_write" } })).length
+          : await manager.countBy(ApiToken, { revoked: IsNull() });
       // Revoking the last admin token would lock every administrator out for good.
       if (active <= 1) throw conflict("LAST_ADMIN_TOKEN", "This is the last active admin token; create another before revoking it");
       await manager.update(ApiToken, { id }, { revoked: this.clock.now() });

@@ -1,4 +1,6 @@
 import { ApiTokensDocument, CreateApiTokenDocument, RevokeApiTokenDocument, UsersDocument } from "../../../src/generated/graphql";
+import { SYSTEM_INITIATOR } from "../../../src/log/initiator";
+import type { AppError } from "../../../src/platform/errors";
 import { startTestGateway, type TestGateway } from "../../support/gateway";
 
 describe("admin API tokens", () => {
@@ -41,5 +43,18 @@ describe("admin API tokens", () => {
 
   test("a blank token name is BAD_USER_INPUT", async () => {
     expect((await gateway.admin.fails(CreateApiTokenDocument, { name: " " })).code).toBe("BAD_USER_INPUT");
+  });
+  // Last: whichever token survives, the one this suite's admin client holds may be gone.
+  test("two revocations at once of the last two tokens: one goes through, the other is LAST_ADMIN_TOKEN", async () => {
+    const { apiTokens: before } = await gateway.admin.ok(ApiTokensDocument);
+    for (const token of before.slice(1)) await gateway.admin.ok(RevokeApiTokenDocument, { id: token.id });
+    await gateway.admin.ok(CreateApiTokenDocument, { name: "second" });
+    const { apiTokens } = await gateway.admin.ok(ApiTokensDocument);
+    expect(apiTokens).toHaveLength(2);
+    const outcomes = await Promise.allSettled(apiTokens.map((token) => gateway.services.apiTokens.revoke(token.id, SYSTEM_INITIATOR)));
+    expect(
+      outcomes.map((outcome) => (outcome.status === "fulfilled" ? "REVOKED" : (outcome.reason as AppError).extensions.reason)).sort(),
+    ).toEqual(["LAST_ADMIN_TOKEN", "REVOKED"]);
+    expect(await gateway.services.apiTokens.listActive()).toHaveLength(1);
   });
 });
