@@ -213,7 +213,8 @@ export async function startGateway({ config, clock = systemClock, logger = creat
           return false;
         }
       },
-      onNext: (ctx, _id, _payload, _args, result) => withFormattedErrors(result as ExecutionResult, ctx.extra.requestId),
+      onNext: (ctx, _id, _payload, args, result) =>
+        withFormattedErrors(result as ExecutionResult, ctx.extra.requestId, (args.contextValue as Context | undefined)?.logger ?? logger),
       onError: (ctx, _id, _payload, errors) =>
         errors.map((error) => formatError(error.toJSON(), error)).map((error) =>
           isInternal(error) ? { ...error, extensions: { ...error.extensions, requestId: ctx.extra.requestId } } : error,
@@ -321,13 +322,16 @@ export async function startGateway({ config, clock = systemClock, logger = creat
       })()),
   };
 
-  function withFormattedErrors(result: ExecutionResult, requestId: string | undefined): ExecutionResult {
+  /** Over WebSocket, as requestErrorLogging over HTTP: what became INTERNAL is logged with its cause, and the client gets the request id. */
+  function withFormattedErrors(result: ExecutionResult, requestId: string | undefined, operationLogger: Logger): ExecutionResult {
     if (!result.errors?.length) return result;
     return {
       ...result,
       errors: result.errors.map((error) => {
         const formatted = formatError(error.toJSON(), error);
-        return (isInternal(formatted) ? { ...formatted, extensions: { ...formatted.extensions, requestId } } : formatted) as never;
+        if (!isInternal(formatted)) return formatted as never;
+        operationLogger.error({ err: error.originalError ?? error, path: error.path, transport: "ws" }, "internal error");
+        return { ...formatted, extensions: { ...formatted.extensions, requestId } } as never;
       }),
     };
   }

@@ -9,6 +9,7 @@ import {
   Source,
   TokenKind,
   getOperationAST,
+  getVariableValues,
   parse,
   NoSchemaIntrospectionCustomRule,
   specifiedRules,
@@ -225,6 +226,10 @@ export class GraphQLLimits {
     if (tooCostly.length) return [...tooCostly];
     const nul = this.nulCharacters.errorFor(document, payload.variables);
     if (nul) return [nul];
+    // Coerced here as Apollo does over HTTP, so a missing or mistyped variable is the client's
+    // BAD_USER_INPUT rather than an uncoded error from execution.
+    const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], payload.variables ?? {}, { maxErrors: 10 });
+    if (coerced.errors) return coerced.errors.map((error) => this.coded(error, ErrorCode.BAD_USER_INPUT));
     return { schema, document, operationName: payload.operationName, variableValues: payload.variables };
   }
 

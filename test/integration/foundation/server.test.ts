@@ -132,6 +132,23 @@ describe("the gateway server", () => {
     expect(await closed).toBe(1009);
   });
 
+  test("graphql-ws: a missing or mistyped variable is BAD_USER_INPUT, as over HTTP, not INTERNAL", async () => {
+    const missing = await wsOnce(
+      gateway,
+      "subscription Watch($id: ID!) { deliveryStatus(challengeId: $id) { status } }",
+      {},
+      `SSWS ${ADMIN_TOKEN}`,
+    );
+    expect(missing.errors[0]?.extensions).toMatchObject({ code: "BAD_USER_INPUT" });
+    const mistyped = await wsOnce(
+      gateway,
+      "query Page($first: Int) { users(first: $first) { totalCount } }",
+      { first: "many" },
+      `SSWS ${ADMIN_TOKEN}`,
+    );
+    expect(mistyped.errors[0]?.extensions).toMatchObject({ code: "BAD_USER_INPUT" });
+  });
+
   test("graphql-ws without a credential gets UNAUTHENTICATED for an admin query", async () => {
     const client = createClient({ url: gateway.wsUrl, webSocketImpl: WebSocket, retryAttempts: 0 });
     try {
