@@ -173,9 +173,9 @@ export class PolicyService {
       order: { priority: "ASC", id: "ASC" },
     });
     const views = policies.map((policy) => toView(policy, rules.filter((rule) => rule.policyId === policy.id)));
-    // A default policy reports the lowest priority of its type, whatever is stored.
+    // A default policy reports the lowest priority of its type (one past the others'), whatever is stored.
     for (const view of views.filter((v) => v.isDefault)) {
-      view.priority = views.filter((v) => v.type === view.type).length;
+      view.priority = Math.max(0, ...views.filter((v) => v.type === view.type && !v.isDefault).map((v) => v.priority)) + 1;
     }
     return views.sort((a, b) => a.type.localeCompare(b.type) || Number(a.isDefault) - Number(b.isDefault) || a.priority - b.priority);
   }
@@ -275,7 +275,7 @@ export class PolicyService {
           ({
             id: newId("rul"),
             policyId,
-            name: rule.name,
+            name: rule.name.trim(),
             priority: rule.priority ?? index + 1,
             groupIds: rule.groupIds ?? [],
             excludedGroupIds: rule.excludedGroupIds ?? [],
@@ -298,6 +298,8 @@ export class PolicyService {
       if (value != null && (!Number.isInteger(value) || value < 1 || value > max)) throw badInput(field, `must be an integer from 1 to ${max}`);
     };
     positive("input.priority", input.priority, 10_000);
+    // Names are stored trimmed: one of spaces only would be stored empty.
+    if (!input.name.trim()) throw badInput("input.name", "must not be blank");
     positive("input.maxFailedAttempts", input.maxFailedAttempts, 100);
     positive("input.autoUnlockMinutes", input.autoUnlockMinutes, 10_080);
     if (input.minLength != null && (!Number.isInteger(input.minLength) || input.minLength < 8 || input.minLength > PASSWORD_MAX_LENGTH)) {
@@ -331,6 +333,7 @@ export class PolicyService {
     if (rules.length > 50) throw badInput("input.rules", "at most 50 rules");
     const groupIds = new Set(input.groupIds ?? []);
     rules.forEach((rule, index) => {
+      if (!rule.name.trim()) throw badInput(`input.rules.${index}.name`, "must not be blank");
       positive(`input.rules.${index}.priority`, rule.priority, 10_000);
       positive(`input.rules.${index}.reauthenticateAfterMinutes`, rule.reauthenticateAfterMinutes, 10_080);
       positive(`input.rules.${index}.sessionLifetimeMinutes`, rule.sessionLifetimeMinutes, 43_200);
