@@ -22,8 +22,8 @@ import type { Context } from "./context";
 import { createDataSource, createReaderDataSource, ensureSchema, sqliteFile } from "./data-source";
 import { SqliteCheckpointer } from "./sqlite-checkpointer";
 import { Database } from "./database";
-import { ErrorCode } from "./errors";
-import { formatError, isInternal } from "./graphql-errors";
+import { AppError, ErrorCode } from "./errors";
+import { formatError, INTERNAL_MESSAGE, isInternal } from "./graphql-errors";
 import { landingPage } from "./landing-page";
 import { createLoaders } from "./loaders";
 import { createLogger, type Logger } from "./logger";
@@ -100,11 +100,25 @@ export async function startGateway({ config, clock = systemClock, logger = creat
   }): Promise<Context> => ({
     requestId: request.requestId,
     logger: request.logger,
-    viewer: request.viewer ?? (await authenticate(request.authorization, services.apiTokens, services.sessions)),
+    viewer: request.viewer ?? (await authenticateLogged(request.authorization, request.requestId, request.logger)),
     client: { ipAddress: request.ipAddress, userAgent: request.userAgent },
     loaders: createLoaders(db),
     container,
   });
+
+  /**
+   * A credential refused is the client's UNAUTHENTICATED; a check that could not be made (the
+   * database unreachable) is ours: logged with its cause, INTERNAL with the request id to quote.
+   */
+  const authenticateLogged = async (authorization: string | null | undefined, requestId: string, requestLogger: Logger): Promise<Viewer> => {
+    try {
+      return await authenticate(authorization, services.apiTokens, services.sessions);
+    } catch (error) {
+      if (error instanceof AppError) throw error;
+      requestLogger.error({ err: error }, "credential check failed");
+      throw new AppError(ErrorCode.INTERNAL, INTERNAL_MESSAGE, { requestId });
+    }
+  };
 
   const app = express();
   app.disable("x-powered-by");
@@ -184,16 +198,17 @@ export async function startGateway({ config, clock = systemClock, logger = creat
         // Each operation is authenticated again, as each HTTP request is: a socket opened before
         // its token was revoked or its session ended must not go on querying, or minting tokens.
         let viewer: Viewer;
+        const requestId = ctx.extra.requestId ?? randomUUID();
         try {
-          viewer = await authenticate(ctx.extra.authorization ?? null, services.apiTokens, services.sessions);
+          viewer = await authenticateLogged(ctx.extra.authorization ?? null, requestId, logger.child({ requestId, transport: "ws" }));
         } catch (error) {
           return [new GraphQLError(error instanceof Error ? error.message : "Unauthenticated", { originalError: error instanceof Error ? error : undefined })];
         }
         const contextValue = await buildContext({
           authorization: null,
           viewer,
-          requestId: ctx.extra.requestId ?? randomUUID(),
-          logger: logger.child({ requestId: ctx.extra.requestId, transport: "ws" }),
+          requestId,
+          logger: logger.child({ requestId, transport: "ws" }),
           ipAddress: proxyaddr(ctx.extra.request, trustProxy),
           userAgent: ctx.extra.request.headers["user-agent"] ?? null,
         });
@@ -204,13 +219,16 @@ export async function startGateway({ config, clock = systemClock, logger = creat
       onConnect: async (ctx) => {
         const authorization = ctx.connectionParams?.authorization;
         ctx.extra.authorization = typeof authorization === "string" ? authorization : null;
+        ctx.extra.requestId = randomUUID();
         try {
           // Refused at connect too, so that a bad credential fails fast rather than per operation.
-          await authenticate(ctx.extra.authorization, services.apiTokens, services.sessions);
-          ctx.extra.requestId = randomUUID();
+          await authenticateLogged(ctx.extra.authorization, ctx.extra.requestId, logger.child({ requestId: ctx.extra.requestId, transport: "ws" }));
           return true;
-        } catch {
-          return false;
+        } catch (error) {
+          // 4403 says the credential is bad, and clients sign out on it; a check that could not be
+          // made is thrown, and graphql-ws closes with 4500 instead.
+          if (error instanceof AppError && error.code === ErrorCode.UNAUTHENTICATED) return false;
+          throw error;
         }
       },
       onNext: (ctx, _id, _payload, args, result) =>

@@ -202,4 +202,22 @@ describe("the gateway in production mode", () => {
       });
     }
   });
+
+  // Last: it takes the sessions table away.
+  test("a credential check that cannot be made is INTERNAL with a request id (HTTP 500), and closes a socket with 4500, not 4403", async () => {
+    await gateway.db.dataSource.query("DROP TABLE sessions");
+    const session = gateway.client("Bearer rfs_a-session-token-the-gateway-cannot-look-up");
+    const answer = await session.raw(JSON.stringify({ query: "{ me { id } }" }));
+    expect(answer.status).toBe(500);
+    expect(answer.errors?.[0]?.extensions).toMatchObject({ code: "INTERNAL", requestId: answer.headers.get("x-request-id") });
+    expect(JSON.stringify(answer.errors)).not.toMatch(/sessions|SELECT|sqlite|postgres|relation/i);
+
+    const socket = new WebSocket(gateway.wsUrl, "graphql-transport-ws");
+    await new Promise((resolve, reject) => socket.once("open", resolve).once("error", reject));
+    const closed = new Promise<number>((resolve) => socket.once("close", (code) => resolve(code)));
+    socket.send(
+      JSON.stringify({ type: "connection_init", payload: { authorization: "Bearer rfs_a-session-token-the-gateway-cannot-look-up" } }),
+    );
+    expect(await closed).toBe(4500);
+  });
 });
