@@ -116,13 +116,24 @@ function bindIntegersAsParameters(dataSource: DataSource): void {
   };
 }
 
-/** Creates the PostgreSQL schema when one is named (each test server gets a fresh one). */
+/**
+ * Creates the PostgreSQL schema when one is named and missing (each test server gets a fresh
+ * one). Looked up first: CREATE SCHEMA IF NOT EXISTS asks for the database's CREATE privilege
+ * even when the schema is there, which a role that only owns its schema does not have. Two
+ * instances starting at once may both find it missing; the one that loses finds it made.
+ */
 export async function ensureSchema(config: DatabaseConfig): Promise<void> {
   if (config.engine !== "postgres" || !config.databaseSchema) return;
   const bootstrap = new DataSource({ type: "postgres", url: config.databaseUrl ?? undefined });
   await bootstrap.initialize();
   try {
-    await bootstrap.query(`CREATE SCHEMA IF NOT EXISTS "${config.databaseSchema}"`);
+    const exists = async () => ((await bootstrap.query(`SELECT 1 FROM pg_namespace WHERE nspname = $1`, [config.databaseSchema])) as unknown[]).length > 0;
+    if (await exists()) return;
+    try {
+      await bootstrap.query(`CREATE SCHEMA "${config.databaseSchema}"`);
+    } catch (error) {
+      if (!(await exists())) throw error;
+    }
   } finally {
     await bootstrap.destroy();
   }
