@@ -25,6 +25,9 @@ export class RedisConnections {
       // Commands fail fast while disconnected, so a request is not held hostage by Redis;
       // the connection itself keeps retrying with backoff.
       maxRetriesPerRequest: 1,
+      // A Redis that stops answering (a partition) fails commands as one that refuses them does,
+      // so the in-memory limiters take over rather than every request waiting on TCP.
+      commandTimeout: 2_000,
       connectTimeout: 5_000,
       enableOfflineQueue: true,
       retryStrategy: (attempt) => Math.min(attempt * 200, 5_000),
@@ -57,9 +60,34 @@ export class RedisConnections {
     }
   }
 
-  /** Pub/sub across instances; channels carry the key prefix so deployments sharing a Redis stay apart. */
+  /**
+   * Pub/sub across instances; channels carry the key prefix so deployments sharing a Redis stay
+   * apart. The event target fires its commands without waiting for them: while Redis is away
+   * they fail, and a failure nobody handles would end the process. They are logged instead, and
+   * the channels listened to are subscribed again once the connection is back.
+   */
   eventTarget(): PubSubEventTarget<TopicPayloads> {
-    const target = createRedisEventTarget<CustomEvent>({ publishClient: this.publisher, subscribeClient: this.subscriber });
+    const listened = new Set<string>();
+    const failed = (command: string) => (error: unknown) => {
+      this.logger.warn({ err: error }, `Redis ${command} failed: events do not reach other instances until it is back`);
+      return 0;
+    };
+    const publishClient = { publish: (channel: string, message: string) => this.publisher.publish(channel, message).catch(failed("publish")) };
+    const subscribeClient = {
+      on: (event: "message", listener: (channel: string, message: string) => void) => this.subscriber.on(event, listener),
+      subscribe: (channel: string) => {
+        listened.add(channel);
+        return this.subscriber.subscribe(channel).catch(failed("subscribe"));
+      },
+      unsubscribe: (channel: string) => {
+        listened.delete(channel);
+        return this.subscriber.unsubscribe(channel).catch(failed("unsubscribe"));
+      },
+    };
+    this.subscriber.on("ready", () => {
+      if (listened.size) this.subscriber.subscribe(...listened).catch(failed("subscribe"));
+    });
+    const target = createRedisEventTarget<CustomEvent>({ publishClient: publishClient as unknown as Redis, subscribeClient: subscribeClient as unknown as Redis });
     return prefixedEventTarget(target as unknown as MinimalEventTarget, `${this.keyPrefix}:`) as unknown as PubSubEventTarget<TopicPayloads>;
   }
 
