@@ -88,8 +88,10 @@ export const DEFAULT_SMS_TEMPLATES: Readonly<Record<ChallengePurpose, DefaultSms
 
 /**
  * The candidate for a user's locale: the exact tag (case-insensitive, `_` read as `-` since
- * some directories store en_US), then the bare primary language (fr-CA finds fr), then any
- * other tag of that language (fr-CA finds fr-FR). Undefined when nothing fits.
+ * some directories store en_US); then one written the same way (script and region once the
+ * likely subtags are filled in: zh-Hant-TW finds zh-TW, zh-HK finds zh-TW before zh, whose
+ * script is Simplified); then the bare primary language (fr-CA finds fr); then any other tag of
+ * that language (fr-CA finds fr-FR). Undefined when nothing fits.
  */
 export function findLocaleMatch<Candidate extends { locale: string }>(
   locale: string,
@@ -98,11 +100,29 @@ export function findLocaleMatch<Candidate extends { locale: string }>(
   const wanted = normaliseTag(locale);
   if (wanted === "") return undefined;
   const wantedLanguage = primaryLanguage(wanted);
+  const wantedWriting = likelySubtags(wanted);
+  const writing = (candidate: Candidate) => likelySubtags(normaliseTag(candidate.locale));
+  const sameScript = (candidate: Candidate) => {
+    const theirs = writing(candidate);
+    return !!theirs && !!wantedWriting && theirs.language === wantedWriting.language && theirs.script === wantedWriting.script;
+  };
   return (
     candidates.find((candidate) => normaliseTag(candidate.locale) === wanted) ??
+    candidates.find((candidate) => sameScript(candidate) && writing(candidate)!.region === wantedWriting!.region) ??
+    candidates.find((candidate) => sameScript(candidate) && normaliseTag(candidate.locale) === wantedLanguage) ??
+    candidates.find(sameScript) ??
     candidates.find((candidate) => normaliseTag(candidate.locale) === wantedLanguage) ??
     candidates.find((candidate) => primaryLanguage(normaliseTag(candidate.locale)) === wantedLanguage)
   );
+}
+
+/** The tag with its likely script and region filled in (zh-TW is zh-Hant-TW); null when it is not a well-formed tag. */
+function likelySubtags(normalisedTag: string): Intl.Locale | null {
+  try {
+    return new Intl.Locale(normalisedTag).maximize();
+  } catch {
+    return null;
+  }
 }
 
 /** The template to send a user: their locale's translation, else the default. */

@@ -5,6 +5,7 @@ import {
   pickTranslation,
 } from "../../../src/templates/defaults";
 import { renderSms, validateTemplate } from "../../../src/templates/template";
+import { voiceScript } from "../../../src/templates/voice-scripts";
 
 const REQUIRED_LOCALES = ["en", "fr", "de", "es", "it", "pt", "nl", "ja", "zh", "ko"];
 const LATIN_SCRIPT_LOCALES = new Set(["en", "fr", "de", "es", "it", "pt", "nl"]);
@@ -81,6 +82,29 @@ describe("pickTranslation", () => {
     ["  ", "default"],
   ])("%j picks %s", (locale, expected) => {
     expect(pickTranslation(locale, "default", translations)).toBe(expected);
+  });
+
+  it.each([
+    ["zh-Hant-TW", "zh-TW"],
+    ["zh-TW", "zh-TW"],
+    ["zh-HK", "zh-TW"],
+    ["zh-Hant", "zh-TW"],
+    ["zh-CN", "zh-CN"],
+    ["zh-Hans-SG", "zh-CN"],
+    ["zh", "zh-CN"],
+  ])("Chinese: %j is written as %s reads it", (locale, expected) => {
+    const chinese = [
+      { locale: "zh-CN", template: "zh-CN" },
+      { locale: "zh-TW", template: "zh-TW" },
+    ];
+    expect(pickTranslation(locale, "default", chinese)).toBe(expected);
+  });
+
+  it("a voice call in Traditional Chinese for Taiwan and Hong Kong, Simplified otherwise", () => {
+    expect(voiceScript("zh-Hant-TW", "123456", "Acme").language).toBe("zh-TW");
+    expect(voiceScript("zh-HK", "123456", "Acme").language).toBe("zh-TW");
+    expect(voiceScript("zh-SG", "123456", "Acme").language).toBe("zh-CN");
+    expect(voiceScript("fr-BE", "123456", "Acme").language).toBe("fr-FR");
   });
 
   it("falls back to the default without translations", () => {
