@@ -1,6 +1,7 @@
 import path from "node:path";
 import proxyaddr from "proxy-addr";
 import { defaultSecuritySettings, type SecuritySettings } from "../security/security-settings";
+import { isOriginHost } from "../templates/template";
 
 export type DatabaseEngine = "sqlite" | "postgres";
 export type LogLevel = "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
@@ -240,7 +241,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!/^[A-Za-z0-9_:-]{1,64}$/.test(config.redisKeyPrefix)) problems.push("REDIS_KEY_PREFIX must be 1 to 64 letters, digits, _ : or -");
   if (!/^[A-Z]{2}$/.test(config.homeCountry)) problems.push(`ORG_HOME_COUNTRY must be an ISO 3166-1 alpha-2 code (got "${env.ORG_HOME_COUNTRY}")`);
   if (config.orgName.length > 64) problems.push("ORG_NAME must be at most 64 characters");
-  if (config.originDomain && !/^[a-z0-9.-]{1,253}$/i.test(config.originDomain)) {
+  if (config.originDomain && !isOriginHost(config.originDomain)) {
     problems.push(`ORIGIN_DOMAIN must be a bare host name such as login.example.com (got "${config.originDomain}")`);
   }
   if (problems.length) throw new ConfigError(problems);

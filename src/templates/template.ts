@@ -56,6 +56,11 @@ const KNOWN_VARIABLES: ReadonlySet<string> = new Set(Object.values(TemplateVaria
  */
 const ORIGIN_HOST = /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/i;
 
+/** Whether a domain may end an SMS as its origin line (WebOTP's `@host`): one rule, for the config check at start and for every SMS. */
+export function isOriginHost(originDomain: string): boolean {
+  return ORIGIN_HOST.test(originDomain);
+}
+
 /** The variables a template names, distinct, in order of first appearance, known or not. */
 export function templateVariables(template: string): string[] {
   return [...new Set(scanTemplate(template).placeholders.map((placeholder) => placeholder.name))];
@@ -163,7 +168,7 @@ function isTemplateVariable(name: string): name is TemplateVariable {
 }
 
 function assertOriginHost(originDomain: string): void {
-  if (!ORIGIN_HOST.test(originDomain)) {
+  if (!isOriginHost(originDomain)) {
     throw badInput("originDomain", "must be a bare ASCII host name such as login.example.com");
   }
 }

@@ -1,3 +1,4 @@
+import { ConfigError, loadConfig } from "../../../src/platform/config";
 import { AppError, ErrorCode } from "../../../src/platform/errors";
 import { analyseSms } from "../../../src/templates/segments";
 import { TemplateInvalidReason, renderSms, templateVariables, validateTemplate } from "../../../src/templates/template";
@@ -174,5 +175,18 @@ describe("renderSms", () => {
   it("renders a template too long for one segment, as a legacy template must still send", () => {
     const text = renderSms("x".repeat(200) + "${code}", { code: "123456", orgName: "Acme" });
     expect(analyseSms(text).segments).toBe(2);
+  });
+});
+
+describe("ORIGIN_DOMAIN", () => {
+  it.each(["login.example.com.", "login..example.com", "-login.example.com", ".", `${"a".repeat(64)}.example.com`])(
+    "%j stops the start, where every SMS would have failed",
+    (originDomain) => {
+      expect(() => loadConfig({ ORIGIN_DOMAIN: originDomain })).toThrow(ConfigError);
+    },
+  );
+
+  it("a host name that every SMS can end with starts", () => {
+    expect(loadConfig({ ORIGIN_DOMAIN: "login.example.com" }).originDomain).toBe("login.example.com");
   });
 });
