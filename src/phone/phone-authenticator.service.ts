@@ -26,7 +26,8 @@ export const AUTHENTICATOR_LIMITS = {
   codeLength: { default: 6, min: 6, max: 10 },
   codeTtlSeconds: { default: 300, min: 30, max: 600 },
   maxAttempts: { default: 5, min: 1, max: 10 },
-  resendCooldownSeconds: { default: 30, min: 0, max: 3_600 },
+  /** And never longer than codeTtlSeconds: a code that cannot be resent before it dies leaves its user waiting. */
+  resendCooldownSeconds: { default: 30, min: 0, max: 600 },
   maxResends: { default: 3, min: 0, max: 10 },
 } as const;
 
@@ -77,6 +78,11 @@ export class PhoneAuthenticatorService {
         allowVoip: changes.allowVoip ?? current.allowVoip,
         updated: this.clock.now(),
       });
+      if (next.resendCooldownSeconds > next.codeTtlSeconds) {
+        // Named after the setting this update moved, which is the one to change back.
+        const field = changes.resendCooldownSeconds != null ? "resendCooldownSeconds" : "codeTtlSeconds";
+        throw badInput(`input.${field}`, `the resend cooldown (${next.resendCooldownSeconds} s) must not be longer than a code's lifetime (${next.codeTtlSeconds} s)`);
+      }
       const changed = changedSettings(current, next, SETTING_FIELDS);
       if (!changed) return current;
       await manager.save(PhoneAuthenticatorSettings, next);

@@ -111,6 +111,9 @@ describe("validatePhoneNumber (public) and the phone authenticator settings", ()
     ["codeTtlSeconds", { codeTtlSeconds: 601 }],
     ["maxAttempts", { maxAttempts: 0 }],
     ["resendCooldownSeconds", { resendCooldownSeconds: -1 }],
+    ["resendCooldownSeconds", { resendCooldownSeconds: 301 }],
+    ["resendCooldownSeconds", { codeTtlSeconds: 60, resendCooldownSeconds: 90 }],
+    ["codeTtlSeconds", { codeTtlSeconds: 29 }],
     ["maxResends", { maxResends: 11 }],
     ["methods", { methods: [] }],
   ])("%s out of range is BAD_USER_INPUT and changes nothing", async (field, input) => {
