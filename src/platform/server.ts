@@ -199,8 +199,9 @@ export async function startGateway({ config, clock = systemClock, logger = creat
         // its token was revoked or its session ended must not go on querying, or minting tokens.
         let viewer: Viewer;
         const requestId = ctx.extra.requestId ?? randomUUID();
+        const operationLogger = logger.child({ requestId, transport: "ws" });
         try {
-          viewer = await authenticateLogged(ctx.extra.authorization ?? null, requestId, logger.child({ requestId, transport: "ws" }));
+          viewer = await authenticateLogged(ctx.extra.authorization ?? null, requestId, operationLogger);
         } catch (error) {
           return [new GraphQLError(error instanceof Error ? error.message : "Unauthenticated", { originalError: error instanceof Error ? error : undefined })];
         }
@@ -208,7 +209,7 @@ export async function startGateway({ config, clock = systemClock, logger = creat
           authorization: null,
           viewer,
           requestId,
-          logger: logger.child({ requestId, transport: "ws" }),
+          logger: operationLogger,
           ipAddress: proxyaddr(ctx.extra.request, trustProxy),
           userAgent: ctx.extra.request.headers["user-agent"] ?? null,
         });
