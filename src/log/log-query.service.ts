@@ -2,7 +2,7 @@ import { Brackets, In, type SelectQueryBuilder } from "typeorm";
 import { DAY_MS, type Clock } from "../platform/clock";
 import { PURGE_BATCH_SIZE, type Database } from "../platform/database";
 import { badInput } from "../platform/errors";
-import { decodeCursor, encodeCursor, pageSize, type KeysetCursor } from "../platform/pagination";
+import { cursorScope, decodeCursor, encodeCursor, pageSize, type KeysetCursor } from "../platform/pagination";
 import { compileLogFilter, parseLogFilter, type FilterNode } from "./filter";
 import { LogEventRecord, LogEventTargetRecord } from "./log-event.entity";
 import { SortOrder, type LogConnection, type LogEvent, type LogResult, type LogTarget, type Severity } from "./log.types";
@@ -50,7 +50,8 @@ export class LogQueryService {
     const filter = query.filter?.trim() ? parseLogFilter(query.filter) : null;
     if (filter) this.whereFilter(select, filter);
     this.whereKeywords(select, query.q);
-    if (query.after) this.whereAfter(select, decodeCursor(query.after), descending);
+    const scope = cursorScope(query.filter?.trim(), query.q?.trim(), query.sortOrder ?? SortOrder.ASCENDING, query.since?.getTime(), query.until?.getTime());
+    if (query.after) this.whereAfter(select, decodeCursor(query.after, "after", scope), descending);
 
     const direction = descending ? "DESC" : "ASC";
     const rows = await this.selectEventColumns(select)
@@ -60,7 +61,7 @@ export class LogQueryService {
       .getRawMany<EventRow>();
     const page = rows.slice(0, limit);
     const events = await this.withTargets(page);
-    const edges = events.map((node) => ({ node, cursor: encodeCursor({ at: node.published.getTime(), id: node.uuid }) }));
+    const edges = events.map((node) => ({ node, cursor: encodeCursor({ at: node.published.getTime(), id: node.uuid }, scope) }));
     return { edges, pageInfo: { hasNextPage: rows.length > limit, endCursor: edges.at(-1)?.cursor ?? null } };
   }
 

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { Field, Int, ObjectType, type ClassType } from "type-graphql";
 import { Brackets, type ObjectLiteral, type SelectQueryBuilder } from "typeorm";
 import { badInput } from "./errors";
@@ -44,20 +45,36 @@ export interface KeysetCursor {
   id: string;
 }
 
-export function encodeCursor(cursor: KeysetCursor): string {
-  return Buffer.from(JSON.stringify([cursor.at, cursor.id])).toString("base64url");
+/**
+ * A cursor carries a digest of the query it came from (its filter, search and order: `scope`),
+ * so that the next page is asked of the same query. Asked of another, the position would move
+ * silently: an ascending cursor reused descending returns the rows already seen.
+ */
+export function encodeCursor(cursor: KeysetCursor, scope = ""): string {
+  return Buffer.from(JSON.stringify([cursor.at, cursor.id, scopeDigest(scope)])).toString("base64url");
 }
 
-export function decodeCursor(value: string, field = "after"): KeysetCursor {
+export function decodeCursor(value: string, field = "after", scope = ""): KeysetCursor {
+  let decoded: unknown = null;
   try {
-    const decoded: unknown = JSON.parse(Buffer.from(value, "base64url").toString("utf8"));
-    if (Array.isArray(decoded) && decoded.length === 2 && Number.isSafeInteger(decoded[0]) && typeof decoded[1] === "string") {
-      return { at: decoded[0], id: decoded[1] };
-    }
+    decoded = JSON.parse(Buffer.from(value, "base64url").toString("utf8"));
   } catch {
-    // fall through: a cursor we did not make
+    // a cursor we did not make: refused below
   }
-  throw badInput(field, "not a cursor returned by this API");
+  if (!Array.isArray(decoded) || decoded.length !== 3 || !Number.isSafeInteger(decoded[0]) || typeof decoded[1] !== "string") {
+    throw badInput(field, "not a cursor returned by this API");
+  }
+  if (decoded[2] !== scopeDigest(scope)) throw badInput(field, "comes from a page of another query (its filter, search or order changed); start again without it");
+  return { at: decoded[0] as number, id: decoded[1] };
+}
+
+/** The query arguments a cursor belongs to, in a fixed order: what scopes it. */
+export function cursorScope(...parts: ReadonlyArray<string | number | null | undefined>): string {
+  return JSON.stringify(parts.map((part) => part ?? null));
+}
+
+function scopeDigest(scope: string): string {
+  return scope ? createHash("sha256").update(scope).digest("base64url").slice(0, 16) : "";
 }
 
 export function pageSize(first: number | null | undefined, fallback = 20, max = 200): number {
@@ -79,14 +96,14 @@ export interface KeysetConnection<Node> {
  */
 export async function keysetConnection<Row extends ObjectLiteral, Node>(
   filtered: SelectQueryBuilder<Row>,
-  page: { limit: number; after: string | null | undefined },
+  page: { limit: number; after: string | null | undefined; scope?: string },
   order: { at: string; id: string; direction: "ASC" | "DESC"; cursorOf(row: Row): KeysetCursor },
   toNode: (row: Row) => Node,
 ): Promise<KeysetConnection<Node>> {
   const totalCount = await filtered.clone().getCount();
   const query = filtered.clone();
   if (page.after) {
-    const cursor = decodeCursor(page.after);
+    const cursor = decodeCursor(page.after, "after", page.scope);
     const beyond = order.direction === "ASC" ? ">" : "<";
     query.andWhere(
       new Brackets((where) =>
@@ -97,6 +114,6 @@ export async function keysetConnection<Row extends ObjectLiteral, Node>(
     );
   }
   const rows = await query.orderBy(order.at, order.direction).addOrderBy(order.id, order.direction).limit(page.limit + 1).getMany();
-  const edges = rows.slice(0, page.limit).map((row) => ({ node: toNode(row), cursor: encodeCursor(order.cursorOf(row)) }));
+  const edges = rows.slice(0, page.limit).map((row) => ({ node: toNode(row), cursor: encodeCursor(order.cursorOf(row), page.scope) }));
   return { edges, totalCount, pageInfo: { hasNextPage: rows.length > page.limit, endCursor: edges.at(-1)?.cursor ?? null } };
 }

@@ -9,7 +9,7 @@ import type { Clock } from "../platform/clock";
 import { isUniqueViolation, type Database } from "../platform/database";
 import { AppError, badInput, conflict, ErrorCode, notFound } from "../platform/errors";
 import { newId } from "../platform/ids";
-import { keysetConnection, pageSize } from "../platform/pagination";
+import { cursorScope, keysetConnection, pageSize } from "../platform/pagination";
 import { Challenge } from "../phone/challenge.entity";
 import { PhoneFactor } from "../phone/phone-factor.entity";
 import { maskPhoneNumber, parsePhoneNumber } from "../phone/phone-number";
@@ -305,7 +305,7 @@ export class UserService {
     }
     return keysetConnection(
       filtered,
-      { limit, after: args.after },
+      { limit, after: args.after, scope: cursorScope(args.status, args.search?.trim().toLowerCase(), args.phoneNumber?.trim()) },
       { at: "u.created", id: "u.id", direction: "ASC", cursorOf: (user) => ({ at: user.created.getTime(), id: user.id }) },
       (user) => user,
     );

@@ -228,6 +228,17 @@ describe("users and groups", () => {
     expect((await gateway.admin.fails(UsersDocument, { first: 201 })).code).toBe("BAD_USER_INPUT");
     expect((await gateway.admin.fails(UsersDocument, { after: "garbage" })).code).toBe("BAD_USER_INPUT");
   });
+
+  test("a cursor is for the next page of the same search: another search or status is BAD_USER_INPUT", async () => {
+    const { users } = await gateway.admin.ok(UsersDocument, { first: 1 });
+    const after = users.pageInfo.endCursor!;
+    expect((await gateway.admin.ok(UsersDocument, { first: 1, after })).users.edges).toHaveLength(1);
+    expect(await gateway.admin.fails(UsersDocument, { first: 1, after, search: "ada" })).toMatchObject({
+      code: "BAD_USER_INPUT",
+      extensions: expect.objectContaining({ field: "after" }),
+    });
+    expect((await gateway.admin.fails(UsersDocument, { first: 1, after, status: "STAGED" })).code).toBe("BAD_USER_INPUT");
+  });
 });
 
 describe("paging and batching", () => {

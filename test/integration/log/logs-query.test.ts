@@ -51,6 +51,23 @@ describe("logs: pages, order, time bounds and keywords", () => {
       expect(uuids(nodes)).toEqual(uuids([...events].sort(compareKeys)));
     });
 
+    test("a cursor is for the next page of the same query: another order, filter, keywords or window is BAD_USER_INPUT", async () => {
+      const { logs } = await gateway.admin.ok(LogsDocument, { ...window, first: 10 });
+      const after = logs.pageInfo.endCursor!;
+      expect((await gateway.admin.ok(LogsDocument, { ...window, first: 10, after })).logs.edges).toHaveLength(10);
+      for (const changed of [
+        { sortOrder: "DESCENDING" as const },
+        { filter: 'eventType eq "user.session.start"' },
+        { q: "session" },
+        { until: "2030-01-01T12:00:00.000Z" },
+      ]) {
+        expect(await gateway.admin.fails(LogsDocument, { ...window, first: 10, after, ...changed })).toMatchObject({
+          code: "BAD_USER_INPUT",
+          extensions: expect.objectContaining({ field: "after" }),
+        });
+      }
+    });
+
     test("DESCENDING: the same events newest first", async () => {
       const { nodes, sizes } = await allPages({ ...window, first: 10, sortOrder: "DESCENDING" });
       expect(sizes).toEqual([10, 10, 5]);
