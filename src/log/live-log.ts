@@ -1,6 +1,6 @@
 import DataLoader from "dataloader";
 import type { Logger } from "../platform/logger";
-import type { AppError } from "../platform/errors";
+import { AppError, ErrorCode } from "../platform/errors";
 import type { GatewayPubSub, LogEventPublished } from "../platform/pubsub";
 import { bufferOverflow, SubscriptionChannel } from "../platform/subscription-channel";
 import { matchesLogFilter, type FilterNode } from "./filter";
@@ -100,7 +100,10 @@ export class LiveLogFeed {
       try {
         event = await loading;
       } catch (error) {
-        this.deps.logger.warn({ err: error, uuid }, "a System Log event could not be loaded for live subscribers");
+        // Skipped, the event would be missing from these feeds with nothing to tell: they end
+        // instead, and a client subscribes again and reads the log since its last event.
+        this.deps.logger.error({ err: error, uuid }, "a System Log event could not be loaded for live subscribers");
+        for (const { channel } of audience) if (channel.isOpen) channel.fail(new AppError(ErrorCode.INTERNAL, "Internal server error"));
         return;
       }
       if (!event) return;

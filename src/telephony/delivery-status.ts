@@ -79,7 +79,10 @@ export class DeliveryStatusFeed {
         try {
           messages = await loading;
         } catch (error) {
-          this.deps.logger.warn({ err: error, challengeId }, "a message status could not be loaded for its subscriber");
+          // No later publication may come to make up for it: the subscription ends, and its
+          // client, subscribing again, reads the messages as they are.
+          this.deps.logger.error({ err: error, challengeId }, "a message status could not be loaded for its subscriber");
+          channel.fail(new AppError(ErrorCode.INTERNAL, "Internal server error"));
           return;
         }
         for (const message of messages) {

@@ -5,6 +5,7 @@ import {
   type DeliveryStatusSubscription,
   type MessageStatus,
 } from "../../../src/generated/graphql";
+import { Message } from "../../../src/telephony/message.entity";
 import { ADMIN_TOKEN, startTestGateway, type TestGateway } from "../../support/gateway";
 import { createUser, enroll } from "../../support/phone";
 import { record, wsClient, type RecordedSubscription, type SubscriptionResult } from "../../support/subscriptions";
@@ -60,6 +61,28 @@ describe("deliveryStatus: a login page watches its code being delivered", () => 
       channel: "SMS",
     });
     live.stop();
+  });
+
+  test("a status that cannot be loaded ends the subscription with INTERNAL rather than going missing", async () => {
+    const user = await createUser(gateway);
+    const { challenge } = await enroll(gateway, user.id, `${SLOW_RECEIPTS}00003`, "SMS");
+    const manager = gateway.db.manager;
+    const findBy = manager.findBy.bind(manager);
+    // The feed's first read passes; the load after the next publication fails once, as a dropped connection would.
+    let reads = 0;
+    const failing = jest.spyOn(manager, "findBy").mockImplementation(((entity: unknown, where: unknown) => {
+      if (entity === Message && ++reads === 1) return Promise.reject(new Error("connection terminated"));
+      return findBy(entity as never, where as never);
+    }) as typeof manager.findBy);
+    try {
+      const live = record(admin, DeliveryStatusDocument, { challengeId: challenge.id });
+      // Ended as an overflow is: a last result carrying the error, then complete.
+      expect((await live.ended()).kind).toBe("complete");
+      const errors = live.results.flatMap((result) => result.errors ?? []);
+      expect(errors.at(-1)?.extensions).toMatchObject({ code: "INTERNAL" });
+    } finally {
+      failing.mockRestore();
+    }
   });
 
   test("a subscription opened after the message is final gets its final state, once", async () => {

@@ -138,4 +138,18 @@ describe("systemLog: a dashboard's live System Log", () => {
     await withTimeout(closed, 5_000, "the server to let the subscription go");
     expect(gateway.services.liveLog.subscriberCount).toBe(before);
   });
+
+  test("an event that cannot be loaded ends the feeds that were to get it, with INTERNAL, rather than going missing from them", async () => {
+    const live = await subscribeSystemLog(gateway, dashboard);
+    const ready = await recordMarker(gateway, "before the failure");
+    await live.until(hasReceived(ready), "the marker before the failure");
+    const failing = jest.spyOn(gateway.services.logQueries, "loadEvents").mockRejectedValueOnce(new Error("connection terminated"));
+    try {
+      await recordMarker(gateway, "lost to a failed load");
+      expect((await live.ended()).kind).toBe("complete");
+      expect(live.results.at(-1)?.errors?.[0]?.extensions).toMatchObject({ code: "INTERNAL" });
+    } finally {
+      failing.mockRestore();
+    }
+  });
 });
