@@ -10,6 +10,7 @@ import type { ChallengeService, Requester } from "../phone/challenge.service";
 import { refuseWhileCooling, userActor } from "../phone/challenge.service";
 import type { FactorService } from "../phone/factor.service";
 import { PhoneFactor } from "../phone/phone-factor.entity";
+import type { PhoneAuthenticatorSettings } from "../phone/phone-authenticator.entity";
 import type { PhoneAuthenticatorService } from "../phone/phone-authenticator.service";
 import { maskPhoneNumber } from "../phone/phone-number";
 import type { PhoneMethod } from "../phone/phone.enums";
@@ -159,7 +160,7 @@ export class TransactionService {
     }
 
     const settings = await authenticator.get();
-    const context = await this.signOnContext(groupIds, input.clientId ?? null, client);
+    const context = signOnContext(settings, groupIds, input.clientId ?? null, client);
     const decision = evaluateSignOn(allPolicies, context);
     const enrollment = evaluateEnrollment(allPolicies, context);
     const verifiedFactors = await db.manager.find(PhoneFactor, { where: { userId: user.id, status: In(["ACTIVE", "INACTIVE"]) }, order: { created: "ASC" } });
@@ -328,7 +329,9 @@ export class TransactionService {
     const replacingExpired = record.status === "PASSWORD_EXPIRED";
     const user = await this.userOf(record);
     await this.deps.limits.consumeNewPassword(user.id);
-    const policy = await this.passwordPolicyOf(user.id);
+    // Read once for the password's rules and, after a recovery, the session's.
+    const [allPolicies, groupIds] = await Promise.all([this.deps.policies.list(), this.groupIdsOf(user.id)]);
+    const policy = evaluatePassword(allPolicies, { userGroupIds: groupIds });
     refuseNewPassword(checkPasswordAgainstPolicy(newPassword, policy, user));
     if (replacingExpired && user.passwordHash && (await verifyPassword(newPassword, user.passwordHash))) refuseNewPassword("SAME_AS_CURRENT");
     await this.refuseRecentPassword(user.id, replacingExpired ? null : user.passwordHash, newPassword, policy);
@@ -340,7 +343,7 @@ export class TransactionService {
     // was evaluated when it began.
     const signOn = replacingExpired
       ? null
-      : evaluateSignOn(await this.deps.policies.list(), await this.signOnContext(await this.groupIdsOf(user.id), record.clientId, client));
+      : evaluateSignOn(allPolicies, signOnContext(await this.deps.authenticator.get(), groupIds, record.clientId, client));
     return db.transaction(async (tx) => {
       const now = clock.now();
       if (replacingExpired) {
@@ -747,18 +750,6 @@ export class TransactionService {
     return evaluatePassword(await this.deps.policies.list(), { userGroupIds: userId ? await this.groupIdsOf(userId) : [] });
   }
 
-  private async signOnContext(userGroupIds: string[], clientId: string | null, client: ClientInfo): Promise<SignOnContext> {
-    const settings = await this.deps.authenticator.get();
-    return {
-      userGroupIds,
-      clientId,
-      ipAddress: client.ipAddress,
-      authenticatorUsage: settings.usage,
-      authenticatorMethods: settings.methodList,
-      authenticatorActive: settings.status === "ACTIVE",
-    };
-  }
-
   private async groupIdsOf(userId: string): Promise<string[]> {
     return (await this.deps.db.manager.find(GroupMember, { where: { userId } })).map((membership) => membership.groupId);
   }
@@ -880,6 +871,18 @@ export class TransactionService {
 
 function parseDecision(record: AuthTransactionRecord): StoredDecision {
   return JSON.parse(record.decision ?? "{}") as StoredDecision;
+}
+
+/** What the sign-on policies are evaluated against: who signs in, from where, with which authenticator. */
+function signOnContext(settings: PhoneAuthenticatorSettings, userGroupIds: string[], clientId: string | null, client: ClientInfo): SignOnContext {
+  return {
+    userGroupIds,
+    clientId,
+    ipAddress: client.ipAddress,
+    authenticatorUsage: settings.usage,
+    authenticatorMethods: settings.methodList,
+    authenticatorActive: settings.status === "ACTIVE",
+  };
 }
 
 /** Steps act for the transaction's user, as that user would after signing in. */
