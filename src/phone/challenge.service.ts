@@ -242,12 +242,7 @@ export class ChallengeService {
       beforeCountry && !cooling && resendable
         ? await this.clearSend({ e164: before.e164, country: beforeCountry, userId: before.userId, method: method ?? before.method })
         : null;
-    try {
-      return await this.resendWithin(challengeId, method, requester, clearance);
-    } catch (error) {
-      if (clearance) await refundUnsent(clearance);
-      throw error;
-    }
+    return refundedIfUnsent(clearance, () => this.resendWithin(challengeId, method, requester, clearance));
   }
 
   private resendWithin(challengeId: string, method: PhoneMethod | null | undefined, requester: Requester, clearance: SendClearance | null): Promise<Challenge> {
@@ -407,11 +402,17 @@ export class ChallengeService {
 }
 
 /**
- * A send the limits counted and whose transaction then failed (a lost race, a refusal inside
- * it) went nowhere: it is given back. A failure to give it back must not hide the first error.
+ * Runs a send's write. A send the limits counted and whose write then failed (a lost race, a
+ * refusal inside it) went nowhere: it is given back. A failure to give it back must not hide
+ * the first error.
  */
-export async function refundUnsent(clearance: SendClearance): Promise<void> {
-  await clearance.refund?.().catch(() => undefined);
+export async function refundedIfUnsent<T>(clearance: SendClearance | null, write: () => Promise<T>): Promise<T> {
+  try {
+    return await write();
+  } catch (error) {
+    await clearance?.refund?.().catch(() => undefined);
+    throw error;
+  }
 }
 
 /** RESEND_TOO_SOON, with the seconds left, while the challenge's last code is inside its cooldown. */

@@ -11,7 +11,7 @@ import { AppError, badInput, conflict, ErrorCode, notFound } from "../platform/e
 import { newId } from "../platform/ids";
 import { User } from "../users/user.entity";
 import { Challenge } from "./challenge.entity";
-import { refundUnsent, refuseWhileCooling, type ChallengeService, type Requester } from "./challenge.service";
+import { refundedIfUnsent, refuseWhileCooling, type ChallengeService, type Requester } from "./challenge.service";
 import { PhoneFactor } from "./phone-factor.entity";
 import type { PhoneAuthenticatorService } from "./phone-authenticator.service";
 import { maskPhoneNumber } from "./phone-number";
@@ -77,51 +77,52 @@ export class FactorService {
     if (lastCode) refuseWhileCooling(lastCode, clock.now());
     const clearance = await challenges.clearSend({ e164: parsed.e164, country, userId: request.userId, method: request.method });
     try {
-      return await db.transaction(async (tx) => {
-        // Held until commit: a deleteUser that comes meanwhile waits, and then takes this factor too.
-        const [user] = await db.findForKeyShare(tx, User, [request.userId]);
-        if (!user) throw notFound("User");
-        if (!ENROLLABLE_STATUSES.has(user.status)) {
-          throw conflict("USER_NOT_ENROLLABLE", `A user in status ${user.status} cannot enroll a phone factor`);
-        }
-        if (request.replaces) await this.dropUnverified(tx, request.replaces, parsed.e164, user, requester);
-        const enrolled = await tx.manager.findOneBy(PhoneFactor, { userId: user.id, e164: parsed.e164 });
-        let factor: PhoneFactor;
-        if (enrolled) {
-          factor = await this.enrollAgain(tx, enrolled, request.method);
-        } else {
-          factor = tx.manager.create(PhoneFactor, {
-            id: newId("fac"),
-            userId: user.id,
-            method: request.method,
-            e164: parsed.e164,
-            country: parsed.country,
-            status: "PENDING_ACTIVATION",
-            created: clock.now(),
-            lastVerified: null,
-          });
-          await tx.manager.insert(PhoneFactor, factor);
-        }
-        const challenge = await challenges.issue(
-          tx,
-          {
-            user,
-            factorId: factor.id,
-            purpose: "PHONE_VERIFICATION",
-            method: request.method,
-            e164: parsed.e164,
-            country,
-            transactionId: request.transactionId ?? null,
-          },
-          settings,
-          requester,
-          clearance,
-        );
-        await alongside?.(tx, { factor, challenge });
-        return { factor, challenge };
-      });
+      return await refundedIfUnsent(clearance, () =>
+        db.transaction(async (tx) => {
+          // Held until commit: a deleteUser that comes meanwhile waits, and then takes this factor too.
+          const [user] = await db.findForKeyShare(tx, User, [request.userId]);
+          if (!user) throw notFound("User");
+          if (!ENROLLABLE_STATUSES.has(user.status)) {
+            throw conflict("USER_NOT_ENROLLABLE", `A user in status ${user.status} cannot enroll a phone factor`);
+          }
+          if (request.replaces) await this.dropUnverified(tx, request.replaces, parsed.e164, user, requester);
+          const enrolled = await tx.manager.findOneBy(PhoneFactor, { userId: user.id, e164: parsed.e164 });
+          let factor: PhoneFactor;
+          if (enrolled) {
+            factor = await this.enrollAgain(tx, enrolled, request.method);
+          } else {
+            factor = tx.manager.create(PhoneFactor, {
+              id: newId("fac"),
+              userId: user.id,
+              method: request.method,
+              e164: parsed.e164,
+              country: parsed.country,
+              status: "PENDING_ACTIVATION",
+              created: clock.now(),
+              lastVerified: null,
+            });
+            await tx.manager.insert(PhoneFactor, factor);
+          }
+          const challenge = await challenges.issue(
+            tx,
+            {
+              user,
+              factorId: factor.id,
+              purpose: "PHONE_VERIFICATION",
+              method: request.method,
+              e164: parsed.e164,
+              country,
+              transactionId: request.transactionId ?? null,
+            },
+            settings,
+            requester,
+            clearance,
+          );
+          await alongside?.(tx, { factor, challenge });
+          return { factor, challenge };
+        }),
+      );
     } catch (error) {
-      await refundUnsent(clearance);
       if (isUniqueViolation(error)) throw conflict("NUMBER_ALREADY_ENROLLED", "This phone number is already enrolled for the user");
       throw error;
     }
@@ -222,8 +223,8 @@ export class FactorService {
     const settings = await authenticator.requireMethod(chosen, purpose === "FACTOR_VERIFY" ? "MFA" : "RECOVERY");
     const { country } = await numbers.requireReachable(factor.e164, null, chosen);
     const clearance = await challenges.clearSend({ e164: factor.e164, country, userId: factor.userId, method: chosen });
-    try {
-      return await db.transaction(async (tx) => {
+    return refundedIfUnsent(clearance, () =>
+      db.transaction(async (tx) => {
         const user = await db.statements.findOneByOrFail(tx.manager, User, { id: factor.userId });
         const challenge = await challenges.issue(
           tx,
@@ -234,11 +235,8 @@ export class FactorService {
         );
         await alongside?.(tx, challenge);
         return challenge;
-      });
-    } catch (error) {
-      await refundUnsent(clearance);
-      throw error;
-    }
+      }),
+    );
   }
 
   /** An admin's reset of a suspension for failed passcodes. */
