@@ -82,15 +82,20 @@ export class RateLimits {
   /** Counts a new password tried for a user; throws RATE_LIMITED past NEW_PASSWORDS_PER_USER_PER_10M. */
   async consumeNewPassword(userId: string): Promise<void> {
     const { keyPrefix, limit, durationSeconds } = NEW_PASSWORD_WINDOW;
-    await this.consumeFrom(keyPrefix, NEW_PASSWORDS_PER_USER_PER_10M, durationSeconds, userId, limit);
+    await this.consumeFrom(this.limiterFor(keyPrefix, NEW_PASSWORDS_PER_USER_PER_10M, durationSeconds), userId, limit, durationSeconds, NEW_PASSWORDS_PER_USER_PER_10M);
   }
 
   private async giveBack(settings: SecuritySettings, windows: Array<[Window, string]>): Promise<void> {
-    await Promise.all(windows.map(([window, key]) => this.limiterFor(`rf:${window.setting}`, settings[window.setting], window.durationSeconds).reward(key, 1)));
+    await Promise.all(windows.map(([window, key]) => this.windowLimiter(window, settings).reward(key, 1)));
   }
 
   private async consume(window: Window, settings: SecuritySettings, key: string): Promise<void> {
-    await this.consumeFrom(`rf:${window.setting}`, settings[window.setting], window.durationSeconds, key, window.limit);
+    await this.consumeFrom(this.windowLimiter(window, settings), key, window.limit, window.durationSeconds, settings[window.setting]);
+  }
+
+  /** A setting's window: the one limiter that counts its sends and takes back the ones refused. */
+  private windowLimiter(window: Window, settings: SecuritySettings): RateLimiterAbstract {
+    return this.limiterFor(`rf:${window.setting}`, settings[window.setting], window.durationSeconds);
   }
 
   private limiterFor(keyPrefix: string, points: number, durationSeconds: number): RateLimiterAbstract {
@@ -103,8 +108,7 @@ export class RateLimits {
     return limiter;
   }
 
-  private async consumeFrom(keyPrefix: string, points: number, durationSeconds: number, key: string, limit: LimitName): Promise<void> {
-    const limiter = this.limiterFor(keyPrefix, points, durationSeconds);
+  private async consumeFrom(limiter: RateLimiterAbstract, key: string, limit: LimitName, durationSeconds: number, points: number): Promise<void> {
     try {
       await limiter.consume(key, 1);
     } catch (rejection) {
