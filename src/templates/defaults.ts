@@ -99,20 +99,28 @@ export function findLocaleMatch<Candidate extends { locale: string }>(
 ): Candidate | undefined {
   const wanted = normaliseTag(locale);
   if (wanted === "") return undefined;
+  const tags = candidates.map((candidate) => normaliseTag(candidate.locale));
+  // Most users' locale is a tag there is a translation for: the likely subtags, which cost an
+  // Intl.Locale each, are worked out only when it is not.
+  const exact = tags.indexOf(wanted);
+  if (exact >= 0) return candidates[exact];
   const wantedLanguage = primaryLanguage(wanted);
   const wantedWriting = likelySubtags(wanted);
-  const writing = (candidate: Candidate) => likelySubtags(normaliseTag(candidate.locale));
-  const sameScript = (candidate: Candidate) => {
-    const theirs = writing(candidate);
+  const writings = tags.map((tag) => (wantedWriting ? likelySubtags(tag) : null));
+  const sameScript = (index: number) => {
+    const theirs = writings[index];
     return !!theirs && !!wantedWriting && theirs.language === wantedWriting.language && theirs.script === wantedWriting.script;
   };
+  const first = (matches: (index: number) => boolean) => {
+    const index = tags.findIndex((_tag, at) => matches(at));
+    return index >= 0 ? candidates[index] : undefined;
+  };
   return (
-    candidates.find((candidate) => normaliseTag(candidate.locale) === wanted) ??
-    candidates.find((candidate) => sameScript(candidate) && writing(candidate)!.region === wantedWriting!.region) ??
-    candidates.find((candidate) => sameScript(candidate) && normaliseTag(candidate.locale) === wantedLanguage) ??
-    candidates.find(sameScript) ??
-    candidates.find((candidate) => normaliseTag(candidate.locale) === wantedLanguage) ??
-    candidates.find((candidate) => primaryLanguage(normaliseTag(candidate.locale)) === wantedLanguage)
+    first((at) => sameScript(at) && writings[at]!.region === wantedWriting!.region) ??
+    first((at) => sameScript(at) && tags[at] === wantedLanguage) ??
+    first(sameScript) ??
+    first((at) => tags[at] === wantedLanguage) ??
+    first((at) => primaryLanguage(tags[at]!) === wantedLanguage)
   );
 }
 
