@@ -109,6 +109,17 @@ export interface TransactionDependencies {
 }
 
 const expired = () => new AppError(ErrorCode.TRANSACTION_EXPIRED, "This sign-in has expired or is finished; start again");
+
+/**
+ * The statuses in which an account may start, and go on with, each kind of flow. A recovery
+ * is how a locked-out user gets back in, and how one created without a password (PROVISIONED)
+ * sets one; an unlock is for a locked account, or one that unlocked itself meanwhile.
+ */
+const FLOW_STATUSES: Record<TransactionKind, readonly UserStatus[]> = {
+  SIGN_IN: [UserStatus.ACTIVE],
+  PASSWORD_RECOVERY: [UserStatus.ACTIVE, UserStatus.LOCKED_OUT, UserStatus.RECOVERY, UserStatus.PROVISIONED],
+  ACCOUNT_UNLOCK: [UserStatus.LOCKED_OUT, UserStatus.ACTIVE],
+};
 const invalidTransition = (status: TransactionStatus) =>
   new AppError(ErrorCode.INVALID_TRANSITION, `This step does not fit a transaction in status ${status}`, { status });
 const invalidCredentials = () => new AppError(ErrorCode.INVALID_CREDENTIALS, "The login or the password is not right");
@@ -349,12 +360,12 @@ export class TransactionService {
       if (replacingExpired) {
         await this.replaceProvenPassword(tx, user, passwordHash, now, policy);
       } else {
-        const status = user.status === UserStatus.LOCKED_OUT || user.status === UserStatus.RECOVERY ? UserStatus.ACTIVE : user.status;
-        // Guarded on the status read before the hash: a deactivation or suspension meanwhile is not undone.
+        // Whichever status the recovery began in (userOf admits only those), it ends ACTIVE. Guarded
+        // on the status read before the hash: a deactivation or suspension meanwhile is not undone.
         const { affected } = await tx.manager.update(
           User,
           { id: user.id, status: user.status },
-          { passwordHash, passwordChanged: now, passwordExpired: false, failedLogins: 0, lockedAt: null, status, statusChanged: now },
+          { passwordHash, passwordChanged: now, passwordExpired: false, failedLogins: 0, lockedAt: null, status: UserStatus.ACTIVE, statusChanged: now },
         );
         if (!affected) throw new AppError(ErrorCode.TRANSACTION_EXPIRED, "The account changed during this recovery; start again");
         await rememberReplacedPassword(tx.manager, user.id, user.passwordHash, now, policy.historyCount);
@@ -535,7 +546,7 @@ export class TransactionService {
     const eligible =
       user &&
       ownPolicy.recoveryMethods.includes(method) &&
-      (kind === "ACCOUNT_UNLOCK" ? user.status === "LOCKED_OUT" : ["ACTIVE", "LOCKED_OUT", "RECOVERY"].includes(user.status));
+      (kind === "ACCOUNT_UNLOCK" ? user.status === UserStatus.LOCKED_OUT : FLOW_STATUSES[kind].includes(user.status));
     // A factor suspended for failed passcodes still serves recovery: that is how the suspension ends.
     const factor = eligible ? await db.manager.findOne(PhoneFactor, { where: { userId: user.id, status: In(["ACTIVE", "INACTIVE"]) }, order: { lastVerified: "DESC" } }) : null;
     const decision: StoredDecision = {
@@ -640,17 +651,26 @@ export class TransactionService {
     return { ...view, sessionToken: token };
   }
 
+  /**
+   * Counts a wrong password against an ACTIVE account and locks it at the policy's limit. Other
+   * statuses cannot be locked, and counting there would leave an unsuspended account one typo
+   * from a lockout that anyone knowing the login had prepared.
+   */
   private async countFailedPassword(tx: Transaction, user: User, policy: PasswordDecision, actor: LogActor, client: ClientInfo): Promise<void> {
-    await tx.manager
+    const { affected } = await tx.manager
       .createQueryBuilder()
       .update(User)
       .set({ failedLogins: () => "failed_logins + 1" })
-      .where("id = :id", { id: user.id })
+      .where("id = :id AND status = :active", { id: user.id, active: UserStatus.ACTIVE })
       .execute();
+    if (!affected) return;
     const { failedLogins, status } = await tx.manager.findOneByOrFail(User, { id: user.id });
     if (status === "ACTIVE" && failedLogins >= policy.maxFailedAttempts) {
       const now = this.deps.clock.now();
       await tx.manager.update(User, { id: user.id, status: UserStatus.ACTIVE }, { status: UserStatus.LOCKED_OUT, lockedAt: now, statusChanged: now });
+      // Ended, not merely refused while locked: an unlock must not hand a session back to
+      // whoever was guessing the password through it (changePassword).
+      const endedSessions = await this.deps.sessions.revokeAllOf(tx, user.id);
       await this.deps.log.record(tx, {
         eventType: EventType.ACCOUNT_LOCK,
         displayMessage: "Max sign in attempts exceeded",
@@ -658,7 +678,7 @@ export class TransactionService {
         client,
         target: [{ id: user.id, type: "User", alternateId: user.login }],
         outcome: { result: "SUCCESS", reason: `FAILED_LOGINS:${failedLogins}` },
-        debugContext: { failedLogins, maxFailedAttempts: policy.maxFailedAttempts, policyId: policy.policyId },
+        debugContext: { failedLogins, maxFailedAttempts: policy.maxFailedAttempts, policyId: policy.policyId, ...(endedSessions ? { endedSessions } : {}) },
       });
     }
   }
@@ -754,9 +774,17 @@ export class TransactionService {
     return (await this.deps.db.manager.find(GroupMember, { where: { userId } })).map((membership) => membership.groupId);
   }
 
+  /**
+   * The flow's user, while the account may still take the flow's steps: once an admin
+   * suspended or deactivated it, or it was locked, no code goes out and no password is set.
+   * The final writes are guarded on the status too, for a change that lands in between.
+   */
   private async userOf(record: AuthTransactionRecord): Promise<User> {
     const user = record.userId ? await this.deps.db.manager.findOneBy(User, { id: record.userId }) : null;
     if (!user) throw expired();
+    if (!FLOW_STATUSES[record.kind].includes(user.status)) {
+      throw new AppError(ErrorCode.TRANSACTION_EXPIRED, "The account changed during this flow; start again");
+    }
     return user;
   }
 
