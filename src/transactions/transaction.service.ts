@@ -36,7 +36,7 @@ import type { PolicyService } from "../policies/policy.service";
 import type { RateLimits } from "../security/rate-limits";
 import { SessionRecord } from "../sessions/session.entity";
 import type { SessionService } from "../sessions/session.service";
-import { hashPassword, verifyAgainstDummy, verifyPassword } from "../users/password";
+import { canonicalPassword, hashPassword, verifyAgainstDummy, verifyPassword } from "../users/password";
 import { isRecentPassword, rememberReplacedPassword } from "../users/password-history";
 import { User, UserStatus } from "../users/user.entity";
 import { AuthTransactionRecord, TransactionStatus, type TransactionKind } from "./auth-transaction.entity";
@@ -472,7 +472,7 @@ export class TransactionService {
     refuseYoungPassword(policy, user, clock.now());
     // Wrong current passwords are bounded by the lockout; right ones, by this.
     await this.deps.limits.consumeNewPassword(user.id);
-    refuseNewPassword(newPassword === currentPassword ? "SAME_AS_CURRENT" : checkPasswordAgainstPolicy(newPassword, policy, user));
+    refuseNewPassword(canonicalPassword(newPassword) === canonicalPassword(currentPassword) ? "SAME_AS_CURRENT" : checkPasswordAgainstPolicy(newPassword, policy, user));
     // The current password was compared in the clear just above: only the ones before it need hashing.
     await this.refuseRecentPassword(user.id, null, newPassword, policy);
     const passwordHash = await hashPassword(newPassword);

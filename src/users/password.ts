@@ -6,9 +6,17 @@ import { randomBytes, scrypt as scryptCallback, timingSafeEqual, type ScryptOpti
  */
 const PARAMETERS = { N: 2 ** 15, r: 8, p: 1, keyLength: 32 };
 
+/**
+ * The form a password is hashed in: NFKC, so that the same password typed on another keyboard
+ * or system (composed or decomposed accents, fullwidth letters) still matches.
+ */
+export function canonicalPassword(password: string): string {
+  return password.normalize("NFKC");
+}
+
 function scrypt(password: string, salt: Buffer, keyLength: number, options: ScryptOptions): Promise<Buffer> {
   return new Promise((resolve, reject) =>
-    scryptCallback(password.normalize("NFKC"), salt, keyLength, options, (error, key) => (error ? reject(error) : resolve(key))),
+    scryptCallback(canonicalPassword(password), salt, keyLength, options, (error, key) => (error ? reject(error) : resolve(key))),
   );
 }
 

@@ -105,6 +105,11 @@ describe("changePassword", () => {
 
       expect(await refused("too short")).toMatchObject({ code: "PASSWORD_POLICY", extensions: expect.objectContaining({ reason: "MIN_LENGTH:16" }) });
       expect(await refused(PASSWORD)).toMatchObject({ code: "PASSWORD_POLICY", extensions: expect.objectContaining({ reason: "SAME_AS_CURRENT" }) });
+      // Passwords are hashed in Unicode's NFKC form: a fullwidth "g" makes the same password.
+      expect(await refused(PASSWORD.replace("g", "\uFF47"))).toMatchObject({
+        code: "PASSWORD_POLICY",
+        extensions: expect.objectContaining({ reason: "SAME_AS_CURRENT" }),
+      });
       expect((await (await signedIn(user.login)).ok(MeDocument)).me?.id).toBe(user.id);
       expect(await eventsOf(user.id, "user.account.update_password")).toEqual([]);
       expect((await gateway.db.manager.findOneByOrFail(User, { id: user.id })).failedLogins).toBe(0);
