@@ -107,14 +107,20 @@ export class GroupService {
     return this.db.manager.find(Group, { order: { nameNormalized: "ASC" } });
   }
 
-  /** Adding a member twice is not an error: the membership simply exists, and only its start is logged. */
+  /**
+   * Adding a member twice is not an error: the membership simply exists, and only its start is
+   * logged. The insert itself tells whether it was new, so two adds at once (a double click)
+   * both succeed, where a read first let both insert and the second break the key.
+   */
   async addMember(userId: string, groupId: string, initiator: Initiator): Promise<Group> {
     return this.db.transaction(async (tx) => {
       const { group, user } = await this.requireGroupAndUser(tx, groupId, userId);
-      if (!(await tx.manager.existsBy(GroupMember, { groupId, userId }))) {
-        await tx.manager.insert(GroupMember, { groupId, userId, added: this.clock.now() });
-        await recordMembership(this.log, tx, initiator, "add", user, group);
-      }
+      const inserted = await this.db.statements.write(
+        tx.manager,
+        `INSERT INTO "group_members" ("group_id", "user_id", "added") VALUES (?, ?, ?) ON CONFLICT DO NOTHING`,
+        [groupId, userId, this.clock.now().getTime()],
+      );
+      if (inserted) await recordMembership(this.log, tx, initiator, "add", user, group);
       return group;
     });
   }

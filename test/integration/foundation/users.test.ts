@@ -15,6 +15,8 @@ import {
   UsersDocument,
   type PolicyInput,
 } from "../../../src/generated/graphql";
+import { In } from "typeorm";
+import { LogEventRecord, LogEventTargetRecord } from "../../../src/log/log-event.entity";
 import { ownStatements, startTestGateway, type TestGateway } from "../../support/gateway";
 import { enroll } from "../../support/phone";
 
@@ -191,6 +193,19 @@ describe("users and groups", () => {
     expect((await gateway.admin.fails(AddUserToGroupDocument, { userId: createUser.id, groupId: "grp_nothing" })).code).toBe("NOT_FOUND");
     const removed = await gateway.admin.ok(RemoveUserFromGroupDocument, { userId: createUser.id, groupId: createGroup.id });
     expect(removed.removeUserFromGroup.users.totalCount).toBe(0);
+  });
+
+  test("the same member added by several requests at once is one membership, added once, and no request fails", async () => {
+    const { createGroup } = await gateway.admin.ok(CreateGroupDocument, { name: "double-clicked" });
+    const { createUser } = await gateway.admin.ok(CreateUserDocument, { input: { login: "double-click@example.com" } });
+    const results = await Promise.all(
+      Array.from({ length: 8 }, () => gateway.admin.request(AddUserToGroupDocument, { userId: createUser.id, groupId: createGroup.id })),
+    );
+    expect(results.map((result) => result.errors ?? [])).toEqual(Array(8).fill([]));
+    expect(results.map((result) => result.data?.addUserToGroup.users.totalCount)).toEqual(Array(8).fill(1));
+    const aboutTheGroup = await gateway.db.manager.findBy(LogEventTargetRecord, { id: createGroup.id });
+    const added = await gateway.db.manager.findBy(LogEventRecord, { uuid: In(aboutTheGroup.map((target) => target.eventUuid)), eventType: "group.user_membership.add" });
+    expect(added).toHaveLength(1);
   });
 
   test("phoneNumber finds the users with a phone factor on that number, however it is written", async () => {
