@@ -1,5 +1,5 @@
 import { randomInt } from "node:crypto";
-import type { EntityManager } from "typeorm";
+import { In, type EntityManager } from "typeorm";
 import { sendEventType, EventType } from "../log/event-types";
 import type { Initiator } from "../log/initiator";
 import type { LogActor, LogService } from "../log/log.service";
@@ -307,6 +307,9 @@ export class ChallengeService {
     if (failedPasscodes < cap) return;
     const suspended = await manager.update(PhoneFactor, { userId: user.id, status: "ACTIVE" }, { status: "INACTIVE" });
     if (!suspended.affected) return;
+    // A code already sent for sign-in must not outlive the suspension; recovery codes stand,
+    // as recovery is how a suspension ends.
+    await this.cancelOpen(tx, { userId: user.id, purpose: "FACTOR_VERIFY" });
     await this.deps.log.record(tx, {
       eventType: EventType.FACTOR_SUSPEND,
       displayMessage: "Phone factors suspended after too many failed passcodes",
@@ -335,9 +338,12 @@ export class ChallengeService {
     await this.cancelOpen(tx, { factorId });
   }
 
-  /** Cancels a user's challenges that are still open (a factor was deleted, a flow cancelled). */
-  async cancelOpen(tx: Transaction, where: { factorId?: string; transactionId?: string }): Promise<void> {
-    await tx.manager.update(Challenge, { ...where, status: "PENDING" }, { status: "CANCELLED" });
+  /**
+   * Cancels challenges that are still open (a factor was deleted or suspended, a flow
+   * cancelled). EXPIRED ones too: a resend would bring them back to life.
+   */
+  async cancelOpen(tx: Transaction, where: { factorId?: string; transactionId?: string; userId?: string; purpose?: ChallengePurpose }): Promise<void> {
+    await tx.manager.update(Challenge, { ...where, status: In(["PENDING", "EXPIRED"]) }, { status: "CANCELLED" });
   }
 
   private async sendCode(

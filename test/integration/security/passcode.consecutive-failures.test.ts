@@ -2,7 +2,15 @@
  * Threat: a slow brute force across challenges. Each challenge caps its own attempts, so an
  * attacker asks for challenge after challenge; NIST 800-63B caps consecutive failures per user.
  */
-import { ChallengePhoneFactorDocument, ReactivatePhoneFactorsDocument, UpdateSecuritySettingsDocument, UserFactorsDocument, VerifyChallengeDocument } from "../../../src/generated/graphql";
+import {
+  ChallengePhoneFactorDocument,
+  DeletePhoneFactorDocument,
+  ReactivatePhoneFactorsDocument,
+  ResendChallengeDocument,
+  UpdateSecuritySettingsDocument,
+  UserFactorsDocument,
+  VerifyChallengeDocument,
+} from "../../../src/generated/graphql";
 import { startTestGateway, type TestGateway } from "../../support/gateway";
 import { openChallenge, receivedCode, wrongCodeFor } from "../../support/phone";
 
@@ -31,5 +39,33 @@ describe("consecutive failed passcodes", () => {
     const { challengePhoneFactor: third } = await gateway.admin.ok(ChallengePhoneFactorDocument, { input: { factorId: factor.id } });
     const thirdCode = await receivedCode(gateway, "+447400930001");
     expect((await gateway.admin.ok(VerifyChallengeDocument, { input: { challengeId: third.id, code: thirdCode } })).verifyChallenge.status).toBe("VERIFIED");
+  });
+
+  test("the suspension ends the user's other open MFA challenges: a code already sent no longer verifies, nor can it be sent again", async () => {
+    const phone = "+447400930002";
+    const { user, factor, challenge: kept, code: keptCode } = await openChallenge(gateway, phone);
+    const failAll = async (count: number) => {
+      gateway.clock.advance(60_000);
+      const { challengePhoneFactor } = await gateway.admin.ok(ChallengePhoneFactorDocument, { input: { factorId: factor.id } });
+      const code = await receivedCode(gateway, phone);
+      for (let i = 0; i < count; i += 1) await gateway.admin.fails(VerifyChallengeDocument, { input: { challengeId: challengePhoneFactor.id, code: wrongCodeFor(code, i + 1) } });
+    };
+    await failAll(5);
+    await failAll(2);
+    expect((await gateway.admin.ok(UserFactorsDocument, { id: user.id })).user?.factors[0]?.status).toBe("INACTIVE");
+
+    const verified = await gateway.admin.fails(VerifyChallengeDocument, { input: { challengeId: kept.id, code: keptCode } });
+    expect(verified).toMatchObject({ code: "CODE_EXPIRED", extensions: expect.objectContaining({ reason: "CANCELLED" }) });
+    expect((await gateway.admin.fails(ResendChallengeDocument, { input: { challengeId: kept.id } })).code).toBe("CODE_EXPIRED");
+  });
+
+  test("deleting a factor ends its expired challenges too: none can be brought back by a resend", async () => {
+    const phone = "+447400930003";
+    const { factor, challenge, code } = await openChallenge(gateway, phone);
+    gateway.clock.advance(3_600_000);
+    expect((await gateway.admin.fails(VerifyChallengeDocument, { input: { challengeId: challenge.id, code } })).code).toBe("CODE_EXPIRED");
+    await gateway.admin.ok(DeletePhoneFactorDocument, { id: factor.id });
+
+    expect((await gateway.admin.fails(ResendChallengeDocument, { input: { challengeId: challenge.id } })).code).toBe("CODE_EXPIRED");
   });
 });
