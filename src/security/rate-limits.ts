@@ -1,5 +1,7 @@
 import { RateLimiterMemory, RateLimiterRes, type RateLimiterAbstract } from "rate-limiter-flexible";
+import type { IPv6 } from "ipaddr.js";
 import { AppError, ErrorCode } from "../platform/errors";
+import { parseClientAddress } from "../policies/network-zones";
 import type { SecurityLimitName, SecuritySettings } from "./security-settings";
 
 /** Which limit refused a request: `extensions.limit` of RATE_LIMITED. */
@@ -76,7 +78,7 @@ export class RateLimits {
   }
 
   async consumePublicRequest(settings: SecuritySettings, ipAddress: string | null): Promise<void> {
-    await this.consume(IP_WINDOW, settings, ipAddress ?? "unknown");
+    await this.consume(IP_WINDOW, settings, clientNetworkKey(ipAddress));
   }
 
   /** Counts a new password tried for a user; throws RATE_LIMITED past NEW_PASSWORDS_PER_USER_PER_10M. */
@@ -118,6 +120,19 @@ export class RateLimits {
       throw rejection;
     }
   }
+}
+
+/**
+ * What the per-IP window counts a client as. An IPv6 host is given a whole /64 (SLAAC, privacy
+ * addresses) and can send each request from another address in it, so IPv6 is counted by its
+ * /64, as IPv4 is by its address; an IPv4 client on a dual-stack socket counts as IPv4.
+ */
+export function clientNetworkKey(ipAddress: string | null): string {
+  const address = ipAddress === null ? null : parseClientAddress(ipAddress);
+  if (!address) return ipAddress ?? "unknown";
+  if (address.kind() === "ipv4") return address.toString();
+  const network = (address as IPv6).parts.slice(0, 4).map((part) => part.toString(16));
+  return `${network.join(":")}::/64`;
 }
 
 function limitMessage(limit: LimitName, durationSeconds: number, points: number): string {

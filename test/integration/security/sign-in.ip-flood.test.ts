@@ -26,3 +26,24 @@ describe("per-IP limit on public mutations", () => {
     expect(codes).toEqual(["INVALID_CREDENTIALS", "INVALID_CREDENTIALS", "INVALID_CREDENTIALS", "INVALID_CREDENTIALS", "INVALID_CREDENTIALS", "RATE_LIMITED"]);
   });
 });
+
+describe("per-IP limit behind a proxy, for IPv6 clients", () => {
+  let gateway: TestGateway;
+  beforeAll(async () => {
+    gateway = await startTestGateway({ LIMIT_PUBLIC_REQUESTS_PER_IP_PER_MINUTE: "5", TRUST_PROXY: "true" });
+  });
+  afterAll(() => gateway.stop());
+
+  const signInFrom = (address: string, i: number) =>
+    gateway.anonymous.request(SignInDocument, { input: { login: `v6spray${i}@example.com`, password: "Winter2026!" } }, { "x-forwarded-for": address });
+
+  test("one /64 is one client: rotating through its addresses does not get past the limit; another /64 has its own", async () => {
+    const codes = [];
+    for (let i = 0; i < 6; i += 1) codes.push((await signInFrom(`2001:db8:1:2::${(i + 1).toString(16)}`, i)).errors?.[0]?.extensions?.code);
+    expect(codes).toEqual(["INVALID_CREDENTIALS", "INVALID_CREDENTIALS", "INVALID_CREDENTIALS", "INVALID_CREDENTIALS", "INVALID_CREDENTIALS", "RATE_LIMITED"]);
+    // The same /64 however it is written, and an IPv4 client as itself.
+    expect((await signInFrom("2001:0db8:0001:0002:ffff:ffff:ffff:ffff", 6)).errors?.[0]?.extensions?.code).toBe("RATE_LIMITED");
+    expect((await signInFrom("2001:db8:1:3::1", 7)).errors?.[0]?.extensions?.code).toBe("INVALID_CREDENTIALS");
+    expect((await signInFrom("203.0.113.9", 8)).errors?.[0]?.extensions?.code).toBe("INVALID_CREDENTIALS");
+  });
+});
