@@ -180,6 +180,10 @@ export class SendGuard {
    * Ends a fraud rule's block now, for an admin who judged it a false alarm. The traffic that
    * tripped it is still in the rules' window, so for that window the rules leave this country or
    * range alone (a LIFTED row). False when the block had ended already.
+   *
+   * Every block in force on the same country or range ends with it: sends cleared at the same
+   * moment can each trip a rule before either block is committed, and lifting one of two would
+   * leave the country as stopped as before.
    */
   async liftBlock(id: string, initiator: Initiator): Promise<boolean> {
     const { db, clock, log, settings } = this.deps;
@@ -189,7 +193,12 @@ export class SendGuard {
       if (!block || block.rule === LIFTED) throw notFound("Fraud block");
       const now = clock.now();
       if (block.until <= now) return false;
-      await tx.manager.update(FraudBlockRecord, { id }, { until: now });
+      const { affected: liftedBlocks } = await tx.manager
+        .createQueryBuilder()
+        .update(FraudBlockRecord)
+        .set({ until: now })
+        .where(`"scope" = :scope AND "key" = :key AND "rule" <> :lifted AND "until" > :now`, { scope: block.scope, key: block.key, lifted: LIFTED, now: now.getTime() })
+        .execute();
       // The window is counted in whole minutes: it reaches back one minute more than it says.
       const until = new Date(now.getTime() + (windowMinutes + 1) * MINUTE_MS);
       await tx.manager.insert(FraudBlockRecord, { id: newId("rul"), scope: block.scope, key: block.key, rule: LIFTED, figures: { liftedBlock: id }, created: now, until });
@@ -197,7 +206,14 @@ export class SendGuard {
         eventType: EventType.FRAUD_BLOCK_LIFT,
         displayMessage: "Lift fraud block",
         target: [{ id: block.key, type: block.scope === "COUNTRY" ? "Country" : "NumberRange" }],
-        debugContext: { rule: block.rule, scope: block.scope, key: block.key, blockedUntil: block.until.toISOString(), rulesIdleUntil: until.toISOString() },
+        debugContext: {
+          rule: block.rule,
+          scope: block.scope,
+          key: block.key,
+          blockedUntil: block.until.toISOString(),
+          rulesIdleUntil: until.toISOString(),
+          liftedBlocks: liftedBlocks ?? 1,
+        },
       });
       return true;
     });

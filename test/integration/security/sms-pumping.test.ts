@@ -165,4 +165,21 @@ describe("SMS pumping: an admin lifts a block", () => {
       gateway.clock.set(startedAt);
     }
   });
+
+  test("a lift ends every block in force on its country or range: sends cleared at once can each have tripped one", async () => {
+    const now = gateway.clock.now();
+    const until = new Date(now.getTime() + 60 * 60_000);
+    await gateway.db.transaction(({ manager }) =>
+      manager.insert(
+        FraudBlockRecord,
+        ["rul_racedfirst", "rul_racedsecond"].map((id) => ({ id, scope: "COUNTRY", key: "DE", rule: "COUNTRY_BURST", figures: { sends: 8 }, created: now, until })),
+      ),
+    );
+    expect(await gateway.admin.ok(LiftFraudBlockDocument, { id: "rul_racedfirst" })).toEqual({ liftFraudBlock: true });
+
+    expect((await gateway.admin.ok(FraudBlocksDocument)).fraudBlocks).toEqual([]);
+    expect(await sendTo(["+4915112345678"])).toEqual([null]);
+    const lifts = await gateway.db.manager.find(LogEventRecord, { where: { eventType: "security.fraud_block.lift" } });
+    expect(lifts.at(-1)?.debugContext).toMatchObject({ scope: "COUNTRY", key: "DE", liftedBlocks: 2 });
+  });
 });
