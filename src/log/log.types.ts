@@ -199,6 +199,12 @@ export class UsageRow {
 
   @Field(() => Float, { description: "US dollars, as estimated when each message was queued" })
   estimatedCost: number;
+
+  @Field(() => Int, {
+    description:
+      "messages queued that no provider was ever offered: stopped by the fraud rules, or failed before any provider was tried (no route, every circuit open); not in the counts, segments or cost above, as nobody bills for them",
+  })
+  notSent: number;
 }
 
 @ObjectType()

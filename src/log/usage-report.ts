@@ -21,6 +21,7 @@ interface UsageGroup {
   channel: PhoneMethod;
   international: boolean | number | string;
   purpose: ChallengePurpose;
+  not_sent: boolean | number | string;
   messages: number | string;
   segments: number | string | null;
   cost_micros: number | string | null;
@@ -30,10 +31,12 @@ interface UsageGroup {
  * SMS and voice usage per month, read from the outbox itself (`messages`) rather than from a
  * counter kept beside it, so the report cannot drift from what was sent.
  *
- * What counts: every message the gateway queued, whatever became of it. A message that ended
- * UNDELIVERED, UNKNOWN or even FAILED was still handed to, or at least offered to, a provider
- * that may bill for it, and the report is for spotting abuse and cost as much as for
- * reconciling invoices; `estimatedCost` is the estimate made when each was queued. Months
+ * What counts: every message the gateway queued and offered to a provider, whatever became of
+ * it. A message that ended UNDELIVERED, UNKNOWN or even FAILED was still handed to, or at least
+ * offered to, a provider that may bill for it, and the report is for spotting abuse and cost as
+ * much as for reconciling invoices; `estimatedCost` is the estimate made when each was queued.
+ * A message FAILED with no provider was never offered (the fraud rules stopped it, or no
+ * provider could be tried): it costs nothing and is counted apart, as `notSent`. Months
  * are UTC calendar months of `messages.created`; domestic and international follow
  * `messages.international`, which was decided against ORG_HOME_COUNTRY when each was queued.
  */
@@ -57,6 +60,10 @@ export class UsageReportService {
       const row = rows.get(`${group.month}:${group.channel}`);
       if (!row) continue;
       const messages = Number(group.messages);
+      if (isTrue(group.not_sent)) {
+        row.notSent += messages;
+        continue;
+      }
       if (isTrue(group.international)) row.international += messages;
       else row.domestic += messages;
       const purpose = PURPOSE_FIELD[group.purpose];
@@ -74,12 +81,14 @@ export class UsageReportService {
       this.db.engine === "postgres"
         ? "to_char(to_timestamp(m.created / 1000) AT TIME ZONE 'UTC', 'YYYY-MM')"
         : "strftime('%Y-%m', m.created / 1000, 'unixepoch')";
+    const notSent = `CASE WHEN m.status = 'FAILED' AND m.provider IS NULL THEN 1 ELSE 0 END`;
     return this.db.manager
       .createQueryBuilder(Message, "m")
       .select(month, "month")
       .addSelect("m.channel", "channel")
       .addSelect("m.international", "international")
       .addSelect("m.purpose", "purpose")
+      .addSelect(notSent, "not_sent")
       .addSelect("COUNT(*)", "messages")
       .addSelect("SUM(m.segments)", "segments")
       .addSelect("SUM(m.estimated_cost_micros)", "cost_micros")
@@ -88,6 +97,7 @@ export class UsageReportService {
       .addGroupBy("m.channel")
       .addGroupBy("m.international")
       .addGroupBy("m.purpose")
+      .addGroupBy(notSent)
       .getRawMany<UsageGroup>();
   }
 }
@@ -120,6 +130,7 @@ function emptyRow(month: string, channel: PhoneMethod): UsageRow {
     byPurpose: { phoneVerification: 0, factorVerify: 0, passwordReset: 0, accountUnlock: 0 },
     segments: 0,
     estimatedCost: 0,
+    notSent: 0,
   };
 }
 

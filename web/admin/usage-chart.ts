@@ -118,7 +118,18 @@ export function renderUsageTable(table: HTMLTableElement, rows: UsageRow[], chan
   const columns = [...BY_DESTINATION, ...BY_PURPOSE];
   table.replaceChildren(
     h("caption", { class: "visually-hidden" }, "Usage per month"),
-    h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Month"), ...columns.map((one) => h("th", { scope: "col" }, one.label)), h("th", { scope: "col" }, "Est. cost (USD)"))),
+    h(
+      "thead",
+      {},
+      h(
+        "tr",
+        {},
+        h("th", { scope: "col" }, "Month"),
+        ...columns.map((one) => h("th", { scope: "col" }, one.label)),
+        h("th", { scope: "col" }, "Est. cost (USD)"),
+        h("th", { scope: "col", title: "stopped by the fraud rules, or never offered to a provider: not billed, not in the other columns" }, "Not sent"),
+      ),
+    ),
     h(
       "tbody",
       {},
@@ -129,6 +140,7 @@ export function renderUsageTable(table: HTMLTableElement, rows: UsageRow[], chan
           h("th", { scope: "row" }, month.month),
           ...columns.map((one) => h("td", {}, sum(month.rows, one))),
           h("td", {}, month.rows.reduce((total, row) => total + row.estimatedCost, 0).toFixed(2)),
+          h("td", {}, month.rows.reduce((total, row) => total + row.notSent, 0)),
         ),
       ),
     ),

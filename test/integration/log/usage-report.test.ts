@@ -4,6 +4,7 @@ import {
   SmsUsageReportDocument,
   type SmsUsageReportQuery,
 } from "../../../src/generated/graphql";
+import { FraudBlockRecord } from "../../../src/security/security-settings.entity";
 import { Message } from "../../../src/telephony/message.entity";
 import { startTestGateway, type TestGateway } from "../../support/gateway";
 import { createUser, enroll, receivedCode, settleMessages } from "../../support/phone";
@@ -21,7 +22,10 @@ const PURPOSE_FIELD = {
 function expectedRows(messages: Message[], months: string[]): UsageRow[] {
   return months.flatMap((month) =>
     (["SMS", "VOICE"] as const).map((channel) => {
-      const mine = messages.filter((message) => message.created.toISOString().slice(0, 7) === month && message.channel === channel);
+      const queued = messages.filter((message) => message.created.toISOString().slice(0, 7) === month && message.channel === channel);
+      // Stopped by a fraud rule, or failed before any provider was tried: nothing to bill.
+      const neverOffered = (message: Message) => message.status === "FAILED" && message.provider === null;
+      const mine = queued.filter((message) => !neverOffered(message));
       const byPurpose = { phoneVerification: 0, factorVerify: 0, passwordReset: 0, accountUnlock: 0 };
       for (const message of mine) byPurpose[PURPOSE_FIELD[message.purpose]] += 1;
       return {
@@ -32,6 +36,7 @@ function expectedRows(messages: Message[], months: string[]): UsageRow[] {
         byPurpose,
         segments: mine.reduce((sum, message) => sum + message.segments, 0),
         estimatedCost: mine.reduce((sum, message) => sum + (message.estimatedCostMicros ?? 0), 0) / 1_000_000,
+        notSent: queued.filter(neverOffered).length,
       };
     }),
   );
@@ -89,6 +94,24 @@ describe("smsUsageReport, with GB as the home country", () => {
       ["2031-05", "SMS", 1],
       ["2031-05", "VOICE", 0],
     ]);
+  });
+
+  test("a send the fraud rules stopped is counted apart as not sent, with no segments or cost", async () => {
+    gateway.clock.set(new Date("2031-06-10T12:00:00.000Z"));
+    const now = gateway.clock.now();
+    await gateway.db.transaction(({ manager }) =>
+      manager.insert(FraudBlockRecord, { id: "rul_usagereport", scope: "COUNTRY", key: "DE", rule: "COUNTRY_BURST", figures: {}, created: now, until: new Date(now.getTime() + 3_600_000) }),
+    );
+    await enroll(gateway, (await createUser(gateway)).id, "+4915123456780", "SMS");
+    await enroll(gateway, (await createUser(gateway)).id, "+447400555004", "SMS");
+    const settled = await settleMessages(gateway);
+    expect(settled.find((message) => message.toE164 === "+4915123456780")).toMatchObject({ status: "FAILED", errorCode: "BLOCKED_SUSPICIOUS" });
+
+    const { smsUsageReport } = await gateway.admin.ok(SmsUsageReportDocument, { from: "2031-06", to: "2031-06" });
+    const sms = smsUsageReport.rows.find((row) => row.channel === "SMS")!;
+    const domestic = settled.find((message) => message.toE164 === "+447400555004")!;
+    expect(sms).toMatchObject({ domestic: 1, international: 0, notSent: 1, segments: domestic.segments, byPurpose: expect.objectContaining({ phoneVerification: 1 }) });
+    expect(sms.estimatedCost).toBeCloseTo(domestic.estimatedCostMicros! / 1_000_000, 9);
   });
 
   test("a span of 36 months is allowed, one more is not", async () => {
