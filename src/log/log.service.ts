@@ -42,6 +42,18 @@ export interface ChangeEvent {
   debugContext?: DebugContext | null;
 }
 
+/** The length of the log's name columns (alternate ids, display names). */
+const NAME_LENGTH = 256;
+
+/**
+ * Cut to `max` characters as PostgreSQL counts them (code points), for a column of that
+ * length: a display name is made of fields each within its own limit, and the whole may not be.
+ */
+function clipped(text: string | null | undefined, max = NAME_LENGTH): string | null {
+  if (text == null) return null;
+  return text.length <= max ? text : Array.from(text).slice(0, max).join("");
+}
+
 /** An event's targets as their table's rows, in order. */
 export function targetRows(eventUuid: string, targets: readonly LogTarget[]): LogEventTargetRecord[] {
   return targets.map((target, position) => ({
@@ -49,8 +61,8 @@ export function targetRows(eventUuid: string, targets: readonly LogTarget[]): Lo
     position,
     id: target.id,
     type: target.type,
-    alternateId: target.alternateId ?? null,
-    displayName: target.displayName ?? null,
+    alternateId: clipped(target.alternateId),
+    displayName: clipped(target.displayName),
   }));
 }
 
@@ -79,8 +91,8 @@ export class LogService {
       displayMessage: event.displayMessage.slice(0, 512),
       actorId: event.actor.id,
       actorType: event.actor.type,
-      actorAlternateId: event.actor.alternateId ?? null,
-      actorDisplayName: event.actor.displayName ?? null,
+      actorAlternateId: clipped(event.actor.alternateId),
+      actorDisplayName: clipped(event.actor.displayName),
       outcomeResult: event.outcome.result,
       outcomeReason: event.outcome.reason ?? null,
       clientIp: event.client?.ipAddress ?? null,

@@ -152,6 +152,14 @@ describe("users and groups", () => {
     expect(await userCount()).toBe(before);
   });
 
+  test("names of the longest length allowed are kept whole on the user and clipped only in the System Log's display name", async () => {
+    const [firstName, lastName] = ["F".repeat(127) + "é", "L".repeat(128)];
+    const { createUser } = await gateway.admin.ok(CreateUserDocument, { input: { login: "long-names@example.com", firstName, lastName } });
+    expect(createUser).toMatchObject({ firstName, lastName });
+    const [target] = await gateway.db.manager.findBy(LogEventTargetRecord, { id: createUser.id });
+    expect(target?.displayName).toBe(`${firstName} ${lastName}`.slice(0, 256));
+  });
+
   test("updateUser changes only the fields given", async () => {
     const { createUser } = await gateway.admin.ok(CreateUserDocument, { input: { login: "upd@example.com", firstName: "Old", lastName: "Name" } });
     const { updateUser } = await gateway.admin.ok(UpdateUserDocument, { input: { id: createUser.id, firstName: "New", locale: "de" } });
