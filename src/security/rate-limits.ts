@@ -34,6 +34,25 @@ const USER_WINDOW: Window = { limit: "user", setting: "sendsPerUserPerHour", dur
 const COUNTRY_WINDOW: Window = { limit: "country", setting: "sendsPerCountryPerMinute", durationSeconds: 60 };
 const IP_WINDOW: Window = { limit: "ip", setting: "publicRequestsPerIpPerMinute", durationSeconds: 60 };
 
+/** A window consumeSend counted a send in, and when (epoch ms) that window's count ends. */
+interface CountedWindow {
+  window: Window;
+  key: string;
+  endsAt: number;
+}
+
+/** What consumeSend counted, for refundSend to give back. */
+export interface CountedSend {
+  readonly windows: readonly CountedWindow[];
+}
+
+/**
+ * A point given back to a window that has ended would start the next one below zero, one
+ * send more: refunds stop this long before the end, so that the store's clock (Redis's, for
+ * one) and this process's need not agree to the millisecond.
+ */
+const REFUND_MARGIN_MS = 1_000;
+
 function sendWindows(send: { e164: string; userId: string; country: string }): Array<[Window, string]> {
   return [...SEND_WINDOWS.map((window): [Window, string] => [window, send.e164]), [USER_WINDOW, send.userId], [COUNTRY_WINDOW, send.country]];
 }
@@ -58,23 +77,33 @@ export class RateLimits {
    * and from that one, is given back, so that retrying against a full country window or a
    * spend cap does not use up a user's own allowance.
    */
-  async consumeSend(settings: SecuritySettings, send: { e164: string; userId: string; country: string }): Promise<void> {
-    const taken: Array<[Window, string]> = [];
+  async consumeSend(settings: SecuritySettings, send: { e164: string; userId: string; country: string }): Promise<CountedSend> {
+    const counted: CountedWindow[] = [];
+    let refusing: [Window, string] | null = null;
     try {
       for (const [window, key] of sendWindows(send)) {
-        taken.push([window, key]);
-        await this.consume(window, settings, key);
+        refusing = [window, key];
+        const msBeforeNext = await this.consume(window, settings, key);
+        counted.push({ window, key, endsAt: Date.now() + msBeforeNext });
+        refusing = null;
       }
     } catch (error) {
       // The refusal is the answer: a store that cannot take the points back must not replace it.
+      const taken = [...counted.map(({ window, key }): [Window, string] => [window, key]), ...(refusing ? [refusing] : [])];
       await this.giveBack(settings, taken).catch(() => undefined);
       throw error;
     }
+    return { windows: counted };
   }
 
-  /** Gives back a send consumeSend counted and that did not go out after all. */
-  refundSend(settings: SecuritySettings, send: { e164: string; userId: string; country: string }): Promise<void> {
-    return this.giveBack(settings, sendWindows(send));
+  /**
+   * Gives back a send consumeSend counted and that did not go out after all, to each window
+   * that is still the one it was counted in.
+   */
+  refundSend(settings: SecuritySettings, counted: CountedSend): Promise<void> {
+    const now = Date.now();
+    const open = counted.windows.filter(({ endsAt }) => endsAt - REFUND_MARGIN_MS > now);
+    return this.giveBack(settings, open.map(({ window, key }): [Window, string] => [window, key]));
   }
 
   async consumePublicRequest(settings: SecuritySettings, ipAddress: string | null): Promise<void> {
@@ -91,8 +120,9 @@ export class RateLimits {
     await Promise.all(windows.map(([window, key]) => this.windowLimiter(window, settings).reward(key, 1)));
   }
 
-  private async consume(window: Window, settings: SecuritySettings, key: string): Promise<void> {
-    await this.consumeFrom(this.windowLimiter(window, settings), key, window.limit, window.durationSeconds, settings[window.setting]);
+  /** Resolves with the milliseconds left in the window the point was counted in. */
+  private consume(window: Window, settings: SecuritySettings, key: string): Promise<number> {
+    return this.consumeFrom(this.windowLimiter(window, settings), key, window.limit, window.durationSeconds, settings[window.setting]);
   }
 
   /** A setting's window: the one limiter that counts its sends and takes back the ones refused. */
@@ -110,9 +140,9 @@ export class RateLimits {
     return limiter;
   }
 
-  private async consumeFrom(limiter: RateLimiterAbstract, key: string, limit: LimitName, durationSeconds: number, points: number): Promise<void> {
+  private async consumeFrom(limiter: RateLimiterAbstract, key: string, limit: LimitName, durationSeconds: number, points: number): Promise<number> {
     try {
-      await limiter.consume(key, 1);
+      return (await limiter.consume(key, 1)).msBeforeNext;
     } catch (rejection) {
       if (rejection instanceof RateLimiterRes) {
         throw rateLimited(limit, rejection.msBeforeNext / 1000, limitMessage(limit, durationSeconds, points));
@@ -136,7 +166,18 @@ export function clientNetworkKey(ipAddress: string | null): string {
 }
 
 function limitMessage(limit: LimitName, durationSeconds: number, points: number): string {
-  const per = durationSeconds >= 3_600 ? `${durationSeconds / 3_600} hour` : durationSeconds >= 60 ? `${durationSeconds / 60} minutes` : `${durationSeconds} seconds`;
-  const subject = { number: "this phone number", user: "this user", country: "this country", ip: "this address", spend: "the organisation" }[limit];
+  const per =
+    durationSeconds >= 3_600
+      ? `${durationSeconds / 3_600} hour`
+      : durationSeconds >= 60
+        ? `${durationSeconds / 60} minutes`
+        : `${durationSeconds} seconds`;
+  const subject = {
+    number: "this phone number",
+    user: "this user",
+    country: "this country",
+    ip: "this address",
+    spend: "the organisation",
+  }[limit];
   return `Too many requests for ${subject}: at most ${points} per ${per}. Please wait before trying again.`;
 }

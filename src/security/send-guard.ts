@@ -134,7 +134,7 @@ export class SendGuard {
   async clear(target: SendTarget): Promise<SendClearance> {
     const { db, settings: settingsService, limits, clock } = this.deps;
     const settings = await settingsService.get();
-    await limits.consumeSend(settings, target);
+    const counted = await limits.consumeSend(settings, target);
     const now = clock.now();
     const at = now.getTime();
     const windowStart = at - settings.pumpingWindowMinutes * MINUTE_MS;
@@ -150,7 +150,7 @@ export class SendGuard {
       range,
       at,
     ]);
-    const refund = () => limits.refundSend(settings, target);
+    const refund = () => limits.refundSend(settings, counted);
     const figures = readSendFigures(row!);
     try {
       await this.checkSpend(settings, target, figures, now);

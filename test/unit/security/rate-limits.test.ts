@@ -1,0 +1,40 @@
+import { RateLimits } from "../../../src/security/rate-limits";
+import { defaultSecuritySettings, type SecuritySettings } from "../../../src/security/security-settings";
+
+describe("send windows", () => {
+  const settings: SecuritySettings = {
+    ...defaultSecuritySettings({}),
+    sendsPerNumberPer30s: 2,
+    sendsPerNumberPer10m: 1_000,
+    sendsPerUserPerHour: 1_000,
+    sendsPerCountryPerMinute: 1_000,
+  };
+  const send = { e164: "+447400950001", userId: "usr_one", country: "GB" };
+  const allowed = async (limits: RateLimits) =>
+    limits.consumeSend(settings, send).then(
+      () => true,
+      () => false,
+    );
+
+  beforeEach(() => jest.useFakeTimers({ now: new Date("2031-01-01T00:00:00Z") }));
+  afterEach(() => jest.useRealTimers());
+
+  test("a send given back while its window is open is one more send in that window", async () => {
+    const limits = new RateLimits();
+    const counted = await limits.consumeSend(settings, send);
+    expect(await allowed(limits)).toBe(true);
+    await limits.refundSend(settings, counted);
+    expect(await allowed(limits)).toBe(true);
+    expect(await allowed(limits)).toBe(false);
+  });
+
+  test("a send given back after its window ended does not lend the next window a send", async () => {
+    const limits = new RateLimits();
+    const counted = await limits.consumeSend(settings, send);
+    jest.advanceTimersByTime(31_000);
+    await limits.refundSend(settings, counted);
+    expect(await allowed(limits)).toBe(true);
+    expect(await allowed(limits)).toBe(true);
+    expect(await allowed(limits)).toBe(false);
+  });
+});
