@@ -47,7 +47,11 @@ export function dataSourceOptions(config: DatabaseConfig): DataSourceOptions {
     // Every statement the gateway issues, with room to spare: re-preparing costs a parse and a plan.
     statementCacheSize: 1_000,
     // WAL lets readers proceed while the single writer commits; busy_timeout covers a second process.
-    prepareDatabase: (db: { pragma(source: string): unknown }) => {
+    prepareDatabase: (db: SqliteConnection) => {
+      // SQLite's lower() folds ASCII only; searches over people's names need every letter, as
+      // PostgreSQL's lower() folds them. lower() itself stays as it is: the System Log's filter
+      // language is ASCII-folding on both engines by design.
+      db.function(UNICODE_LOWER, { deterministic: true }, (text: unknown) => (typeof text === "string" ? text.toLowerCase() : text));
       db.pragma("journal_mode = WAL");
       db.pragma("synchronous = NORMAL");
       db.pragma("busy_timeout = 5000");
@@ -64,6 +68,20 @@ export function dataSourceOptions(config: DatabaseConfig): DataSourceOptions {
       db.pragma("journal_size_limit = 67108864");
     },
   };
+}
+
+/** What prepareDatabase uses of a better-sqlite3 connection. */
+interface SqliteConnection {
+  pragma(source: string): unknown;
+  function(name: string, options: { deterministic: boolean }, implementation: (text: unknown) => unknown): unknown;
+}
+
+/** SQLite's name for a Unicode-aware lower(); see foldedCase. */
+const UNICODE_LOWER = "unicode_lower";
+
+/** SQL that lowercases `expression` for every letter, not only ASCII, on either engine. */
+export function foldedCase(engine: "sqlite" | "postgres", expression: string): string {
+  return engine === "postgres" ? `LOWER(${expression})` : `${UNICODE_LOWER}(${expression})`;
 }
 
 export function createDataSource(config: DatabaseConfig): DataSource {
@@ -86,7 +104,7 @@ export function createReaderDataSource(config: DatabaseConfig): DataSource | nul
   const reader = new DataSource({
     ...options,
     migrations: [],
-    prepareDatabase: (db: { pragma(source: string): unknown }) => {
+    prepareDatabase: (db: SqliteConnection) => {
       options.prepareDatabase!(db);
       db.pragma("query_only = ON");
     },

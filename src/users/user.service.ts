@@ -6,6 +6,7 @@ import type { Initiator } from "../log/initiator";
 import type { LogService } from "../log/log.service";
 import { userTarget } from "../log/targets";
 import type { Clock } from "../platform/clock";
+import { foldedCase } from "../platform/data-source";
 import { isUniqueViolation, type Database } from "../platform/database";
 import { AppError, badInput, conflict, ErrorCode, notFound } from "../platform/errors";
 import { newId } from "../platform/ids";
@@ -297,9 +298,9 @@ export class UserService {
         new Brackets((where) =>
           where
             .where("u.login_normalized LIKE :prefix ESCAPE '\\'", { prefix })
-            .orWhere("LOWER(u.email) LIKE :prefix ESCAPE '\\'")
-            .orWhere("LOWER(u.first_name) LIKE :prefix ESCAPE '\\'")
-            .orWhere("LOWER(u.last_name) LIKE :prefix ESCAPE '\\'"),
+            .orWhere(`${foldedCase(this.db.engine, "u.email")} LIKE :prefix ESCAPE '\\'`)
+            .orWhere(`${foldedCase(this.db.engine, "u.first_name")} LIKE :prefix ESCAPE '\\'`)
+            .orWhere(`${foldedCase(this.db.engine, "u.last_name")} LIKE :prefix ESCAPE '\\'`),
         ),
       );
     }

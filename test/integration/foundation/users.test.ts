@@ -252,6 +252,16 @@ describe("users and groups", () => {
     expect((await gateway.admin.fails(UsersDocument, { after: "garbage" })).code).toBe("BAD_USER_INPUT");
   });
 
+  test("search folds the case of any letter, on either engine: É finds é and é finds É", async () => {
+    const { createUser } = await gateway.admin.ok(CreateUserDocument, {
+      input: { login: "elodie@example.com", firstName: "Élodie", lastName: "Øster", email: "ÉLODIE.OSTER@EXAMPLE.COM" },
+    });
+    for (const search of ["élodie", "ÉLO", "øst", "ØSTER", "élodie.oster@"]) {
+      const { users } = await gateway.admin.ok(UsersDocument, { search });
+      expect([search, users.edges.map((edge) => edge.node.id)]).toEqual([search, [createUser.id]]);
+    }
+  });
+
   test("a cursor is for the next page of the same search: another search or status is BAD_USER_INPUT", async () => {
     const { users } = await gateway.admin.ok(UsersDocument, { first: 1 });
     const after = users.pageInfo.endCursor!;
