@@ -1,7 +1,8 @@
 import DataLoader from "dataloader";
+import type { Clock } from "../platform/clock";
 import type { Logger } from "../platform/logger";
 import { AppError, ErrorCode } from "../platform/errors";
-import type { GatewayPubSub, LogEventPublished } from "../platform/pubsub";
+import type { FanOutGaps, GatewayPubSub, LogEventPublished } from "../platform/pubsub";
 import { bufferOverflow, SubscriptionChannel } from "../platform/subscription-channel";
 import { matchesLogFilter, type FilterNode } from "./filter";
 import type { LogQueryService } from "./log-query.service";
@@ -9,11 +10,23 @@ import type { LogEvent } from "./log.types";
 
 export interface LiveLogDependencies {
   pubsub: GatewayPubSub;
+  fanOutGaps: FanOutGaps;
+  clock: Clock;
   queries: LogQueryService;
   logger: Logger;
   /** Events a subscription may fall behind before it is ended (see SubscriptionChannel). */
   bufferSize: number;
 }
+
+/**
+ * How far before the fan-out was seen to go the catch-up reads: events published just before
+ * (the loss is noticed late) and those another instance stamped with a clock a little behind.
+ */
+const CATCH_UP_MARGIN_MS = 5_000;
+/** Events a catch-up delivers at most; past this many missed, the feeds end instead. */
+const MAX_CATCH_UP = 10_000;
+/** Events remembered as delivered, so a catch-up sends none twice. */
+const REMEMBERED = 20_000;
 
 interface LiveLogSubscriber {
   filter: FilterNode | null;
@@ -34,6 +47,9 @@ export class LiveLogFeed {
   private source: AsyncIterator<LogEventPublished> | null = null;
   /** The tail of the delivery chain: each event is delivered after the one published before it. */
   private deliveries: Promise<void> = Promise.resolve();
+  /** The events taken in lately, oldest first: a catch-up skips them. */
+  private readonly taken = new Set<string>();
+  private stopCatchingUp: (() => void) | null = null;
 
   constructor(private readonly deps: LiveLogDependencies) {
     this.loader = new DataLoader(
@@ -70,10 +86,13 @@ export class LiveLogFeed {
   stop(): void {
     void this.source?.return?.();
     this.source = null;
+    this.stopCatchingUp?.();
+    this.stopCatchingUp = null;
     for (const { channel } of [...this.subscribers]) void channel.return();
   }
 
   private listen(): void {
+    this.stopCatchingUp ??= this.deps.fanOutGaps.onResumed((lostAt) => void this.catchUp(lostAt));
     if (this.source) return;
     const source = this.deps.pubsub.subscribe("LOG_EVENT")[Symbol.asyncIterator]();
     this.source = source;
@@ -89,9 +108,38 @@ export class LiveLogFeed {
     })();
   }
 
+  /**
+   * Redis pub/sub keeps nothing for a subscriber that is away: once the fan-out is back, the
+   * events published since it went are read from the log and delivered, after those that came
+   * meanwhile (a dashboard sees them late, never not at all), each once. Too many to catch up
+   * on, and the feeds end, as a feed that fell behind does.
+   */
+  private async catchUp(lostAt: Date): Promise<void> {
+    if (!this.subscribers.size) return;
+    let missed: string[];
+    try {
+      missed = await this.deps.queries.publishedSince(new Date(lostAt.getTime() - CATCH_UP_MARGIN_MS), MAX_CATCH_UP + 1);
+    } catch (error) {
+      this.deps.logger.error({ err: error }, "the System Log events missed while Redis was away could not be read");
+      this.failAll(new AppError(ErrorCode.INTERNAL, "Internal server error"));
+      return;
+    }
+    if (missed.length > MAX_CATCH_UP) {
+      this.failAll(bufferOverflow(MAX_CATCH_UP, "events"));
+      return;
+    }
+    for (const uuid of missed) if (!this.taken.has(uuid)) this.accept(uuid);
+  }
+
+  private failAll(error: AppError): void {
+    for (const { channel } of [...this.subscribers]) if (channel.isOpen) channel.fail(error);
+  }
+
   /** Called in publication order; delivers in that order, however the loads interleave. */
   private accept(uuid: string): void {
     if (!this.subscribers.size) return;
+    this.taken.add(uuid);
+    if (this.taken.size > REMEMBERED) this.taken.delete(this.taken.values().next().value!);
     // Those subscribed when the event was published, and no one who subscribed after.
     const audience = [...this.subscribers];
     const loading = this.loader.load(uuid);

@@ -78,6 +78,22 @@ export class LogQueryService {
     return loaded;
   }
 
+  /**
+   * The uuids of the events published at or after `since`, oldest first, at most `limit`: what
+   * a live feed may have missed while its fan-out was away.
+   */
+  async publishedSince(since: Date, limit: number): Promise<string[]> {
+    const rows = await this.db.manager
+      .createQueryBuilder(LogEventRecord, EVENT_ALIAS)
+      .select(`${EVENT_ALIAS}.uuid`, "uuid")
+      .where(`${EVENT_ALIAS}.published >= :since`, { since: since.getTime() })
+      .orderBy(`${EVENT_ALIAS}.published`, "ASC")
+      .addOrderBy(`${EVENT_ALIAS}.uuid`, "ASC")
+      .limit(limit)
+      .getRawMany<{ uuid: string }>();
+    return rows.map((row) => row.uuid);
+  }
+
   /** Deletes events published more than `days` days ago, with their targets; resolves with how many. */
   async purgeOlderThan(days: number): Promise<number> {
     if (!Number.isInteger(days) || days < 1) throw badInput("days", "must be a whole number of days, at least 1");

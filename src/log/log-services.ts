@@ -4,7 +4,7 @@ import type { Config } from "../platform/config";
 import type { Database } from "../platform/database";
 import type { Logger } from "../platform/logger";
 import { PeriodicJob } from "../platform/periodic-job";
-import type { GatewayPubSub } from "../platform/pubsub";
+import type { FanOutGaps, GatewayPubSub } from "../platform/pubsub";
 import { DeliveryStatusFeed } from "../telephony/delivery-status";
 import { LiveLogFeed } from "./live-log";
 import { LogQueryService } from "./log-query.service";
@@ -16,11 +16,12 @@ export interface LogServiceDependencies {
   clock: Clock;
   logger: Logger;
   pubsub: GatewayPubSub;
+  fanOutGaps: FanOutGaps;
   sessions: SessionLiveness;
 }
 
 /** The System Log's readers, its retention job, the usage report and the live subscriptions' sources. */
-export function createLogServices({ config, db, clock, logger, pubsub, sessions }: LogServiceDependencies) {
+export function createLogServices({ config, db, clock, logger, pubsub, fanOutGaps, sessions }: LogServiceDependencies) {
   const logQueries = new LogQueryService(db, clock);
   return {
     logQueries,
@@ -34,8 +35,8 @@ export function createLogServices({ config, db, clock, logger, pubsub, sessions 
         if (purged) log.info({ purged, retentionDays: config.logRetentionDays }, "System Log events past retention purged");
       },
     }),
-    liveLog: new LiveLogFeed({ pubsub, queries: logQueries, logger, bufferSize: config.subscriptionBufferSize }),
-    deliveryStatus: new DeliveryStatusFeed({ db, clock, pubsub, logger, bufferSize: config.subscriptionBufferSize }),
+    liveLog: new LiveLogFeed({ pubsub, fanOutGaps, clock, queries: logQueries, logger, bufferSize: config.subscriptionBufferSize }),
+    deliveryStatus: new DeliveryStatusFeed({ db, clock, pubsub, fanOutGaps, logger, bufferSize: config.subscriptionBufferSize }),
     subscriptionCredentials: new CredentialRevalidator(db, clock, sessions),
     usageReport: new UsageReportService(db),
   };

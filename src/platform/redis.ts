@@ -2,24 +2,33 @@ import { createRedisEventTarget } from "@graphql-yoga/redis-event-target";
 import type { PubSubEventTarget } from "@graphql-yoga/subscription";
 import { Redis, type RedisOptions } from "ioredis";
 import { RateLimiterMemory, RateLimiterRedis } from "rate-limiter-flexible";
+import type { Clock } from "./clock";
 import type { Logger } from "./logger";
-import type { TopicPayloads } from "./pubsub";
+import type { FanOutGaps, TopicPayloads } from "./pubsub";
 import type { LimiterFactory } from "../security/rate-limits";
 
 /**
  * The Redis side of scale-out: pub/sub fan-out between instances and shared rate-limit
  * counters. Three connections, because a subscribed connection can do nothing else.
  */
-export class RedisConnections {
+export class RedisConnections implements FanOutGaps {
   readonly publisher: Redis;
   readonly subscriber: Redis;
   readonly commands: Redis;
   private lastError: string | null = null;
+  /** When the subscriber connection was lost, until its channels are listened to again. */
+  private subscriberLostAt: Date | null = null;
+  private readonly resumedListeners = new Set<(lostAt: Date) => void>();
+  /** The channels this instance listens to, subscribed again whenever the connection comes back. */
+  private readonly listened = new Set<string>();
 
+  /** `instanceId` names the connections in CLIENT LIST, so an operator can tell instances apart. */
   constructor(
     url: string,
     readonly keyPrefix: string,
     private readonly logger: Logger,
+    private readonly clock: Clock,
+    instanceId: string,
   ) {
     const options: RedisOptions = {
       // Commands fail fast while disconnected, so a request is not held hostage by Redis;
@@ -33,9 +42,11 @@ export class RedisConnections {
       retryStrategy: (attempt) => Math.min(attempt * 200, 5_000),
       lazyConnect: false,
     };
-    this.publisher = new Redis(url, { ...options, connectionName: "ringfence-pub" });
-    this.subscriber = new Redis(url, { ...options, connectionName: "ringfence-sub" });
-    this.commands = new Redis(url, { ...options, connectionName: "ringfence-cmd" });
+    // Client names may not hold spaces; a host name has none.
+    const named = (role: string) => `ringfence-${role}/${instanceId}`.replace(/\s/g, "_");
+    this.publisher = new Redis(url, { ...options, connectionName: named("pub") });
+    this.subscriber = new Redis(url, { ...options, connectionName: named("sub") });
+    this.commands = new Redis(url, { ...options, connectionName: named("cmd") });
     for (const connection of [this.publisher, this.subscriber, this.commands]) {
       connection.on("error", (error: Error) => {
         if (this.lastError !== error.message) this.logger.error({ err: error }, "Redis connection error: fan-out and shared limits are degraded");
@@ -45,6 +56,38 @@ export class RedisConnections {
         if (this.lastError) this.logger.warn("Redis connection restored");
         this.lastError = null;
       });
+    }
+    this.subscriber.on("close", () => {
+      this.subscriberLostAt ??= this.clock.now();
+    });
+    this.subscriber.on("ready", () => void this.resubscribe());
+  }
+
+  onResumed(listener: (lostAt: Date) => void): () => void {
+    this.resumedListeners.add(listener);
+    return () => this.resumedListeners.delete(listener);
+  }
+
+  /** Listens to the channels again after a loss, then tells the live feeds from when they may have missed publications. */
+  private async resubscribe(): Promise<void> {
+    const lostAt = this.subscriberLostAt;
+    if (!lostAt) return;
+    if (this.listened.size) {
+      try {
+        await this.subscriber.subscribe(...this.listened);
+      } catch (error) {
+        // The connection went again: its next "ready" tries once more, from the first loss.
+        this.logger.warn({ err: error }, "Redis subscribe failed: events do not reach other instances until it is back");
+        return;
+      }
+    }
+    this.subscriberLostAt = null;
+    for (const listener of [...this.resumedListeners]) {
+      try {
+        listener(lostAt);
+      } catch (error) {
+        this.logger.error({ err: error }, "a live feed failed to catch up after Redis came back");
+      }
     }
   }
 
@@ -67,7 +110,7 @@ export class RedisConnections {
    * the channels listened to are subscribed again once the connection is back.
    */
   eventTarget(): PubSubEventTarget<TopicPayloads> {
-    const listened = new Set<string>();
+    const listened = this.listened;
     const failed = (command: string) => (error: unknown) => {
       this.logger.warn({ err: error }, `Redis ${command} failed: events do not reach other instances until it is back`);
       return 0;
@@ -84,9 +127,6 @@ export class RedisConnections {
         return this.subscriber.unsubscribe(channel).catch(failed("unsubscribe"));
       },
     };
-    this.subscriber.on("ready", () => {
-      if (listened.size) this.subscriber.subscribe(...listened).catch(failed("subscribe"));
-    });
     const target = createRedisEventTarget<CustomEvent>({ publishClient: publishClient as unknown as Redis, subscribeClient: subscribeClient as unknown as Redis });
     return prefixedEventTarget(target as unknown as MinimalEventTarget, `${this.keyPrefix}:`) as unknown as PubSubEventTarget<TopicPayloads>;
   }

@@ -27,7 +27,7 @@ import { formatError, INTERNAL_MESSAGE, isInternal } from "./graphql-errors";
 import { landingPage } from "./landing-page";
 import { createLoaders } from "./loaders";
 import { createLogger, type Logger } from "./logger";
-import { createGatewayPubSub } from "./pubsub";
+import { createGatewayPubSub, noFanOutGaps } from "./pubsub";
 import { RedisConnections } from "./redis";
 import { buildGatewaySchema, createResolverContainer } from "./schema";
 import { createServices, type Services } from "./services";
@@ -77,10 +77,10 @@ export async function startGateway({ config, clock = systemClock, logger = creat
     config.engine === "sqlite" ? SqliteCheckpointer.start({ file: sqliteFile(config), intervalMs: CHECKPOINT_INTERVAL_MS, logger }) : null;
 
   // Several instances share subscriptions and limits through Redis; one instance needs none.
-  const redis = config.redisUrl ? new RedisConnections(config.redisUrl, config.redisKeyPrefix, logger) : null;
-  const pubsub = createGatewayPubSub(redis?.eventTarget());
   const instanceId = `${os.hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
-  const services = createServices({ config, db, clock, logger, pubsub, instanceId, limiterFactory: redis?.limiterFactory() });
+  const redis = config.redisUrl ? new RedisConnections(config.redisUrl, config.redisKeyPrefix, logger, clock, instanceId) : null;
+  const pubsub = createGatewayPubSub(redis?.eventTarget());
+  const services = createServices({ config, db, clock, logger, pubsub, fanOutGaps: redis ?? noFanOutGaps, instanceId, limiterFactory: redis?.limiterFactory() });
   const bootstrap = await withStartupLock(dataSource, async () => {
     await services.policies.ensureDefaults();
     return services.apiTokens.bootstrap(config.bootstrapAdminToken);

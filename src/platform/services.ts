@@ -26,7 +26,7 @@ import type { Config } from "./config";
 import type { Database } from "./database";
 import type { Logger } from "./logger";
 import { PublicUrl } from "./public-url";
-import type { GatewayPubSub } from "./pubsub";
+import type { FanOutGaps, GatewayPubSub } from "./pubsub";
 import { ServerSecrets } from "./secrets";
 
 export interface ServiceDependencies {
@@ -35,6 +35,8 @@ export interface ServiceDependencies {
   clock: Clock;
   logger: Logger;
   pubsub: GatewayPubSub;
+  /** When publications may have been lost (Redis was away); never, on one instance. */
+  fanOutGaps: FanOutGaps;
   instanceId: string;
   /** Where rate limits are counted: in process by default, Redis in scale-out mode. */
   limiterFactory?: LimiterFactory;
@@ -176,7 +178,7 @@ export function createServices(deps: ServiceDependencies) {
     telephony,
     receipts,
     dispatcher,
-    ...createLogServices({ config, db, clock, logger, pubsub, sessions }),
+    ...createLogServices({ config, db, clock, logger, pubsub, fanOutGaps: deps.fanOutGaps, sessions }),
   };
 }
 

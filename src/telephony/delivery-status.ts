@@ -8,7 +8,7 @@ import type { Database } from "../platform/database";
 import { AppError, ErrorCode, notFound } from "../platform/errors";
 import { hashSecret } from "../platform/ids";
 import type { Logger } from "../platform/logger";
-import type { GatewayPubSub } from "../platform/pubsub";
+import type { FanOutGaps, GatewayPubSub } from "../platform/pubsub";
 import { bufferOverflow, SubscriptionChannel } from "../platform/subscription-channel";
 import { AuthTransactionRecord } from "../transactions/auth-transaction.entity";
 import { Message } from "./message.entity";
@@ -17,6 +17,7 @@ export interface DeliveryStatusDependencies {
   db: Database;
   clock: Clock;
   pubsub: GatewayPubSub;
+  fanOutGaps: FanOutGaps;
   logger: Logger;
   /** Messages a subscription may fall behind before it is ended. */
   bufferSize: number;
@@ -66,7 +67,10 @@ export class DeliveryStatusFeed {
       capacity: this.deps.bufferSize,
       overflowError: () => bufferOverflow(this.deps.bufferSize, "messages"),
       admit,
-      onClose: () => void source.return?.(),
+      onClose: () => {
+        stopCatchingUp();
+        void source.return?.();
+      },
     });
 
     const emitted = new Map<string, number>();
@@ -105,7 +109,11 @@ export class DeliveryStatusFeed {
         channel.fail(new AppError(ErrorCode.INTERNAL, "Internal server error"));
       }
     })();
-    deliver(this.deps.db.manager.find(Message, { where: { challengeId }, order: { created: "ASC", id: "ASC" } }));
+    const readAll = () => this.deps.db.manager.find(Message, { where: { challengeId }, order: { created: "ASC", id: "ASC" } });
+    deliver(readAll());
+    // Changes published while Redis was away never come: the messages are read again instead,
+    // and only a status that moved on is sent.
+    const stopCatchingUp = this.deps.fanOutGaps.onResumed(() => deliver(readAll()));
     return channel;
   }
 
