@@ -256,6 +256,12 @@ export class ChallengeService {
       if (challenge.status !== "PENDING" && challenge.status !== "EXPIRED") {
         throw new AppError(ErrorCode.CODE_EXPIRED, "This challenge is finished; start a new one", { reason: challenge.status });
       }
+      if (challenge.factorId && challenge.purpose !== "PHONE_VERIFICATION") {
+        // A new code for a suspended or deleted factor would be sent to no purpose: it could not be verified.
+        const factor = await manager.findOneBy(PhoneFactor, { id: challenge.factorId });
+        const usable = factor && (factor.status === "ACTIVE" || (challenge.purpose !== "FACTOR_VERIFY" && factor.status === "INACTIVE"));
+        if (!usable) throw factorNoLongerActive();
+      }
       const now = clock.now();
       refuseWhileCooling(challenge, now);
       if (challenge.resendsUsed >= challenge.maxResends) {
@@ -307,9 +313,6 @@ export class ChallengeService {
     if (failedPasscodes < cap) return;
     const suspended = await manager.update(PhoneFactor, { userId: user.id, status: "ACTIVE" }, { status: "INACTIVE" });
     if (!suspended.affected) return;
-    // A code already sent for sign-in must not outlive the suspension; recovery codes stand,
-    // as recovery is how a suspension ends.
-    await this.cancelOpen(tx, { userId: user.id, purpose: "FACTOR_VERIFY" });
     await this.deps.log.record(tx, {
       eventType: EventType.FACTOR_SUSPEND,
       displayMessage: "Phone factors suspended after too many failed passcodes",
@@ -342,7 +345,7 @@ export class ChallengeService {
    * Cancels challenges that are still open (a factor was deleted or suspended, a flow
    * cancelled). EXPIRED ones too: a resend would bring them back to life.
    */
-  async cancelOpen(tx: Transaction, where: { factorId?: string; transactionId?: string; userId?: string; purpose?: ChallengePurpose }): Promise<void> {
+  async cancelOpen(tx: Transaction, where: { factorId?: string; transactionId?: string }): Promise<void> {
     await tx.manager.update(Challenge, { ...where, status: In(["PENDING", "EXPIRED"]) }, { status: "CANCELLED" });
   }
 
@@ -422,6 +425,11 @@ export async function refundedIfUnsent<T>(clearance: SendClearance | null, write
 }
 
 /** RESEND_TOO_SOON, with the seconds left, while the challenge's last code is inside its cooldown. */
+/** A code sent for a factor that has since been suspended or deleted: it proves nothing any more. */
+export function factorNoLongerActive(): AppError {
+  return new AppError(ErrorCode.CODE_EXPIRED, "This code's phone factor was suspended or removed; start again", { reason: "FACTOR_NOT_ACTIVE" });
+}
+
 export function refuseWhileCooling(challenge: Pick<Challenge, "lastSentAt" | "resendCooldownSeconds" | "method">, now: Date): void {
   const availableAt = challenge.lastSentAt.getTime() + challenge.resendCooldownSeconds * 1000;
   if (availableAt <= now.getTime()) return;

@@ -11,7 +11,7 @@ import { AppError, badInput, conflict, ErrorCode, notFound } from "../platform/e
 import { newId } from "../platform/ids";
 import { User } from "../users/user.entity";
 import { Challenge } from "./challenge.entity";
-import { refundedIfUnsent, refuseWhileCooling, type ChallengeService, type Requester } from "./challenge.service";
+import { factorNoLongerActive, refundedIfUnsent, refuseWhileCooling, type ChallengeService, type Requester } from "./challenge.service";
 import { PhoneFactor } from "./phone-factor.entity";
 import type { PhoneAuthenticatorService } from "./phone-authenticator.service";
 import { maskPhoneNumber } from "./phone-number";
@@ -172,10 +172,13 @@ export class FactorService {
       await tx.manager.update(PhoneFactor, { userId: challenge.userId, status: "INACTIVE" }, { status: "ACTIVE" });
     }
     if (!challenge.factorId) return;
-    const stampVerified = (factorId: string) => this.deps.db.statements.update(tx.manager, PhoneFactor, { id: factorId }, { lastVerified: this.deps.clock.now() });
-    // Only a verification can change the factor's status; any other code just stamps it (a factor deleted meanwhile matches nothing).
+    const stampVerified = (factorId: string) =>
+      this.deps.db.statements.update(tx.manager, PhoneFactor, { id: factorId, status: "ACTIVE" }, { lastVerified: this.deps.clock.now() });
+    // Only a verification can change the factor's status; any other code just stamps it, and
+    // proves nothing once its factor is suspended or deleted (the code was sent before): the
+    // whole verification is undone, so no sign-in passes on it.
     if (challenge.purpose !== "PHONE_VERIFICATION") {
-      await stampVerified(challenge.factorId);
+      if (!(await stampVerified(challenge.factorId))) throw factorNoLongerActive();
       return;
     }
     const factor = await this.deps.db.statements.findOneBy(tx.manager, PhoneFactor, { id: challenge.factorId });
