@@ -345,7 +345,7 @@ export class ChallengeService {
    * Cancels challenges that are still open (a factor was deleted or suspended, a flow
    * cancelled). EXPIRED ones too: a resend would bring them back to life.
    */
-  async cancelOpen(tx: Transaction, where: { factorId?: string; transactionId?: string }): Promise<void> {
+  async cancelOpen(tx: Transaction, where: { id?: string; factorId?: string; transactionId?: string }): Promise<void> {
     await tx.manager.update(Challenge, { ...where, status: In(["PENDING", "EXPIRED"]) }, { status: "CANCELLED" });
   }
 

@@ -260,11 +260,18 @@ export class TransactionService {
     }
     const user = await this.userOf(record);
     const requester = this.requester(record, user, client);
+    // Asking again is a resend by another name: held to the cooldown of the code already sent,
+    // which stops working when the new one goes.
+    const previous = record.status === "MFA_CHALLENGE" && record.challengeId ? await this.deps.challenges.findById(record.challengeId) : null;
+    if (previous) refuseWhileCooling(previous, this.deps.clock.now());
     // The step is taken in the challenge's own transaction: a request that loses the race to
     // another on this handle sends nothing.
     const challenge = await this.deps.factors.challenge(asUser(user.id), factor.id, chosen, requester, {
       transactionId: record.id,
-      alongside: (tx, issued) => this.advance(tx, record, { status: "MFA_CHALLENGE", challengeId: issued.id, factorId: factor.id }).then(() => undefined),
+      alongside: async (tx, issued) => {
+        await this.advance(tx, record, { status: "MFA_CHALLENGE", challengeId: issued.id, factorId: factor.id });
+        if (previous) await this.deps.challenges.cancelOpen(tx, { id: previous.id });
+      },
     });
     return this.view(record, stateHandle, user, { challenge });
   }

@@ -177,12 +177,37 @@ describe("sign-in transactions", () => {
     const succeeded = attempts.filter((attempt) => attempt.data?.challengeFactor);
     const lost = attempts.filter((attempt) => attempt.errors?.length);
     expect(succeeded.length + lost.length).toBe(4);
-    expect(lost.map((attempt) => attempt.errors![0]!.extensions?.code)).toEqual(lost.map(() => "INVALID_TRANSITION"));
+    // Lost the race to the step, or came after another's code went out, inside its cooldown.
+    for (const attempt of lost) expect(["INVALID_TRANSITION", "RESEND_TOO_SOON"]).toContain(attempt.errors![0]!.extensions?.code);
     // Each code that went out belongs to a step that was taken: a lost request left no challenge, message or send event.
     const challenges = await gateway.db.manager.findBy(Challenge, { userId: user.id, purpose: "FACTOR_VERIFY" });
     expect(challenges.map((challenge) => challenge.id).sort()).toEqual(succeeded.map((attempt) => attempt.data!.challengeFactor.challenge!.id).sort());
     expect(await gateway.db.manager.countBy(Message, { userId: user.id, purpose: "FACTOR_VERIFY" })).toBe(succeeded.length);
     expect(await gateway.db.manager.countBy(LogEventRecord, { eventType: "system.sms.send_factor_verify_message", actorId: user.id })).toBe(succeeded.length);
+  });
+
+  test("challengeFactor asked again is a resend: RESEND_TOO_SOON inside the cooldown, and after it the earlier code stops working", async () => {
+    const phone = "+447400700062";
+    const { user, factor } = await userWithPhone(gateway, phone);
+    await requirePhone(gateway);
+    const { signIn } = await gateway.anonymous.ok(SignInDocument, { input: { login: user.login, password: PASSWORD } });
+    const challengeAgain = () => gateway.anonymous.request(ChallengeFactorDocument, { input: { stateHandle: signIn.stateHandle, factorId: factor.id } });
+    const first = (await challengeAgain()).data!.challengeFactor.challenge!;
+    const firstCode = await receivedCode(gateway, phone);
+
+    const tooSoon = await challengeAgain();
+    expect(tooSoon.errors?.[0]?.extensions).toMatchObject({ code: "RESEND_TOO_SOON", retryAfterSeconds: expect.any(Number) });
+    expect(await gateway.db.manager.countBy(Message, { userId: user.id, purpose: "FACTOR_VERIFY" })).toBe(1);
+
+    gateway.clock.advance(61_000);
+    const second = (await challengeAgain()).data!.challengeFactor.challenge!;
+    expect(second.id).not.toBe(first.id);
+    expect(await gateway.db.manager.findOneByOrFail(Challenge, { id: first.id })).toMatchObject({ status: "CANCELLED" });
+    const secondCode = await receivedCode(gateway, phone);
+    if (firstCode !== secondCode) {
+      expect((await gateway.anonymous.fails(VerifyFactorDocument, { input: { stateHandle: signIn.stateHandle, code: firstCode } })).code).toBe("INVALID_CODE");
+    }
+    expect((await gateway.anonymous.ok(VerifyFactorDocument, { input: { stateHandle: signIn.stateHandle, code: secondCode } })).verifyFactor.status).toBe("SUCCESS");
   });
 
   test("a wrong code in the flow is INVALID_CODE and the transaction can go on", async () => {
