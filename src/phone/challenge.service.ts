@@ -227,8 +227,20 @@ export class ChallengeService {
     }
   }
 
-  /** A new code (the old one void), by the same or another method, after the cooldown. */
-  async resend(challengeId: string, method: PhoneMethod | null | undefined, requester: Requester): Promise<Challenge> {
+  /**
+   * A new code (the old one void), by the same or another method, after the cooldown.
+   *
+   * `withholdRefusals` is for recovery, which must answer a real login as it answers a decoy: a
+   * resend the send rules, the authenticator, the number or the factor refuse is answered as if
+   * it went (its cooldown and resend counted, its lifetime renewed), and nothing is sent;
+   * `refusedByCaller` withholds it for the caller's own rule (the user's password policy).
+   */
+  async resend(
+    challengeId: string,
+    method: PhoneMethod | null | undefined,
+    requester: Requester,
+    { withholdRefusals = false, refusedByCaller = false } = {},
+  ): Promise<Challenge> {
     const { clock, numbers } = this.deps;
     const before = await this.findById(challengeId);
     if (!before) throw notFound("Challenge");
@@ -238,15 +250,27 @@ export class ChallengeService {
     // not. An expired challenge may be resent, so it is cleared as an open one is.
     const cooling = before.lastSentAt.getTime() + before.resendCooldownSeconds * 1000 > clock.now().getTime();
     const resendable = (before.status === "PENDING" || before.status === "EXPIRED") && before.resendsUsed < before.maxResends;
-    const clearance =
-      beforeCountry && !cooling && resendable
-        ? await this.clearSend({ e164: before.e164, country: beforeCountry, userId: before.userId, method: method ?? before.method })
-        : null;
-    return refundedIfUnsent(clearance, () => this.resendWithin(challengeId, method, requester, clearance));
+    let clearance: SendClearance | null = null;
+    let refused = withholdRefusals && refusedByCaller;
+    if (beforeCountry && !cooling && resendable && !refused) {
+      try {
+        clearance = await this.clearSend({ e164: before.e164, country: beforeCountry, userId: before.userId, method: method ?? before.method });
+      } catch (error) {
+        if (!withholdRefusals || !isSendRefusal(error)) throw error;
+        refused = true;
+      }
+    }
+    return refundedIfUnsent(clearance, () => this.resendWithin(challengeId, method, requester, clearance, withholdRefusals ? { refusedEarlier: refused } : null));
   }
 
-  private resendWithin(challengeId: string, method: PhoneMethod | null | undefined, requester: Requester, clearance: SendClearance | null): Promise<Challenge> {
-    const { db, clock, secrets, authenticator, numbers } = this.deps;
+  private resendWithin(
+    challengeId: string,
+    method: PhoneMethod | null | undefined,
+    requester: Requester,
+    clearance: SendClearance | null,
+    withhold: { refusedEarlier: boolean } | null,
+  ): Promise<Challenge> {
+    const { db, clock, secrets } = this.deps;
     return db.transaction(async (tx) => {
       const { manager } = tx;
       const challenge = await manager.findOneBy(Challenge, { id: challengeId });
@@ -256,24 +280,19 @@ export class ChallengeService {
       if (challenge.status !== "PENDING" && challenge.status !== "EXPIRED") {
         throw new AppError(ErrorCode.CODE_EXPIRED, "This challenge is finished; start a new one", { reason: challenge.status });
       }
-      if (challenge.factorId && challenge.purpose !== "PHONE_VERIFICATION") {
-        // A new code for a suspended or deleted factor would be sent to no purpose: it could not be verified.
-        const factor = await manager.findOneBy(PhoneFactor, { id: challenge.factorId });
-        const usable = factor && (factor.status === "ACTIVE" || (challenge.purpose !== "FACTOR_VERIFY" && factor.status === "INACTIVE"));
-        if (!usable) throw factorNoLongerActive();
-      }
       const now = clock.now();
       refuseWhileCooling(challenge, now);
       if (challenge.resendsUsed >= challenge.maxResends) {
         throw new AppError(ErrorCode.TOO_MANY_RESENDS, "No more codes can be sent for this challenge; start a new one");
       }
+      if (withhold?.refusedEarlier) return this.withholdResend(tx, challenge, now);
       const nextMethod = method ?? challenge.method;
-      const use = challenge.purpose === "PASSWORD_RESET" || challenge.purpose === "ACCOUNT_UNLOCK" ? "RECOVERY" : challenge.purpose === "FACTOR_VERIFY" ? "MFA" : "ENROLLMENT";
-      const settings = await authenticator.requireMethod(nextMethod, use);
-      const country = await numbers.countrySettings(challenge.country);
-      const parsed = parsePhoneNumber(challenge.e164);
-      const rejection = rejectionForMethod(parsed, nextMethod, { country, blocked: false, allowVoip: settings.allowVoip });
-      if (rejection || !country) throw phoneNumberError(parsed, rejection ?? "UNSUPPORTED_COUNTRY", nextMethod);
+      const sendable = await this.sendableAgain(manager, challenge, nextMethod).catch((error: unknown) => {
+        if (withhold && isSendRefusal(error)) return null;
+        throw error;
+      });
+      if (!sendable) return this.withholdResend(tx, challenge, now);
+      const { settings, country } = sendable;
 
       const code = newPasscode(settings.codeLength);
       const changes = {
@@ -299,6 +318,38 @@ export class ChallengeService {
       await this.sendCode(tx, challenge, user, country, code, requester, clearance);
       return challenge;
     });
+  }
+
+  /** What a resend by `method` needs, checked again: the factor still there, the method allowed, the number able to take it. */
+  private async sendableAgain(
+    manager: EntityManager,
+    challenge: Challenge,
+    method: PhoneMethod,
+  ): Promise<{ settings: PhoneAuthenticatorSettings; country: CountrySettings }> {
+    if (challenge.factorId && challenge.purpose !== "PHONE_VERIFICATION") {
+      // A new code for a suspended or deleted factor would be sent to no purpose: it could not be verified.
+      const factor = await manager.findOneBy(PhoneFactor, { id: challenge.factorId });
+      const usable = factor && (factor.status === "ACTIVE" || (challenge.purpose !== "FACTOR_VERIFY" && factor.status === "INACTIVE"));
+      if (!usable) throw factorNoLongerActive();
+    }
+    const use = challenge.purpose === "PASSWORD_RESET" || challenge.purpose === "ACCOUNT_UNLOCK" ? "RECOVERY" : challenge.purpose === "FACTOR_VERIFY" ? "MFA" : "ENROLLMENT";
+    const settings = await this.deps.authenticator.requireMethod(method, use);
+    const country = await this.deps.numbers.countrySettings(challenge.country);
+    const parsed = parsePhoneNumber(challenge.e164);
+    const rejection = rejectionForMethod(parsed, method, { country, blocked: false, allowVoip: settings.allowVoip });
+    if (rejection || !country) throw phoneNumberError(parsed, rejection ?? "UNSUPPORTED_COUNTRY", method);
+    return { settings, country };
+  }
+
+  /** A resend answered as if it went, and not sent: what a decoy's resend does, on a real challenge. */
+  private async withholdResend(tx: Transaction, challenge: Challenge, now: Date): Promise<Challenge> {
+    const { codeTtlSeconds } = await this.deps.authenticator.get();
+    const changes = { resendsUsed: challenge.resendsUsed + 1, lastSentAt: now, expiresAt: new Date(now.getTime() + codeTtlSeconds * 1000), status: "PENDING" as const };
+    const updated = await tx.manager.update(Challenge, { id: challenge.id, resendsUsed: challenge.resendsUsed, status: challenge.status }, changes);
+    if (!updated.affected) {
+      throw new AppError(ErrorCode.RESEND_TOO_SOON, "A code was just sent. Please wait before trying again.", { retryAfterSeconds: challenge.resendCooldownSeconds });
+    }
+    return Object.assign(challenge, changes);
   }
 
   /**
@@ -425,6 +476,13 @@ export async function refundedIfUnsent<T>(clearance: SendClearance | null, write
 }
 
 /** RESEND_TOO_SOON, with the seconds left, while the challenge's last code is inside its cooldown. */
+/** Why a send may be refused that says something about the account: what a recovery must not tell. */
+function isSendRefusal(error: unknown): boolean {
+  if (!(error instanceof AppError)) return false;
+  const refusals: readonly string[] = [ErrorCode.RATE_LIMITED, ErrorCode.METHOD_NOT_ALLOWED, ErrorCode.INVALID_PHONE_NUMBER, ErrorCode.NUMBER_BLOCKED];
+  return refusals.includes(error.code) || (error.code === ErrorCode.CODE_EXPIRED && error.extensions?.reason === "FACTOR_NOT_ACTIVE");
+}
+
 /** A code sent for a factor that has since been suspended or deleted: it proves nothing any more. */
 export function factorNoLongerActive(): AppError {
   return new AppError(ErrorCode.CODE_EXPIRED, "This code's phone factor was suspended or removed; start again", { reason: "FACTOR_NOT_ACTIVE" });

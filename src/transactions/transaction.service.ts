@@ -318,14 +318,37 @@ export class TransactionService {
     const decision = parseDecision(record);
     if (decision.decoy) return this.resendDecoy(record, stateHandle, decision, method);
     if (!record.challengeId || !record.userId) return this.view(record, stateHandle, null, {});
-    const allowed =
-      record.kind !== "SIGN_IN" ? [decision.recoveryMethod!, ...(await this.recoveryMethodsFor(record.userId))] : record.status === "MFA_ENROLL_ACTIVATE" ? decision.enrollMethods : decision.phoneMethods;
+    if (record.kind !== "SIGN_IN") return this.resendRecovery(record, stateHandle, decision, method, client);
+    const allowed = record.status === "MFA_ENROLL_ACTIVATE" ? decision.enrollMethods : decision.phoneMethods;
     if (method && !allowed.includes(method)) {
       throw new AppError(ErrorCode.METHOD_NOT_ALLOWED, `${method} is not allowed here`, { allowedMethods: [...new Set(allowed)] });
     }
     const user = await this.userOf(record);
     const challenge = await this.deps.challenges.resend(record.challengeId, method, this.requester(record, user, client));
-    return this.view(record, stateHandle, record.kind === "SIGN_IN" ? user : null, { challenge: record.kind === "SIGN_IN" ? challenge : null });
+    return this.view(record, stateHandle, user, { challenge });
+  }
+
+  /**
+   * A real recovery's resend answers as a decoy's does (resendDecoy): METHOD_NOT_ALLOWED only for
+   * a method no password policy allows, and a resend that the user's own policy, the
+   * authenticator, the number or the send limits refuse is answered as sent and withheld.
+   */
+  private async resendRecovery(
+    record: AuthTransactionRecord,
+    stateHandle: string,
+    decision: StoredDecision,
+    method: PhoneMethod | null | undefined,
+    client: ClientInfo,
+  ): Promise<TransactionView> {
+    const offered = await this.recoveryMethodsForAnyone(decision);
+    if (method && !offered.includes(method)) throw new AppError(ErrorCode.METHOD_NOT_ALLOWED, `${method} is not allowed here`, { allowedMethods: offered });
+    const user = await this.userOf(record);
+    const own = [decision.recoveryMethod!, ...(await this.recoveryMethodsFor(user.id))];
+    await this.deps.challenges.resend(record.challengeId!, method, this.requester(record, user, client), {
+      withholdRefusals: true,
+      refusedByCaller: !!method && !own.includes(method),
+    });
+    return this.view(record, stateHandle, null, {});
   }
 
   recoverPassword(login: string, method: PhoneMethod, client: ClientInfo): Promise<TransactionView> {
@@ -715,7 +738,7 @@ export class TransactionService {
 
   /** What resendFactorChallenge answers a real recovery, minus the code: methods, cooldown, resends, attempts. */
   private async resendDecoy(record: AuthTransactionRecord, stateHandle: string, decision: StoredDecision, method: PhoneMethod | null | undefined): Promise<TransactionView> {
-    const allowed = [...new Set([decision.recoveryMethod!, ...(await this.passwordPolicyOf(null)).recoveryMethods])];
+    const allowed = await this.recoveryMethodsForAnyone(decision);
     if (method && !allowed.includes(method)) throw new AppError(ErrorCode.METHOD_NOT_ALLOWED, `${method} is not allowed here`, { allowedMethods: allowed });
     if ((decision.decoyAttempts ?? 0) >= (decision.maxAttempts ?? 5)) throw new AppError(ErrorCode.TOO_MANY_ATTEMPTS, "This challenge has no attempts left");
     const now = this.deps.clock.now();
@@ -766,6 +789,11 @@ export class TransactionService {
     const session = await this.deps.db.manager.findOneBy(SessionRecord, { id: current.sessionId });
     const proven = session?.mfaAt ?? null;
     return proven && proven.getTime() + reauthenticateAfterMinutes * 60_000 > this.deps.clock.now().getTime() ? proven : null;
+  }
+
+  /** The methods a recovery's resend may ask for without METHOD_NOT_ALLOWED: its own, and any a password policy allows. */
+  private async recoveryMethodsForAnyone(decision: StoredDecision): Promise<PhoneMethod[]> {
+    return [...new Set([decision.recoveryMethod!, ...recoveryMethodsOffered(await this.deps.policies.list())])];
   }
 
   private async recoveryMethodsFor(userId: string): Promise<PhoneMethod[]> {

@@ -155,3 +155,62 @@ describe("no user enumeration through the send limits of recovery", () => {
     expect(await gateway.db.manager.count(Message)).toBe(sentBefore);
   });
 });
+
+describe("no user enumeration through a recovery's resend", () => {
+  let gateway: TestGateway;
+  beforeAll(async () => {
+    // A number's enrollment code and its recovery code are all its 10 minutes allow.
+    gateway = await startTestGateway({ LIMIT_SENDS_PER_NUMBER_PER10M: "2" });
+    await setPasswordPolicy(gateway, { recoveryMethods: ["SMS", "VOICE"] });
+  });
+  afterAll(() => gateway.stop());
+
+  /** Starts a recovery by SMS, then, past the cooldown, resends (by `method`) twice in a row. */
+  const resendAnswers = async (login: string, method?: "SMS" | "VOICE") => {
+    const before = await gateway.db.manager.count(Message);
+    const { recoverPassword } = await gateway.anonymous.ok(RecoverPasswordDocument, { input: { login, method: "SMS" } });
+    await settleMessages(gateway);
+    const sentBefore = await gateway.db.manager.count(Message);
+    recovered.push(sentBefore - before);
+    gateway.clock.advance(31_000);
+    const answers: unknown[] = [];
+    for (let i = 0; i < 2; i += 1) {
+      const { errors } = await gateway.anonymous.request(ResendFactorChallengeDocument, { input: { stateHandle: recoverPassword.stateHandle, method } });
+      answers.push(errors ? errors[0]?.extensions?.code : "OK");
+    }
+    await settleMessages(gateway);
+    return { answers, sent: (await gateway.db.manager.count(Message)) - sentBefore };
+  };
+
+  /** Codes each recovery sent: 1 for a real one, 0 for a decoy. */
+  let recovered: number[] = [];
+  beforeEach(() => {
+    recovered = [];
+  });
+
+  test("a resend its number's send limit refuses answers as a decoy's does, and sends nothing", async () => {
+    const { user } = await userWithPhone(gateway, "+447400900006");
+    const decoy = await resendAnswers("nobody-at-all@example.com");
+    expect(decoy).toEqual({ answers: ["OK", "RESEND_TOO_SOON"], sent: 0 });
+    expect(await resendAnswers(user.login)).toEqual(decoy);
+    expect(recovered).toEqual([0, 1]);
+  });
+
+  test("a method the user's own password policy does not allow, though another policy does, answers as a decoy's does", async () => {
+    const { createGroup } = await gateway.admin.ok(CreateGroupDocument, { name: "sms-recovery-only" });
+    const { createPolicy } = await gateway.admin.ok(CreatePolicyDocument, {
+      input: { type: "PASSWORD", name: "SMS recovery only", priority: 1, groupIds: [createGroup.id], recoveryMethods: ["SMS"] },
+    });
+    try {
+      const { user } = await userWithPhone(gateway, "+447400900007");
+      await gateway.admin.ok(AddUserToGroupDocument, { userId: user.id, groupId: createGroup.id });
+      const decoy = await resendAnswers("nobody-at-all@example.com", "VOICE");
+      expect(decoy).toEqual({ answers: ["OK", "RESEND_TOO_SOON"], sent: 0 });
+      expect(await resendAnswers(user.login, "VOICE")).toEqual(decoy);
+      expect(recovered).toEqual([0, 1]);
+    } finally {
+      await gateway.admin.ok(DeletePolicyDocument, { id: createPolicy.id });
+    }
+  });
+});
+
