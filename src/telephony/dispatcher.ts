@@ -298,8 +298,9 @@ export class Dispatcher implements DispatchSignal {
         await this.recordSent(message, attemptId, provider, result);
         return;
       }
-      // A refusal about the message (an inactive number) shows the provider is up.
-      if (result.retryable) this.breaker.recordFailure(provider.name);
+      // A refusal about the message (an inactive number), or a request to slow down, shows the
+      // provider is up: a burst of throttling must not open the circuit and fail every message.
+      if (result.retryable && !result.throttled) this.breaker.recordFailure(provider.name);
       else this.breaker.recordSuccess(provider.name);
       this.deps.logger.info(
         {

@@ -61,16 +61,23 @@ export function storableReceipt(receipt: DeliveryReceipt): DeliveryReceipt {
  */
 export class ProviderError extends Error {
   readonly providerCode: string | null;
+  /**
+   * The provider is up and asks us to slow down (SMPP ESME_RTHROTTLED or ESME_RMSGQFUL, HTTP
+   * 429): retryable, and no sign of an outage, so it does not count towards opening its circuit.
+   */
+  readonly throttled: boolean;
 
   constructor(
     readonly errorCode: DeliveryErrorCode,
     readonly retryable: boolean,
     message: string,
     providerCode: string | null = null,
+    { throttled = false }: { throttled?: boolean } = {},
   ) {
     super(providerText(message));
     this.name = "ProviderError";
     this.providerCode = providerText(providerCode);
+    this.throttled = throttled;
   }
 }
 

@@ -554,8 +554,10 @@ function decodedText(value: unknown): string {
 
 function refusal(commandStatus: number): ProviderError {
   const name = statusName(commandStatus);
-  if (TRANSIENT_STATUSES.has(commandStatus))
-    return new ProviderError(DeliveryErrorCode.PROVIDER_UNREACHABLE, true, `the SMSC answered ${name}`, name);
+  if (TRANSIENT_STATUSES.has(commandStatus)) {
+    const throttled = commandStatus === CommandStatus.ESME_RTHROTTLED || commandStatus === CommandStatus.ESME_RMSGQFUL;
+    return new ProviderError(DeliveryErrorCode.PROVIDER_UNREACHABLE, true, `the SMSC answered ${name}`, name, { throttled });
+  }
   if (commandStatus === CommandStatus.ESME_RINVDSTADR)
     return new ProviderError(DeliveryErrorCode.NUMBER_INACTIVE, false, `the SMSC answered ${name}`, name);
   return new ProviderError(DeliveryErrorCode.PROVIDER_REJECTED, false, `the SMSC answered ${name}`, name);

@@ -309,7 +309,7 @@ function refusal(httpStatus: number, twilioCode: unknown): ProviderError {
   // 5xx and 429: Twilio is struggling. 401, 403 and 404: our credentials, account or base URL
   // are wrong, not the message. Either way another provider, or a later try, may carry it.
   if (httpStatus >= 500 || [401, 403, 404, 429].includes(httpStatus)) {
-    return new ProviderError(DeliveryErrorCode.PROVIDER_UNREACHABLE, true, detail, providerCode);
+    return new ProviderError(DeliveryErrorCode.PROVIDER_UNREACHABLE, true, detail, providerCode, { throttled: httpStatus === 429 });
   }
   const mapped = code !== null ? TWILIO_ERROR_CODES[code] : undefined;
   return new ProviderError(mapped ?? DeliveryErrorCode.PROVIDER_REJECTED, false, detail, providerCode);

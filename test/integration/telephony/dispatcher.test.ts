@@ -636,6 +636,22 @@ describe(`telephony dispatch on ${engine}`, () => {
     expect(down.calls).toHaveLength(6);
   });
 
+  test("circuit breaker: a provider that throttles is up, only busy: its refusals never open the circuit, and its messages go later", async () => {
+    // ESME_RTHROTTLED, or Twilio's 429: five in a row would open the circuit if they counted.
+    const busy = new ScriptedProvider("busy", (call) =>
+      call <= 6 ? new ProviderError(DeliveryErrorCode.PROVIDER_UNREACHABLE, true, "throttled", "ESME_RTHROTTLED", { throttled: true }) : "accept",
+    );
+    const { dispatcher, enqueue } = await h.dispatcher([busy]);
+    const messages = [];
+    for (let i = 0; i < 6; i += 1) messages.push(await enqueue({ toE164: `+1415555020${i}` }));
+    expect(await dispatcher.runOnce()).toBe(6);
+    expect(busy.calls).toHaveLength(6);
+
+    h.clock.advance(1_000);
+    expect(await dispatcher.runOnce()).toBe(6);
+    for (const message of messages) expect(await reload(h, message.id)).toMatchObject({ status: "SENT", provider: "busy", attempts: 2 });
+  });
+
   test("circuit breaker: a trial whose attempt could not be recorded is given back, and the next message takes it", async () => {
     const down = alwaysUnreachable("down");
     const { dispatcher, enqueue } = await h.dispatcher([down]);

@@ -121,6 +121,8 @@ interface ContractSubject {
   receipts: ReceiptCollector;
   /** What the peer makes of messages to each number. */
   numbers: { inactive: string; transient: string };
+  /** Whether the peer's transient failure is a request to slow down (SMPP's ESME_RTHROTTLED) rather than an outage. */
+  transientThrottles: boolean;
   /** Messages the peer accepted for delivery to `to` (not counting repeated requests). */
   deliveriesAtPeer(to: string): Promise<number>;
   close(): Promise<void>;
@@ -143,6 +145,7 @@ async function simulatorSubject(): Promise<ContractSubject> {
     provider,
     receipts,
     numbers: { inactive: INACTIVE, transient: TRANSIENT },
+    transientThrottles: false,
     deliveriesAtPeer: async (to) => (await provider.listMessages({ to, first: 100 })).length,
     close: async () => {
       await provider.stop();
@@ -173,6 +176,7 @@ async function twilioSubject(): Promise<ContractSubject> {
     provider,
     receipts,
     numbers: { inactive: INACTIVE, transient: TRANSIENT },
+    transientThrottles: false,
     deliveriesAtPeer: async (to) => twilio.deliveriesTo(to),
     close: async () => {
       await twilio.close();
@@ -196,6 +200,7 @@ async function smppSubject(): Promise<ContractSubject> {
     provider,
     receipts,
     numbers: { inactive: INACTIVE, transient: TRANSIENT },
+    transientThrottles: true,
     deliveriesAtPeer: async (to) => smsc.messagesTo(to).length,
     close: async () => {
       await provider.stop();
@@ -220,6 +225,7 @@ async function hookSubject(): Promise<ContractSubject> {
     provider,
     receipts,
     numbers: { inactive: INACTIVE, transient: TRANSIENT },
+    transientThrottles: false,
     deliveriesAtPeer: async (to) => hook.deliveriesTo(to),
     close: async () => {
       await provider.stop();
@@ -263,7 +269,7 @@ describe.each([
 
   test("a transient failure at the peer is retryable: PROVIDER_UNREACHABLE", async () => {
     const refusal = await refusalOf(subject.provider.send(outbound(subject.numbers.transient)));
-    expect(refusal).toMatchObject({ errorCode: DeliveryErrorCode.PROVIDER_UNREACHABLE, retryable: true });
+    expect(refusal).toMatchObject({ errorCode: DeliveryErrorCode.PROVIDER_UNREACHABLE, retryable: true, throttled: subject.transientThrottles });
   });
 
   test("a resend under the same idempotency key, in turn or at once, reaches the handset once", async () => {
@@ -409,6 +415,7 @@ describe("Twilio-compatible adapter", () => {
     expect(await refusalOf(provider.send(outbound("+447400555555")))).toMatchObject({
       errorCode: DeliveryErrorCode.PROVIDER_UNREACHABLE,
       retryable: true,
+      throttled: true,
     });
 
     const wrongToken = new TwilioProvider(
@@ -422,7 +429,7 @@ describe("Twilio-compatible adapter", () => {
       { publicUrl: webhooks.publicUrl, logger: silent },
     );
     const refusal = await refusalOf(wrongToken.send(outbound("+447400123456")));
-    expect(refusal).toMatchObject({ errorCode: DeliveryErrorCode.PROVIDER_UNREACHABLE, retryable: true, providerCode: "20003" });
+    expect(refusal).toMatchObject({ errorCode: DeliveryErrorCode.PROVIDER_UNREACHABLE, retryable: true, providerCode: "20003", throttled: false });
     expect(refusal.message).not.toContain("0".repeat(32));
   });
 
