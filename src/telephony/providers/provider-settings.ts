@@ -1,3 +1,5 @@
+import { isIPv4 } from "node:net";
+
 /** A provider's configuration was refused when its adapter was built; each problem names its field. */
 export class ProviderConfigError extends Error {
   constructor(
@@ -64,6 +66,19 @@ export class SettingsCheck {
     return "";
   }
 
+  /**
+   * httpUrl, for a peer that is sent credentials or one-time codes: https, or http to a
+   * loopback address only (a sidecar on the same host, a test peer).
+   */
+  secureUrl(value: unknown, field: string, fallback?: string): string {
+    const url = this.httpUrl(value, field, fallback);
+    if (url) {
+      const { protocol, hostname } = new URL(url);
+      this.require(protocol === "https:" || isLoopbackHost(hostname), `${field} must use https (http is accepted for loopback addresses only)`);
+    }
+    return url;
+  }
+
   throwIfAny(): void {
     if (this.problems.length) throw new ProviderConfigError(this.provider, this.problems);
   }
@@ -84,4 +99,10 @@ export function describeNetworkError(error: unknown): string {
     return error.message;
   }
   return String(error);
+}
+
+/** `localhost`, or a loopback address as URL gives it: 127.0.0.0/8, [::1]. A name that merely starts with 127 is not one. */
+export function isLoopbackHost(hostname: string): boolean {
+  if (hostname === "localhost" || hostname === "[::1]") return true;
+  return isIPv4(hostname) && hostname.startsWith("127.");
 }

@@ -150,13 +150,8 @@ export class TelephonyHookProvider implements TelephonyProvider, HookCallbackRec
     const check = new SettingsCheck(String(config.name));
     check.text(config.name, "name", PROVIDER_NAME);
     if (check.text(config.secret, "secret")) check.require(config.secret.length >= 32, "secret must be at least 32 characters");
-    this.url = check.httpUrl(config.url, "url");
-    if (this.url) {
-      const { protocol, hostname } = new URL(this.url);
-      const loopback = hostname === "localhost" || hostname === "[::1]" || /^127\./.test(hostname);
-      // The body holds a one-time code: only a loopback hop may carry it in the clear.
-      check.require(protocol === "https:" || loopback, "url must use https (http is accepted for loopback addresses only)");
-    }
+    // The body holds a one-time code: only a loopback hop may carry it in the clear.
+    this.url = check.secureUrl(config.url, "url");
     this.timeoutMs = check.integer(config.timeoutMs, "timeoutMs", 3_000, 100, 30_000);
     const channels = config.channels ?? [PhoneMethod.SMS, PhoneMethod.VOICE];
     check.require(

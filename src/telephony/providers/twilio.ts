@@ -122,7 +122,7 @@ export class TwilioProvider implements TelephonyProvider, StatusCallbackReceiver
     check.text(config.accountSid, "accountSid", ACCOUNT_SID);
     if (check.text(config.authToken, "authToken")) check.require(config.authToken.length >= 16, "authToken must be at least 16 characters");
     if (config.messagingServiceSid != null) check.text(config.messagingServiceSid, "messagingServiceSid", MESSAGING_SERVICE_SID);
-    this.baseUrl = check.httpUrl(config.baseUrl, "baseUrl", "https://api.twilio.com");
+    this.baseUrl = check.secureUrl(config.baseUrl, "baseUrl", "https://api.twilio.com");
     this.requestTimeoutMs = check.integer(config.requestTimeoutMs, "requestTimeoutMs", 8_000, 100, 60_000);
 
     const fromNumbers = config.fromNumbers ?? {};

@@ -116,6 +116,37 @@ describe("TELEPHONY_CONFIG", () => {
     expect(problems.every((problem) => problem.startsWith("TELEPHONY_CONFIG ("))).toBe(true);
   });
 
+  test("credentials and codes travel in the clear only to a loopback address: a host named like one is not", () => {
+    const problems = problemsOf(() =>
+      build(
+        configFile({
+          providers: [
+            { ...twilio, baseUrl: "http://api.example.com" },
+            { ...hook, url: "http://127.hooks.example.com/sms" },
+            { ...hook, name: "local", url: "http://localhost.example.com/sms" },
+          ],
+          routes: { default: ["twilio"] },
+        }),
+      ),
+    );
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/providers\[0\] \(twilio\): baseUrl must use https/),
+        expect.stringMatching(/providers\[1\] \(acme\): url must use https/),
+        expect.stringMatching(/providers\[2\] \(local\): url must use https/),
+      ]),
+    );
+    const loopback = configFile({
+      providers: [
+        { ...twilio, baseUrl: "http://127.0.0.1:8080" },
+        { ...hook, url: "http://[::1]:8081/sms" },
+        { ...hook, name: "local", url: "http://localhost:8082/sms" },
+      ],
+      routes: { default: ["twilio"] },
+    });
+    expect(build(loopback).providers).toHaveLength(3);
+  });
+
   test("routes must name configured providers; the SMPP password is capped by the protocol", () => {
     const problems = problemsOf(() =>
       build(
