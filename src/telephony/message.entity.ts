@@ -129,6 +129,8 @@ export class Message {
 /** One hand-over to one provider; its id is the idempotency key that provider sees. */
 @Entity("message_attempts")
 @Index("message_attempts_message", ["messageId", "started"])
+// A receipt under an earlier attempt's provider id finds its message through here.
+@Index("message_attempts_provider_id", ["provider", "providerMessageId"])
 export class MessageAttempt {
   @PrimaryColumn({ type: "varchar", length: 40 })
   id: string;

@@ -738,6 +738,15 @@ describe(`telephony dispatch on ${engine}`, () => {
     expect(await h.db.manager.count(MessageReceipt)).toBe(0);
   });
 
+  (engine === "sqlite" ? test : test.skip)("a receipt that matches no message yet is looked for by index, not by reading every attempt ever made", async () => {
+    // Retried every 50 ms for seconds, as SMPP receipts often come before SENT is committed.
+    const plans = await h.db.manager.query(
+      `EXPLAIN QUERY PLAN SELECT "id", "message_id" FROM "message_attempts" WHERE "provider" = ? AND "provider_message_id" = ? LIMIT 1`,
+      ["vendor", "nope"],
+    );
+    expect(plans.map((row: { detail: string }) => row.detail).join("; ")).toMatch(/SEARCH message_attempts USING (COVERING )?INDEX message_attempts_provider_id/);
+  });
+
   test("concurrent receipts and sweeps on two instances end a message once, with one event", async () => {
     const vendor = failingThenAccepting("vendor", 0);
     const { dispatcher, enqueue } = await h.dispatcher([vendor]);
