@@ -328,7 +328,9 @@ export class FakeSmsc {
     if (outcome === "throttle") return void session.send(pdu.response({ command_status: ESME_RTHROTTLED }));
 
     this.sequence += 1;
-    const messageId = `smsc${String(this.sequence).padStart(6, "0")}`;
+    // An underscore, as some SMSCs' ids have: GSM 03.38 reads that byte as "§", so a receipt's
+    // text must be read as the bytes it was sent as.
+    const messageId = `smsc_${String(this.sequence).padStart(6, "0")}`;
     const decoded = pdu.short_message as { message?: unknown; udh?: Buffer[] } | undefined;
     const concatenation = decoded?.udh?.find((element) => element[0] === 0x00) ?? null;
     const record: SubmitRecord = {

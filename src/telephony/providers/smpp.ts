@@ -476,7 +476,7 @@ export class SmppProvider implements TelephonyProvider {
     const esmClass = typeof pdu.esm_class === "number" ? pdu.esm_class : 0;
     // Mobile-originated messages and intermediate notifications are not delivery receipts.
     if ((esmClass & ESM_CLASS_MESSAGE_TYPE) !== ESM_CLASS_DELIVERY_RECEIPT) return null;
-    const text = decodedText(pdu.short_message) || decodedText(pdu.message_payload);
+    const text = receiptText(pdu, pdu.short_message) || receiptText(pdu, pdu.message_payload);
     const fields = parseReceiptText(text);
     const tlvId = typeof pdu.receipted_message_id === "string" && pdu.receipted_message_id ? pdu.receipted_message_id : null;
     const tlvState = typeof pdu.message_state === "number" ? (MESSAGE_STATES[pdu.message_state] ?? null) : null;
@@ -543,6 +543,18 @@ function concatenationHeader(reference: number, total: number, sequence: number)
 export function parseReceiptText(text: string): { id: string | null; stat: string | null; err: string | null } {
   const field = (name: string) => new RegExp(`(?:^|\\s)${name}:(\\S+)`, "i").exec(text)?.[1] ?? null;
   return { id: field("id"), stat: field("stat")?.toUpperCase() ?? null, err: field("err") };
+}
+
+/**
+ * A receipt's text as the bytes it came in. The library decodes a data_coding 0 text through
+ * GSM 03.38, where "_" reads as "§" and "@" as "¡": a message id with those would then match
+ * nothing. Receipt texts are ASCII, so the GSM decoding is undone byte for byte.
+ */
+function receiptText(pdu: PDU, value: unknown): string {
+  const decoded = decodedText(value);
+  const dataCoding = typeof pdu.data_coding === "number" ? pdu.data_coding & 0x0f : 0;
+  if (dataCoding !== 0 || typeof value === "string" || Buffer.isBuffer(value)) return decoded;
+  return encodings.ASCII.encode(decoded).toString("latin1");
 }
 
 function decodedText(value: unknown): string {
