@@ -123,8 +123,13 @@ export class FactorService {
         }),
       );
     } catch (error) {
-      if (isUniqueViolation(error)) throw conflict("NUMBER_ALREADY_ENROLLED", "This phone number is already enrolled for the user");
-      throw error;
+      if (!isUniqueViolation(error)) throw error;
+      // Another enrollment of this new number committed first. Still waiting for its code, it
+      // was just sent one: this is a resend inside the cooldown, as it is when it came after.
+      const first = await db.manager.findOneBy(PhoneFactor, { userId: request.userId, e164: parsed.e164 });
+      const firstCode = first?.status === "PENDING_ACTIVATION" ? await challenges.latestVerification(db.manager, first.id) : null;
+      if (firstCode) refuseWhileCooling(firstCode, clock.now());
+      throw conflict("NUMBER_ALREADY_ENROLLED", "This phone number is already enrolled for the user");
     }
   }
 

@@ -180,6 +180,17 @@ describe("phone factors: refusals", () => {
     expect((await gateway.admin.ok(SimulatorMessagesDocument, { to: number, first: 10 })).simulatorMessages).toHaveLength(2);
   });
 
+  test("a new number enrolled twice at once: one code goes out, the other is RESEND_TOO_SOON, not CONFLICT", async () => {
+    const user = await createUser(gateway);
+    const number = "+447400111225";
+    const results = await Promise.all(
+      [0, 1, 2].map(() => gateway.admin.request(EnrollPhoneFactorDocument, { input: { userId: user.id, phoneNumber: number, method: "SMS" } })),
+    );
+    expect(results.map((result) => result.errors?.[0]?.extensions?.code ?? "ENROLLED").sort()).toEqual(["ENROLLED", "RESEND_TOO_SOON", "RESEND_TOO_SOON"]);
+    await settleMessages(gateway);
+    expect((await gateway.admin.ok(SimulatorMessagesDocument, { to: number, first: 10 })).simulatorMessages).toHaveLength(1);
+  });
+
   test("a number already verified for the user is CONFLICT, and sends nothing", async () => {
     const user = await createUser(gateway);
     const number = "+447400111223";
