@@ -184,7 +184,8 @@ export class ChallengeService {
         const verified = await db.statements.update(manager, Challenge, { id: current.id, status: "PENDING" }, { status: "VERIFIED", verifiedAt: now });
         if (!verified) return { kind: "expired", reason: "ALREADY_USED" };
         Object.assign(current, { status: "VERIFIED", verifiedAt: now });
-        if (user.failedPasscodes > 0) await manager.update(User, { id: user.id }, { failedPasscodes: 0 });
+        // The phone is proven: both counts of wrong codes start again.
+        if (user.failedPasscodes > 0 || user.failedRecoveryPasscodes > 0) await manager.update(User, { id: user.id }, { failedPasscodes: 0, failedRecoveryPasscodes: 0 });
         await log.record(tx, {
           eventType: EventType.AUTH_VIA_MFA,
           displayMessage: "Authentication of user via MFA",
@@ -201,7 +202,7 @@ export class ChallengeService {
       }
       const attemptsRemaining = Math.max(0, current.maxAttempts - current.attemptsUsed);
       if (attemptsRemaining === 0) await manager.update(Challenge, { id: current.id, status: "PENDING" }, { status: "FAILED" });
-      await this.countFailure(tx, user, requester, failureCap);
+      await this.countFailure(tx, user, current, requester, failureCap);
       await log.record(tx, {
         eventType: EventType.AUTH_VIA_MFA,
         displayMessage: "Authentication of user via MFA",
@@ -356,9 +357,22 @@ export class ChallengeService {
    * NIST 800-63B: consecutive failed passcodes are capped per user, across challenges. Past
    * the cap the user's phone factors are suspended (INACTIVE) until an admin reactivates
    * them or a recovery by phone resets them.
+   *
+   * A recovery's wrong codes are counted apart: anyone who knows the login can start one, and
+   * must not be able to suspend the phone the user signs in with. Past the cap it is recovery
+   * by phone that stops (recoveryHeld), until the phone is proven or an admin resets it.
    */
-  private async countFailure(tx: Transaction, user: User, requester: Requester, cap: number): Promise<void> {
+  private async countFailure(tx: Transaction, user: User, challenge: Challenge, requester: Requester, cap: number): Promise<void> {
     const { manager } = tx;
+    if (challenge.purpose === "PASSWORD_RESET" || challenge.purpose === "ACCOUNT_UNLOCK") {
+      await manager
+        .createQueryBuilder()
+        .update(User)
+        .set({ failedRecoveryPasscodes: () => "failed_recovery_passcodes + 1" })
+        .where("id = :id", { id: user.id })
+        .execute();
+      return;
+    }
     await manager.createQueryBuilder().update(User).set({ failedPasscodes: () => "failed_passcodes + 1" }).where("id = :id", { id: user.id }).execute();
     const { failedPasscodes } = await manager.findOneByOrFail(User, { id: user.id });
     if (failedPasscodes < cap) return;
@@ -374,6 +388,11 @@ export class ChallengeService {
       outcome: { result: "SUCCESS", reason: "TOO_MANY_FAILED_PASSCODES" },
       debugContext: { failedPasscodes, cap },
     });
+  }
+
+  /** Whether the user's wrong recovery codes reached the cap: recovery by phone then answers as a decoy. */
+  async recoveryHeld(user: Pick<User, "failedRecoveryPasscodes">): Promise<boolean> {
+    return user.failedRecoveryPasscodes >= (await this.deps.maxConsecutiveFailures());
   }
 
   /** The latest enrollment code of a factor, whatever became of it. */

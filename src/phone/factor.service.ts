@@ -254,7 +254,7 @@ export class FactorService {
       const { manager } = tx;
       const user = await manager.findOneBy(User, { id: userId });
       if (!user) throw notFound("User");
-      await manager.update(User, { id: userId }, { failedPasscodes: 0 });
+      await manager.update(User, { id: userId }, { failedPasscodes: 0, failedRecoveryPasscodes: 0 });
       const suspended = await manager.findBy(PhoneFactor, { userId, status: "INACTIVE" });
       for (const factor of suspended) {
         // Guarded on the status read: a factor deleted or reactivated meanwhile is neither touched nor logged.

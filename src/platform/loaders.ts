@@ -142,6 +142,7 @@ function fromRaw(raw: Record<string, unknown>): Partial<User> {
     failedLogins: Number(raw.u_failed_logins ?? 0),
     lockedAt: at(raw.u_locked_at),
     failedPasscodes: Number(raw.u_failed_passcodes ?? 0),
+    failedRecoveryPasscodes: Number(raw.u_failed_recovery_passcodes ?? 0),
     passwordChanged: at(raw.u_password_changed),
     // SQLite answers 0 or 1, PostgreSQL a boolean.
     passwordExpired: raw.u_password_expired === true || raw.u_password_expired === 1,

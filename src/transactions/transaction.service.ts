@@ -576,7 +576,9 @@ export class TransactionService {
     const eligible =
       user &&
       ownPolicy.recoveryMethods.includes(method) &&
-      (kind === "ACCOUNT_UNLOCK" ? user.status === UserStatus.LOCKED_OUT : FLOW_STATUSES[kind].includes(user.status));
+      (kind === "ACCOUNT_UNLOCK" ? user.status === UserStatus.LOCKED_OUT : FLOW_STATUSES[kind].includes(user.status)) &&
+      // Too many wrong recovery codes: recovery by phone waits until the phone is proven again.
+      !(await this.deps.challenges.recoveryHeld(user));
     // A factor suspended for failed passcodes still serves recovery: that is how the suspension ends.
     const factor = eligible ? await db.manager.findOne(PhoneFactor, { where: { userId: user.id, status: In(["ACTIVE", "INACTIVE"]) }, order: { lastVerified: "DESC" } }) : null;
     const decision: StoredDecision = {

@@ -79,6 +79,14 @@ export class User {
   @Column({ name: "failed_passcodes", type: "integer", default: 0 })
   failedPasscodes: number;
 
+  /**
+   * The same, for recovery codes, counted apart: a recovery needs only the login, so its wrong
+   * codes must not suspend the phone the user signs in with. At the cap, recovery by phone stops
+   * until the phone is proven again.
+   */
+  @Column({ name: "failed_recovery_passcodes", type: "integer", default: 0 })
+  failedRecoveryPasscodes: number;
+
   @Field(() => Date, { nullable: true, description: "when the password was last set; null without one" })
   @TimestampColumn({ name: "password_changed", nullable: true })
   passwordChanged: Date | null;

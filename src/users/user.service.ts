@@ -108,6 +108,7 @@ export class UserService {
           failedLogins: 0,
           lockedAt: null,
           failedPasscodes: 0,
+          failedRecoveryPasscodes: 0,
           passwordChanged: passwordHash ? now : null,
           passwordExpired,
         });

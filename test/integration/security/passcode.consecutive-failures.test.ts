@@ -6,13 +6,17 @@ import {
   ChallengePhoneFactorDocument,
   DeletePhoneFactorDocument,
   ReactivatePhoneFactorsDocument,
+  RecoverPasswordDocument,
   ResendChallengeDocument,
   UpdateSecuritySettingsDocument,
   UserFactorsDocument,
   VerifyChallengeDocument,
+  VerifyFactorDocument,
 } from "../../../src/generated/graphql";
+import { Message } from "../../../src/telephony/message.entity";
 import { startTestGateway, type TestGateway } from "../../support/gateway";
-import { openChallenge, receivedCode, wrongCodeFor } from "../../support/phone";
+import { openChallenge, receivedCode, settleMessages, wrongCodeFor } from "../../support/phone";
+import { setPasswordPolicy } from "../../support/transactions";
 
 describe("consecutive failed passcodes", () => {
   let gateway: TestGateway;
@@ -71,4 +75,34 @@ describe("consecutive failed passcodes", () => {
 
     expect((await gateway.admin.fails(ResendChallengeDocument, { input: { challengeId: challenge.id } })).code).toBe("CODE_EXPIRED");
   });
+
+  test("wrong codes in recoveries, which need only a login, never suspend the phone for sign-in; past the cap recovery by phone stops, until the phone is proven", async () => {
+    await setPasswordPolicy(gateway, { recoveryMethods: ["SMS"] });
+    const phone = "+447400930004";
+    const { user, factor, challenge, code } = await openChallenge(gateway, phone);
+    await gateway.admin.ok(VerifyChallengeDocument, { input: { challengeId: challenge.id, code } });
+    const sent = () => gateway.db.manager.countBy(Message, { userId: user.id });
+    const recoverWithWrongCodes = async (wrong: number) => {
+      gateway.clock.advance(60_000);
+      const before = await sent();
+      const { recoverPassword } = await gateway.anonymous.ok(RecoverPasswordDocument, { input: { login: user.login, method: "SMS" } });
+      await settleMessages(gateway);
+      for (let i = 0; i < wrong; i += 1) {
+        await gateway.anonymous.fails(VerifyFactorDocument, { input: { stateHandle: recoverPassword.stateHandle, code: wrongCodeFor("000000", i + 1) } });
+      }
+      return (await sent()) - before;
+    };
+
+    expect(await recoverWithWrongCodes(5)).toBe(1);
+    expect(await recoverWithWrongCodes(2)).toBe(1);
+    expect((await gateway.admin.ok(UserFactorsDocument, { id: user.id })).user?.factors[0]?.status).toBe("ACTIVE");
+    // Seven wrong recovery codes: the eighth recovery answers as a decoy does, and sends nothing.
+    expect(await recoverWithWrongCodes(0)).toBe(0);
+
+    gateway.clock.advance(60_000);
+    const { challengePhoneFactor } = await gateway.admin.ok(ChallengePhoneFactorDocument, { input: { factorId: factor.id } });
+    await gateway.admin.ok(VerifyChallengeDocument, { input: { challengeId: challengePhoneFactor.id, code: await receivedCode(gateway, phone) } });
+    expect(await recoverWithWrongCodes(0)).toBe(1);
+  });
 });
+
