@@ -34,7 +34,9 @@ import { LOG_FILTER_GRAMMAR } from "./filter-grammar";
  *   literal only JSON numbers (compared as IEEE-754 doubles, like JSON.parse does), and
  *   true/false only JSON booleans.
  * - `published` takes an ISO-8601 date or date-time with an explicit zone ("Z" or ±hh:mm);
- *   a bare date means midnight UTC. The AST carries it as epoch milliseconds.
+ *   a bare date means midnight UTC. The AST carries it as epoch milliseconds; a bound with
+ *   digits past the millisecond is met as the exact instant would be (ge becomes gt, lt le),
+ *   and eq/ne refuse one.
  * - Attribute names, operators, `and`/`or`/`not` and `true`/`false`/`null` are
  *   case-insensitive (RFC 7644 §3.10); debugContext keys are case-sensitive.
  * - Limits: at most MAX_LOG_FILTER_LENGTH characters and MAX_LOG_FILTER_DEPTH levels of
@@ -380,7 +382,18 @@ function resolveRawNode(raw: RawNode): FilterNode {
       const node: CompareNode = { kind: "compare", path: resolvePath(raw.path), op: raw.op.text, value: raw.value.value };
       const plan = checkLeaf(node, raw);
       const isTimestamp = plan.attribute.scope === "event" && plan.attribute.type === "timestamp";
-      if (isTimestamp && plan.predicate.test === "number") node.value = plan.predicate.operand;
+      if (isTimestamp && plan.predicate.test === "number") {
+        node.value = plan.predicate.operand;
+        if (typeof raw.value.value === "string" && beyondMillisecond(raw.value.value)) {
+          // Events are stamped to the millisecond, and the bound was cut down to its millisecond:
+          // "at or after" it is after that millisecond, "before" it is at or before.
+          if (node.op === "eq" || node.op === "ne") {
+            throw filterError(raw.value.offset, "published is kept to the millisecond: eq and ne take at most 3 fractional digits");
+          }
+          if (node.op === "ge") node.op = "gt";
+          else if (node.op === "lt") node.op = "le";
+        }
+      }
       return node;
     }
   }
@@ -453,6 +466,11 @@ function describeFoundToken(text: string, position: number): string {
 
 const ISO_TIMESTAMP =
   /^(?<year>\d{4})-(?<month>\d{2})-(?<day>\d{2})(?:[Tt](?<hour>\d{2}):(?<minute>\d{2})(?::(?<second>\d{2})(?:\.(?<fraction>\d{1,9}))?)?(?:[Zz]|(?<sign>[+-])(?<offsetHour>\d{2}):(?<offsetMinute>\d{2})))?$/;
+
+/** Whether an ISO-8601 timestamp names an instant between two milliseconds (a non-zero digit past the third). */
+function beyondMillisecond(text: string): boolean {
+  return /[1-9]/.test(ISO_TIMESTAMP.exec(text)?.groups?.fraction?.slice(3) ?? "");
+}
 
 /** Epoch ms of an ISO-8601 date or zoned date-time, or undefined when it is not a real instant. */
 function parseIsoTimestamp(text: string): number | undefined {

@@ -58,6 +58,19 @@ describe("parseLogFilter", () => {
       { kind: "compare", path: "published", op: "le", value: Date.UTC(2024, 2, 1, 5, 29, 59, 999) },
     ],
     ["published eq null", eq("published", null)],
+    // Events are stamped to the millisecond: a bound between two is met as the instant it names would be.
+    [
+      'published ge "2024-01-31T12:00:00.1235Z"',
+      { kind: "compare", path: "published", op: "gt", value: Date.UTC(2024, 0, 31, 12, 0, 0, 123) },
+    ],
+    [
+      'published lt "2024-01-31T12:00:00.1235Z"',
+      { kind: "compare", path: "published", op: "le", value: Date.UTC(2024, 0, 31, 12, 0, 0, 123) },
+    ],
+    [
+      'published ge "2024-01-31T12:00:00.123000Z"',
+      { kind: "compare", path: "published", op: "ge", value: Date.UTC(2024, 0, 31, 12, 0, 0, 123) },
+    ],
     ['EventType EQ "x"', eq("eventType", "x")],
     ['DEBUGCONTEXT.Key eq "x"', eq("debugContext.Key", "x")],
     ['eventType eq "a" and severity eq "b"', { kind: "and", left: eq("eventType", "a"), right: eq("severity", "b") }],
@@ -134,6 +147,8 @@ describe("parseLogFilter", () => {
       ['published gt "2024-01-31T12:00:00"', 13, /invalid ISO-8601 timestamp/],
       ['published gt "yesterday"', 13, /invalid ISO-8601 timestamp/],
       ["published gt 1706702400000", 13, "published must be compared with an ISO-8601 timestamp string"],
+      ['published eq "2024-01-31T12:00:00.1235Z"', 13, "published is kept to the millisecond: eq and ne take at most 3 fractional digits"],
+      ['published ne "2024-01-31T12:00:00.0000001Z"', 13, "published is kept to the millisecond: eq and ne take at most 3 fractional digits"],
       ["debugContext.x eq 1e999", 18, "number out of range"],
       ["debugContext.x eq -", 18, /^expected string, number/],
       ["", 0, "empty filter"],
