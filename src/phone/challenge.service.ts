@@ -412,6 +412,18 @@ export class ChallengeService {
   }
 
   /**
+   * `issued` takes over from `previous` (a flow's challenge asked for again): the earlier code
+   * stops working, and the new challenge carries its resends on, one more, so that asking again
+   * is no way around maxResends.
+   */
+  async supersede(tx: Transaction, previous: Challenge, issued: Challenge): Promise<void> {
+    await this.cancelOpen(tx, { id: previous.id });
+    const resendsUsed = previous.resendsUsed + 1;
+    await tx.manager.update(Challenge, { id: issued.id }, { resendsUsed });
+    issued.resendsUsed = resendsUsed;
+  }
+
+  /**
    * Cancels challenges that are still open (a factor was deleted or suspended, a flow
    * cancelled). EXPIRED ones too: a resend would bring them back to life.
    */
@@ -505,6 +517,14 @@ function isSendRefusal(error: unknown): boolean {
 /** A code sent for a factor that has since been suspended or deleted: it proves nothing any more. */
 export function factorNoLongerActive(): AppError {
   return new AppError(ErrorCode.CODE_EXPIRED, "This code's phone factor was suspended or removed; start again", { reason: "FACTOR_NOT_ACTIVE" });
+}
+
+/** What a resend of `challenge` would be refused for now: its cooldown, then its resends spent. */
+export function refuseResend(challenge: Pick<Challenge, "lastSentAt" | "resendCooldownSeconds" | "method" | "resendsUsed" | "maxResends">, now: Date): void {
+  refuseWhileCooling(challenge, now);
+  if (challenge.resendsUsed >= challenge.maxResends) {
+    throw new AppError(ErrorCode.TOO_MANY_RESENDS, "No more codes can be sent for this challenge; start a new one");
+  }
 }
 
 export function refuseWhileCooling(challenge: Pick<Challenge, "lastSentAt" | "resendCooldownSeconds" | "method">, now: Date): void {

@@ -7,7 +7,7 @@ import { EventType } from "../log/event-types";
 import type { LogActor, LogEventInput, LogService } from "../log/log.service";
 import type { Challenge } from "../phone/challenge.entity";
 import type { ChallengeService, Requester } from "../phone/challenge.service";
-import { refuseWhileCooling, userActor } from "../phone/challenge.service";
+import { refuseResend, refuseWhileCooling, userActor } from "../phone/challenge.service";
 import type { FactorService } from "../phone/factor.service";
 import { PhoneFactor } from "../phone/phone-factor.entity";
 import type { PhoneAuthenticatorSettings } from "../phone/phone-authenticator.entity";
@@ -260,17 +260,19 @@ export class TransactionService {
     }
     const user = await this.userOf(record);
     const requester = this.requester(record, user, client);
-    // Asking again is a resend by another name: held to the cooldown of the code already sent,
-    // which stops working when the new one goes.
+    // Asking again is a resend by another name: held to the cooldown and the resends of the code
+    // already sent, which stops working when the new one goes and hands it its count.
     const previous = record.status === "MFA_CHALLENGE" && record.challengeId ? await this.deps.challenges.findById(record.challengeId) : null;
-    if (previous) refuseWhileCooling(previous, this.deps.clock.now());
+    if (previous) refuseResend(previous, this.deps.clock.now());
     // The step is taken in the challenge's own transaction: a request that loses the race to
     // another on this handle sends nothing.
     const challenge = await this.deps.factors.challenge(asUser(user.id), factor.id, chosen, requester, {
       transactionId: record.id,
       alongside: async (tx, issued) => {
+        // The earlier challenge before the flow's row, the order a verification takes them in:
+        // the other order could deadlock with the right code for it arriving at that moment.
+        if (previous) await this.deps.challenges.supersede(tx, previous, issued);
         await this.advance(tx, record, { status: "MFA_CHALLENGE", challengeId: issued.id, factorId: factor.id });
-        if (previous) await this.deps.challenges.cancelOpen(tx, { id: previous.id });
       },
     });
     return this.view(record, stateHandle, user, { challenge });

@@ -1,6 +1,7 @@
 import {
   ChallengeFactorDocument,
   ClearUserSessionsDocument,
+  PhoneAuthenticatorDocument,
   CreateGroupDocument,
   CreatePolicyDocument,
   DeletePhoneFactorDocument,
@@ -208,6 +209,22 @@ describe("sign-in transactions", () => {
       expect((await gateway.anonymous.fails(VerifyFactorDocument, { input: { stateHandle: signIn.stateHandle, code: firstCode } })).code).toBe("INVALID_CODE");
     }
     expect((await gateway.anonymous.ok(VerifyFactorDocument, { input: { stateHandle: signIn.stateHandle, code: secondCode } })).verifyFactor.status).toBe("SUCCESS");
+  });
+
+  test("challengeFactor asked again carries the resends on: past maxResends it is TOO_MANY_RESENDS, as resendFactorChallenge is", async () => {
+    const { user, factor } = await userWithPhone(gateway, "+447400700063");
+    await requirePhone(gateway);
+    const { phoneAuthenticator } = await gateway.admin.ok(PhoneAuthenticatorDocument);
+    const { signIn } = await gateway.anonymous.ok(SignInDocument, { input: { login: user.login, password: PASSWORD } });
+    const challengeAgain = () => gateway.anonymous.request(ChallengeFactorDocument, { input: { stateHandle: signIn.stateHandle, factorId: factor.id } });
+    const answers: string[] = [];
+    for (let round = 0; round <= phoneAuthenticator.maxResends + 1; round += 1) {
+      gateway.clock.advance(61_000);
+      const result = await challengeAgain();
+      answers.push((result.errors?.[0]?.extensions?.code as string | undefined) ?? "SENT");
+    }
+    // The first code, then one per resend allowed; then no more.
+    expect(answers).toEqual([...Array(phoneAuthenticator.maxResends + 1).fill("SENT"), "TOO_MANY_RESENDS"]);
   });
 
   test("a wrong code in the flow is INVALID_CODE and the transaction can go on", async () => {
