@@ -30,6 +30,8 @@ const REMEMBERED = 20_000;
 
 interface LiveLogSubscriber {
   filter: FilterNode | null;
+  /** When it subscribed (epoch ms): a catch-up brings it nothing published before. */
+  since: number;
   channel: SubscriptionChannel<LogEvent>;
 }
 
@@ -71,6 +73,7 @@ export class LiveLogFeed {
     this.listen();
     const subscriber: LiveLogSubscriber = {
       filter,
+      since: this.deps.clock.now().getTime(),
       channel: new SubscriptionChannel<LogEvent>({
         capacity: this.deps.bufferSize,
         overflowError: () => bufferOverflow(this.deps.bufferSize, "events"),
@@ -128,16 +131,19 @@ export class LiveLogFeed {
       this.failAll(bufferOverflow(MAX_CATCH_UP, "events"));
       return;
     }
-    for (const uuid of missed) if (!this.taken.has(uuid)) this.accept(uuid);
+    for (const uuid of missed) this.accept(uuid, { caughtUp: true });
   }
 
   private failAll(error: AppError): void {
     for (const { channel } of [...this.subscribers]) if (channel.isOpen) channel.fail(error);
   }
 
-  /** Called in publication order; delivers in that order, however the loads interleave. */
-  private accept(uuid: string): void {
-    if (!this.subscribers.size) return;
+  /**
+   * Called in publication order; delivers in that order, however the loads interleave. Each
+   * event once: a catch-up may read one whose publication is still on its way.
+   */
+  private accept(uuid: string, { caughtUp = false } = {}): void {
+    if (!this.subscribers.size || this.taken.has(uuid)) return;
     this.taken.add(uuid);
     if (this.taken.size > REMEMBERED) this.taken.delete(this.taken.values().next().value!);
     // Those subscribed when the event was published, and no one who subscribed after.
@@ -155,7 +161,9 @@ export class LiveLogFeed {
         return;
       }
       if (!event) return;
-      for (const { filter, channel } of audience) {
+      const published = event.published.getTime();
+      for (const { filter, channel, since } of audience) {
+        if (caughtUp && published < since) continue;
         if (channel.isOpen && (!filter || matchesLogFilter(filter, event))) channel.push(event);
       }
     });

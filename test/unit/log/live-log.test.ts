@@ -1,0 +1,65 @@
+import pino from "pino";
+import { LiveLogFeed } from "../../../src/log/live-log";
+import type { LogQueryService } from "../../../src/log/log-query.service";
+import type { LogEvent } from "../../../src/log/log.types";
+import { ManualClock } from "../../../src/platform/clock";
+import { createGatewayPubSub, type FanOutGaps } from "../../../src/platform/pubsub";
+
+/** The fan-out's gaps, told by hand: what Redis coming back would tell. */
+class ManualGaps implements FanOutGaps {
+  private readonly listeners = new Set<(lostAt: Date) => void>();
+  onResumed(listener: (lostAt: Date) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+  resume(lostAt: Date): void {
+    for (const listener of this.listeners) listener(lostAt);
+  }
+}
+
+const settle = () => new Promise((resolve) => setTimeout(resolve, 20));
+
+describe("LiveLogFeed catching up after a gap in the fan-out", () => {
+  const clock = new ManualClock(new Date("2031-01-01T12:00:00Z"));
+  const events = new Map<string, LogEvent>();
+  const event = (uuid: string, published: Date) => events.set(uuid, { uuid, published } as LogEvent);
+  const queries = {
+    loadEvents: async (uuids: readonly string[]) => new Map(uuids.flatMap((uuid) => (events.has(uuid) ? [[uuid, events.get(uuid)!] as const] : []))),
+    publishedSince: async (since: Date) => [...events.values()].filter((one) => one.published >= since).map((one) => one.uuid),
+  } as unknown as LogQueryService;
+
+  beforeEach(() => events.clear());
+
+  function feed() {
+    const pubsub = createGatewayPubSub();
+    const gaps = new ManualGaps();
+    const live = new LiveLogFeed({ pubsub, fanOutGaps: gaps, clock, queries, logger: pino({ level: "silent" }), bufferSize: 100 });
+    const channel = live.open(null, async () => null);
+    const received: string[] = [];
+    void (async () => {
+      for (let next = await channel.next(); !next.done; next = await channel.next()) received.push((next.value as LogEvent).uuid);
+    })();
+    return { pubsub, gaps, live, received };
+  }
+
+  test("an event the catch-up delivered is not delivered again when its publication arrives after", async () => {
+    const { pubsub, gaps, live, received } = feed();
+    event("late-publication", clock.now());
+    gaps.resume(clock.now());
+    await settle();
+    pubsub.publish("LOG_EVENT", { uuid: "late-publication" });
+    await settle();
+    expect(received).toEqual(["late-publication"]);
+    live.stop();
+  });
+
+  test("a subscription made during the gap gets nothing from the catch-up published before it subscribed", async () => {
+    event("before-subscribing", new Date(clock.now().getTime() - 1_000));
+    const { gaps, live, received } = feed();
+    event("after-subscribing", clock.now());
+    gaps.resume(new Date(clock.now().getTime() - 2_000));
+    await settle();
+    expect(received).toEqual(["after-subscribing"]);
+    live.stop();
+  });
+});
