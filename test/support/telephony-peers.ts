@@ -377,6 +377,8 @@ export type HookOutcome =
   | { kind: "PENDING" }
   | { kind: "FAILED"; errorCode: string }
   | { kind: "unavailable" }
+  /** HTTP 429: up, and asking the caller to slow down. */
+  | { kind: "throttle" }
   /** Never answers (until the hook closes): the adapter's timeout must end the call. */
   | { kind: "hang" };
 
@@ -462,6 +464,7 @@ export class FakeTelephonyHook {
       return;
     }
     if (outcome.kind === "unavailable") return reply(response, 503, { error: "try later" });
+    if (outcome.kind === "throttle") return reply(response, 429, { error: "slow down" });
     if (outcome.kind === "FAILED") return reply(response, 200, { status: "FAILED", errorCode: outcome.errorCode });
 
     const known = this.deliveries.find((delivery) => delivery.request.idempotencyKey === payload.idempotencyKey);

@@ -636,6 +636,15 @@ describe("telephony hook adapter", () => {
     });
   });
 
+  test("HTTP 429 is a request to slow down: retryable, and no sign of an outage", async () => {
+    hook.outcomeFor("+447400700005", { kind: "throttle" });
+    expect(await refusalOf(provider.send(outbound("+447400700005")))).toMatchObject({
+      errorCode: DeliveryErrorCode.PROVIDER_UNREACHABLE,
+      retryable: true,
+      throttled: true,
+    });
+  });
+
   test("a hook that does not answer within its timeout is unreachable, and retryable", async () => {
     hook.outcomeFor("+447400700002", { kind: "hang" });
     expect(await refusalOf(provider.send(outbound("+447400700002")))).toMatchObject({
