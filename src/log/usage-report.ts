@@ -35,7 +35,7 @@ interface UsageGroup {
  * it. A message that ended UNDELIVERED, UNKNOWN or even FAILED was still handed to, or at least
  * offered to, a provider that may bill for it, and the report is for spotting abuse and cost as
  * much as for reconciling invoices; `estimatedCost` is the estimate made when each was queued.
- * A message FAILED with no provider was never offered (the fraud rules stopped it, or no
+ * A message FAILED with no attempt was never offered (the fraud rules stopped it, or no
  * provider could be tried): it costs nothing and is counted apart, as `notSent`. Months
  * are UTC calendar months of `messages.created`; domestic and international follow
  * `messages.international`, which was decided against ORG_HOME_COUNTRY when each was queued.
@@ -81,7 +81,9 @@ export class UsageReportService {
       this.db.engine === "postgres"
         ? "to_char(to_timestamp(m.created / 1000) AT TIME ZONE 'UTC', 'YYYY-MM')"
         : "strftime('%Y-%m', m.created / 1000, 'unixepoch')";
-    const notSent = `CASE WHEN m.status = 'FAILED' AND m.provider IS NULL THEN 1 ELSE 0 END`;
+    // Offered to a provider is having an attempt: a FAILED message may have none and still name no
+    // provider (every circuit open on its last round) after an earlier provider took it.
+    const notSent = `CASE WHEN m.status = 'FAILED' AND NOT EXISTS (SELECT 1 FROM message_attempts a WHERE a.message_id = m.id) THEN 1 ELSE 0 END`;
     return this.db.manager
       .createQueryBuilder(Message, "m")
       .select(month, "month")

@@ -5,7 +5,7 @@ import {
   type SmsUsageReportQuery,
 } from "../../../src/generated/graphql";
 import { FraudBlockRecord } from "../../../src/security/security-settings.entity";
-import { Message } from "../../../src/telephony/message.entity";
+import { Message, MessageAttempt } from "../../../src/telephony/message.entity";
 import { startTestGateway, type TestGateway } from "../../support/gateway";
 import { createUser, enroll, receivedCode, settleMessages } from "../../support/phone";
 
@@ -19,12 +19,12 @@ const PURPOSE_FIELD = {
 } as const;
 
 /** The report worked out by hand from the outbox rows, to hold the SQL to. */
-function expectedRows(messages: Message[], months: string[]): UsageRow[] {
+function expectedRows(messages: Message[], attempted: ReadonlySet<string>, months: string[]): UsageRow[] {
   return months.flatMap((month) =>
     (["SMS", "VOICE"] as const).map((channel) => {
       const queued = messages.filter((message) => message.created.toISOString().slice(0, 7) === month && message.channel === channel);
       // Stopped by a fraud rule, or failed before any provider was tried: nothing to bill.
-      const neverOffered = (message: Message) => message.status === "FAILED" && message.provider === null;
+      const neverOffered = (message: Message) => message.status === "FAILED" && !attempted.has(message.id);
       const mine = queued.filter((message) => !neverOffered(message));
       const byPurpose = { phoneVerification: 0, factorVerify: 0, passwordReset: 0, accountUnlock: 0 };
       for (const message of mine) byPurpose[PURPOSE_FIELD[message.purpose]] += 1;
@@ -71,7 +71,8 @@ describe("smsUsageReport, with GB as the home country", () => {
 
     const { smsUsageReport } = await gateway.admin.ok(SmsUsageReportDocument, { from: "2031-02", to: "2031-04" });
     const messages = await gateway.db.manager.find(Message);
-    const expected = expectedRows(messages, ["2031-02", "2031-03", "2031-04"]);
+    const attempted = new Set((await gateway.db.manager.find(MessageAttempt)).map((attempt) => attempt.messageId));
+    const expected = expectedRows(messages, attempted, ["2031-02", "2031-03", "2031-04"]);
     expect(smsUsageReport.rows.map((row) => ({ ...row, estimatedCost: expect.closeTo(row.estimatedCost, 9) }))).toEqual(
       expected.map((row) => ({ ...row, estimatedCost: expect.closeTo(row.estimatedCost, 9) })),
     );
@@ -112,6 +113,18 @@ describe("smsUsageReport, with GB as the home country", () => {
     const domestic = settled.find((message) => message.toE164 === "+447400555004")!;
     expect(sms).toMatchObject({ domestic: 1, international: 0, notSent: 1, segments: domestic.segments, byPurpose: expect.objectContaining({ phoneVerification: 1 }) });
     expect(sms.estimatedCost).toBeCloseTo(domestic.estimatedCostMicros! / 1_000_000, 9);
+  });
+
+  test("a message a provider was offered counts as sent, though it failed naming no provider", async () => {
+    gateway.clock.set(new Date("2031-07-10T12:00:00.000Z"));
+    await enroll(gateway, (await createUser(gateway)).id, "+447400555005", "SMS");
+    await settleMessages(gateway);
+    const offered = (await gateway.db.manager.findOneByOrFail(Message, { toE164: "+447400555005" })).id;
+    // A provider took an attempt, then every circuit was open on the last round: FAILED, and no provider named.
+    await gateway.db.transaction(({ manager }) => manager.update(Message, { id: offered }, { status: "FAILED", provider: null, errorCode: "PROVIDER_UNREACHABLE" }));
+
+    const { smsUsageReport } = await gateway.admin.ok(SmsUsageReportDocument, { from: "2031-07", to: "2031-07" });
+    expect(smsUsageReport.rows.find((row) => row.channel === "SMS")).toMatchObject({ domestic: 1, notSent: 0 });
   });
 
   test("a span of 36 months is allowed, one more is not", async () => {
