@@ -25,6 +25,7 @@ export const EventType = {
   SPEND_CAP_REACHED: "system.sms.spend_cap_reached",
   FACTOR_SUSPEND: "user.mfa.factor.suspend",
   FACTOR_UNSUSPEND: "user.mfa.factor.unsuspend",
+  RECOVERY_BY_PHONE_HELD: "user.account.phone_recovery_held",
   // Administration: who changed users, groups, tokens and settings, and when.
   USER_CREATE: "user.lifecycle.create",
   USER_ACTIVATE: "user.lifecycle.activate",

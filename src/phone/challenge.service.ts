@@ -179,7 +179,9 @@ export class ChallengeService {
         { id: user.id, type: "User", alternateId: user.login },
         { id: current.id, type: "Challenge", displayName: current.purpose },
       ];
-      if (secrets.passcodeMatches(current.id, normaliseCode(code), current.codeHash)) {
+      // Past the cap of wrong recovery codes none is compared, not even in a recovery opened before it.
+      const held = isRecovery(current.purpose) && user.failedRecoveryPasscodes >= failureCap;
+      if (!held && secrets.passcodeMatches(current.id, normaliseCode(code), current.codeHash)) {
         // Single use: the status moves from PENDING exactly once, so a replay finds it VERIFIED.
         const verified = await db.statements.update(manager, Challenge, { id: current.id, status: "PENDING" }, { status: "VERIFIED", verifiedAt: now });
         if (!verified) return { kind: "expired", reason: "ALREADY_USED" };
@@ -252,7 +254,7 @@ export class ChallengeService {
     const cooling = before.lastSentAt.getTime() + before.resendCooldownSeconds * 1000 > clock.now().getTime();
     const resendable = (before.status === "PENDING" || before.status === "EXPIRED") && before.resendsUsed < before.maxResends;
     let clearance: SendClearance | null = null;
-    let refused = withholdRefusals && refusedByCaller;
+    let refused = withholdRefusals && (refusedByCaller || (isRecovery(before.purpose) && (await this.recoveryHeld(await this.userOf(before)))));
     if (beforeCountry && !cooling && resendable && !refused) {
       try {
         clearance = await this.clearSend({ e164: before.e164, country: beforeCountry, userId: before.userId, method: method ?? before.method });
@@ -364,13 +366,25 @@ export class ChallengeService {
    */
   private async countFailure(tx: Transaction, user: User, challenge: Challenge, requester: Requester, cap: number): Promise<void> {
     const { manager } = tx;
-    if (challenge.purpose === "PASSWORD_RESET" || challenge.purpose === "ACCOUNT_UNLOCK") {
+    if (isRecovery(challenge.purpose)) {
       await manager
         .createQueryBuilder()
         .update(User)
         .set({ failedRecoveryPasscodes: () => "failed_recovery_passcodes + 1" })
         .where("id = :id", { id: user.id })
         .execute();
+      const { failedRecoveryPasscodes } = await manager.findOneByOrFail(User, { id: user.id });
+      if (failedRecoveryPasscodes !== cap) return;
+      await this.deps.log.record(tx, {
+        eventType: EventType.RECOVERY_BY_PHONE_HELD,
+        displayMessage: "Recovery by phone held after too many wrong recovery codes",
+        severity: "WARN",
+        actor: requester.actor,
+        client: requester.client,
+        target: [{ id: user.id, type: "User", alternateId: user.login }],
+        outcome: { result: "SUCCESS", reason: "TOO_MANY_FAILED_PASSCODES" },
+        debugContext: { failedRecoveryPasscodes, cap },
+      });
       return;
     }
     await manager.createQueryBuilder().update(User).set({ failedPasscodes: () => "failed_passcodes + 1" }).where("id = :id", { id: user.id }).execute();
@@ -388,6 +402,10 @@ export class ChallengeService {
       outcome: { result: "SUCCESS", reason: "TOO_MANY_FAILED_PASSCODES" },
       debugContext: { failedPasscodes, cap },
     });
+  }
+
+  private async userOf(challenge: Challenge): Promise<User> {
+    return this.deps.db.statements.findOneByOrFail(this.deps.db.manager, User, { id: challenge.userId });
   }
 
   /** Whether the user's wrong recovery codes reached the cap: recovery by phone then answers as a decoy. */
@@ -507,6 +525,8 @@ export async function refundedIfUnsent<T>(clearance: SendClearance | null, write
 }
 
 /** RESEND_TOO_SOON, with the seconds left, while the challenge's last code is inside its cooldown. */
+const isRecovery = (purpose: ChallengePurpose) => purpose === "PASSWORD_RESET" || purpose === "ACCOUNT_UNLOCK";
+
 /** Why a send may be refused that says something about the account: what a recovery must not tell. */
 function isSendRefusal(error: unknown): boolean {
   if (!(error instanceof AppError)) return false;

@@ -13,6 +13,7 @@ import {
   VerifyChallengeDocument,
   VerifyFactorDocument,
 } from "../../../src/generated/graphql";
+import { LogEventRecord } from "../../../src/log/log-event.entity";
 import { Message } from "../../../src/telephony/message.entity";
 import { startTestGateway, type TestGateway } from "../../support/gateway";
 import { openChallenge, receivedCode, settleMessages, wrongCodeFor } from "../../support/phone";
@@ -103,6 +104,27 @@ describe("consecutive failed passcodes", () => {
     const { challengePhoneFactor } = await gateway.admin.ok(ChallengePhoneFactorDocument, { input: { factorId: factor.id } });
     await gateway.admin.ok(VerifyChallengeDocument, { input: { challengeId: challengePhoneFactor.id, code: await receivedCode(gateway, phone) } });
     expect(await recoverWithWrongCodes(0)).toBe(1);
+  });
+
+  test("the cap holds for recoveries opened before it was reached: past it, no code is compared, the right one included", async () => {
+    await setPasswordPolicy(gateway, { recoveryMethods: ["SMS"] });
+    const phone = "+447400930005";
+    const { user, challenge, code } = await openChallenge(gateway, phone);
+    await gateway.admin.ok(VerifyChallengeDocument, { input: { challengeId: challenge.id, code } });
+    const open = async () => {
+      gateway.clock.advance(60_000);
+      const { recoverPassword } = await gateway.anonymous.ok(RecoverPasswordDocument, { input: { login: user.login, method: "SMS" } });
+      return { stateHandle: recoverPassword.stateHandle, code: await receivedCode(gateway, phone) };
+    };
+    const [first, second, kept] = [await open(), await open(), await open()];
+    const guess = (stateHandle: string, guessed: string) => gateway.anonymous.fails(VerifyFactorDocument, { input: { stateHandle, code: guessed } });
+    for (let i = 0; i < 5; i += 1) await guess(first.stateHandle, wrongCodeFor(first.code, i + 1));
+    for (let i = 0; i < 2; i += 1) await guess(second.stateHandle, wrongCodeFor(second.code, i + 1));
+
+    expect((await guess(kept.stateHandle, kept.code)).code).toBe("INVALID_CODE");
+    const held = await gateway.db.manager.find(LogEventRecord, { where: { eventType: "user.account.phone_recovery_held", actorId: user.id } });
+    expect(held).toHaveLength(1);
+    expect(held[0]?.debugContext).toMatchObject({ failedRecoveryPasscodes: 7, cap: 7 });
   });
 });
 
