@@ -301,6 +301,11 @@ export class TransactionService {
 
   async verifyFactor(stateHandle: string, code: string, client: ClientInfo): Promise<TransactionView> {
     const record = await this.step(stateHandle, ["MFA_CHALLENGE", "MFA_ENROLL_ACTIVATE", "RECOVERY_CHALLENGE"]);
+    if (record.kind !== "SIGN_IN") return this.floored(() => this.verifyFactorStep(record, stateHandle, code, client));
+    return this.verifyFactorStep(record, stateHandle, code, client);
+  }
+
+  private async verifyFactorStep(record: AuthTransactionRecord, stateHandle: string, code: string, client: ClientInfo): Promise<TransactionView> {
     const decision = parseDecision(record);
     if (decision.decoy || !record.challengeId || !record.userId) return this.failDecoy(record, decision);
     const user = await this.userOf(record);
@@ -318,9 +323,16 @@ export class TransactionService {
   async resendFactorChallenge(stateHandle: string, method: PhoneMethod | null | undefined, client: ClientInfo): Promise<TransactionView> {
     const record = await this.step(stateHandle, ["MFA_CHALLENGE", "MFA_ENROLL_ACTIVATE", "RECOVERY_CHALLENGE"]);
     const decision = parseDecision(record);
+    if (record.kind !== "SIGN_IN") {
+      // Real and decoy recoveries do different work: a floor on the answer time hides which ran.
+      return this.floored(async () => {
+        if (decision.decoy) return this.resendDecoy(record, stateHandle, decision, method);
+        if (!record.challengeId || !record.userId) return this.view(record, stateHandle, null, {});
+        return this.resendRecovery(record, stateHandle, decision, method, client);
+      });
+    }
     if (decision.decoy) return this.resendDecoy(record, stateHandle, decision, method);
     if (!record.challengeId || !record.userId) return this.view(record, stateHandle, null, {});
-    if (record.kind !== "SIGN_IN") return this.resendRecovery(record, stateHandle, decision, method, client);
     const allowed = record.status === "MFA_ENROLL_ACTIVATE" ? decision.enrollMethods : decision.phoneMethods;
     if (method && !allowed.includes(method)) {
       throw new AppError(ErrorCode.METHOD_NOT_ALLOWED, `${method} is not allowed here`, { allowedMethods: [...new Set(allowed)] });
@@ -554,12 +566,16 @@ export class TransactionService {
 
   // ---- steps -------------------------------------------------------------------------
 
-  private async startRecovery(kind: "PASSWORD_RECOVERY" | "ACCOUNT_UNLOCK", login: string, method: PhoneMethod, client: ClientInfo): Promise<TransactionView> {
+  private startRecovery(kind: "PASSWORD_RECOVERY" | "ACCOUNT_UNLOCK", login: string, method: PhoneMethod, client: ClientInfo): Promise<TransactionView> {
+    return this.floored(() => this.recover(kind, login, method, client));
+  }
+
+  /** Real and decoy recoveries do different work; a floor on the answer time, success or error, hides which ran. */
+  private async floored<T>(work: () => Promise<T>): Promise<T> {
     const started = Date.now();
     try {
-      return await this.recover(kind, login, method, client);
+      return await work();
     } finally {
-      // Real and decoy recoveries do different work; a floor on the answer time hides which ran.
       const remaining = this.deps.recoveryResponseFloorMs - (Date.now() - started);
       if (remaining > 0) await sleep(remaining);
     }
@@ -760,20 +776,44 @@ export class TransactionService {
       decoyExpiresAt: now.getTime() + (decision.codeTtlSeconds ?? 0) * 1000,
       decoyResends: (decision.decoyResends ?? 0) + 1,
     };
-    const advanced = await this.deps.db.transaction((tx) => this.advance(tx, record, { decision: JSON.stringify(resent) }));
-    return this.view(advanced, stateHandle, null, {});
+    try {
+      const advanced = await this.deps.db.transaction((tx) => this.advance(tx, record, { decision: JSON.stringify(resent) }));
+      return this.view(advanced, stateHandle, null, {});
+    } catch (error) {
+      // Another resend on this handle went first: what a real one answers when it loses that race.
+      if (error instanceof AppError && error.code === ErrorCode.INVALID_TRANSITION) {
+        throw new AppError(ErrorCode.RESEND_TOO_SOON, "A code was just sent. Please wait before trying again.", { retryAfterSeconds: decision.resendCooldownSeconds ?? 0 });
+      }
+      throw error;
+    }
   }
 
+  /**
+   * A wrong code for a decoy, counted as a real challenge counts it. Guesses sent at once each
+   * spend an attempt, as they do on a real challenge, rather than all but one losing the race
+   * to the handle with INVALID_TRANSITION.
+   */
   private async failDecoy(record: AuthTransactionRecord, decision: StoredDecision): Promise<TransactionView> {
     const max = decision.maxAttempts ?? 5;
-    // In a real challenge's order: spent attempts, then its lifetime, then the code.
-    if ((decision.decoyAttempts ?? 0) >= max) throw new AppError(ErrorCode.TOO_MANY_ATTEMPTS, "This challenge has no attempts left; ask for a new one");
-    if (decision.decoyExpiresAt !== undefined && this.deps.clock.now().getTime() >= decision.decoyExpiresAt) {
-      throw new AppError(ErrorCode.CODE_EXPIRED, "This code has expired or was already used; ask for a new one", { reason: "EXPIRED" });
+    for (let tries = 1; ; tries += 1) {
+      // In a real challenge's order: spent attempts, then its lifetime, then the code.
+      if ((decision.decoyAttempts ?? 0) >= max) throw new AppError(ErrorCode.TOO_MANY_ATTEMPTS, "This challenge has no attempts left; ask for a new one");
+      if (decision.decoyExpiresAt !== undefined && this.deps.clock.now().getTime() >= decision.decoyExpiresAt) {
+        throw new AppError(ErrorCode.CODE_EXPIRED, "This code has expired or was already used; ask for a new one", { reason: "EXPIRED" });
+      }
+      const attempts = (decision.decoyAttempts ?? 0) + 1;
+      try {
+        await this.deps.db.transaction((tx) => this.advance(tx, record, { decision: JSON.stringify({ ...decision, decoyAttempts: attempts }) }));
+      } catch (error) {
+        if (!(error instanceof AppError && error.code === ErrorCode.INVALID_TRANSITION) || tries >= max) throw error;
+        const current = await this.deps.db.manager.findOneBy(AuthTransactionRecord, { id: record.id });
+        if (!current) throw expired();
+        record = current;
+        decision = parseDecision(current);
+        continue;
+      }
+      throw new AppError(ErrorCode.INVALID_CODE, "That code is not right", { attemptsRemaining: max - attempts });
     }
-    const attempts = (decision.decoyAttempts ?? 0) + 1;
-    await this.deps.db.transaction((tx) => this.advance(tx, record, { decision: JSON.stringify({ ...decision, decoyAttempts: attempts }) }));
-    throw new AppError(ErrorCode.INVALID_CODE, "That code is not right", { attemptsRemaining: max - attempts });
   }
 
   private async logSessionStart(tx: Transaction, actor: LogActor, client: ClientInfo, result: "SUCCESS" | "FAILURE", reason: string | null, transactionId?: string): Promise<void> {

@@ -131,6 +131,33 @@ describe("no user enumeration through recovery", () => {
   });
 });
 
+describe("no user enumeration through a recovery's concurrent requests", () => {
+  let gateway: TestGateway;
+  beforeAll(async () => {
+    gateway = await startTestGateway();
+    await setPasswordPolicy(gateway, { recoveryMethods: ["SMS"] });
+  });
+  afterAll(() => gateway.stop());
+
+  test("two guesses, then two resends, sent at once get the same answers from a real recovery and from a decoy", async () => {
+    const { user } = await userWithPhone(gateway, "+447400900008");
+    const answersFor = async (login: string) => {
+      gateway.clock.advance(600_000);
+      const { recoverPassword } = await gateway.anonymous.ok(RecoverPasswordDocument, { input: { login, method: "SMS" } });
+      const { stateHandle } = recoverPassword;
+      const codes = async (requests: Promise<{ errors?: ReadonlyArray<{ extensions?: Record<string, unknown> }> }>[]) =>
+        (await Promise.all(requests)).map((result) => (result.errors?.[0]?.extensions?.code as string | undefined) ?? "OK").sort();
+      const guesses = await codes([0, 1].map(() => gateway.anonymous.request(VerifyFactorDocument, { input: { stateHandle, code: "000000" } })));
+      gateway.clock.advance(31_000);
+      const resends = await codes([0, 1].map(() => gateway.anonymous.request(ResendFactorChallengeDocument, { input: { stateHandle } })));
+      return { guesses, resends };
+    };
+    const real = await answersFor(user.login);
+    expect(real).toEqual({ guesses: ["INVALID_CODE", "INVALID_CODE"], resends: ["OK", "RESEND_TOO_SOON"] });
+    expect(await answersFor("nobody-at-all@example.com")).toEqual(real);
+  });
+});
+
 describe("no user enumeration through the send limits of recovery", () => {
   let gateway: TestGateway;
   beforeAll(async () => {
