@@ -284,10 +284,7 @@ export class ChallengeService {
         throw new AppError(ErrorCode.CODE_EXPIRED, "This challenge is finished; start a new one", { reason: challenge.status });
       }
       const now = clock.now();
-      refuseWhileCooling(challenge, now);
-      if (challenge.resendsUsed >= challenge.maxResends) {
-        throw new AppError(ErrorCode.TOO_MANY_RESENDS, "No more codes can be sent for this challenge; start a new one");
-      }
+      refuseResend(challenge, now);
       if (withhold?.refusedEarlier) return this.withholdResend(tx, challenge, now);
       const nextMethod = method ?? challenge.method;
       const sendable = await this.sendableAgain(manager, challenge, nextMethod).catch((error: unknown) => {
@@ -335,7 +332,7 @@ export class ChallengeService {
       const usable = factor && (factor.status === "ACTIVE" || (challenge.purpose !== "FACTOR_VERIFY" && factor.status === "INACTIVE"));
       if (!usable) throw factorNoLongerActive();
     }
-    const use = challenge.purpose === "PASSWORD_RESET" || challenge.purpose === "ACCOUNT_UNLOCK" ? "RECOVERY" : challenge.purpose === "FACTOR_VERIFY" ? "MFA" : "ENROLLMENT";
+    const use = isRecovery(challenge.purpose) ? "RECOVERY" : challenge.purpose === "FACTOR_VERIFY" ? "MFA" : "ENROLLMENT";
     const settings = await this.deps.authenticator.requireMethod(method, use);
     const country = await this.deps.numbers.countrySettings(challenge.country);
     const parsed = parsePhoneNumber(challenge.e164);
@@ -366,41 +363,27 @@ export class ChallengeService {
    */
   private async countFailure(tx: Transaction, user: User, challenge: Challenge, requester: Requester, cap: number): Promise<void> {
     const { manager } = tx;
-    if (isRecovery(challenge.purpose)) {
-      await manager
-        .createQueryBuilder()
-        .update(User)
-        .set({ failedRecoveryPasscodes: () => "failed_recovery_passcodes + 1" })
-        .where("id = :id", { id: user.id })
-        .execute();
-      const { failedRecoveryPasscodes } = await manager.findOneByOrFail(User, { id: user.id });
-      if (failedRecoveryPasscodes !== cap) return;
-      await this.deps.log.record(tx, {
-        eventType: EventType.RECOVERY_BY_PHONE_HELD,
-        displayMessage: "Recovery by phone held after too many wrong recovery codes",
-        severity: "WARN",
-        actor: requester.actor,
-        client: requester.client,
-        target: [{ id: user.id, type: "User", alternateId: user.login }],
-        outcome: { result: "SUCCESS", reason: "TOO_MANY_FAILED_PASSCODES" },
-        debugContext: { failedRecoveryPasscodes, cap },
-      });
-      return;
+    const recovery = isRecovery(challenge.purpose);
+    const [counter, column] = recovery ? (["failedRecoveryPasscodes", "failed_recovery_passcodes"] as const) : (["failedPasscodes", "failed_passcodes"] as const);
+    await manager.createQueryBuilder().update(User).set({ [counter]: () => `${column} + 1` }).where("id = :id", { id: user.id }).execute();
+    const failures = (await manager.findOneByOrFail(User, { id: user.id }))[counter];
+    if (recovery) {
+      // Told once, when the cap is reached.
+      if (failures !== cap) return;
+    } else {
+      if (failures < cap) return;
+      const suspended = await manager.update(PhoneFactor, { userId: user.id, status: "ACTIVE" }, { status: "INACTIVE" });
+      if (!suspended.affected) return;
     }
-    await manager.createQueryBuilder().update(User).set({ failedPasscodes: () => "failed_passcodes + 1" }).where("id = :id", { id: user.id }).execute();
-    const { failedPasscodes } = await manager.findOneByOrFail(User, { id: user.id });
-    if (failedPasscodes < cap) return;
-    const suspended = await manager.update(PhoneFactor, { userId: user.id, status: "ACTIVE" }, { status: "INACTIVE" });
-    if (!suspended.affected) return;
     await this.deps.log.record(tx, {
-      eventType: EventType.FACTOR_SUSPEND,
-      displayMessage: "Phone factors suspended after too many failed passcodes",
+      eventType: recovery ? EventType.RECOVERY_BY_PHONE_HELD : EventType.FACTOR_SUSPEND,
+      displayMessage: recovery ? "Recovery by phone held after too many wrong recovery codes" : "Phone factors suspended after too many failed passcodes",
       severity: "WARN",
       actor: requester.actor,
       client: requester.client,
       target: [{ id: user.id, type: "User", alternateId: user.login }],
       outcome: { result: "SUCCESS", reason: "TOO_MANY_FAILED_PASSCODES" },
-      debugContext: { failedPasscodes, cap },
+      debugContext: { [counter]: failures, cap },
     });
   }
 
@@ -524,7 +507,6 @@ export async function refundedIfUnsent<T>(clearance: SendClearance | null, write
   }
 }
 
-/** RESEND_TOO_SOON, with the seconds left, while the challenge's last code is inside its cooldown. */
 const isRecovery = (purpose: ChallengePurpose) => purpose === "PASSWORD_RESET" || purpose === "ACCOUNT_UNLOCK";
 
 /** Why a send may be refused that says something about the account: what a recovery must not tell. */
@@ -547,6 +529,7 @@ export function refuseResend(challenge: Pick<Challenge, "lastSentAt" | "resendCo
   }
 }
 
+/** RESEND_TOO_SOON, with the seconds left, while the challenge's last code is inside its cooldown. */
 export function refuseWhileCooling(challenge: Pick<Challenge, "lastSentAt" | "resendCooldownSeconds" | "method">, now: Date): void {
   const availableAt = challenge.lastSentAt.getTime() + challenge.resendCooldownSeconds * 1000;
   if (availableAt <= now.getTime()) return;
