@@ -74,7 +74,10 @@ export class SettingsCheck {
     const url = this.httpUrl(value, field, fallback);
     if (url) {
       const { protocol, hostname } = new URL(url);
-      this.require(protocol === "https:" || isLoopbackHost(hostname), `${field} must use https (http is accepted for loopback addresses only)`);
+      this.require(
+        protocol === "https:" || isLoopbackHost(hostname),
+        `${field} must use https (http is accepted for loopback addresses only)`,
+      );
     }
     return url;
   }

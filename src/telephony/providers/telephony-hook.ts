@@ -218,7 +218,9 @@ export class TelephonyHookProvider implements TelephonyProvider, HookCallbackRec
 
     if (status >= 500 || status === 429 || status === 401 || status === 403) {
       // 401/403: the hook refuses our signature, a configuration matter another provider is spared.
-      throw new ProviderError(DeliveryErrorCode.PROVIDER_UNREACHABLE, true, `telephony hook answered ${status}`, `HTTP ${status}`, { throttled: status === 429 });
+      throw new ProviderError(DeliveryErrorCode.PROVIDER_UNREACHABLE, true, `telephony hook answered ${status}`, `HTTP ${status}`, {
+        throttled: status === 429,
+      });
     }
     if (status < 200 || status >= 300) {
       throw new ProviderError(DeliveryErrorCode.PROVIDER_REJECTED, false, `telephony hook answered ${status}`, `HTTP ${status}`);

@@ -93,7 +93,9 @@ describeWithRedis("live feeds after the Redis subscriber connection was lost", (
     // The handset's receipt is held back: the message stays SENT until the test says otherwise.
     await gateway.admin.ok(SetSimulatorRulesDocument, { rules: [{ prefix: phone, outcome: "DELIVERED", delayMs: 60_000 }] });
     const { challengePhoneFactor } = await gateway.admin.ok(ChallengePhoneFactorDocument, { input: { factorId: factor.id } });
-    await settleMessages(gateway, (messages) => messages.some((one) => one.challengeId === challengePhoneFactor.id && one.status === "SENT"));
+    await settleMessages(gateway, (messages) =>
+      messages.some((one) => one.challengeId === challengePhoneFactor.id && one.status === "SENT"),
+    );
 
     const client = wsClient(gateway, `SSWS ${ADMIN_TOKEN}`);
     const live = record(client, DeliveryStatusDocument, { challengeId: challengePhoneFactor.id });
@@ -103,7 +105,11 @@ describeWithRedis("live feeds after the Redis subscriber connection was lost", (
       // The receipt lands, and its publication is lost.
       const now = gateway.clock.now();
       await gateway.db.transaction(({ manager }) =>
-        manager.update(Message, { challengeId: challengePhoneFactor.id }, { status: "DELIVERED", providerStatus: "delivered", finalAt: now, updated: now }),
+        manager.update(
+          Message,
+          { challengeId: challengePhoneFactor.id },
+          { status: "DELIVERED", providerStatus: "delivered", finalAt: now, updated: now },
+        ),
       );
       await cutSubscriber();
 

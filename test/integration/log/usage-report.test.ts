@@ -101,17 +101,34 @@ describe("smsUsageReport, with GB as the home country", () => {
     gateway.clock.set(new Date("2031-06-10T12:00:00.000Z"));
     const now = gateway.clock.now();
     await gateway.db.transaction(({ manager }) =>
-      manager.insert(FraudBlockRecord, { id: "rul_usagereport", scope: "COUNTRY", key: "DE", rule: "COUNTRY_BURST", figures: {}, created: now, until: new Date(now.getTime() + 3_600_000) }),
+      manager.insert(FraudBlockRecord, {
+        id: "rul_usagereport",
+        scope: "COUNTRY",
+        key: "DE",
+        rule: "COUNTRY_BURST",
+        figures: {},
+        created: now,
+        until: new Date(now.getTime() + 3_600_000),
+      }),
     );
     await enroll(gateway, (await createUser(gateway)).id, "+4915123456780", "SMS");
     await enroll(gateway, (await createUser(gateway)).id, "+447400555004", "SMS");
     const settled = await settleMessages(gateway);
-    expect(settled.find((message) => message.toE164 === "+4915123456780")).toMatchObject({ status: "FAILED", errorCode: "BLOCKED_SUSPICIOUS" });
+    expect(settled.find((message) => message.toE164 === "+4915123456780")).toMatchObject({
+      status: "FAILED",
+      errorCode: "BLOCKED_SUSPICIOUS",
+    });
 
     const { smsUsageReport } = await gateway.admin.ok(SmsUsageReportDocument, { from: "2031-06", to: "2031-06" });
     const sms = smsUsageReport.rows.find((row) => row.channel === "SMS")!;
     const domestic = settled.find((message) => message.toE164 === "+447400555004")!;
-    expect(sms).toMatchObject({ domestic: 1, international: 0, notSent: 1, segments: domestic.segments, byPurpose: expect.objectContaining({ phoneVerification: 1 }) });
+    expect(sms).toMatchObject({
+      domestic: 1,
+      international: 0,
+      notSent: 1,
+      segments: domestic.segments,
+      byPurpose: expect.objectContaining({ phoneVerification: 1 }),
+    });
     expect(sms.estimatedCost).toBeCloseTo(domestic.estimatedCostMicros! / 1_000_000, 9);
   });
 
@@ -121,7 +138,9 @@ describe("smsUsageReport, with GB as the home country", () => {
     await settleMessages(gateway);
     const offered = (await gateway.db.manager.findOneByOrFail(Message, { toE164: "+447400555005" })).id;
     // A provider took an attempt, then every circuit was open on the last round: FAILED, and no provider named.
-    await gateway.db.transaction(({ manager }) => manager.update(Message, { id: offered }, { status: "FAILED", provider: null, errorCode: "PROVIDER_UNREACHABLE" }));
+    await gateway.db.transaction(({ manager }) =>
+      manager.update(Message, { id: offered }, { status: "FAILED", provider: null, errorCode: "PROVIDER_UNREACHABLE" }),
+    );
 
     const { smsUsageReport } = await gateway.admin.ok(SmsUsageReportDocument, { from: "2031-07", to: "2031-07" });
     expect(smsUsageReport.rows.find((row) => row.channel === "SMS")).toMatchObject({ domestic: 1, notSent: 0 });

@@ -28,7 +28,15 @@ import { Message } from "../../../src/telephony/message.entity";
 import { User } from "../../../src/users/user.entity";
 import { startTestGateway, type TestGateway } from "../../support/gateway";
 import { createUser, enroll, receivedCode } from "../../support/phone";
-import { PASSWORD, passwordOnly, requirePhone, setGlobalSessionRules, setPasswordPolicy, signedIn, userWithPhone } from "../../support/transactions";
+import {
+  PASSWORD,
+  passwordOnly,
+  requirePhone,
+  setGlobalSessionRules,
+  setPasswordPolicy,
+  signedIn,
+  userWithPhone,
+} from "../../support/transactions";
 
 describe("lifecycle changes during flows", () => {
   let gateway: TestGateway;
@@ -157,7 +165,9 @@ describe("lifecycle changes during flows", () => {
     const sent = () => gateway.db.manager.countBy(Message, { userId: user.id });
     const before = await sent();
 
-    const challenge = await gateway.anonymous.fails(ChallengeFactorDocument, { input: { stateHandle: signIn.stateHandle, factorId: factor.id } });
+    const challenge = await gateway.anonymous.fails(ChallengeFactorDocument, {
+      input: { stateHandle: signIn.stateHandle, factorId: factor.id },
+    });
     expect(challenge.code).toBe("TRANSACTION_EXPIRED");
     expect(await sent()).toBe(before);
 
@@ -186,7 +196,9 @@ describe("lifecycle changes during flows", () => {
     await gateway.admin.ok(SuspendUserDocument, { id: user.id });
     const { passwordHash } = await gateway.db.manager.findOneByOrFail(User, { id: user.id });
 
-    const reset = await gateway.anonymous.fails(ResetPasswordDocument, { input: { stateHandle: recoverPassword.stateHandle, newPassword: "a password set while suspended" } });
+    const reset = await gateway.anonymous.fails(ResetPasswordDocument, {
+      input: { stateHandle: recoverPassword.stateHandle, newPassword: "a password set while suspended" },
+    });
     expect(reset.code).toBe("TRANSACTION_EXPIRED");
     expect(await gateway.db.manager.findOneByOrFail(User, { id: user.id })).toMatchObject({ status: "SUSPENDED", passwordHash });
     expect(await gateway.db.manager.countBy(LogEventRecord, { eventType: "user.account.reset_password", actorId: user.id })).toBe(0);
@@ -194,7 +206,9 @@ describe("lifecycle changes during flows", () => {
 
   test("a user created without a password sets one by recovering it with the phone an admin enrolled, and is ACTIVE", async () => {
     const phone = "+447400950006";
-    const { createUser: provisioned } = await gateway.admin.ok(CreateUserDocument, { input: { login: `provisioned-${Date.now()}@example.com` } });
+    const { createUser: provisioned } = await gateway.admin.ok(CreateUserDocument, {
+      input: { login: `provisioned-${Date.now()}@example.com` },
+    });
     expect(provisioned.status).toBe("PROVISIONED");
     const { factor } = await enroll(gateway, provisioned.id, phone);
     await gateway.admin.ok(ActivatePhoneFactorDocument, { input: { factorId: factor.id, code: await receivedCode(gateway, phone) } });
@@ -202,11 +216,15 @@ describe("lifecycle changes during flows", () => {
     const { recoverPassword } = await gateway.anonymous.ok(RecoverPasswordDocument, { input: { login: provisioned.login, method: "SMS" } });
     const code = await receivedCode(gateway, phone);
     await gateway.anonymous.ok(VerifyFactorDocument, { input: { stateHandle: recoverPassword.stateHandle, code } });
-    const { resetPassword } = await gateway.anonymous.ok(ResetPasswordDocument, { input: { stateHandle: recoverPassword.stateHandle, newPassword: "a first password of my own" } });
+    const { resetPassword } = await gateway.anonymous.ok(ResetPasswordDocument, {
+      input: { stateHandle: recoverPassword.stateHandle, newPassword: "a first password of my own" },
+    });
 
     expect(resetPassword.status).toBe("SUCCESS");
     expect(await statusOf(provisioned.id)).toBe("ACTIVE");
-    const { signIn } = await gateway.anonymous.ok(SignInDocument, { input: { login: provisioned.login, password: "a first password of my own" } });
+    const { signIn } = await gateway.anonymous.ok(SignInDocument, {
+      input: { login: provisioned.login, password: "a first password of my own" },
+    });
     expect(signIn.status).toBe("SUCCESS");
   });
 });

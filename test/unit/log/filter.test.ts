@@ -148,7 +148,11 @@ describe("parseLogFilter", () => {
       ['published gt "yesterday"', 13, /invalid ISO-8601 timestamp/],
       ["published gt 1706702400000", 13, "published must be compared with an ISO-8601 timestamp string"],
       ['published eq "2024-01-31T12:00:00.1235Z"', 13, "published is kept to the millisecond: eq and ne take at most 3 fractional digits"],
-      ['published ne "2024-01-31T12:00:00.0000001Z"', 13, "published is kept to the millisecond: eq and ne take at most 3 fractional digits"],
+      [
+        'published ne "2024-01-31T12:00:00.0000001Z"',
+        13,
+        "published is kept to the millisecond: eq and ne take at most 3 fractional digits",
+      ],
       ["debugContext.x eq 1e999", 18, "number out of range"],
       ["debugContext.x eq -", 18, /^expected string, number/],
       ["", 0, "empty filter"],

@@ -24,7 +24,8 @@ describe("LiveLogFeed catching up after a gap in the fan-out", () => {
   const events = new Map<string, LogEvent>();
   const event = (uuid: string, published: Date) => events.set(uuid, { uuid, published } as LogEvent);
   const queries = {
-    loadEvents: async (uuids: readonly string[]) => new Map(uuids.flatMap((uuid) => (events.has(uuid) ? [[uuid, events.get(uuid)!] as const] : []))),
+    loadEvents: async (uuids: readonly string[]) =>
+      new Map(uuids.flatMap((uuid) => (events.has(uuid) ? [[uuid, events.get(uuid)!] as const] : []))),
     publishedSince: async (since: Date) => [...events.values()].filter((one) => one.published >= since).map((one) => one.uuid),
   } as unknown as LogQueryService;
 
