@@ -78,19 +78,17 @@ export class RateLimits {
    * spend cap does not use up a user's own allowance.
    */
   async consumeSend(settings: SecuritySettings, send: { e164: string; userId: string; country: string }): Promise<CountedSend> {
+    const windows = sendWindows(send);
     const counted: CountedWindow[] = [];
-    let refusing: [Window, string] | null = null;
     try {
-      for (const [window, key] of sendWindows(send)) {
-        refusing = [window, key];
+      for (const [window, key] of windows) {
         const msBeforeNext = await this.consume(window, settings, key);
         counted.push({ window, key, endsAt: Date.now() + msBeforeNext });
-        refusing = null;
       }
     } catch (error) {
-      // The refusal is the answer: a store that cannot take the points back must not replace it.
-      const taken = [...counted.map(({ window, key }): [Window, string] => [window, key]), ...(refusing ? [refusing] : [])];
-      await this.giveBack(settings, taken).catch(() => undefined);
+      // The windows counted, and the one that refused (it counts refusals too). The refusal is
+      // the answer: a store that cannot take the points back must not replace it.
+      await this.giveBack(settings, windows.slice(0, counted.length + 1)).catch(() => undefined);
       throw error;
     }
     return { windows: counted };
