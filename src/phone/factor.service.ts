@@ -72,9 +72,7 @@ export class FactorService {
     const settings = await authenticator.requireMethod(request.method, "ENROLLMENT");
     const { parsed, country } = await numbers.requireReachable(request.phoneNumber, request.defaultCountry, request.method);
     // Refused inside the cooldown before the send limits count it, as a resend is.
-    const waiting = await db.manager.findOneBy(PhoneFactor, { userId: request.userId, e164: parsed.e164, status: "PENDING_ACTIVATION" });
-    const lastCode = waiting && (await challenges.latestVerification(db.manager, waiting.id));
-    if (lastCode) refuseWhileCooling(lastCode, clock.now());
+    await this.refuseWhileWaitingCodeCools(request.userId, parsed.e164);
     const clearance = await challenges.clearSend({ e164: parsed.e164, country, userId: request.userId, method: request.method });
     try {
       return await refundedIfUnsent(clearance, () =>
@@ -126,11 +124,17 @@ export class FactorService {
       if (!isUniqueViolation(error)) throw error;
       // Another enrollment of this new number committed first. Still waiting for its code, it
       // was just sent one: this is a resend inside the cooldown, as it is when it came after.
-      const first = await db.manager.findOneBy(PhoneFactor, { userId: request.userId, e164: parsed.e164 });
-      const firstCode = first?.status === "PENDING_ACTIVATION" ? await challenges.latestVerification(db.manager, first.id) : null;
-      if (firstCode) refuseWhileCooling(firstCode, clock.now());
+      await this.refuseWhileWaitingCodeCools(request.userId, parsed.e164);
       throw conflict("NUMBER_ALREADY_ENROLLED", "This phone number is already enrolled for the user");
     }
+  }
+
+  /** RESEND_TOO_SOON while the user's number waits for its code and that code is inside its cooldown. */
+  private async refuseWhileWaitingCodeCools(userId: string, e164: string): Promise<void> {
+    const { db, challenges, clock } = this.deps;
+    const waiting = await db.manager.findOneBy(PhoneFactor, { userId, e164, status: "PENDING_ACTIVATION" });
+    const lastCode = waiting && (await challenges.latestVerification(db.manager, waiting.id));
+    if (lastCode) refuseWhileCooling(lastCode, clock.now());
   }
 
   /** A never verified factor takes the method now asked for; its earlier codes stop working. */
