@@ -510,7 +510,7 @@ export async function refundedIfUnsent<T>(clearance: SendClearance | null, write
 const isRecovery = (purpose: ChallengePurpose) => purpose === "PASSWORD_RESET" || purpose === "ACCOUNT_UNLOCK";
 
 /** Why a send may be refused that says something about the account: what a recovery must not tell. */
-function isSendRefusal(error: unknown): boolean {
+export function isSendRefusal(error: unknown): boolean {
   if (!(error instanceof AppError)) return false;
   const refusals: readonly string[] = [ErrorCode.RATE_LIMITED, ErrorCode.METHOD_NOT_ALLOWED, ErrorCode.INVALID_PHONE_NUMBER, ErrorCode.NUMBER_BLOCKED];
   return refusals.includes(error.code) || (error.code === ErrorCode.CODE_EXPIRED && error.extensions?.reason === "FACTOR_NOT_ACTIVE");

@@ -7,7 +7,7 @@ import { EventType } from "../log/event-types";
 import type { LogActor, LogEventInput, LogService } from "../log/log.service";
 import type { Challenge } from "../phone/challenge.entity";
 import type { ChallengeService, Requester } from "../phone/challenge.service";
-import { refuseResend, refuseWhileCooling, userActor } from "../phone/challenge.service";
+import { isSendRefusal, refuseResend, userActor } from "../phone/challenge.service";
 import type { FactorService } from "../phone/factor.service";
 import { PhoneFactor } from "../phone/phone-factor.entity";
 import type { PhoneAuthenticatorSettings } from "../phone/phone-authenticator.entity";
@@ -301,8 +301,7 @@ export class TransactionService {
 
   async verifyFactor(stateHandle: string, code: string, client: ClientInfo): Promise<TransactionView> {
     const record = await this.step(stateHandle, ["MFA_CHALLENGE", "MFA_ENROLL_ACTIVATE", "RECOVERY_CHALLENGE"]);
-    if (record.kind !== "SIGN_IN") return this.floored(() => this.verifyFactorStep(record, stateHandle, code, client));
-    return this.verifyFactorStep(record, stateHandle, code, client);
+    return this.flooredIfRecovery(record, () => this.verifyFactorStep(record, stateHandle, code, client));
   }
 
   private async verifyFactorStep(record: AuthTransactionRecord, stateHandle: string, code: string, client: ClientInfo): Promise<TransactionView> {
@@ -322,17 +321,14 @@ export class TransactionService {
 
   async resendFactorChallenge(stateHandle: string, method: PhoneMethod | null | undefined, client: ClientInfo): Promise<TransactionView> {
     const record = await this.step(stateHandle, ["MFA_CHALLENGE", "MFA_ENROLL_ACTIVATE", "RECOVERY_CHALLENGE"]);
+    return this.flooredIfRecovery(record, () => this.resendStep(record, stateHandle, method, client));
+  }
+
+  private async resendStep(record: AuthTransactionRecord, stateHandle: string, method: PhoneMethod | null | undefined, client: ClientInfo): Promise<TransactionView> {
     const decision = parseDecision(record);
-    if (record.kind !== "SIGN_IN") {
-      // Real and decoy recoveries do different work: a floor on the answer time hides which ran.
-      return this.floored(async () => {
-        if (decision.decoy) return this.resendDecoy(record, stateHandle, decision, method);
-        if (!record.challengeId || !record.userId) return this.view(record, stateHandle, null, {});
-        return this.resendRecovery(record, stateHandle, decision, method, client);
-      });
-    }
     if (decision.decoy) return this.resendDecoy(record, stateHandle, decision, method);
     if (!record.challengeId || !record.userId) return this.view(record, stateHandle, null, {});
+    if (record.kind !== "SIGN_IN") return this.resendRecovery(record, stateHandle, decision, method, client);
     const allowed = record.status === "MFA_ENROLL_ACTIVATE" ? decision.enrollMethods : decision.phoneMethods;
     if (method && !allowed.includes(method)) {
       throw new AppError(ErrorCode.METHOD_NOT_ALLOWED, `${method} is not allowed here`, { allowedMethods: [...new Set(allowed)] });
@@ -570,6 +566,11 @@ export class TransactionService {
     return this.floored(() => this.recover(kind, login, method, client));
   }
 
+  /** A recovery's steps take the floor as its start does; a sign-in's have no decoy to hide. */
+  private flooredIfRecovery<T>(record: AuthTransactionRecord, work: () => Promise<T>): Promise<T> {
+    return record.kind === "SIGN_IN" ? work() : this.floored(work);
+  }
+
   /** Real and decoy recoveries do different work; a floor on the answer time, success or error, hides which ran. */
   private async floored<T>(work: () => Promise<T>): Promise<T> {
     const started = Date.now();
@@ -635,8 +636,7 @@ export class TransactionService {
     } catch (error) {
       // A number that cannot take this method, or that its send limits hold back, must not answer
       // differently from a login with no number: logins nobody has are never limited.
-      const refusals: string[] = [ErrorCode.INVALID_PHONE_NUMBER, ErrorCode.NUMBER_BLOCKED, ErrorCode.RATE_LIMITED];
-      if (error instanceof AppError && refusals.includes(error.code)) {
+      if (isSendRefusal(error)) {
         await db.transaction((tx) => this.advance(tx, record, { userId: null, decision: JSON.stringify(decoy) }));
         return this.view(record, stateHandle, null, {});
       }
@@ -763,12 +763,17 @@ export class TransactionService {
     if ((decision.decoyAttempts ?? 0) >= (decision.maxAttempts ?? 5)) throw new AppError(ErrorCode.TOO_MANY_ATTEMPTS, "This challenge has no attempts left");
     const now = this.deps.clock.now();
     const sent = decision.decoyMethod ?? decision.recoveryMethod!;
-    if (decision.decoySentAt !== undefined) {
-      refuseWhileCooling({ lastSentAt: new Date(decision.decoySentAt), resendCooldownSeconds: decision.resendCooldownSeconds ?? 0, method: sent }, now);
-    }
-    if ((decision.decoyResends ?? 0) >= (decision.maxResends ?? Number.POSITIVE_INFINITY)) {
-      throw new AppError(ErrorCode.TOO_MANY_RESENDS, "No more codes can be sent for this challenge; start a new one");
-    }
+    // A decoy from before it kept its times has no cooldown to wait out and no resends to spend.
+    refuseResend(
+      {
+        lastSentAt: new Date(decision.decoySentAt ?? 0),
+        resendCooldownSeconds: decision.resendCooldownSeconds ?? 0,
+        method: sent,
+        resendsUsed: decision.decoyResends ?? 0,
+        maxResends: decision.maxResends ?? Number.POSITIVE_INFINITY,
+      },
+      now,
+    );
     const resent: StoredDecision = {
       ...decision,
       decoyMethod: method ?? sent,
