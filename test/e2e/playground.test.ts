@@ -41,7 +41,8 @@ describeInBrowser("/playground: GraphiQL from the gateway, with no network beyon
     await page.getByLabel("Token").fill(ADMIN_TOKEN);
     await page.getByRole("button", { name: "Use", exact: true }).click();
     await page.getByText("Sending Authorization: Bearer").waitFor();
-    await page.locator(".graphiql-container").waitFor();
+    // The token remounts GraphiQL: Execute does nothing until its new editor holds the query.
+    await page.locator(".graphiql-query-editor").getByText("totalCount").first().waitFor();
     await run();
     await response().getByText('"totalCount"').waitFor();
 
