@@ -20,7 +20,7 @@ import { Challenge } from "./challenge.entity";
 import { PhoneFactor } from "./phone-factor.entity";
 import type { CountrySettings } from "./country-table";
 import type { PhoneAuthenticatorSettings } from "./phone-authenticator.entity";
-import type { PhoneAuthenticatorService } from "./phone-authenticator.service";
+import { requireMethodIn, type PhoneAuthenticatorService } from "./phone-authenticator.service";
 import { maskPhoneNumber, parsePhoneNumber, phoneNumberError, rejectionForMethod } from "./phone-number";
 import type { PhoneNumberService } from "./phone-number.service";
 import type { ChallengePurpose, PhoneMethod } from "./phone.enums";
@@ -244,11 +244,12 @@ export class ChallengeService {
     requester: Requester,
     { withholdRefusals = false, refusedByCaller = false } = {},
   ): Promise<Challenge> {
-    const { clock, numbers } = this.deps;
+    const { clock, numbers, authenticator } = this.deps;
     const before = await this.findById(challengeId);
     if (!before) throw notFound("Challenge");
     requester.authorize(before);
-    const beforeCountry = await numbers.countrySettings(before.country);
+    // Read before the transaction, which holds a pooled connection: see TemplateSource.
+    const [beforeCountry, settings] = await Promise.all([numbers.countrySettings(before.country), authenticator.get()]);
     // Only a resend that would go out counts against the limits: refusals inside the cooldown do
     // not. An expired challenge may be resent, so it is cleared as an open one is.
     const cooling = before.lastSentAt.getTime() + before.resendCooldownSeconds * 1000 > clock.now().getTime();
@@ -263,13 +264,16 @@ export class ChallengeService {
         refused = true;
       }
     }
-    return refundedIfUnsent(clearance, () => this.resendWithin(challengeId, method, requester, clearance, withholdRefusals ? { refusedEarlier: refused } : null));
+    return refundedIfUnsent(clearance, () =>
+      this.resendWithin(challengeId, method, requester, { settings, country: beforeCountry }, clearance, withholdRefusals ? { refusedEarlier: refused } : null),
+    );
   }
 
   private resendWithin(
     challengeId: string,
     method: PhoneMethod | null | undefined,
     requester: Requester,
+    read: ResendSettings,
     clearance: SendClearance | null,
     withhold: { refusedEarlier: boolean } | null,
   ): Promise<Challenge> {
@@ -287,7 +291,7 @@ export class ChallengeService {
       refuseResend(challenge, now);
       if (withhold?.refusedEarlier) return this.withholdResend(tx, challenge, now);
       const nextMethod = method ?? challenge.method;
-      const sendable = await this.sendableAgain(manager, challenge, nextMethod).catch((error: unknown) => {
+      const sendable = await this.sendableAgain(manager, challenge, nextMethod, read).catch((error: unknown) => {
         if (withhold && isSendRefusal(error)) return null;
         throw error;
       });
@@ -325,6 +329,7 @@ export class ChallengeService {
     manager: EntityManager,
     challenge: Challenge,
     method: PhoneMethod,
+    read: ResendSettings,
   ): Promise<{ settings: PhoneAuthenticatorSettings; country: CountrySettings }> {
     if (challenge.factorId && challenge.purpose !== "PHONE_VERIFICATION") {
       // A new code for a suspended or deleted factor would be sent to no purpose: it could not be verified.
@@ -333,8 +338,8 @@ export class ChallengeService {
       if (!usable) throw factorNoLongerActive();
     }
     const use = isRecovery(challenge.purpose) ? "RECOVERY" : challenge.purpose === "FACTOR_VERIFY" ? "MFA" : "ENROLLMENT";
-    const settings = await this.deps.authenticator.requireMethod(method, use);
-    const country = await this.deps.numbers.countrySettings(challenge.country);
+    const settings = requireMethodIn(read.settings, method, use);
+    const { country } = read;
     const parsed = parsePhoneNumber(challenge.e164);
     const rejection = rejectionForMethod(parsed, method, { country, blocked: false, allowVoip: settings.allowVoip });
     if (rejection || !country) throw phoneNumberError(parsed, rejection ?? "UNSUPPORTED_COUNTRY", method);
@@ -442,7 +447,7 @@ export class ChallengeService {
     clearance: SendClearance,
   ): Promise<Message> {
     const { composer, outbox, log, homeCountry, clock, pubsub, guard, db } = this.deps;
-    const composed = await composer.compose(challenge.method, challenge.purpose, user.locale, code);
+    const composed = await composer.compose(challenge.method, challenge.purpose, user.locale, code, tx.manager);
     const unitCost = challenge.method === "SMS" ? country.smsCostPerSegment : country.voiceCostPerMinute;
     const message = await outbox.enqueue(tx, {
       challengeId: challenge.id,
@@ -530,6 +535,12 @@ export function refuseResend(challenge: Pick<Challenge, "lastSentAt" | "resendCo
 }
 
 /** RESEND_TOO_SOON, with the seconds left, while the challenge's last code is inside its cooldown. */
+/** The authenticator's settings and the challenge's country, as a resend read them before its transaction. */
+interface ResendSettings {
+  settings: PhoneAuthenticatorSettings;
+  country: CountrySettings | undefined;
+}
+
 export function refuseWhileCooling(challenge: Pick<Challenge, "lastSentAt" | "resendCooldownSeconds" | "method">, now: Date): void {
   const availableAt = challenge.lastSentAt.getTime() + challenge.resendCooldownSeconds * 1000;
   if (availableAt <= now.getTime()) return;

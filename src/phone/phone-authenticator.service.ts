@@ -98,18 +98,7 @@ export class PhoneAuthenticatorService {
 
   /** The settings for a use, or METHOD_NOT_ALLOWED when the authenticator refuses it. */
   async requireMethod(method: PhoneMethod, use: "MFA" | "RECOVERY" | "ENROLLMENT"): Promise<PhoneAuthenticatorSettings> {
-    const settings = await this.get();
-    const allowedMethods = settings.status === "ACTIVE" ? settings.methodList : [];
-    if (settings.status !== "ACTIVE") {
-      throw new AppError(ErrorCode.METHOD_NOT_ALLOWED, "The phone authenticator is inactive", { allowedMethods });
-    }
-    if (use === "MFA" && settings.usage === "RECOVERY_ONLY") {
-      throw new AppError(ErrorCode.METHOD_NOT_ALLOWED, "The phone authenticator is set for recovery only, not for MFA", { allowedMethods: [] });
-    }
-    if (!allowedMethods.includes(method)) {
-      throw new AppError(ErrorCode.METHOD_NOT_ALLOWED, `The phone authenticator does not allow ${method}`, { allowedMethods });
-    }
-    return settings;
+    return requireMethodIn(await this.get(), method, use);
   }
 
   private defaults(): PhoneAuthenticatorSettings {
@@ -127,4 +116,19 @@ export class PhoneAuthenticatorService {
       updated: new Date(0),
     });
   }
+}
+
+/** METHOD_NOT_ALLOWED unless `settings` allow `method` for `use`; for settings already read. */
+export function requireMethodIn(settings: PhoneAuthenticatorSettings, method: PhoneMethod, use: "MFA" | "RECOVERY" | "ENROLLMENT"): PhoneAuthenticatorSettings {
+  const allowedMethods = settings.status === "ACTIVE" ? settings.methodList : [];
+  if (settings.status !== "ACTIVE") {
+    throw new AppError(ErrorCode.METHOD_NOT_ALLOWED, "The phone authenticator is inactive", { allowedMethods });
+  }
+  if (use === "MFA" && settings.usage === "RECOVERY_ONLY") {
+    throw new AppError(ErrorCode.METHOD_NOT_ALLOWED, "The phone authenticator is set for recovery only, not for MFA", { allowedMethods: [] });
+  }
+  if (!allowedMethods.includes(method)) {
+    throw new AppError(ErrorCode.METHOD_NOT_ALLOWED, `The phone authenticator does not allow ${method}`, { allowedMethods });
+  }
+  return settings;
 }

@@ -25,6 +25,12 @@ export interface Config {
    * @default true
    */
   databasePreparedStatements: boolean;
+  /**
+   * PostgreSQL connections this instance keeps at most. A transaction holds one until it ends,
+   * so this bounds the transactions in flight; start-up takes two (one holds the migration
+   * lock). @default 20
+   */
+  databasePoolSize: number;
   /** Becomes the first admin token when the database has none. */
   bootstrapAdminToken: string | null;
   /** @default "info" */
@@ -205,6 +211,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     engine,
     databaseSchema,
     databasePreparedStatements: flag("DATABASE_PREPARED_STATEMENTS", true),
+    databasePoolSize: integer("DATABASE_POOL_SIZE", 20, 2, 1_000),
     bootstrapAdminToken,
     logLevel: oneOf("LOG_LEVEL", LOG_LEVELS, "info"),
     nodeEnv: oneOf("NODE_ENV", NODE_ENVS, "development"),

@@ -6,7 +6,7 @@ import { entities } from "./entities";
 import { postgresMigrations, sqliteMigrations } from "./migrations";
 import { CallbackQueryClient, PreparingQueryClient } from "./pg-client";
 
-export type DatabaseConfig = Pick<Config, "engine" | "databaseUrl" | "databaseSchema" | "dataDir"> & Partial<Pick<Config, "databasePreparedStatements">>;
+export type DatabaseConfig = Pick<Config, "engine" | "databaseUrl" | "databaseSchema" | "dataDir"> & Partial<Pick<Config, "databasePreparedStatements" | "databasePoolSize">>;
 
 export function sqliteFile(config: Pick<Config, "dataDir">): string {
   return path.join(config.dataDir, "ringfence.sqlite");
@@ -22,7 +22,7 @@ export function dataSourceOptions(config: DatabaseConfig): DataSourceOptions {
       migrations: postgresMigrations,
       migrationsTableName: "migrations",
       extra: {
-        max: 20,
+        max: config.databasePoolSize ?? 20,
         connectionTimeoutMillis: 5_000,
         idleTimeoutMillis: 30_000,
         // A statement that runs this long is a bug or an attack; fail it rather than hold a connection.

@@ -1,3 +1,4 @@
+import type { EntityManager } from "typeorm";
 import type { ChallengePurpose, PhoneMethod, SmsEncoding } from "../phone/phone.enums";
 import { RecentResults } from "../platform/recent-results";
 import { DEFAULT_SMS_TEMPLATES, pickTranslation, type TemplateTranslation } from "./defaults";
@@ -14,9 +15,14 @@ export interface ComposedMessage {
   segments: number;
 }
 
-/** Where SMS templates come from: the defaults until an admin saves their own. */
+/**
+ * Where SMS templates come from: the defaults until an admin saves their own. A send reads its
+ * template through the manager of the transaction it runs in: on PostgreSQL a read of its own
+ * would wait for a second pooled connection while holding one, and a burst of sends holding
+ * every connection would wait on each other until the pool's timeout.
+ */
 export interface TemplateSource {
-  smsTemplate(purpose: ChallengePurpose): Promise<{ template: string; translations: readonly TemplateTranslation[] }>;
+  smsTemplate(purpose: ChallengePurpose, manager?: EntityManager): Promise<{ template: string; translations: readonly TemplateTranslation[] }>;
 }
 
 export const defaultTemplates: TemplateSource = {
@@ -34,12 +40,12 @@ export class MessageComposer {
     private readonly org: { orgName: string; originDomain: string | null },
   ) {}
 
-  async compose(channel: PhoneMethod, purpose: ChallengePurpose, locale: string, code: string): Promise<ComposedMessage> {
+  async compose(channel: PhoneMethod, purpose: ChallengePurpose, locale: string, code: string, manager?: EntityManager): Promise<ComposedMessage> {
     if (channel === "VOICE") {
       const script = voiceScript(locale, code, this.org.orgName);
       return { body: script.text, language: script.language, encoding: null, segments: 1 };
     }
-    const { template, translations } = await this.templates.smsTemplate(purpose);
+    const { template, translations } = await this.templates.smsTemplate(purpose, manager);
     const text = pickTranslation(locale, template, translations);
     const render = (withCode: string) => renderSms(text, { code: withCode, orgName: this.org.orgName, originDomain: this.org.originDomain });
     const body = render(code);

@@ -1,3 +1,4 @@
+import type { EntityManager } from "typeorm";
 import { EventType } from "../log/event-types";
 import type { Initiator } from "../log/initiator";
 import type { LogService } from "../log/log.service";
@@ -160,8 +161,8 @@ export class SmsTemplateService {
 export class DatabaseTemplateSource implements TemplateSource {
   constructor(private readonly db: Database) {}
 
-  async smsTemplate(purpose: ChallengePurpose): Promise<{ template: string; translations: readonly TemplateTranslation[] }> {
-    const record = await this.db.statements.findOneBy(this.db.manager, SmsTemplateRecord, { purpose });
+  async smsTemplate(purpose: ChallengePurpose, manager: EntityManager = this.db.manager): Promise<{ template: string; translations: readonly TemplateTranslation[] }> {
+    const record = await this.db.statements.findOneBy(manager, SmsTemplateRecord, { purpose });
     return record ?? DEFAULT_SMS_TEMPLATES[purpose];
   }
 }
