@@ -92,6 +92,12 @@ interface StoredDecision {
   mfaVerified?: boolean;
   /** Epoch ms the password expires at, when the sign-in came within the policy's warning of it. */
   passwordExpiresAt?: number;
+  /**
+   * A digest of the stored hash of the password the sign-in proved (provenPasswordOf). Each later
+   * step refuses once the account's password is another: whoever proved a leaked password must
+   * not finish signing in, or replace an expired one, after the owner has changed it.
+   */
+  provenPassword?: string | null;
 }
 
 export interface TransactionDependencies {
@@ -184,6 +190,7 @@ export class TransactionService {
     const passwordExpired = isPasswordExpired(passwordPolicy, { expired: user.passwordExpired, changed: user.passwordChanged }, now);
     const passwordExpiresSoon = passwordExpired ? null : passwordExpiryWarning(passwordPolicy, user.passwordChanged, now);
     const stored: StoredDecision = {
+      provenPassword: provenPasswordOf(user),
       phoneMethods: decision.phoneMethods,
       enrollMethods: decision.factorRequirement === "PASSWORD_AND_PHONE" ? decision.phoneMethods : enrollMethods,
       sessionLifetimeMinutes: decision.sessionLifetimeMinutes,
@@ -869,6 +876,13 @@ export class TransactionService {
     if (!FLOW_STATUSES[record.kind].includes(user.status)) {
       throw new AppError(ErrorCode.TRANSACTION_EXPIRED, "The account changed during this flow; start again");
     }
+    if (record.kind === "SIGN_IN") {
+      // Absent from sign-ins begun before the field was: they go on as they did.
+      const { provenPassword } = parseDecision(record);
+      if (provenPassword !== undefined && provenPassword !== provenPasswordOf(user)) {
+        throw new AppError(ErrorCode.TRANSACTION_EXPIRED, "The password changed during this sign-in; sign in again");
+      }
+    }
     return user;
   }
 
@@ -979,6 +993,11 @@ export class TransactionService {
       passwordExpiresAt: record.status === "SUCCESS" && decision?.passwordExpiresAt ? new Date(decision.passwordExpiresAt) : null,
     };
   }
+}
+
+/** Names the user's current password without keeping its hash in a second table: the hash is salted, its digest tells nothing more. */
+function provenPasswordOf(user: User): string | null {
+  return user.passwordHash ? hashSecret(user.passwordHash).slice(0, 32) : null;
 }
 
 function parseDecision(record: AuthTransactionRecord): StoredDecision {

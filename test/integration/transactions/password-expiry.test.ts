@@ -285,3 +285,42 @@ describe("expired passwords", () => {
     expect(onSession).toMatchObject({ code: "BAD_USER_INPUT", extensions: expect.objectContaining({ field: "input.passwordMaxAgeDays" }) });
   });
 });
+
+describe("a sign-in whose password is changed before it finishes", () => {
+  let gateway: TestGateway;
+  beforeAll(async () => {
+    gateway = await startTestGateway();
+  });
+  afterAll(() => gateway.stop());
+  beforeEach(() => passwordOnly(gateway));
+
+  const signIn = async (login: string, password = PASSWORD) =>
+    (await gateway.anonymous.ok(SignInDocument, { input: { login, password } })).signIn;
+
+  test("an expired password's sign-in cannot replace the password its owner set meanwhile: TRANSACTION_EXPIRED", async () => {
+    const user = await createUser(gateway);
+    await gateway.admin.ok(ExpirePasswordDocument, { userId: user.id });
+    // Whoever holds the leaked password stops at PASSWORD_EXPIRED; so does the owner, who replaces it.
+    const intruder = await signIn(user.login);
+    const owner = await signIn(user.login);
+    expect([intruder.status, owner.status]).toEqual(["PASSWORD_EXPIRED", "PASSWORD_EXPIRED"]);
+    await gateway.anonymous.ok(ResetPasswordDocument, { input: { stateHandle: owner.stateHandle, newPassword: NEW_PASSWORD } });
+
+    const takeover = await gateway.anonymous.fails(ResetPasswordDocument, { input: { stateHandle: intruder.stateHandle, newPassword: "the intruder's own password" } });
+    expect(takeover.code).toBe("TRANSACTION_EXPIRED");
+    expect(await signIn(user.login, NEW_PASSWORD)).toMatchObject({ status: "SUCCESS" });
+  });
+
+  test("a sign-in waiting for its phone step goes no further once the password changed: TRANSACTION_EXPIRED", async () => {
+    const { user, factor } = await userWithPhone(gateway, "+447400800901");
+    await requirePhone(gateway);
+    const intruder = await signIn(user.login);
+    expect(intruder.status).toBe("MFA_REQUIRED");
+    await passwordOnly(gateway);
+    const owner = await signedIn(gateway, user.login);
+    await owner.ok(ChangePasswordDocument, { input: { currentPassword: PASSWORD, newPassword: NEW_PASSWORD } });
+
+    const challenge = await gateway.anonymous.fails(ChallengeFactorDocument, { input: { stateHandle: intruder.stateHandle, factorId: factor.id } });
+    expect(challenge.code).toBe("TRANSACTION_EXPIRED");
+  });
+});
