@@ -1,5 +1,5 @@
 import { Arg, Args, ArgsType, Authorized, Ctx, Field, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from "type-graphql";
-import { IsOptional, MaxLength } from "class-validator";
+import { IsOptional } from "class-validator";
 import { Role } from "../auth/authorization";
 import { initiatorOf } from "../log/initiator";
 import type { Context } from "../platform/context";
@@ -7,6 +7,7 @@ import { pageSize } from "../platform/pagination";
 import type { Services } from "../platform/services";
 import { UserConnection } from "../users/user.types";
 import { Group } from "./group.entity";
+import { MaxLength } from "../platform/text-length";
 
 @ArgsType()
 class GroupUsersArgs {

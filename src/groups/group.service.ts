@@ -8,6 +8,7 @@ import { User } from "../users/user.entity";
 import type { Clock } from "../platform/clock";
 import { isUniqueViolation, type Database, type Transaction } from "../platform/database";
 import { AppError, badInput, conflict, ErrorCode, notFound } from "../platform/errors";
+import { codePoints } from "../platform/text-length";
 import { newId } from "../platform/ids";
 
 /** The policies that name a group, which keep it from being deleted. */
@@ -158,7 +159,8 @@ export async function requireGroups(db: Database, tx: Transaction, groupIds: rea
 
 function groupName(name: string): string {
   const trimmed = name.trim();
-  if (!trimmed || trimmed.length > 128) throw badInput("name", "must be 1 to 128 characters");
+  // Stored lower-cased too, for uniqueness, and lower case can be longer ("İ" is "i̇").
+  if (!trimmed || codePoints(trimmed.toLowerCase()) > 128) throw badInput("name", "must be 1 to 128 characters");
   return trimmed;
 }
 

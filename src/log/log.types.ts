@@ -1,4 +1,4 @@
-import { IsOptional, MaxLength } from "class-validator";
+import { IsOptional } from "class-validator";
 import { GraphQLJSON } from "graphql-scalars";
 import { ArgsType, Field, Float, ID, Int, ObjectType, registerEnumType } from "type-graphql";
 import { PageInfo } from "../platform/pagination";
@@ -6,6 +6,7 @@ import { PhoneMethod } from "../phone/phone.enums";
 import type { LogResult as LogResultValue, Severity as SeverityValue } from "./event-types";
 import type { DebugContext } from "./log-event.entity";
 import { PLAIN_DATA } from "../platform/plain-data";
+import { MaxLength } from "../platform/text-length";
 
 export const Severity: { readonly [K in SeverityValue]: K } = { DEBUG: "DEBUG", INFO: "INFO", WARN: "WARN", ERROR: "ERROR" };
 export type Severity = SeverityValue;

@@ -1,4 +1,4 @@
-import { IsOptional, Length, MaxLength } from "class-validator";
+import { IsOptional } from "class-validator";
 import { Field, Float, ID, InputType, Int, ObjectType } from "type-graphql";
 import { Challenge } from "./challenge.entity";
 import { MAX_COUNTRY_COST_USD } from "./country-table";
@@ -6,6 +6,7 @@ import { PhoneFactor } from "./phone-factor.entity";
 import { AuthenticatorStatus, AuthenticatorUsage, MessageStatus, PhoneMethod, PhoneNumberType, PhoneRejection } from "./phone.enums";
 import { connectionTypes } from "../platform/pagination";
 import { PLAIN_DATA } from "../platform/plain-data";
+import { Length, MaxLength } from "../platform/text-length";
 
 @ObjectType()
 export class PhoneNumberCheck {

@@ -1,5 +1,5 @@
 import { unwrapResolverError } from "@apollo/server/errors";
-import { GraphQLError, type GraphQLFormattedError } from "graphql";
+import { GraphQLError, Kind, type GraphQLFormattedError } from "graphql";
 import { ArgumentValidationError } from "type-graphql";
 import { AppError, ErrorCode } from "./errors";
 
@@ -35,7 +35,7 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown): G
   }
   if (original instanceof ArgumentValidationError) {
     const first = original.extensions.validationErrors?.[0];
-    const field = first ? pathOf(first) : "input";
+    const field = first ? argumentPath(error, pathOf(first)) : "input";
     const reason = first ? Object.values(first.constraints ?? {})[0] ?? "invalid value" : "invalid value";
     return { ...base, message: `Invalid value for ${field}: ${reason}`, extensions: { code: ErrorCode.BAD_USER_INPUT, field, reason } };
   }
@@ -63,6 +63,18 @@ function pathOf(error: ValidationErrorLike): string {
     path += `.${node.property}`;
   }
   return path;
+}
+
+/**
+ * class-validator names a field from inside the argument it checks ("rules.0.name"); errors.md
+ * names it from the field's arguments ("input.rules.0.name"). Flat arguments (`logs(since:)`)
+ * are named by themselves; anything else is inside `input`, as every input object of the schema is.
+ */
+function argumentPath(error: unknown, path: string): string {
+  const node = error instanceof GraphQLError ? error.nodes?.[0] : undefined;
+  const argumentNames = node?.kind === Kind.FIELD ? (node.arguments ?? []).map((argument) => argument.name.value) : [];
+  const head = path.split(".")[0]!;
+  return !argumentNames.includes(head) && argumentNames.includes("input") ? `input.${path}` : path;
 }
 
 export function isInternal(error: GraphQLFormattedError): boolean {

@@ -332,9 +332,17 @@ export class PolicyService {
     }
     if (rules.length > 50) throw badInput("input.rules", "at most 50 rules");
     const groupIds = new Set(input.groupIds ?? []);
+    // Rules are tried by priority: two with the same one would be tried in an order nobody chose.
+    const ruleWithPriority = new Map<number, number>();
     rules.forEach((rule, index) => {
       if (!rule.name.trim()) throw badInput(`input.rules.${index}.name`, "must not be blank");
       positive(`input.rules.${index}.priority`, rule.priority, 10_000);
+      const priority = rule.priority ?? index + 1;
+      const taken = ruleWithPriority.get(priority);
+      if (taken !== undefined) {
+        throw badInput(`input.rules.${index}.priority`, `rule ${taken} has priority ${priority} already (a rule without one takes its position); give each rule its own`);
+      }
+      ruleWithPriority.set(priority, index);
       positive(`input.rules.${index}.reauthenticateAfterMinutes`, rule.reauthenticateAfterMinutes, 10_080);
       positive(`input.rules.${index}.sessionLifetimeMinutes`, rule.sessionLifetimeMinutes, 43_200);
       positive(`input.rules.${index}.sessionIdleMinutes`, rule.sessionIdleMinutes, 43_200);

@@ -1,7 +1,8 @@
-import { Length } from "class-validator";
+import { ValidateNested } from "class-validator";
 import { Field, ID, InputType, Int, ObjectType, registerEnumType } from "type-graphql";
 import { PhoneMethod } from "../phone/phone.enums";
 import { EnrollmentRequirement, FactorRequirement, PolicyType, RuleAccess } from "./policy.model";
+import { Length } from "../platform/text-length";
 
 registerEnumType(PolicyType, { name: "PolicyType" });
 registerEnumType(EnrollmentRequirement, { name: "EnrollmentRequirement" });
@@ -89,7 +90,7 @@ export class PolicyInput {
   @Field() @Length(1, 128) name: string;
   @Field(() => Int, { nullable: true }) priority?: number | null;
   @Field(() => [ID], { nullable: true }) groupIds?: string[] | null;
-  @Field(() => [PolicyRuleInput], { nullable: true }) rules?: PolicyRuleInput[] | null;
+  @Field(() => [PolicyRuleInput], { nullable: true }) @ValidateNested({ each: true }) rules?: PolicyRuleInput[] | null;
   @Field(() => EnrollmentRequirement, { nullable: true }) phoneEnrollment?: EnrollmentRequirement | null;
   @Field(() => [PhoneMethod], { nullable: true }) recoveryMethods?: PhoneMethod[] | null;
   @Field(() => Int, { nullable: true }) maxFailedAttempts?: number | null;

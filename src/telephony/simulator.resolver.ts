@@ -1,11 +1,12 @@
 import { Arg, Args, ArgsType, Authorized, Field, Int, Mutation, Query, Resolver } from "type-graphql";
-import { IsOptional, MaxLength } from "class-validator";
+import { IsOptional } from "class-validator";
 import { Role } from "../auth/authorization";
 import { AppError, ErrorCode } from "../platform/errors";
 import { pageSize } from "../platform/pagination";
 import type { Services } from "../platform/services";
 import { SimulatedMessage, SimulatorRuleInput } from "../phone/phone.types";
 import type { SimulatorProvider } from "./providers/simulator";
+import { MaxLength } from "../platform/text-length";
 
 @ArgsType()
 class SimulatorMessagesArgs {

@@ -1,10 +1,11 @@
-import { IsOptional, MaxLength } from "class-validator";
+import { IsOptional } from "class-validator";
 import { Arg, Args, ArgsType, Authorized, Ctx, Field, Mutation, Query, Resolver } from "type-graphql";
 import { Role } from "../auth/authorization";
 import { initiatorOf } from "../log/initiator";
 import type { Context } from "../platform/context";
 import type { Services } from "../platform/services";
 import { MAX_TEMPLATE_INPUT, SmsPreview, SmsTemplate, SmsTemplateInput } from "./sms-template.types";
+import { MaxLength } from "../platform/text-length";
 
 @ArgsType()
 class PreviewSmsTemplateArgs {

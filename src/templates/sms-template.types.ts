@@ -1,6 +1,7 @@
-import { ArrayMaxSize, IsOptional, Length, MaxLength, ValidateNested } from "class-validator";
+import { ArrayMaxSize, IsOptional, ValidateNested } from "class-validator";
 import { Field, InputType, Int, ObjectType } from "type-graphql";
 import { ChallengePurpose, SmsEncoding } from "../phone/phone.enums";
+import { Length, MaxLength } from "../platform/text-length";
 
 /*
  * Input lengths are bounds against abuse, not the SMS limit: that one depends on the encoding

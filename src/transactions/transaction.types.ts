@@ -1,8 +1,9 @@
-import { Length, MaxLength, IsOptional } from "class-validator";
+import { IsOptional } from "class-validator";
 import { Field, ID, InputType, ObjectType, registerEnumType } from "type-graphql";
 import { Challenge } from "../phone/challenge.entity";
 import { PhoneMethod } from "../phone/phone.enums";
 import { TransactionStatus } from "./auth-transaction.entity";
+import { Length, MaxLength } from "../platform/text-length";
 
 registerEnumType(TransactionStatus, { name: "TransactionStatus" });
 

@@ -9,6 +9,7 @@ import type { Clock } from "../platform/clock";
 import { foldedCase } from "../platform/data-source";
 import { isUniqueViolation, type Database } from "../platform/database";
 import { AppError, badInput, conflict, ErrorCode, notFound } from "../platform/errors";
+import { codePoints } from "../platform/text-length";
 import { newId } from "../platform/ids";
 import { cursorScope, keysetConnection, pageSize } from "../platform/pagination";
 import { Challenge } from "../phone/challenge.entity";
@@ -70,6 +71,8 @@ export class UserService {
   async createUser(input: CreateUserInput, initiator: Initiator): Promise<User> {
     const login = input.login.trim();
     if (!login) throw badInput("input.login", "must not be blank");
+    // Stored lower-cased too, for uniqueness, and lower case can be longer ("İ" is "i̇").
+    if (codePoints(login.toLowerCase()) > 256) throw badInput("input.login", "must be at most 256 characters long");
     const locale = input.locale ? canonicalLocale(input.locale, "input.locale") : "en";
     const password = input.password ?? null;
     const groupIds = [...new Set(input.groupIds ?? [])];

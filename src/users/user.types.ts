@@ -1,7 +1,8 @@
-import { IsEmail, IsOptional, Length, Matches, MaxLength } from "class-validator";
+import { IsEmail, IsOptional, Matches } from "class-validator";
 import { ArgsType, Field, ID, InputType, Int } from "type-graphql";
 import { connectionTypes } from "../platform/pagination";
 import { User, UserStatus } from "./user.entity";
+import { Length, MaxLength } from "../platform/text-length";
 
 const PHONE_CHARACTERS = /^\+?[0-9 ().-]{3,32}$/;
 

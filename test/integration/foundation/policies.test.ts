@@ -1,5 +1,5 @@
 /** Policies as admins manage them: what is stored, and how the list shows their order. */
-import { CreatePolicyDocument, DeletePolicyDocument, PoliciesDocument } from "../../../src/generated/graphql";
+import { CreatePolicyDocument, DeletePolicyDocument, PoliciesDocument, type PolicyInput } from "../../../src/generated/graphql";
 import { startTestGateway, type TestGateway } from "../../support/gateway";
 
 describe("policies", () => {
@@ -18,6 +18,30 @@ describe("policies", () => {
     });
     expect(blankRule).toMatchObject({ code: "BAD_USER_INPUT", extensions: expect.objectContaining({ field: "input.rules.0.name" }) });
     expect((await gateway.admin.ok(PoliciesDocument, { type: "GLOBAL_SESSION" })).policies).toHaveLength(before);
+  });
+
+  test("names longer than their columns hold, counted as the database counts, and rules sharing a priority are BAD_USER_INPUT", async () => {
+    const before = (await gateway.admin.ok(PoliciesDocument, { type: "GLOBAL_SESSION" })).policies.length;
+    const refusal = async (input: PolicyInput) =>
+      (await gateway.admin.fails(CreatePolicyDocument, { input })).extensions;
+    const rule = { access: "ALLOW", factorRequirement: "PASSWORD_ONLY" } as const;
+    // A rule's own fields are checked as the policy's are.
+    expect(await refusal({ type: "GLOBAL_SESSION", name: "Office", rules: [{ ...rule, name: "r".repeat(129) }] })).toMatchObject({
+      code: "BAD_USER_INPUT",
+      field: "input.rules.0.name",
+    });
+    // 128 letters with a variation selector are 129 characters to the column.
+    expect(await refusal({ type: "GLOBAL_SESSION", name: `${"a".repeat(128)}\uFE0F` })).toMatchObject({ code: "BAD_USER_INPUT", field: "input.name" });
+    expect(await refusal({ type: "GLOBAL_SESSION", name: "Office", rules: [{ ...rule, name: "first", priority: 2 }, { ...rule, name: "second" }] })).toMatchObject({
+      code: "BAD_USER_INPUT",
+      field: "input.rules.1.priority",
+    });
+    expect((await gateway.admin.ok(PoliciesDocument, { type: "GLOBAL_SESSION" })).policies).toHaveLength(before);
+    // 128 characters, an emoji among them, fit.
+    const fitting = `${"a".repeat(127)}\u{1F511}`;
+    const { createPolicy } = await gateway.admin.ok(CreatePolicyDocument, { input: { type: "GLOBAL_SESSION", name: fitting, rules: [{ ...rule, name: fitting }] } });
+    expect(createPolicy).toMatchObject({ name: fitting, rules: [{ name: fitting }] });
+    await gateway.admin.ok(DeletePolicyDocument, { id: createPolicy.id });
   });
 
   test("the default policy shows a priority past every other of its type, gaps and high numbers included", async () => {
