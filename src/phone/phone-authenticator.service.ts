@@ -64,6 +64,7 @@ export class PhoneAuthenticatorService {
     }
     return this.db.transaction(async (tx) => {
       const { manager } = tx;
+      await this.db.serializeOn(tx, "settings:phone_authenticator");
       const current = (await manager.findOneBy(PhoneAuthenticatorSettings, { id: SETTINGS_ID })) ?? this.defaults();
       const next = manager.create(PhoneAuthenticatorSettings, {
         ...current,

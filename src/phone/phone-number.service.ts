@@ -125,6 +125,7 @@ export class PhoneNumberService {
     const record = await this.db
       .transaction(async (tx) => {
         const { manager } = tx;
+        await this.db.serializeOn(tx, `settings:country:${known}`);
         const current = await manager.findOneBy(CountryOverrideRecord, { code: known });
         const next = manager.create(CountryOverrideRecord, {
           code: known,
@@ -176,8 +177,9 @@ export class PhoneNumberService {
     const e164 = this.normaliseForBlockList(input);
     if (reason && reason.length > 256) throw badInput("reason", "must be at most 256 characters");
     await this.db.transaction(async (tx) => {
-      await tx.manager.delete(BlockedNumber, { e164 });
-      await tx.manager.insert(BlockedNumber, { e164, reason: reason ?? null, source: "ADMIN", created: this.clock.now(), expiresAt: null });
+      // One statement: two blocks of the same number at once each replace it, where a delete
+      // then an insert made the second a duplicate key on PostgreSQL.
+      await tx.manager.upsert(BlockedNumber, { e164, reason: reason ?? null, source: "ADMIN", created: this.clock.now(), expiresAt: null }, ["e164"]);
       await this.log.recordChange(tx, initiator, {
         eventType: EventType.NUMBER_BLOCK,
         displayMessage: "Block phone number",

@@ -163,6 +163,17 @@ export class Database {
     return rows[0]?.locked === true;
   }
 
+  /**
+   * For read-modify-write of a settings row that may not exist yet: on PostgreSQL a
+   * transaction-scoped advisory lock, so that two admins' changes at once are applied one after
+   * the other, as SQLite's single writer applies them, rather than both reading the same row
+   * (and each inserting it, or each undoing the other's change).
+   */
+  async serializeOn(tx: Transaction, name: string): Promise<void> {
+    if (this.engine !== "postgres") return;
+    await tx.manager.query("SELECT pg_advisory_xact_lock(hashtext(COALESCE(current_schema(), '') || ':' || $1))", [name]);
+  }
+
   private enqueue<T>(work: (tx: Transaction) => Promise<T>): Promise<{ value: T; callbacks: AfterCommit[] }> {
     return new Promise((resolve, reject) => {
       this.queued.push({

@@ -95,6 +95,7 @@ export class SecuritySettingsService {
       }
     }
     await this.db.transaction(async (tx) => {
+      await this.db.serializeOn(tx, "settings:security");
       const row = await tx.manager.findOneBy(SecuritySettingsRecord, { id: SETTINGS_ID });
       const before = row?.settings ?? {};
       const stored = { ...before };
