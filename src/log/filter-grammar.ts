@@ -116,7 +116,12 @@ EscapeSequence "escape sequence"
   / "t" { return "\t"; }
 
 UnicodeEscape
-  = UnicodeEscapeMarker digits:$(HexDigit HexDigit HexDigit HexDigit) { return String.fromCharCode(parseInt(digits, 16)); }
+  = UnicodeEscapeMarker digits:$(HexDigit HexDigit HexDigit HexDigit) {
+      const code = parseInt(digits, 16);
+      // No event holds U+0000 (PostgreSQL's text cannot), and SQLite's LIKE would stop reading the pattern there.
+      if (code === 0) error("the NUL character (\\u0000) is not allowed", location());
+      return String.fromCharCode(code);
+    }
 
 UnicodeEscapeMarker "escape sequence"
   = "u"

@@ -200,6 +200,11 @@ describe("parseLogFilter", () => {
       expect(filterErrorOf("not ".repeat(498) + "uuid pr").reason).toMatch(/nesting deeper/);
     });
 
+    it("rejects the escape of U+0000, which no stored text can hold, where the escape is", () => {
+      expect(filterErrorOf(String.raw`displayMessage co "abc\u0000"`)).toMatchObject({ position: 23, reason: expect.stringMatching(/NUL/) });
+      expect(() => parseLogFilter(String.raw`displayMessage co "abc\u0001"`)).not.toThrow();
+    });
+
     it(`rejects filters longer than ${MAX_LOG_FILTER_LENGTH} characters`, () => {
       const padded = `uuid pr${" ".repeat(MAX_LOG_FILTER_LENGTH - 7)}`;
       expect(() => parseLogFilter(padded)).not.toThrow();
