@@ -117,7 +117,11 @@ export type PasswordViolation =
   | "SYMBOL"
   | "CONTAINS_USERNAME"
   | "CONTAINS_NAME"
-  | "COMMON_PASSWORD";
+  | "COMMON_PASSWORD"
+  | "INVALID_CHARACTERS";
+
+/** Half of a surrogate pair on its own: text encoding turns each into U+FFFD, so any two would hash alike. */
+const LONE_SURROGATE = /\p{Surrogate}/u;
 
 /** Usernames and names shorter than this are not looked for in passwords: "al" would refuse every password holding those two letters. */
 const MIN_EXCLUDED_WORD_LENGTH = 3;
@@ -276,11 +280,11 @@ export function passwordExpiryWarning(
  * for an expired password, which must be replaced, nor for one whose age is not known.
  */
 export function passwordChangeAllowedAt(
-  policy: Pick<PasswordDecision, "minAgeMinutes">,
+  policy: Pick<PasswordDecision, "minAgeMinutes" | "maxAgeDays">,
   password: { expired: boolean; changed: Date | null },
   now: Date,
 ): Date | null {
-  if (!policy.minAgeMinutes || password.expired || !password.changed) return null;
+  if (!policy.minAgeMinutes || isPasswordExpired(policy, password, now) || !password.changed) return null;
   const allowedAt = password.changed.getTime() + policy.minAgeMinutes * 60_000;
   return now.getTime() < allowedAt ? new Date(allowedAt) : null;
 }
@@ -308,6 +312,7 @@ export function checkPasswordAgainstPolicy(
   >,
   owner: { login: string; firstName?: string | null; lastName?: string | null },
 ): PasswordViolation | null {
+  if (LONE_SURROGATE.test(password)) return "INVALID_CHARACTERS";
   const normalized = password.normalize("NFKC");
   const length = [...normalized].length;
   if (length > PASSWORD_MAX_LENGTH) return `MAX_LENGTH:${PASSWORD_MAX_LENGTH}`;

@@ -655,6 +655,9 @@ describe("checkPasswordAgainstPolicy", () => {
     ["empty", "", base, "MIN_LENGTH:8"],
     ["256 code points", "a".repeat(256), base, null],
     ["257 code points", "a".repeat(257), base, "MAX_LENGTH:256"],
+    // Each would be hashed as U+FFFD: ten \uD800 and ten \uDFFF would be the same password.
+    ["lone surrogates", "\uD800".repeat(10), base, "INVALID_CHARACTERS"],
+    ["a lone surrogate among letters", "long enough\uDFFF", base, "INVALID_CHARACTERS"],
     ["strict: short", "Aa1!", strict, "MIN_LENGTH:12"],
     ["strict: no uppercase", "aaaaaaaaaa1!", strict, "UPPERCASE"],
     ["strict: no lowercase", "AAAAAAAAAA1!", strict, "LOWERCASE"],
@@ -760,14 +763,17 @@ describe("passwordChangeAllowedAt", () => {
   const minutesLater = (minutes: number, ms = 0) => new Date(changed.getTime() + minutes * 60_000 + ms);
   const current = { expired: false, changed };
 
-  test.each<[string, number, { expired: boolean; changed: Date | null }, Date, Date | null]>([
+  test.each<[string, number, { expired: boolean; changed: Date | null }, Date, Date | null, number?]>([
     ["a password younger than the minimum: when it will be old enough", 60, current, minutesLater(60, -1), minutesLater(60)],
+    // A minimum longer than the maximum age (9,999 minutes against one day) must not hold an expired password.
+    ["none for a password expired by the policy's maximum age", 9_999, current, minutesLater(24 * 60), null, 1],
+    ["the minimum still, the minute before that expiry", 9_999, current, minutesLater(24 * 60, -1), minutesLater(9_999), 1],
     ["right after the change", 60, current, changed, minutesLater(60)],
     ["none from the moment it is old enough", 60, current, minutesLater(60), null],
     ["none when the policy sets no minimum", 0, current, changed, null],
     ["none for an expired password, which must be replaced", 60, { expired: true, changed }, minutesLater(1), null],
     ["none when the password's age is unknown", 60, { expired: false, changed: null }, changed, null],
-  ])("%s", (_label, minAgeMinutes, password, now, expected) => {
-    expect(passwordChangeAllowedAt({ minAgeMinutes }, password, now)).toEqual(expected);
+  ])("%s", (_label, minAgeMinutes, password, now, expected, maxAgeDays = 0) => {
+    expect(passwordChangeAllowedAt({ minAgeMinutes, maxAgeDays }, password, now)).toEqual(expected);
   });
 });
