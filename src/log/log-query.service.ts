@@ -41,7 +41,11 @@ export class LogQueryService {
   async logs(query: LogQuery): Promise<LogConnection> {
     const limit = pageSize(query.first, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE);
     const descending = (query.sortOrder ?? SortOrder.ASCENDING) === SortOrder.DESCENDING;
-    const { since, until } = this.window(query.since, query.until);
+    const window = this.window(query.since, query.until);
+    const { until } = window;
+    // An ascending page after a cursor starts at the cursor. The default 7 days, counted again
+    // from now at each page, would move past it as time goes on and skip what lies between.
+    const since = query.after && !query.since && !descending ? Number.MIN_SAFE_INTEGER : window.since;
 
     const select = this.db.manager
       .createQueryBuilder(LogEventRecord, EVENT_ALIAS)

@@ -185,6 +185,20 @@ describe("logs: pages, order, time bounds and keywords", () => {
     expect(uuids(wider.edges.map((edge) => edge.node))).toContain(old.uuid);
   });
 
+  test("ascending pages by cursor go on from the cursor, however far the default 7 days have moved meanwhile", async () => {
+    const now = gateway.clock.now();
+    const edge = now.getTime() - 7 * DAY + 30 * 60_000;
+    const events = [0, 1, 2].map((hour) => eventAt(new Date(edge + hour * 3_600_000), { displayMessage: `near the edge ${hour}` }));
+    await insertEvents(gateway, events);
+    const variables = { filter: 'displayMessage sw "near the edge"', first: 1 };
+    const { logs: first } = await gateway.admin.ok(LogsDocument, variables);
+    expect(uuids(first.edges.map((e) => e.node))).toEqual([events[0]!.uuid]);
+    // Two hours on, the default window starts after the second event.
+    gateway.clock.advance(2 * 3_600_000);
+    const { logs: second } = await gateway.admin.ok(LogsDocument, { ...variables, after: first.pageInfo.endCursor });
+    expect(uuids(second.edges.map((e) => e.node))).toEqual([events[1]!.uuid]);
+  });
+
   test("malformed bounds and cursors are BAD_USER_INPUT", async () => {
     expect(await gateway.admin.fails(LogsDocument, { since: "2030-01-02T00:00:00Z", until: "2030-01-01T00:00:00Z" })).toMatchObject({
       code: "BAD_USER_INPUT",
