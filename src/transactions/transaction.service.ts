@@ -1,5 +1,5 @@
 import { timingSafeEqual } from "node:crypto";
-import { In } from "typeorm";
+import { In, IsNull } from "typeorm";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Viewer } from "../auth/viewer";
 import { GroupMember } from "../groups/group.entity";
@@ -408,10 +408,11 @@ export class TransactionService {
         await this.replaceProvenPassword(tx, user, passwordHash, now, policy);
       } else {
         // Whichever status the recovery began in (userOf admits only those), it ends ACTIVE. Guarded
-        // on the status read before the hash: a deactivation or suspension meanwhile is not undone.
+        // on the status read before the hash: a deactivation or suspension meanwhile is not undone;
+        // and on the password read then, which the history below remembers as the one replaced.
         const { affected } = await tx.manager.update(
           User,
-          { id: user.id, status: user.status },
+          { id: user.id, status: user.status, passwordHash: user.passwordHash ?? IsNull() },
           { passwordHash, passwordChanged: now, passwordExpired: false, failedLogins: 0, lockedAt: null, status: UserStatus.ACTIVE, statusChanged: now },
         );
         if (!affected) throw new AppError(ErrorCode.TRANSACTION_EXPIRED, "The account changed during this recovery; start again");
