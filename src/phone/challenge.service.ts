@@ -429,6 +429,16 @@ export class ChallengeService {
     issued.resendsUsed = resendsUsed;
   }
 
+  /** On PostgreSQL, holds a factor's open challenges until the transaction ends; SQLite's writer is one at a time already. */
+  async lockOpen(tx: Transaction, factorId: string): Promise<void> {
+    if (this.deps.db.engine !== "postgres") return;
+    await tx.manager.find(Challenge, {
+      select: { id: true },
+      where: { factorId, status: In(["PENDING", "EXPIRED"]) },
+      lock: { mode: "pessimistic_write" },
+    });
+  }
+
   /**
    * Cancels challenges that are still open (a factor was deleted or suspended, a flow
    * cancelled). EXPIRED ones too: a resend would bring them back to life.

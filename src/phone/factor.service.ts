@@ -139,8 +139,11 @@ export class FactorService {
 
   /** A never verified factor takes the method now asked for; its earlier codes stop working. */
   private async enrollAgain(tx: Transaction, factor: PhoneFactor, method: PhoneMethod): Promise<PhoneFactor> {
-    // The guarded update comes first: on PostgreSQL it holds the row, so an enrollment of the same
-    // number at the same moment waits for this one and then finds its code inside the cooldown.
+    // On PostgreSQL the factor's open codes are locked before the factor, in the order a
+    // verification of one takes them (the code, then its factor): the other order deadlocked
+    // with a verification of the old code at the same moment. An enrollment of the same number
+    // at the same moment waits here for this one, then finds its code inside the cooldown.
+    await this.deps.challenges.lockOpen(tx, factor.id);
     const { affected } = await tx.manager.update(PhoneFactor, { id: factor.id, status: "PENDING_ACTIVATION" }, { method });
     if (!affected) throw conflict("NUMBER_ALREADY_ENROLLED", "This phone number is already enrolled for the user");
     await this.deps.challenges.supersedeVerification(tx, factor.id);

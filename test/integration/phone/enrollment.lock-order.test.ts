@@ -1,0 +1,67 @@
+/**
+ * Enrolling a waiting number again and verifying its old code at the same moment, on
+ * PostgreSQL: the verification holds the code, then stamps its factor. Enrolling again took the
+ * factor, then the code: each waited for the other until PostgreSQL broke the deadlock, and one
+ * of them failed INTERNAL. Here a connection of the test plays the verification, holding the
+ * code while the enrollment runs, then stamping the factor.
+ */
+import { Client } from "pg";
+import { EnrollPhoneFactorDocument } from "../../../src/generated/graphql";
+import { startTestGateway, type TestGateway } from "../../support/gateway";
+import { createUser, enroll, receivedCode } from "../../support/phone";
+
+const describeOnPostgres = process.env.DATABASE_URL?.startsWith("postgres") ? describe : describe.skip;
+
+describeOnPostgres("enrolling a number again while its old code is being verified", () => {
+  let gateway: TestGateway;
+  let verification: Client;
+  beforeAll(async () => {
+    gateway = await startTestGateway();
+    verification = new Client({ connectionString: process.env.DATABASE_URL, options: `-c search_path=${gateway.config.databaseSchema}` });
+    await verification.connect();
+  });
+  afterAll(async () => {
+    await verification.end();
+    await gateway.stop();
+  });
+
+  /** Resolves once some backend waits for a lock the verification's connection holds. */
+  async function enrollmentWaitsForTheCode(): Promise<void> {
+    const { rows } = await verification.query<{ pid: number }>("SELECT pg_backend_pid() AS pid");
+    const watcher = new Client({ connectionString: process.env.DATABASE_URL });
+    await watcher.connect();
+    try {
+      for (let tries = 0; tries < 200; tries += 1) {
+        const waiting = await watcher.query("SELECT 1 FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))", [rows[0]!.pid]);
+        if (waiting.rowCount) return;
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      throw new Error("the enrollment never waited for the code");
+    } finally {
+      await watcher.end();
+    }
+  }
+
+  test("the verification stamps the factor without waiting, and the enrollment then goes on", async () => {
+    const user = await createUser(gateway);
+    const number = "+447400111290";
+    const { factor, challenge } = await enroll(gateway, user.id, number, "SMS");
+    await receivedCode(gateway, number);
+    gateway.clock.advance(30_000);
+
+    await verification.query("BEGIN");
+    await verification.query("SET LOCAL lock_timeout = '3s'");
+    await verification.query("SELECT id FROM challenges WHERE id = $1 FOR UPDATE", [challenge.id]);
+    const enrolling = gateway.admin.request(EnrollPhoneFactorDocument, { input: { userId: user.id, phoneNumber: number, method: "SMS" } });
+    await enrollmentWaitsForTheCode();
+    const stamped = await verification.query("UPDATE phone_factors SET last_verified = last_verified WHERE id = $1", [factor.id]).then(
+      (result) => result.rowCount,
+      (error: Error) => error.message,
+    );
+    await verification.query("ROLLBACK");
+    expect(stamped).toBe(1);
+    const enrolled = await enrolling;
+    expect(enrolled.errors).toBeUndefined();
+    expect(enrolled.data?.enrollPhoneFactor.factor.id).toBe(factor.id);
+  });
+});
