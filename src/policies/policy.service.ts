@@ -1,4 +1,4 @@
-import { In, type EntityManager } from "typeorm";
+import { In, Not, type EntityManager } from "typeorm";
 import { requireGroups } from "../groups/group.service";
 import { changedSettings } from "../log/changes";
 import { EventType } from "../log/event-types";
@@ -199,7 +199,9 @@ export class PolicyService {
     await this.db.transaction(async (tx) => {
       const { manager } = tx;
       await requireGroups(this.db, tx, groupIds);
+      await this.db.serializeOn(tx, `policies:${input.type}`);
       const priority = input.priority ?? (await this.nextPriority(manager, input.type));
+      if (input.priority != null) await this.makeRoom(manager, input.type, priority, id, now);
       const record = { ...recordFields(input), id, type: input.type, priority, isDefault: false, created: now, updated: now } as PolicyRecord;
       await manager.insert(PolicyRecord, record);
       await this.replaceRules(manager, id, input.rules ?? []);
@@ -222,6 +224,10 @@ export class PolicyService {
       if (!current) throw notFound("Policy");
       if (current.type !== input.type) throw badInput("input.type", "a policy cannot change its type");
       if (current.isDefault && input.groupIds?.length) throw badInput("input.groupIds", "the default policy applies to everyone");
+      await this.db.serializeOn(tx, `policies:${current.type}`);
+      if (!current.isDefault && input.priority != null && input.priority !== current.priority) {
+        await this.makeRoom(manager, current.type, input.priority, id, this.clock.now());
+      }
       const changes = {
         ...recordFields(input),
         priority: current.isDefault ? current.priority : (input.priority ?? current.priority),
@@ -258,6 +264,22 @@ export class PolicyService {
 
   async find(id: string): Promise<PolicyView | null> {
     return (await this.list()).find((policy) => policy.id === id) ?? null;
+  }
+
+  /**
+   * A priority another policy of the type holds is given up to the one that asks for it, and
+   * that policy and those after it move down one, as in Okta: two policies at one priority would
+   * be tried in the order of their random ids.
+   */
+  private async makeRoom(manager: Database["manager"], type: PolicyType, priority: number, id: string, now: Date): Promise<void> {
+    const taken = await manager.findOne(PolicyRecord, { where: { type, isDefault: false, priority, id: Not(id) } });
+    if (!taken) return;
+    await manager
+      .createQueryBuilder()
+      .update(PolicyRecord)
+      .set({ priority: () => "priority + 1", updated: now })
+      .where("type = :type AND NOT is_default AND priority >= :priority AND id <> :id", { type, priority, id })
+      .execute();
   }
 
   private async nextPriority(manager: Database["manager"], type: PolicyType): Promise<number> {

@@ -1,5 +1,5 @@
 /** Policies as admins manage them: what is stored, and how the list shows their order. */
-import { CreatePolicyDocument, DeletePolicyDocument, PoliciesDocument, type PolicyInput } from "../../../src/generated/graphql";
+import { CreatePolicyDocument, DeletePolicyDocument, PoliciesDocument, UpdatePolicyDocument, type PolicyInput } from "../../../src/generated/graphql";
 import { startTestGateway, type TestGateway } from "../../support/gateway";
 
 describe("policies", () => {
@@ -56,5 +56,22 @@ describe("policies", () => {
     const fallback = policies.find((policy) => policy.isDefault)!;
     expect(fallback.priority).toBeGreaterThan(Math.max(...others.map((policy) => policy.priority)));
     expect(policies.at(-1)).toEqual(fallback);
+  });
+
+  test("a priority another policy holds is taken over: that policy and those after it move down one", async () => {
+    const create = async (name: string, priority?: number) =>
+      (await gateway.admin.ok(CreatePolicyDocument, { input: { type: "PASSWORD", name, priority } })).createPolicy;
+    const order = async () =>
+      (await gateway.admin.ok(PoliciesDocument, { type: "PASSWORD" })).policies.filter((policy) => !policy.isDefault).map((p) => [p.name, p.priority]);
+    const first = await create("First", 1);
+    const second = await create("Second", 2);
+    await create("Far", 9);
+    await create("Newcomer", 1);
+    expect(await order()).toEqual([["Newcomer", 1], ["First", 2], ["Second", 3], ["Far", 10]]);
+    // Moving one to a free priority moves no other; to a held one, it takes it over.
+    await gateway.admin.ok(UpdatePolicyDocument, { id: first.id, input: { type: "PASSWORD", name: "First", priority: 5 } });
+    expect(await order()).toEqual([["Newcomer", 1], ["Second", 3], ["First", 5], ["Far", 10]]);
+    await gateway.admin.ok(UpdatePolicyDocument, { id: second.id, input: { type: "PASSWORD", name: "Second", priority: 1 } });
+    expect(await order()).toEqual([["Second", 1], ["Newcomer", 2], ["First", 6], ["Far", 11]]);
   });
 });
