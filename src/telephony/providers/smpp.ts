@@ -510,7 +510,10 @@ export function splitIntoSegments(text: string, encoding: SmsEncoding): string[]
     encoding === "UCS_2"
       ? piece.length
       : [...piece].reduce((septets, character) => septets + (GSM_EXTENSION_CHARACTERS.has(character) ? 2 : 1), 0);
-  const graphemes = [...new Intl.Segmenter(undefined, { granularity: "grapheme" }).segment(text)].map(({ segment }) => segment);
+  // CR LF is one grapheme, but two characters to the count, which may cut between them.
+  const graphemes = [...new Intl.Segmenter(undefined, { granularity: "grapheme" }).segment(text)].flatMap(({ segment }) =>
+    segment === "\r\n" ? ["\r", "\n"] : [segment],
+  );
   if (graphemes.reduce((total, grapheme) => total + units(grapheme), 0) <= SINGLE_SEGMENT_LIMIT[encoding]) return [text];
 
   const limit = MULTI_SEGMENT_LIMIT[encoding];
