@@ -29,14 +29,20 @@ import { User, UserStatus } from "./user.entity";
 import { nextStatus } from "./user-lifecycle";
 import type { CreateUserInput, UpdateUserInput, UserConnection, UsersArgs } from "./user.types";
 
+/** What a locale column holds (BCP 47 advises room for 35). */
+const MAX_LOCALE_LENGTH = 35;
+
 export function canonicalLocale(locale: string, field = "locale"): string {
+  let canonical: string | undefined;
   try {
-    const [canonical] = Intl.getCanonicalLocales(locale);
-    if (canonical) return canonical;
+    [canonical] = Intl.getCanonicalLocales(locale);
   } catch {
     // RangeError: not a well-formed BCP 47 tag
   }
-  throw badInput(field, "must be a BCP 47 language tag such as en, fr-CA or zh-Hant-TW");
+  if (!canonical) throw badInput(field, "must be a BCP 47 language tag such as en, fr-CA or zh-Hant-TW");
+  // The canonical form can be longer than the tag given (extension keys spelled out): it is what is stored.
+  if (canonical.length > MAX_LOCALE_LENGTH) throw badInput(field, `must be at most ${MAX_LOCALE_LENGTH} characters in its canonical form (${canonical})`);
+  return canonical;
 }
 
 /** The lifecycle changes an admin makes, and the event each writes. */

@@ -4,7 +4,8 @@ import { connectionTypes } from "../platform/pagination";
 import { User, UserStatus } from "./user.entity";
 import { Length, MaxLength } from "../platform/text-length";
 
-const PHONE_CHARACTERS = /^\+?[0-9 ().-]{3,32}$/;
+/** 3 to 32 characters in all, as the column holds them, the + included. */
+const PHONE_CHARACTERS = /^(?=.{3,32}$)\+?[0-9 ().-]+$/;
 
 /**
  * The profile fields a user is created with and may later change, validated the same both

@@ -58,6 +58,9 @@ describe("users and groups", () => {
     ["a blank login", { login: "   " }, "input.login"],
     ["an email that is not one", { login: "e@example.com", email: "not-an-email" }, "input.email"],
     ["a locale that is not BCP 47", { login: "l@example.com", locale: "not a locale!" }, "input.locale"],
+    // 33 characters given, 38 in the canonical form that is stored.
+    ["a locale longer than 35 characters once canonical", { login: "l@example.com", locale: "en-abcdefgh-u-nu-latn-ca-islamicc" }, "input.locale"],
+    ["a mobile phone of 33 characters", { login: "m@example.com", mobilePhone: `+${"1".repeat(32)}` }, "input.mobilePhone"],
   ])("%s is BAD_USER_INPUT naming the field, and writes nothing", async (_name, input, field) => {
     const before = await userCount();
     const error = await gateway.admin.fails(CreateUserDocument, { input });
