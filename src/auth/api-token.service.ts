@@ -70,7 +70,8 @@ export class ApiTokenService {
           : await manager.countBy(ApiToken, { revoked: IsNull() });
       // Revoking the last admin token would lock every administrator out for good.
       if (active <= 1) throw conflict("LAST_ADMIN_TOKEN", "This is the last active admin token; create another before revoking it");
-      await manager.update(ApiToken, { id }, { revoked: this.clock.now() });
+      // Revoked meanwhile by another request (PostgreSQL): that one logged it.
+      if (!(await manager.update(ApiToken, { id, revoked: IsNull() }, { revoked: this.clock.now() })).affected) throw notFound("API token");
       await this.log.recordChange(tx, initiator, { eventType: EventType.API_TOKEN_REVOKE, displayMessage: "Revoke API token", target: [tokenTarget(token)] });
       return true;
     }).finally(() => this.active.forget());

@@ -285,14 +285,16 @@ export class FactorService {
       const factor = await tx.manager.findOneBy(PhoneFactor, { id: factorId });
       if (!factor) throw notFound("Phone factor");
       assertActsFor(viewer, factor.userId);
-      await this.deleteWithin(tx, factor, await tx.manager.findOneByOrFail(User, { id: factor.userId }), requester);
+      if (!(await this.deleteWithin(tx, factor, await tx.manager.findOneByOrFail(User, { id: factor.userId }), requester))) throw notFound("Phone factor");
       return true;
     });
   }
 
-  private async deleteWithin(tx: Transaction, factor: PhoneFactor, user: User, requester: Requester): Promise<void> {
+  /** False when another request deleted it first. */
+  private async deleteWithin(tx: Transaction, factor: PhoneFactor, user: User, requester: Requester): Promise<boolean> {
     await this.deps.challenges.cancelOpen(tx, { factorId: factor.id });
-    await tx.manager.delete(PhoneFactor, { id: factor.id });
+    // Deleted meanwhile by another request (PostgreSQL): that one logged it.
+    if (!(await tx.manager.delete(PhoneFactor, { id: factor.id })).affected) return false;
     await this.deps.log.record(tx, {
       eventType: EventType.FACTOR_DEACTIVATE,
       displayMessage: "Deactivate factor or authenticator",
@@ -305,6 +307,7 @@ export class FactorService {
       outcome: { result: "SUCCESS" },
       debugContext: { factorId: factor.id, method: factor.method, country: factor.country },
     });
+    return true;
   }
 }
 

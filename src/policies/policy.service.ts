@@ -220,11 +220,12 @@ export class PolicyService {
     await this.db.transaction(async (tx) => {
       const { manager } = tx;
       await requireGroups(this.db, tx, groupIds);
+      // Read under the lock: a priority taken over meanwhile has moved this policy.
+      await this.db.serializeOn(tx, `policies:${input.type}`);
       const current = await manager.findOneBy(PolicyRecord, { id });
       if (!current) throw notFound("Policy");
       if (current.type !== input.type) throw badInput("input.type", "a policy cannot change its type");
       if (current.isDefault && input.groupIds?.length) throw badInput("input.groupIds", "the default policy applies to everyone");
-      await this.db.serializeOn(tx, `policies:${current.type}`);
       if (!current.isDefault && input.priority != null && input.priority !== current.priority) {
         await this.makeRoom(manager, current.type, input.priority, id, this.clock.now());
       }
@@ -233,7 +234,8 @@ export class PolicyService {
         priority: current.isDefault ? current.priority : (input.priority ?? current.priority),
         updated: this.clock.now(),
       } as Partial<PolicyRecord>;
-      await manager.update(PolicyRecord, { id }, changes);
+      // Deleted meanwhile (PostgreSQL): its rules must not be written for no policy.
+      if (!(await manager.update(PolicyRecord, { id }, changes)).affected) throw notFound("Policy");
       if (input.rules) await this.replaceRules(manager, id, input.rules);
       // Always an event, even with no field changed: rules are replaced whole, not compared.
       await this.log.recordChange(tx, initiator, {

@@ -156,7 +156,10 @@ export class SimulatorProvider implements TelephonyProvider {
         throw badInput(field("delayMs"), `must be an integer from 0 to ${MAX_RULE_DELAY_MS}`);
       }
     });
-    await this.deps.db.transaction(async ({ manager }) => {
+    await this.deps.db.transaction(async (tx) => {
+      const { manager } = tx;
+      // Replaced whole: two replacements at once would each insert position 0 (PostgreSQL).
+      await this.deps.db.serializeOn(tx, "settings:simulator_rules");
       await manager.createQueryBuilder().delete().from(SimulatorRuleRecord).execute();
       if (!rules.length) return;
       await manager.insert(

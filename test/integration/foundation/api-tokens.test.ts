@@ -1,3 +1,4 @@
+import { LogEventRecord } from "../../../src/log/log-event.entity";
 import { ApiTokensDocument, CreateApiTokenDocument, RevokeApiTokenDocument, UsersDocument } from "../../../src/generated/graphql";
 import { SYSTEM_INITIATOR } from "../../../src/log/initiator";
 import type { AppError } from "../../../src/platform/errors";
@@ -31,6 +32,20 @@ describe("admin API tokens", () => {
     expect(refused.status).toBe(401);
     expect(refused.errors?.[0]?.extensions?.code).toBe("UNAUTHENTICATED");
     expect((await gateway.admin.fails(RevokeApiTokenDocument, { id: createApiToken.apiToken.id })).code).toBe("NOT_FOUND");
+  });
+
+  test("the same token revoked twice at once: one revocation, one NOT_FOUND, one event", async () => {
+    for (let round = 0; round < 4; round += 1) {
+      const { createApiToken } = await gateway.admin.ok(CreateApiTokenDocument, { name: `twice ${round}` });
+      const answers = await Promise.all([0, 1].map(() => gateway.admin.request(RevokeApiTokenDocument, { id: createApiToken.apiToken.id })));
+      expect(answers.map((answer) => answer.data?.revokeApiToken ?? answer.errors?.[0]?.extensions?.code).sort()).toEqual(["NOT_FOUND", true]);
+      const events = await gateway.db.manager
+        .createQueryBuilder(LogEventRecord, "e")
+        .innerJoin("log_event_targets", "t", "t.event_uuid = e.uuid")
+        .where("t.id = :id AND e.event_type = :type", { id: createApiToken.apiToken.id, type: "system.api_token.revoke" })
+        .getCount();
+      expect(events).toBe(1);
+    }
   });
 
   test("the last active token cannot be revoked", async () => {
