@@ -289,13 +289,13 @@ export class ChallengeService {
       }
       const now = clock.now();
       refuseResend(challenge, now);
-      if (withhold?.refusedEarlier) return this.withholdResend(tx, challenge, now);
+      if (withhold?.refusedEarlier) return this.withholdResend(tx, challenge, now, read.settings);
       const nextMethod = method ?? challenge.method;
       const sendable = await this.sendableAgain(manager, challenge, nextMethod, read).catch((error: unknown) => {
         if (withhold && isSendRefusal(error)) return null;
         throw error;
       });
-      if (!sendable) return this.withholdResend(tx, challenge, now);
+      if (!sendable) return this.withholdResend(tx, challenge, now, read.settings);
       const { settings, country } = sendable;
 
       const code = newPasscode(settings.codeLength);
@@ -347,8 +347,7 @@ export class ChallengeService {
   }
 
   /** A resend answered as if it went, and not sent: what a decoy's resend does, on a real challenge. */
-  private async withholdResend(tx: Transaction, challenge: Challenge, now: Date): Promise<Challenge> {
-    const { codeTtlSeconds } = await this.deps.authenticator.get();
+  private async withholdResend(tx: Transaction, challenge: Challenge, now: Date, { codeTtlSeconds }: PhoneAuthenticatorSettings): Promise<Challenge> {
     const changes = { resendsUsed: challenge.resendsUsed + 1, lastSentAt: now, expiresAt: new Date(now.getTime() + codeTtlSeconds * 1000), status: "PENDING" as const };
     const updated = await tx.manager.update(Challenge, { id: challenge.id, resendsUsed: challenge.resendsUsed, status: challenge.status }, changes);
     if (!updated.affected) {

@@ -44,6 +44,11 @@ export interface SendClearance {
   spentBeforeDay?: { day: number; micros: number };
   /** For a caller whose send then fails before it is written: gives back what the limits counted. */
   refund?: () => Promise<void>;
+  /**
+   * The settings clear() held the send to, for recordSend to hold it to them again: it runs in
+   * the send's transaction, where a read of its own would wait for a second pooled connection.
+   */
+  settings?: SecuritySettings;
 }
 
 export const CLEARED: SendClearance = { stopped: false, reason: null };
@@ -161,9 +166,9 @@ export class SendGuard {
     const spentBeforeDay = { day: dayOf(at), micros: figures.spentThisMonth - figures.spentToday };
     if (row!.blockScope !== null) {
       const reason = row!.blockScope === "NUMBER" ? `NUMBER_BLOCKED:${row!.blockRule}` : `${row!.blockScope}:${row!.blockRule}`;
-      return { stopped: true, reason, spentBeforeDay, refund };
+      return { stopped: true, reason, spentBeforeDay, refund, settings };
     }
-    return { ...((await this.detectPumping(settings, target, figures)) ?? CLEARED), spentBeforeDay, refund };
+    return { ...((await this.detectPumping(settings, target, figures)) ?? CLEARED), spentBeforeDay, refund, settings };
   }
 
   /** The fraud rules' blocks in force, newest first. */
@@ -236,6 +241,7 @@ export class SendGuard {
    */
   async recordSend(tx: Transaction, send: { e164: string; country: string; costMicros: number; clearance: SendClearance }): Promise<void> {
     const { counters, settings } = this.deps;
+    const current = send.clearance.settings ?? (await settings.get());
     const now = this.deps.clock.now();
     const day = dayOf(now.getTime());
     const costMicros = send.clearance.stopped ? 0 : send.costMicros;
@@ -253,7 +259,6 @@ export class SendGuard {
       // the COMMIT, the counters stay locked for the commit only; added in the transaction, they
       // stayed locked for a round trip through the event loop, and under load every send queued
       // on them (pg_stat_statements: 9.7 ms of waiting per upsert at 16 passcode pairs in flight).
-      const current = await settings.get();
       const beforeToday = costMicros > 0 ? await spentBeforeToday() : 0;
       const caps = { day: Math.floor(current.dailySpendCapUsd * 1_000_000), month: Math.floor(current.monthlySpendCapUsd * 1_000_000) - beforeToday };
       tx.commitWith({
@@ -280,7 +285,7 @@ export class SendGuard {
     if (spentToday === undefined) return;
     const beforeToday = await spentBeforeToday();
     const spentBefore = { day: spentToday - costMicros, month: beforeToday + spentToday - costMicros };
-    const reached = capReached(await settings.get(), spentBefore, { costMicros, country: send.country }, now);
+    const reached = capReached(current, spentBefore, { costMicros, country: send.country }, now);
     if (reached) throw this.refuseWithinSend(reached);
   }
 

@@ -252,7 +252,7 @@ export class TransactionService {
       if (passwordExpired) {
         return this.open(tx, { ...base, status: "PASSWORD_EXPIRED", decision: { ...stored, ...(rememberedMfaAt ? { mfaAt: rememberedMfaAt.getTime() } : {}) } }, user);
       }
-      return this.succeed(tx, base, user, actor, client, rememberedMfaAt);
+      return this.succeed(tx, { ...base, provenPasswordHash: user.passwordHash }, user, actor, client, rememberedMfaAt);
     });
   }
 
@@ -460,8 +460,10 @@ export class TransactionService {
   async cancel(stateHandle: string): Promise<boolean> {
     const record = await this.find(stateHandle);
     return this.deps.db.transaction(async (tx) => {
-      await this.advance(tx, record, { finishedAt: this.deps.clock.now() });
+      // The challenges, then the flow: the order a verification takes them in (its code, then the
+      // step it advances). The other order deadlocked with a verification at the same moment.
       await this.deps.challenges.cancelOpen(tx, { transactionId: record.id });
+      await this.advance(tx, record, { finishedAt: this.deps.clock.now() });
       return true;
     });
   }
@@ -677,12 +679,22 @@ export class TransactionService {
       const advanced = await this.advance(tx, record, { status: "PASSWORD_EXPIRED", decision: JSON.stringify({ ...decision, mfaAt: this.deps.clock.now().getTime() }) });
       return this.view(advanced, stateHandle, user, {});
     }
-    return this.succeed(tx, { kind: "SIGN_IN", userId: user.id, clientId: record.clientId, decision }, user, actor, client, this.deps.clock.now(), record, stateHandle);
+    return this.succeed(
+      tx,
+      { kind: "SIGN_IN", userId: user.id, clientId: record.clientId, decision, provenPasswordHash: user.passwordHash },
+      user,
+      actor,
+      client,
+      this.deps.clock.now(),
+      record,
+      stateHandle,
+    );
   }
 
   private async succeed(
     tx: Transaction,
-    base: { kind: TransactionKind; userId: string; clientId: string | null; decision: StoredDecision },
+    /** provenPasswordHash: a sign-in's, which must still be the account's when its session starts. */
+    base: { kind: TransactionKind; userId: string; clientId: string | null; decision: StoredDecision; provenPasswordHash?: string | null },
     user: Pick<User, "id" | "login" | "firstName" | "lastName" | "locale">,
     actor: LogActor,
     client: ClientInfo,
@@ -697,8 +709,10 @@ export class TransactionService {
       { lifetimeMinutes: base.decision.sessionLifetimeMinutes, idleMinutes: base.decision.sessionIdleMinutes },
       mfaAt,
     );
-    // A user suspended, deactivated or locked out since the flow began gets no session.
-    const { affected } = await tx.manager.update(User, { id: user.id, status: UserStatus.ACTIVE }, { lastLogin: clock.now() });
+    // A user suspended, deactivated or locked out since the flow began gets no session; nor does
+    // a sign-in whose password was changed meanwhile, even while this step ran.
+    const proven = base.provenPasswordHash === undefined ? {} : { passwordHash: base.provenPasswordHash ?? IsNull() };
+    const { affected } = await tx.manager.update(User, { id: user.id, status: UserStatus.ACTIVE, ...proven }, { lastLogin: clock.now() });
     if (!affected) throw new AppError(ErrorCode.TRANSACTION_EXPIRED, "The account changed during this sign-in; start again");
     await this.logSessionStart(tx, actor, client, "SUCCESS", null, existing?.id);
     if (existing && stateHandle) {
