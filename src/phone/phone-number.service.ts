@@ -69,7 +69,7 @@ export class PhoneNumberService {
 
   /** The number, normalised, if it may be enrolled or messaged by `method`; otherwise the contract's error. */
   async requireReachable(input: string, defaultCountry: string | null | undefined, method: PhoneMethod): Promise<EnrollableNumber> {
-    const parsed = parsePhoneNumber(input, normaliseCountry(defaultCountry));
+    const parsed = parsePhoneNumber(input, normaliseCountry(defaultCountry, "input.defaultCountry"));
     if (!parsed.valid || !parsed.e164) throw phoneNumberError(parsed, "INVALID", method);
     const block = await this.isBlocked(parsed.e164);
     if (block) {
@@ -223,9 +223,10 @@ export class PhoneNumberService {
   }
 }
 
-export function normaliseCountry(code: string | null | undefined): string | null {
+/** `field`: an argument of its own (validatePhoneNumber), or an enrollment's input field. */
+export function normaliseCountry(code: string | null | undefined, field = "defaultCountry"): string | null {
   if (code == null || code === "") return null;
-  if (!/^[A-Za-z]{2}$/.test(code)) throw badInput("defaultCountry", "must be an ISO 3166-1 alpha-2 code such as US or GB");
+  if (!/^[A-Za-z]{2}$/.test(code)) throw badInput(field, "must be an ISO 3166-1 alpha-2 code such as US or GB");
   return code.toUpperCase();
 }
 
