@@ -59,7 +59,8 @@ export class GroupService {
         if (changes.description !== undefined && changes.description !== group.description) next.description = changes.description;
         const changedFields = (["name", "description"] as const).filter((field) => field in next);
         if (!changedFields.length) return group;
-        await tx.manager.update(Group, { id }, next);
+        // Deleted meanwhile (PostgreSQL): nothing was changed, and nothing is logged.
+        if (!(await tx.manager.update(Group, { id }, next)).affected) throw notFound("Group");
         const previousName = group.name;
         Object.assign(group, next);
         await this.log.recordChange(tx, initiator, {

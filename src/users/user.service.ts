@@ -158,7 +158,8 @@ export class UserService {
       if (locale) changes.locale = locale;
       const changed = Object.keys(changes).filter((field) => changes[field as keyof User] !== user[field as keyof User]);
       if (!changed.length) return user;
-      await manager.update(User, { id: user.id }, changes);
+      // Deleted meanwhile (PostgreSQL): nothing was changed, and nothing is logged.
+      if (!(await manager.update(User, { id: user.id }, changes)).affected) throw notFound("User");
       Object.assign(user, changes);
       // The fields' names only: the values are personal data, and the profile holds them already.
       await this.log.recordChange(tx, initiator, {
@@ -245,7 +246,9 @@ export class UserService {
       if (user.status === UserStatus.DEPROVISIONED) throw conflict("INVALID_LIFECYCLE_TRANSITION", "A deactivated user's password cannot be expired");
       if (!user.passwordHash) throw conflict("NO_PASSWORD", "This user has no password to expire");
       if (user.passwordExpired) return user;
-      await manager.update(User, { id: user.id }, { passwordExpired: true });
+      // Deleted or deactivated meanwhile (PostgreSQL): as if it had been so when read.
+      const { affected } = await manager.update(User, { id: user.id, status: user.status }, { passwordExpired: true });
+      if (!affected) throw conflict("INVALID_LIFECYCLE_TRANSITION", "The user changed meanwhile; read it again");
       await this.log.recordChange(tx, initiator, { eventType: EventType.USER_EXPIRE_PASSWORD, displayMessage: "Expire user password", target: [userTarget(user)] });
       return Object.assign(user, { passwordExpired: true });
     });
