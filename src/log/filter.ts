@@ -21,7 +21,9 @@ import { LOG_FILTER_GRAMMAR } from "./filter-grammar";
  *   `COLLATE "C"`, and a code-point comparison in memory.
  * - `ne` is the negation of `eq`: it also matches events where the attribute is absent
  *   (NULL, missing debugContext key, or a debugContext value of another JSON type).
- * - `eq null` matches an absent attribute (same as `not (x pr)`), `ne null` is `pr`.
+ * - `eq null` matches an absent attribute (same as `not (x pr)`), `ne null` is `pr`; for the
+ *   multi-valued `target.*` (below), `eq null` is "some target lacks it" and `not (x pr)` is
+ *   "no target has it", which differ for an event with no targets or with targets of both kinds.
  * - `pr` means "has a value": not NULL, and for debugContext a present key that is not JSON
  *   null. An empty string is a value.
  * - `co`/`sw`/`ew` are substring tests with no wildcards: `%`, `_`, `*`, `?` and `[` in the
