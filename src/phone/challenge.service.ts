@@ -174,13 +174,7 @@ export class ChallengeService {
       }
       // Authorized after the spend, which the refusal rolls back with the transaction: one round trip fewer for everyone else.
       requester.authorize(current);
-      // A recovery's guess is compared only under the cap of wrong recovery codes: on PostgreSQL
-      // the user's row is held while it is compared and counted, so guesses at once on several
-      // recoveries of one login are counted one after another and none slips past the cap.
-      const user =
-        isRecovery(current.purpose) && db.engine === "postgres"
-          ? await manager.findOneOrFail(User, { where: { id: current.userId }, lock: { mode: "pessimistic_write" } })
-          : await db.statements.findOneByOrFail(manager, User, { id: current.userId });
+      const user = await db.statements.findOneByOrFail(manager, User, { id: current.userId });
       const target = [
         { id: user.id, type: "User", alternateId: user.login },
         { id: current.id, type: "Challenge", displayName: current.purpose },
