@@ -63,15 +63,16 @@ export class ApiTokenService {
       const token = await manager.findOneBy(ApiToken, { id, revoked: IsNull() });
       if (!token) throw notFound("API token");
       // On PostgreSQL the active tokens are locked first: two revocations at once would each count
-      // two active tokens and leave none. The second waits, then counts without the first's.
+      // two active tokens and leave none. The second waits, then counts without the first's; when
+      // the first revoked this very token, it is no longer among them: that one logged it.
       const active =
         this.db.engine === "postgres"
-          ? (await manager.find(ApiToken, { where: { revoked: IsNull() }, lock: { mode: "pessimistic_write" } })).length
-          : await manager.countBy(ApiToken, { revoked: IsNull() });
+          ? (await manager.find(ApiToken, { where: { revoked: IsNull() }, lock: { mode: "pessimistic_write" } })).map((row) => row.id)
+          : (await manager.find(ApiToken, { select: { id: true }, where: { revoked: IsNull() } })).map((row) => row.id);
+      if (!active.includes(id)) throw notFound("API token");
       // Revoking the last admin token would lock every administrator out for good.
-      if (active <= 1) throw conflict("LAST_ADMIN_TOKEN", "This is the last active admin token; create another before revoking it");
-      // Revoked meanwhile by another request (PostgreSQL): that one logged it.
-      if (!(await manager.update(ApiToken, { id, revoked: IsNull() }, { revoked: this.clock.now() })).affected) throw notFound("API token");
+      if (active.length <= 1) throw conflict("LAST_ADMIN_TOKEN", "This is the last active admin token; create another before revoking it");
+      await manager.update(ApiToken, { id }, { revoked: this.clock.now() });
       await this.log.recordChange(tx, initiator, { eventType: EventType.API_TOKEN_REVOKE, displayMessage: "Revoke API token", target: [tokenTarget(token)] });
       return true;
     }).finally(() => this.active.forget());

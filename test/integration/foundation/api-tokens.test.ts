@@ -46,6 +46,12 @@ describe("admin API tokens", () => {
         .getCount();
       expect(events).toBe(1);
     }
+    // With two tokens active, the second revocation finds none of its own to revoke, not the last one.
+    const { apiTokens } = await gateway.admin.ok(ApiTokensDocument);
+    for (const token of apiTokens.slice(1)) await gateway.admin.ok(RevokeApiTokenDocument, { id: token.id });
+    const { createApiToken } = await gateway.admin.ok(CreateApiTokenDocument, { name: "one of two" });
+    const answers = await Promise.all([0, 1].map(() => gateway.admin.request(RevokeApiTokenDocument, { id: createApiToken.apiToken.id })));
+    expect(answers.map((answer) => answer.data?.revokeApiToken ?? answer.errors?.[0]?.extensions?.code).sort()).toEqual(["NOT_FOUND", true]);
   });
 
   test("the last active token cannot be revoked", async () => {
