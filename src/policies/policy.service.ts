@@ -257,8 +257,11 @@ export class PolicyService {
       const policy = await manager.findOneBy(PolicyRecord, { id });
       if (!policy) throw notFound("Policy");
       if (policy.isDefault) throw conflict("DEFAULT_POLICY", "The default policy of a type cannot be deleted");
+      // After an update in flight (PostgreSQL): its new rules are then seen, and deleted with it.
+      await this.db.serializeOn(tx, `policies:${policy.type}`);
       await manager.delete(PolicyRuleRecord, { policyId: id });
-      await manager.delete(PolicyRecord, { id });
+      // Deleted meanwhile by another request (PostgreSQL): that one logged it.
+      if (!(await manager.delete(PolicyRecord, { id })).affected) throw notFound("Policy");
       await this.log.recordChange(tx, initiator, { eventType: EventType.POLICY_DELETE, displayMessage: "Delete policy", target: [policyTarget(policy)] });
       return true;
     });

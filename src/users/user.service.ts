@@ -247,8 +247,11 @@ export class UserService {
       if (!user.passwordHash) throw conflict("NO_PASSWORD", "This user has no password to expire");
       if (user.passwordExpired) return user;
       // Deleted or deactivated meanwhile (PostgreSQL): as if it had been so when read.
-      const { affected } = await manager.update(User, { id: user.id, status: user.status }, { passwordExpired: true });
-      if (!affected) throw conflict("INVALID_LIFECYCLE_TRANSITION", "The user changed meanwhile; read it again");
+      const { affected } = await manager.update(User, { id: user.id, status: Not(UserStatus.DEPROVISIONED) }, { passwordExpired: true });
+      if (!affected) {
+        if (!(await manager.findOneBy(User, { id: user.id }))) throw notFound("User");
+        throw conflict("INVALID_LIFECYCLE_TRANSITION", "A deactivated user's password cannot be expired");
+      }
       await this.log.recordChange(tx, initiator, { eventType: EventType.USER_EXPIRE_PASSWORD, displayMessage: "Expire user password", target: [userTarget(user)] });
       return Object.assign(user, { passwordExpired: true });
     });
