@@ -284,18 +284,6 @@ describe("expired passwords", () => {
     });
     expect(onSession).toMatchObject({ code: "BAD_USER_INPUT", extensions: expect.objectContaining({ field: "input.passwordMaxAgeDays" }) });
   });
-});
-
-describe("a sign-in whose password is changed before it finishes", () => {
-  let gateway: TestGateway;
-  beforeAll(async () => {
-    gateway = await startTestGateway();
-  });
-  afterAll(() => gateway.stop());
-  beforeEach(() => passwordOnly(gateway));
-
-  const signIn = async (login: string, password = PASSWORD) =>
-    (await gateway.anonymous.ok(SignInDocument, { input: { login, password } })).signIn;
 
   test("an expired password's sign-in cannot replace the password its owner set meanwhile: TRANSACTION_EXPIRED", async () => {
     const user = await createUser(gateway);
