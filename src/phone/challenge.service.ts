@@ -543,13 +543,13 @@ export function refuseResend(challenge: Pick<Challenge, "lastSentAt" | "resendCo
   }
 }
 
-/** RESEND_TOO_SOON, with the seconds left, while the challenge's last code is inside its cooldown. */
 /** The authenticator's settings and the challenge's country, as a resend read them before its transaction. */
 interface ResendSettings {
   settings: PhoneAuthenticatorSettings;
   country: CountrySettings | undefined;
 }
 
+/** RESEND_TOO_SOON, with the seconds left, while the challenge's last code is inside its cooldown. */
 export function refuseWhileCooling(challenge: Pick<Challenge, "lastSentAt" | "resendCooldownSeconds" | "method">, now: Date): void {
   const availableAt = challenge.lastSentAt.getTime() + challenge.resendCooldownSeconds * 1000;
   if (availableAt <= now.getTime()) return;
