@@ -52,6 +52,12 @@ export const PURGE_BATCH_SIZE = 1000;
  * Reads outside a transaction (`manager`) go to `reader` when there is one: on SQLite a second
  * connection (createReaderDataSource), which sees only committed work.
  */
+/**
+ * An advisory lock's key for the name in $1. Advisory locks are server-wide: the schema in the key
+ * keeps deployments that share a server in separate schemas from holding each other's.
+ */
+export const ADVISORY_KEY = "hashtext(COALESCE(current_schema(), '') || ':' || $1)";
+
 export class Database {
   private readonly queued: QueuedWork[] = [];
   private draining = false;
@@ -154,10 +160,8 @@ export class Database {
    */
   async tryScheduleLock(tx: Transaction, name: string): Promise<boolean> {
     if (this.engine !== "postgres") return true;
-    // Advisory locks are server-wide: the schema in the key keeps deployments that share a server
-    // in separate schemas from skipping each other's schedules.
     const rows: Array<{ locked: boolean }> = await tx.manager.query(
-      "SELECT pg_try_advisory_xact_lock(hashtext(COALESCE(current_schema(), '') || ':' || $1)) AS locked",
+      `SELECT pg_try_advisory_xact_lock(${ADVISORY_KEY}) AS locked`,
       [name],
     );
     return rows[0]?.locked === true;
@@ -171,7 +175,7 @@ export class Database {
    */
   async serializeOn(tx: Transaction, name: string): Promise<void> {
     if (this.engine !== "postgres") return;
-    await tx.manager.query("SELECT pg_advisory_xact_lock(hashtext(COALESCE(current_schema(), '') || ':' || $1))", [name]);
+    await tx.manager.query(`SELECT pg_advisory_xact_lock(${ADVISORY_KEY})`, [name]);
   }
 
   private enqueue<T>(work: (tx: Transaction) => Promise<T>): Promise<{ value: T; callbacks: AfterCommit[] }> {

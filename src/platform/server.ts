@@ -21,7 +21,7 @@ import type { Config } from "./config";
 import type { Context } from "./context";
 import { createDataSource, createReaderDataSource, ensureSchema, sqliteFile } from "./data-source";
 import { SqliteCheckpointer } from "./sqlite-checkpointer";
-import { Database } from "./database";
+import { ADVISORY_KEY, Database } from "./database";
 import { AppError, ErrorCode } from "./errors";
 import { formatError, INTERNAL_MESSAGE, isInternal } from "./graphql-errors";
 import { landingPage } from "./landing-page";
@@ -381,6 +381,8 @@ function requestErrorLogging(): ApolloServerPlugin<Context> {
   };
 }
 
+const STARTUP_LOCK = "ringfence:startup";
+
 /**
  * Instances starting together on one PostgreSQL database take turns at migrating and seeding,
  * through a session advisory lock: TypeORM's migrations do not lock by themselves.
@@ -390,11 +392,10 @@ async function withStartupLock<T>(dataSource: DataSource, work: () => Promise<T>
   const runner = dataSource.createQueryRunner();
   await runner.connect();
   try {
-    // Per schema: deployments sharing a server in separate schemas migrate independently.
-    await runner.query("SELECT pg_advisory_lock(hashtext(COALESCE(current_schema(), '') || ':ringfence:startup'))");
+    await runner.query(`SELECT pg_advisory_lock(${ADVISORY_KEY})`, [STARTUP_LOCK]);
     return await work();
   } finally {
-    await runner.query("SELECT pg_advisory_unlock(hashtext(COALESCE(current_schema(), '') || ':ringfence:startup'))").catch(() => undefined);
+    await runner.query(`SELECT pg_advisory_unlock(${ADVISORY_KEY})`, [STARTUP_LOCK]).catch(() => undefined);
     await runner.release();
   }
 }
