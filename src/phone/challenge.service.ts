@@ -180,7 +180,7 @@ export class ChallengeService {
         { id: current.id, type: "Challenge", displayName: current.purpose },
       ];
       // Past the cap of wrong recovery codes none is compared, not even in a recovery opened before it.
-      const held = isRecovery(current.purpose) && user.failedRecoveryPasscodes >= failureCap;
+      const held = isRecovery(current.purpose) && recoveryHeldUnder(user, failureCap);
       if (!held && secrets.passcodeMatches(current.id, normaliseCode(code), current.codeHash)) {
         // Single use: the status moves from PENDING exactly once, so a replay finds it VERIFIED.
         const verified = await db.statements.update(manager, Challenge, { id: current.id, status: "PENDING" }, { status: "VERIFIED", verifiedAt: now });
@@ -397,7 +397,7 @@ export class ChallengeService {
 
   /** Whether the user's wrong recovery codes reached the cap: recovery by phone then answers as a decoy. */
   async recoveryHeld(user: Pick<User, "failedRecoveryPasscodes">): Promise<boolean> {
-    return user.failedRecoveryPasscodes >= (await this.deps.maxConsecutiveFailures());
+    return recoveryHeldUnder(user, await this.deps.maxConsecutiveFailures());
   }
 
   /** The latest enrollment code of a factor, whatever became of it. */
@@ -433,7 +433,7 @@ export class ChallengeService {
     if (this.deps.db.engine !== "postgres") return;
     await tx.manager.find(Challenge, {
       select: { id: true },
-      where: { factorId, status: In(["PENDING", "EXPIRED"]) },
+      where: { factorId, status: In(OPEN_STATUSES) },
       lock: { mode: "pessimistic_write" },
     });
   }
@@ -443,7 +443,7 @@ export class ChallengeService {
    * cancelled). EXPIRED ones too: a resend would bring them back to life.
    */
   async cancelOpen(tx: Transaction, where: { id?: string; factorId?: string; transactionId?: string }): Promise<void> {
-    await tx.manager.update(Challenge, { ...where, status: In(["PENDING", "EXPIRED"]) }, { status: "CANCELLED" });
+    await tx.manager.update(Challenge, { ...where, status: In(OPEN_STATUSES) }, { status: "CANCELLED" });
   }
 
   private async sendCode(
@@ -522,6 +522,11 @@ export async function refundedIfUnsent<T>(clearance: SendClearance | null, write
 }
 
 const isRecovery = (purpose: ChallengePurpose) => purpose === "PASSWORD_RESET" || purpose === "ACCOUNT_UNLOCK";
+
+const recoveryHeldUnder = (user: Pick<User, "failedRecoveryPasscodes">, cap: number) => user.failedRecoveryPasscodes >= cap;
+
+/** A challenge whose code may still be asked for again: an EXPIRED one by a resend. */
+const OPEN_STATUSES = ["PENDING", "EXPIRED"];
 
 /** Why a send may be refused that says something about the account: what a recovery must not tell. */
 export function isSendRefusal(error: unknown): boolean {
