@@ -5,7 +5,7 @@ import { EventType } from "../log/event-types";
 import type { Initiator } from "../log/initiator";
 import type { LogService, LogTarget } from "../log/log.service";
 import type { Clock } from "../platform/clock";
-import type { Database } from "../platform/database";
+import type { Database, Transaction } from "../platform/database";
 import { badInput, conflict, notFound } from "../platform/errors";
 import { newId } from "../platform/ids";
 import { PolicyRecord, PolicyRuleRecord } from "./policy.entity";
@@ -199,7 +199,7 @@ export class PolicyService {
     await this.db.transaction(async (tx) => {
       const { manager } = tx;
       await requireGroups(this.db, tx, groupIds);
-      await this.db.serializeOn(tx, `policies:${input.type}`);
+      await this.lockPolicies(tx, input.type);
       const priority = input.priority ?? (await this.nextPriority(manager, input.type));
       if (input.priority != null) await this.makeRoom(manager, input.type, priority, id, now);
       const record = { ...recordFields(input), id, type: input.type, priority, isDefault: false, created: now, updated: now } as PolicyRecord;
@@ -221,7 +221,7 @@ export class PolicyService {
       const { manager } = tx;
       await requireGroups(this.db, tx, groupIds);
       // Read under the lock: a priority taken over meanwhile has moved this policy.
-      await this.db.serializeOn(tx, `policies:${input.type}`);
+      await this.lockPolicies(tx, input.type);
       const current = await manager.findOneBy(PolicyRecord, { id });
       if (!current) throw notFound("Policy");
       if (current.type !== input.type) throw badInput("input.type", "a policy cannot change its type");
@@ -258,7 +258,7 @@ export class PolicyService {
       if (!policy) throw notFound("Policy");
       if (policy.isDefault) throw conflict("DEFAULT_POLICY", "The default policy of a type cannot be deleted");
       // After an update in flight (PostgreSQL): its new rules are then seen, and deleted with it.
-      await this.db.serializeOn(tx, `policies:${policy.type}`);
+      await this.lockPolicies(tx, policy.type);
       await manager.delete(PolicyRuleRecord, { policyId: id });
       // Deleted meanwhile by another request (PostgreSQL): that one logged it.
       if (!(await manager.delete(PolicyRecord, { id })).affected) throw notFound("Policy");
@@ -285,6 +285,11 @@ export class PolicyService {
       .set({ priority: () => "priority + 1", updated: now })
       .where("type = :type AND NOT is_default AND priority >= :priority AND id <> :id", { type, priority, id })
       .execute();
+  }
+
+  /** Changes to a type's policies one at a time (PostgreSQL): their priorities are read and moved together. */
+  private lockPolicies(tx: Transaction, type: PolicyType): Promise<void> {
+    return this.db.serializeOn(tx, `policies:${type}`);
   }
 
   private async nextPriority(manager: Database["manager"], type: PolicyType): Promise<number> {
