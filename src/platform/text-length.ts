@@ -11,32 +11,31 @@ export function codePoints(text: string): number {
   return count;
 }
 
-/** As class-validator's Length, counted in code points. */
-export function Length(min: number, max: number, options?: ValidationOptions): PropertyDecorator {
+/** A string of `min` to `max` code points, refused with `message` ($constraint1 is min, $constraint2 max). */
+function characters(name: string, min: number, max: number, message: string, options?: ValidationOptions): PropertyDecorator {
   return ValidateBy(
     {
-      name: "characters",
+      name,
       constraints: [min, max],
       validator: {
-        validate: (value: unknown) => typeof value === "string" && codePoints(value) >= min && codePoints(value) <= max,
-        defaultMessage: buildMessage((prefix) => `${prefix}$property must be from $constraint1 to $constraint2 characters long`, options),
+        validate: (value: unknown) => {
+          if (typeof value !== "string") return false;
+          const length = codePoints(value);
+          return length >= min && length <= max;
+        },
+        defaultMessage: buildMessage((prefix) => `${prefix}$property ${message}`, options),
       },
     },
     options,
   );
 }
 
+/** As class-validator's Length, counted in code points. */
+export function Length(min: number, max: number, options?: ValidationOptions): PropertyDecorator {
+  return characters("characters", min, max, "must be from $constraint1 to $constraint2 characters long", options);
+}
+
 /** As class-validator's MaxLength, counted in code points. */
 export function MaxLength(max: number, options?: ValidationOptions): PropertyDecorator {
-  return ValidateBy(
-    {
-      name: "maxCharacters",
-      constraints: [max],
-      validator: {
-        validate: (value: unknown) => typeof value === "string" && codePoints(value) <= max,
-        defaultMessage: buildMessage((prefix) => `${prefix}$property must be at most $constraint1 characters long`, options),
-      },
-    },
-    options,
-  );
+  return characters("maxCharacters", 0, max, "must be at most $constraint2 characters long", options);
 }
