@@ -41,7 +41,8 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown): G
   }
   const code = formatted.extensions?.code;
   if (typeof code === "string" && MALFORMED_REQUEST_CODES.has(code)) {
-    return { ...base, extensions: { code: ErrorCode.BAD_USER_INPUT, reason: formatted.message } };
+    const field = variablePath(formatted.message);
+    return { ...base, extensions: { code: ErrorCode.BAD_USER_INPUT, ...(field ? { field } : {}), reason: formatted.message } };
   }
   if (typeof code === "string" && CONTRACT_CODES.has(code) && code !== ErrorCode.INTERNAL) {
     return { ...base, extensions: { ...formatted.extensions } };
@@ -55,26 +56,45 @@ interface ValidationErrorLike {
   constraints?: Record<string, string>;
 }
 
+/** Written as graphql-js writes a variable's path, and as our services name fields: `rules[0].name`. */
 function pathOf(error: ValidationErrorLike): string {
   let path = error.property;
   let node = error;
   while (!node.constraints && node.children?.length) {
     node = node.children[0]!;
-    path += `.${node.property}`;
+    path += /^\d+$/.test(node.property) ? `[${node.property}]` : `.${node.property}`;
   }
   return path;
 }
 
 /**
- * class-validator names a field from inside the argument it checks ("rules.0.name"); errors.md
- * names it from the field's arguments ("input.rules.0.name"). Flat arguments (`logs(since:)`)
+ * class-validator names a field from inside the argument it checks ("rules[0].name"); errors.md
+ * names it from the field's arguments ("input.rules[0].name"). Flat arguments (`logs(since:)`)
  * are named by themselves; anything else is inside `input`, as every input object of the schema is.
  */
 function argumentPath(error: unknown, path: string): string {
   const node = error instanceof GraphQLError ? error.nodes?.[0] : undefined;
   const argumentNames = node?.kind === Kind.FIELD ? (node.arguments ?? []).map((argument) => argument.name.value) : [];
-  const head = path.split(".")[0]!;
+  const head = path.split(/[.[]/)[0]!;
   return !argumentNames.includes(head) && argumentNames.includes("input") ? `input.${path}` : path;
+}
+
+/**
+ * graphql-js names a variable it could not coerce only in its message: `Variable "$input" got
+ * invalid value 5 at "input.login"; ...` or `Variable "$id" of required type "ID!" was not
+ * provided.`, and names a field an input object lacks or does not know after the path. The path
+ * is the variable's, so it is the argument's whenever the variable is named after its argument,
+ * as generated clients name them. The inspected value comes first and writes its quotes escaped,
+ * so it cannot pass for a path.
+ */
+function variablePath(message: string): string | undefined {
+  const variable = /^Variable "\$([_A-Za-z][_0-9A-Za-z]*)"/.exec(message)?.[1];
+  if (!variable) return undefined;
+  const at = new RegExp(` at "(${variable}(?:\\.[_A-Za-z][_0-9A-Za-z]*|\\[\\d+\\])*)"; `).exec(message);
+  const path = at?.[1] ?? variable;
+  // A field missing from, or unknown to, an input object is named in the reason, not the path.
+  const field = /; Field "([_A-Za-z][_0-9A-Za-z]*)" (?:of required type|is not defined by type)/.exec(message)?.[1];
+  return field ? `${path}.${field}` : path;
 }
 
 export function isInternal(error: GraphQLFormattedError): boolean {

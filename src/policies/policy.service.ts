@@ -367,23 +367,23 @@ export class PolicyService {
     // Rules are tried by priority: two with the same one would be tried in an order nobody chose.
     const ruleWithPriority = new Map<number, number>();
     rules.forEach((rule, index) => {
-      if (!rule.name.trim()) throw badInput(`input.rules.${index}.name`, "must not be blank");
-      positive(`input.rules.${index}.priority`, rule.priority, 10_000);
+      if (!rule.name.trim()) throw badInput(`input.rules[${index}].name`, "must not be blank");
+      positive(`input.rules[${index}].priority`, rule.priority, 10_000);
       const priority = rule.priority ?? index + 1;
       const taken = ruleWithPriority.get(priority);
       if (taken !== undefined) {
-        throw badInput(`input.rules.${index}.priority`, `rule ${taken} has priority ${priority} already (a rule without one takes its position); give each rule its own`);
+        throw badInput(`input.rules[${index}].priority`, `rule ${taken} has priority ${priority} already (a rule without one takes its position); give each rule its own`);
       }
       ruleWithPriority.set(priority, index);
-      positive(`input.rules.${index}.reauthenticateAfterMinutes`, rule.reauthenticateAfterMinutes, 10_080);
-      positive(`input.rules.${index}.sessionLifetimeMinutes`, rule.sessionLifetimeMinutes, 43_200);
-      positive(`input.rules.${index}.sessionIdleMinutes`, rule.sessionIdleMinutes, 43_200);
-      if (rule.methods && rule.methods.length === 0) throw badInput(`input.rules.${index}.methods`, "name at least one method, or leave it unset");
+      positive(`input.rules[${index}].reauthenticateAfterMinutes`, rule.reauthenticateAfterMinutes, 10_080);
+      positive(`input.rules[${index}].sessionLifetimeMinutes`, rule.sessionLifetimeMinutes, 43_200);
+      positive(`input.rules[${index}].sessionIdleMinutes`, rule.sessionIdleMinutes, 43_200);
+      if (rule.methods && rule.methods.length === 0) throw badInput(`input.rules[${index}].methods`, "name at least one method, or leave it unset");
       for (const zone of rule.networkZones ?? []) {
         try {
           parseZone(zone);
         } catch (error) {
-          throw badInput(`input.rules.${index}.networkZones`, (error as Error).message);
+          throw badInput(`input.rules[${index}].networkZones`, (error as Error).message);
         }
       }
       for (const id of [...(rule.groupIds ?? []), ...(rule.excludedGroupIds ?? [])]) groupIds.add(id);

@@ -16,7 +16,7 @@ describe("policies", () => {
     const blankRule = await gateway.admin.fails(CreatePolicyDocument, {
       input: { type: "GLOBAL_SESSION", name: "Office", rules: [{ name: " ", access: "ALLOW", factorRequirement: "PASSWORD_ONLY" }] },
     });
-    expect(blankRule).toMatchObject({ code: "BAD_USER_INPUT", extensions: expect.objectContaining({ field: "input.rules.0.name" }) });
+    expect(blankRule).toMatchObject({ code: "BAD_USER_INPUT", extensions: expect.objectContaining({ field: "input.rules[0].name" }) });
     expect((await gateway.admin.ok(PoliciesDocument, { type: "GLOBAL_SESSION" })).policies).toHaveLength(before);
   });
 
@@ -28,13 +28,13 @@ describe("policies", () => {
     // A rule's own fields are checked as the policy's are.
     expect(await refusal({ type: "GLOBAL_SESSION", name: "Office", rules: [{ ...rule, name: "r".repeat(129) }] })).toMatchObject({
       code: "BAD_USER_INPUT",
-      field: "input.rules.0.name",
+      field: "input.rules[0].name",
     });
     // 128 letters with a variation selector are 129 characters to the column.
     expect(await refusal({ type: "GLOBAL_SESSION", name: `${"a".repeat(128)}\uFE0F` })).toMatchObject({ code: "BAD_USER_INPUT", field: "input.name" });
     expect(await refusal({ type: "GLOBAL_SESSION", name: "Office", rules: [{ ...rule, name: "first", priority: 2 }, { ...rule, name: "second" }] })).toMatchObject({
       code: "BAD_USER_INPUT",
-      field: "input.rules.1.priority",
+      field: "input.rules[1].priority",
     });
     expect((await gateway.admin.ok(PoliciesDocument, { type: "GLOBAL_SESSION" })).policies).toHaveLength(before);
     // 128 characters, an emoji among them, fit.

@@ -139,14 +139,30 @@ describe("the gateway server", () => {
       {},
       `SSWS ${ADMIN_TOKEN}`,
     );
-    expect(missing.errors[0]?.extensions).toMatchObject({ code: "BAD_USER_INPUT" });
+    expect(missing.errors[0]?.extensions).toMatchObject({ code: "BAD_USER_INPUT", field: "id" });
     const mistyped = await wsOnce(
       gateway,
       "query Page($first: Int) { users(first: $first) { totalCount } }",
       { first: "many" },
       `SSWS ${ADMIN_TOKEN}`,
     );
-    expect(mistyped.errors[0]?.extensions).toMatchObject({ code: "BAD_USER_INPUT" });
+    expect(mistyped.errors[0]?.extensions).toMatchObject({ code: "BAD_USER_INPUT", field: "first" });
+  });
+
+  test("a variable graphql-js cannot coerce names its field, as our own refusals do", async () => {
+    const mutation = "mutation Create($input: PolicyInput!) { createPolicy(input: $input) { id } }";
+    const cases: [unknown, string][] = [
+      [{ name: "p", type: "AUTHENTICATION", rules: [{ name: "r", priority: "first" }] }, "input.rules[0].priority"],
+      [{ name: "p", type: "AUTHENTICATION", rules: [{ priority: 1 }] }, "input.rules[0].name"],
+      [{ name: "p", type: "AUTHENTICATION", colour: "red" }, "input.colour"],
+      [{ name: 'at "input.name"; Field "x" of required type', type: "NOPE" }, "input.type"],
+      [undefined, "input"],
+    ];
+    for (const [input, field] of cases) {
+      const result = await gateway.admin.raw(JSON.stringify({ query: mutation, variables: { input } }));
+      expect(result.status).toBe(400);
+      expect(result.errors?.[0]?.extensions).toMatchObject({ code: "BAD_USER_INPUT", field });
+    }
   });
 
   test("graphql-ws without a credential gets UNAUTHENTICATED for an admin query", async () => {
