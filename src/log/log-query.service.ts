@@ -43,9 +43,14 @@ export class LogQueryService {
     const descending = (query.sortOrder ?? SortOrder.ASCENDING) === SortOrder.DESCENDING;
     const window = this.window(query.since, query.until);
     const { until } = window;
-    // An ascending page after a cursor starts at the cursor. The default 7 days, counted again
-    // from now at each page, would move past it as time goes on and skip what lies between.
-    const since = query.after && !query.since && !descending ? Number.MIN_SAFE_INTEGER : window.since;
+    const scope = cursorScope(query.filter?.trim(), query.q?.trim(), query.sortOrder ?? SortOrder.ASCENDING, query.since?.getTime(), query.until?.getTime());
+    const cursor = query.after ? decodeCursor(query.after, "after", scope) : null;
+    // The default 7 days are counted from now at the first page only: counted again at each page,
+    // they would move on as time goes and skip what lies between. An ascending page after a
+    // cursor starts at the cursor; a descending one keeps the first page's lower bound.
+    const defaultSince = !query.since;
+    const since = defaultSince && cursor ? (descending ? cursor.floor ?? window.since : Number.MIN_SAFE_INTEGER) : window.since;
+    const floor = defaultSince && descending ? since : undefined;
 
     const select = this.db.manager
       .createQueryBuilder(LogEventRecord, EVENT_ALIAS)
@@ -54,8 +59,7 @@ export class LogQueryService {
     const filter = query.filter?.trim() ? parseLogFilter(query.filter) : null;
     if (filter) this.whereFilter(select, filter);
     this.whereKeywords(select, query.q);
-    const scope = cursorScope(query.filter?.trim(), query.q?.trim(), query.sortOrder ?? SortOrder.ASCENDING, query.since?.getTime(), query.until?.getTime());
-    if (query.after) this.whereAfter(select, decodeCursor(query.after, "after", scope), descending);
+    if (cursor) this.whereAfter(select, cursor, descending);
 
     const direction = descending ? "DESC" : "ASC";
     const rows = await this.selectEventColumns(select)
@@ -65,7 +69,7 @@ export class LogQueryService {
       .getRawMany<EventRow>();
     const page = rows.slice(0, limit);
     const events = await this.withTargets(page);
-    const edges = events.map((node) => ({ node, cursor: encodeCursor({ at: node.published.getTime(), id: node.uuid }, scope) }));
+    const edges = events.map((node) => ({ node, cursor: encodeCursor({ at: node.published.getTime(), id: node.uuid, floor }, scope) }));
     return { edges, pageInfo: { hasNextPage: rows.length > limit, endCursor: edges.at(-1)?.cursor ?? null } };
   }
 

@@ -39,10 +39,14 @@ export function connectionTypes<Node extends object>(nodeType: ClassType<Node>, 
   return Connection;
 }
 
-/** A keyset position: the sort key of the last row seen. Opaque to clients. */
+/**
+ * A keyset position: the sort key of the last row seen. Opaque to clients. `floor` is a lower
+ * bound the first page resolved for itself (a default window), kept so the next pages keep it.
+ */
 export interface KeysetCursor {
   at: number;
   id: string;
+  floor?: number;
 }
 
 /**
@@ -51,7 +55,8 @@ export interface KeysetCursor {
  * silently: an ascending cursor reused descending returns the rows already seen.
  */
 export function encodeCursor(cursor: KeysetCursor, scope = ""): string {
-  return Buffer.from(JSON.stringify([cursor.at, cursor.id, scopeDigest(scope)])).toString("base64url");
+  const fields = [cursor.at, cursor.id, scopeDigest(scope), ...(cursor.floor === undefined ? [] : [cursor.floor])];
+  return Buffer.from(JSON.stringify(fields)).toString("base64url");
 }
 
 export function decodeCursor(value: string, field = "after", scope = ""): KeysetCursor {
@@ -61,11 +66,15 @@ export function decodeCursor(value: string, field = "after", scope = ""): Keyset
   } catch {
     // a cursor we did not make: refused below
   }
-  if (!Array.isArray(decoded) || decoded.length !== 3 || !Number.isSafeInteger(decoded[0]) || typeof decoded[1] !== "string") {
-    throw badInput(field, "not a cursor returned by this API");
-  }
+  const wellFormed = (fields: unknown): fields is [number, string, string, number?] =>
+    Array.isArray(fields) &&
+    (fields.length === 3 || (fields.length === 4 && Number.isSafeInteger(fields[3]))) &&
+    Number.isSafeInteger(fields[0]) &&
+    typeof fields[1] === "string";
+  if (!wellFormed(decoded)) throw badInput(field, "not a cursor returned by this API");
   if (decoded[2] !== scopeDigest(scope)) throw badInput(field, "comes from a page of another query (its filter, search or order changed); start again without it");
-  return { at: decoded[0] as number, id: decoded[1] };
+  const [at, id, , floor] = decoded;
+  return { at, id, ...(floor === undefined ? {} : { floor }) };
 }
 
 /** The query arguments a cursor belongs to, in a fixed order: what scopes it. */

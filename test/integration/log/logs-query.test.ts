@@ -199,6 +199,21 @@ describe("logs: pages, order, time bounds and keywords", () => {
     expect(uuids(second.edges.map((e) => e.node))).toEqual([events[1]!.uuid]);
   });
 
+  test("descending pages by cursor keep the first page's 7 days, however far the clock has moved meanwhile", async () => {
+    const now = gateway.clock.now();
+    const edge = now.getTime() - 7 * DAY + 30 * 60_000;
+    const events = [2, 1, 0].map((hour) => eventAt(new Date(edge + hour * 3_600_000), { displayMessage: `falling to the edge ${hour}` }));
+    await insertEvents(gateway, events);
+    const variables = { filter: 'displayMessage sw "falling to the edge"', sortOrder: "DESCENDING" as const, first: 1 };
+    const { logs: first } = await gateway.admin.ok(LogsDocument, variables);
+    expect(uuids(first.edges.map((e) => e.node))).toEqual([events[0]!.uuid]);
+    // Two hours on, a window counted from now would start after the last two events.
+    gateway.clock.advance(2 * 3_600_000);
+    const { logs: second } = await gateway.admin.ok(LogsDocument, { ...variables, first: 5, after: first.pageInfo.endCursor });
+    expect(uuids(second.edges.map((e) => e.node))).toEqual([events[1]!.uuid, events[2]!.uuid]);
+    expect(second.pageInfo.hasNextPage).toBe(false);
+  });
+
   test("malformed bounds and cursors are BAD_USER_INPUT", async () => {
     expect(await gateway.admin.fails(LogsDocument, { since: "2030-01-02T00:00:00Z", until: "2030-01-01T00:00:00Z" })).toMatchObject({
       code: "BAD_USER_INPUT",
