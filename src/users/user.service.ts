@@ -212,11 +212,14 @@ export class UserService {
       if (user.status !== UserStatus.DEPROVISIONED) {
         throw conflict("INVALID_LIFECYCLE_TRANSITION", `A user in status ${user.status} cannot be deleted; deactivate it first`);
       }
+      // Its codes before the user: a verification holds its code, then writes the user, and
+      // taking them the other way round deadlocks with it on PostgreSQL.
+      await manager.delete(Challenge, { userId });
       // Guarded on the status, so a reactivation that commits first keeps the user.
       const deleted = await manager.delete(User, { id: userId, status: UserStatus.DEPROVISIONED });
       if (!deleted.affected) throw conflict("CONCURRENT_CHANGE", "The user changed while this request ran; try again");
       const factors = await manager.countBy(PhoneFactor, { userId });
-      for (const owned of [GroupMember, PhoneFactor, SessionRecord, Challenge, AuthTransactionRecord, PasswordHistoryRecord]) await manager.delete(owned, { userId });
+      for (const owned of [GroupMember, PhoneFactor, SessionRecord, AuthTransactionRecord, PasswordHistoryRecord]) await manager.delete(owned, { userId });
       // Receipts find a sent message by its provider's id, never by its number.
       const handedOver = { userId, status: Not<MessageStatus>("QUEUED") };
       const numbers = await manager.find(Message, { where: handedOver, select: { toE164: true } });

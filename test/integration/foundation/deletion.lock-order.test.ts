@@ -1,0 +1,65 @@
+/**
+ * Deleting a deactivated user while one of its codes is being verified, on PostgreSQL: the
+ * verification holds the code, then writes the user (its failed-passcode counts). Deleting took
+ * the user, then the codes: each waited for the other until PostgreSQL broke the deadlock, and one
+ * of them failed INTERNAL. Here a connection of the test plays the verification, holding the
+ * code while the deletion runs, then writing the user.
+ */
+import { Client } from "pg";
+import { DeactivateUserDocument, DeleteUserDocument } from "../../../src/generated/graphql";
+import { startTestGateway, type TestGateway } from "../../support/gateway";
+import { createUser, enroll } from "../../support/phone";
+
+const describeOnPostgres = process.env.DATABASE_URL?.startsWith("postgres") ? describe : describe.skip;
+
+describeOnPostgres("deleting a user while its code is being verified", () => {
+  let gateway: TestGateway;
+  let verification: Client;
+  beforeAll(async () => {
+    gateway = await startTestGateway();
+    verification = new Client({ connectionString: process.env.DATABASE_URL, options: `-c search_path=${gateway.config.databaseSchema}` });
+    await verification.connect();
+  });
+  afterAll(async () => {
+    await verification.end();
+    await gateway.stop();
+  });
+
+  /** Resolves once some backend waits for a lock the verification's connection holds. */
+  async function deletionWaitsForTheCode(): Promise<void> {
+    const { rows } = await verification.query<{ pid: number }>("SELECT pg_backend_pid() AS pid");
+    const watcher = new Client({ connectionString: process.env.DATABASE_URL });
+    await watcher.connect();
+    try {
+      for (let tries = 0; tries < 200; tries += 1) {
+        const waiting = await watcher.query("SELECT 1 FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))", [rows[0]!.pid]);
+        if (waiting.rowCount) return;
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      throw new Error("the deletion never waited for the code");
+    } finally {
+      await watcher.end();
+    }
+  }
+
+  test("the verification writes the user without waiting, and the deletion then goes on", async () => {
+    const user = await createUser(gateway);
+    const { challenge } = await enroll(gateway, user.id, "+447400111291", "SMS");
+    await gateway.admin.ok(DeactivateUserDocument, { id: user.id });
+
+    await verification.query("BEGIN");
+    await verification.query("SET LOCAL lock_timeout = '3s'");
+    await verification.query("SELECT id FROM challenges WHERE id = $1 FOR UPDATE", [challenge.id]);
+    const deleting = gateway.admin.request(DeleteUserDocument, { id: user.id });
+    await deletionWaitsForTheCode();
+    const written = await verification.query("UPDATE users SET failed_passcodes = 0 WHERE id = $1", [user.id]).then(
+      (result) => result.rowCount,
+      (error: Error) => error.message,
+    );
+    await verification.query("ROLLBACK");
+    expect(written).toBe(1);
+    const deleted = await deleting;
+    expect(deleted.errors).toBeUndefined();
+    expect(deleted.data?.deleteUser).toBe(true);
+  });
+});
