@@ -149,6 +149,9 @@ export class LiveLogFeed {
     // Those subscribed when the event was published, and no one who subscribed after.
     const audience = [...this.subscribers];
     const loading = this.loader.load(uuid);
+    // Awaited only once the events before it are delivered: a failure before then would be an
+    // unhandled rejection meanwhile, which ends the process. The await below still sees it.
+    loading.catch(() => undefined);
     this.deliveries = this.deliveries.then(async () => {
       let event: LogEvent | null;
       try {

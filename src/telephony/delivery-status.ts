@@ -78,6 +78,9 @@ export class DeliveryStatusFeed {
     // Loads start as soon as a change is published, so a quick SENT-then-DELIVERED is read
     // as it was; they are delivered one after another, in publication order.
     const deliver = (loading: Promise<Message[]>) => {
+      // Awaited only once the loads before it are delivered: a failure before then would be an
+      // unhandled rejection meanwhile, which ends the process. The await below still sees it.
+      loading.catch(() => undefined);
       deliveries = deliveries.then(async () => {
         let messages: Message[];
         try {

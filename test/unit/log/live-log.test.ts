@@ -4,6 +4,7 @@ import type { LogQueryService } from "../../../src/log/log-query.service";
 import type { LogEvent } from "../../../src/log/log.types";
 import { ManualClock } from "../../../src/platform/clock";
 import { createGatewayPubSub, type FanOutGaps } from "../../../src/platform/pubsub";
+import { SubscriptionEnd } from "../../../src/platform/subscription-channel";
 
 /** The fan-out's gaps, told by hand: what Redis coming back would tell. */
 class ManualGaps implements FanOutGaps {
@@ -62,5 +63,43 @@ describe("LiveLogFeed catching up after a gap in the fan-out", () => {
     await settle();
     expect(received).toEqual(["after-subscribing"]);
     live.stop();
+  });
+});
+
+describe("LiveLogFeed when a load fails while an earlier one is still on its way", () => {
+  const clock = new ManualClock(new Date("2031-01-01T12:00:00Z"));
+
+  // Jest fails a test that leaves a rejection unhandled, as Node ends a process that does.
+  test("the feeds end with INTERNAL, and no rejection is left unhandled to end the process", async () => {
+    let releaseFirst: () => void = () => undefined;
+    const queries = {
+      loadEvents: (uuids: readonly string[]) =>
+        uuids.includes("slow")
+          ? new Promise<Map<string, LogEvent>>((resolve) => {
+              releaseFirst = () => resolve(new Map([["slow", { uuid: "slow", published: clock.now() } as LogEvent]]));
+            })
+          : Promise.reject(new Error("the pool timed out")),
+      publishedSince: async () => [],
+    } as unknown as LogQueryService;
+    const pubsub = createGatewayPubSub();
+    const live = new LiveLogFeed({ pubsub, fanOutGaps: new ManualGaps(), clock, queries, logger: pino({ level: "silent" }), bufferSize: 100 });
+    try {
+      const channel = live.open(null, async () => null);
+      const received: unknown[] = [];
+      const ended = (async () => {
+        for (let next = await channel.next(); !next.done; next = await channel.next()) {
+          received.push(next.value instanceof SubscriptionEnd ? next.value.error : next.value.uuid);
+        }
+      })();
+      pubsub.publish("LOG_EVENT", { uuid: "slow" });
+      await settle();
+      pubsub.publish("LOG_EVENT", { uuid: "failing" });
+      await settle();
+      releaseFirst();
+      await ended;
+      expect(received).toEqual(["slow", expect.objectContaining({ extensions: expect.objectContaining({ code: "INTERNAL" }) })]);
+    } finally {
+      live.stop();
+    }
   });
 });
