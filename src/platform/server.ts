@@ -302,6 +302,7 @@ export async function startGateway({ config, clock = systemClock, logger = creat
     });
   });
 
+  services.dispatcher.takePostedReceipts();
   await new Promise<void>((resolve, reject) => {
     httpServer.once("error", reject);
     httpServer.listen(config.port, config.host, resolve);

@@ -128,6 +128,9 @@ export class Dispatcher implements DispatchSignal {
   private wakeRequested = false;
   private lastSweep = Number.NEGATIVE_INFINITY;
   private endRest: (() => void) | null = null;
+  private readonly receiptSink: ReceiptSink = async (receipt) => {
+    await this.deps.receipts.apply(storableReceipt(receipt));
+  };
 
   constructor(private readonly deps: DispatcherDependencies) {
     this.breaker = new CircuitBreaker(deps.clock, deps.circuitBreaker);
@@ -139,13 +142,15 @@ export class Dispatcher implements DispatchSignal {
     this.claimQuery = claimStatement(deps.db.engine);
   }
 
+  /** Receipts posted to this instance's webhooks are recorded from here on, whether or not it dispatches. */
+  takePostedReceipts(): void {
+    for (const provider of this.deps.router.providers) provider.takePostedReceipts?.(this.receiptSink);
+  }
+
   /** Starts every provider (receipts flow from here on), then the dispatch loop. */
   async start(): Promise<void> {
     if (this.running) return;
-    const sink: ReceiptSink = async (receipt) => {
-      await this.deps.receipts.apply(storableReceipt(receipt));
-    };
-    for (const provider of this.deps.router.providers) await provider.start(sink);
+    for (const provider of this.deps.router.providers) await provider.start(this.receiptSink);
     this.running = true;
     this.loop = this.runLoop();
   }

@@ -89,4 +89,10 @@ export interface TelephonyProvider {
   /** Receipts arrive through the sink from when the dispatcher starts until `stop`. */
   start(receipts: ReceiptSink): Promise<void>;
   stop(): Promise<void>;
+  /**
+   * Adapters whose receipts are posted to the gateway's webhooks take them through `receipts`
+   * from before the gateway listens, on every instance: a balancer posts them to any instance,
+   * not only to those that dispatch.
+   */
+  takePostedReceipts?(receipts: ReceiptSink): void;
 }

@@ -176,6 +176,10 @@ export class TelephonyHookProvider implements TelephonyProvider, HookCallbackRec
     this.sink = receipts;
   }
 
+  takePostedReceipts(receipts: ReceiptSink): void {
+    this.sink = receipts;
+  }
+
   async stop(): Promise<void> {
     await Promise.allSettled([...this.immediateReceipts]);
     this.sink = null;

@@ -171,6 +171,10 @@ export class TwilioProvider implements TelephonyProvider, StatusCallbackReceiver
     this.sink = receipts;
   }
 
+  takePostedReceipts(receipts: ReceiptSink): void {
+    this.sink = receipts;
+  }
+
   async stop(): Promise<void> {
     this.sink = null;
   }

@@ -743,7 +743,10 @@ describe("through the gateway", () => {
    * A gateway whose one provider is a Twilio holding its status callbacks, so the test posts its
    * own first. The held ones go out when Twilio closes, which it does while the gateway still answers.
    */
-  async function withHeldTwilioGateway(body: (gateway: TestGateway, twilio: FakeTwilio) => Promise<void>): Promise<void> {
+  async function withHeldTwilioGateway(
+    body: (gateway: TestGateway, twilio: FakeTwilio) => Promise<void>,
+    env: Record<string, string> = {},
+  ): Promise<void> {
     const twilio = await FakeTwilio.start();
     twilio.holdCallbacks = true;
     const configFile = writeTelephonyConfig({
@@ -758,7 +761,7 @@ describe("through the gateway", () => {
         },
       ],
     });
-    const gateway = await startTestGateway({ TELEPHONY_CONFIG: configFile });
+    const gateway = await startTestGateway({ TELEPHONY_CONFIG: configFile, ...env });
     try {
       await body(gateway, twilio);
     } finally {
@@ -817,4 +820,20 @@ describe("through the gateway", () => {
       const receipts = await gateway.db.manager.findBy(MessageReceipt, { messageId: sent?.id });
       expect(receipts.map((receipt) => receipt.providerStatus)).toEqual(["undelivered 3\uFFFD0\uFFFD3"]);
     }));
+
+  test("an instance that does not dispatch records the status callbacks posted to it, as a balancer may post them to any", () =>
+    withHeldTwilioGateway(
+      async (gateway, twilio) => {
+        const user = await createUser(gateway);
+        await enroll(gateway, user.id, "+447400123458", "SMS");
+        // Another instance's dispatcher, sending from the same database.
+        await gateway.services.dispatcher.runOnce();
+        const [sent] = await settleMessages(gateway, (messages) => messages.length === 1 && messages[0]?.status === "SENT");
+        twilio.releaseCallbacks();
+        expect(await twilio.resources[0]?.callbacksAnswered).toEqual([200, 200]);
+        const [delivered] = await settleMessages(gateway);
+        expect(delivered).toMatchObject({ id: sent?.id, status: "DELIVERED", provider: "twilio" });
+      },
+      { DISPATCH_ENABLED: "false" },
+    ));
 });
