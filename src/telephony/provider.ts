@@ -76,7 +76,8 @@ export class ProviderError extends Error {
   ) {
     super(providerText(message));
     this.name = "ProviderError";
-    this.providerCode = providerText(providerCode);
+    // Kept as the message's provider status, which holds 64 characters.
+    this.providerCode = providerText(providerCode)?.slice(0, 64) ?? null;
     this.throttled = throttled;
   }
 }

@@ -57,7 +57,7 @@ export async function postStatusCallback(url: string, params: Record<string, str
 export type TwilioOutcome =
   | { kind: "deliver" }
   | { kind: "undeliver"; errorCode: string }
-  | { kind: "reject"; httpStatus: number; code: number }
+  | { kind: "reject"; httpStatus: number; code: number | string }
   | { kind: "unavailable" };
 
 export interface TwilioResource {

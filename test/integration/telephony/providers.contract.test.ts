@@ -410,6 +410,12 @@ describe("Twilio-compatible adapter", () => {
     expect(await refusalOf(provider.send(outbound(to)))).toMatchObject({ errorCode, retryable: false, providerCode: String(code) });
   });
 
+  test("a compatible vendor's error code is kept to what a message can store (64 characters)", async () => {
+    const code = `E${"9".repeat(80)}`;
+    twilio.outcomeFor("+447400555556", { kind: "reject", httpStatus: 400, code });
+    expect(await refusalOf(provider.send(outbound("+447400555556")))).toMatchObject({ retryable: false, providerCode: code.slice(0, 64) });
+  });
+
   test("rate limiting and refused credentials are retryable: another provider may still carry the message", async () => {
     twilio.outcomeFor("+447400555555", { kind: "reject", httpStatus: 429, code: 20429 });
     expect(await refusalOf(provider.send(outbound("+447400555555")))).toMatchObject({
