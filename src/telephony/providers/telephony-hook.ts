@@ -212,6 +212,8 @@ export class TelephonyHookProvider implements TelephonyProvider, HookCallbackRec
           [HOOK_SIGNATURE_HEADER]: signHookPayload(this.#secret, rawBody, Math.floor(Date.now() / 1000)),
         },
         body: rawBody,
+        // The body holds the code: a redirect could carry it to another host, or over plain HTTP.
+        redirect: "error",
         signal: AbortSignal.timeout(this.timeoutMs),
       });
       status = response.status;

@@ -284,6 +284,8 @@ export class TwilioProvider implements TelephonyProvider, StatusCallbackReceiver
           "I-Twilio-Idempotency-Token": idempotencyKey,
         },
         body: form.toString(),
+        // The body holds the code: a redirect could carry it to another host, or over plain HTTP.
+        redirect: "error",
         signal: AbortSignal.timeout(this.requestTimeoutMs),
       });
       status = response.status;

@@ -113,6 +113,28 @@ async function refusalOf(sending: Promise<SendResult>): Promise<ProviderError> {
   throw new Error("expected the provider to refuse the message");
 }
 
+/**
+ * A vendor URL that answers every request with a 307 to a second server, which counts what
+ * reaches it: a client following the redirect would post the same body there.
+ */
+async function withRedirect(body: (redirectUrl: string, reached: () => number) => Promise<void>): Promise<void> {
+  let arrivals = 0;
+  const target = http.createServer((_request, response) => {
+    arrivals += 1;
+    response.writeHead(200, { "content-type": "application/json" }).end("{}");
+  });
+  const redirector = http.createServer((request, response) => {
+    const { port } = target.address() as AddressInfo;
+    response.writeHead(307, { location: `http://127.0.0.1:${port}${request.url ?? "/"}` }).end();
+  });
+  await Promise.all([target, redirector].map((server) => new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve))));
+  try {
+    await body(`http://127.0.0.1:${(redirector.address() as AddressInfo).port}`, () => arrivals);
+  } finally {
+    await Promise.all([target, redirector].map((server) => new Promise((resolve) => server.close(resolve))));
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // The contract
 
@@ -439,6 +461,26 @@ describe("Twilio-compatible adapter", () => {
     expect(refusal.message).not.toContain("0".repeat(32));
   });
 
+  test("a redirect is not followed: the code is never posted again elsewhere, perhaps in clear", async () => {
+    await withRedirect(async (redirectUrl, reached) => {
+      const redirected = new TwilioProvider(
+        {
+          name: "twilio-redirected",
+          accountSid: twilio.accountSid,
+          authToken: twilio.authToken,
+          baseUrl: redirectUrl,
+          fromNumbers: { SMS: { default: "+14155550100" } },
+        },
+        { publicUrl: webhooks.publicUrl, logger: silent },
+      );
+      expect(await refusalOf(redirected.send(outbound("+447400123456")))).toMatchObject({
+        errorCode: DeliveryErrorCode.PROVIDER_UNREACHABLE,
+        retryable: true,
+      });
+      expect(reached()).toBe(0);
+    });
+  });
+
   test("an API that cannot be reached is retryable", async () => {
     const nowhere = new TwilioProvider(
       {
@@ -639,6 +681,20 @@ describe("telephony hook adapter", () => {
     expect(await receipts.for(result.providerMessageId)).toMatchObject({
       status: "UNDELIVERED",
       errorCode: DeliveryErrorCode.NUMBER_INACTIVE,
+    });
+  });
+
+  test("a redirect is not followed: the signed body is never posted again elsewhere, perhaps in clear", async () => {
+    await withRedirect(async (redirectUrl, reached) => {
+      const redirected = new TelephonyHookProvider(
+        { name: "acme-redirected", url: redirectUrl, secret: hook.secret, timeoutMs: 300 },
+        { publicUrl: webhooks.publicUrl, logger: silent },
+      );
+      expect(await refusalOf(redirected.send(outbound("+447400700009")))).toMatchObject({
+        errorCode: DeliveryErrorCode.PROVIDER_UNREACHABLE,
+        retryable: true,
+      });
+      expect(reached()).toBe(0);
     });
   });
 
