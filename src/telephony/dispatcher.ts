@@ -44,7 +44,7 @@ export interface DispatcherDependencies {
   maxAttempts?: number;
   /** Messages claimed per pass. @default 20 */
   batchSize?: number;
-  /** A provider that has not answered by then counts as unreachable. @default 10000 */
+  /** A provider that has not answered by then counts as unreachable. @default 10000, and at most half the lease */
   sendTimeoutMs?: number;
   /** @default 5 consecutive failures open a provider's circuit for 30000 ms */
   circuitBreaker?: CircuitBreakerOptions;
@@ -138,7 +138,9 @@ export class Dispatcher implements DispatchSignal {
     this.leaseMs = deps.leaseMs ?? 30_000;
     this.maxAttempts = deps.maxAttempts ?? 5;
     this.batchSize = deps.batchSize ?? 20;
-    this.sendTimeoutMs = deps.sendTimeoutMs ?? 10_000;
+    // A hand-over still waiting when its lease lapses would be taken over by another instance and
+    // made twice at once; half the lease leaves the rest for recording its outcome.
+    this.sendTimeoutMs = Math.min(deps.sendTimeoutMs ?? 10_000, Math.floor(this.leaseMs / 2));
     this.claimQuery = claimStatement(deps.db.engine);
   }
 

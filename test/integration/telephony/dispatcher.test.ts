@@ -612,6 +612,15 @@ describe(`telephony dispatch on ${engine}`, () => {
     });
   });
 
+  test("a short lease shortens the wait for an answer to half of it, so no other instance takes over a hand-over still waiting", async () => {
+    const silent = new SilentProvider("silent");
+    const { dispatcher, enqueue } = await h.dispatcher([silent, h.simulator], { leaseMs: 100 });
+    const queued = await enqueue();
+    await dispatcher.runOnce();
+    expect(await reload(h, queued.id)).toMatchObject({ status: "SENT", provider: "simulator", attempts: 2 });
+    expect((await attemptsOf(h, queued.id))[0]).toMatchObject({ provider: "silent", outcome: "PROVIDER_UNREACHABLE", detail: "no answer within 50 ms" });
+  });
+
   test("circuit breaker: after 5 failures a provider is skipped for 30 s, then one trial goes through", async () => {
     const down = alwaysUnreachable("down");
     const { dispatcher, enqueue } = await h.dispatcher([down, h.simulator]);
