@@ -130,15 +130,22 @@ const invalidTransition = (status: TransactionStatus) =>
   new AppError(ErrorCode.INVALID_TRANSITION, `This step does not fit a transaction in status ${status}`, { status });
 const invalidCredentials = () => new AppError(ErrorCode.INVALID_CREDENTIALS, "The login or the password is not right");
 
+/** Locking, suspending and deactivating an account end its sessions. */
+const SESSION_ENDING_STATUSES: ReadonlySet<UserStatus> = new Set([UserStatus.LOCKED_OUT, UserStatus.SUSPENDED, UserStatus.DEPROVISIONED]);
+function refuseEndedSession(status: UserStatus): void {
+  if (SESSION_ENDING_STATUSES.has(status)) throw new AppError(ErrorCode.UNAUTHENTICATED, "This session has ended: the account is no longer active");
+}
+
 export class TransactionService {
   constructor(private readonly deps: TransactionDependencies) {}
 
   async signIn(input: { login: string; password: string; clientId?: string | null }, client: ClientInfo, current: Viewer): Promise<TransactionView> {
     const { db, clock, log, policies, authenticator } = this.deps;
     const login = input.login.trim();
-    const user = await db.manager.findOneBy(User, { loginNormalized: login.toLowerCase() });
+    const read = await db.manager.findOneBy(User, { loginNormalized: login.toLowerCase() });
     // The hash is checked whether or not the login exists, so both answer in the same time.
-    const passwordMatches = user?.passwordHash ? await verifyPassword(input.password, user.passwordHash) : await verifyAgainstDummy(input.password);
+    const compared = read?.passwordHash ? await verifyPassword(input.password, read.passwordHash) : await verifyAgainstDummy(input.password);
+    const { user, passwordMatches } = await this.afterComparing(read, compared);
     const allPolicies = await policies.list();
     const groupIds = user ? await this.groupIdsOf(user.id) : [];
     const passwordPolicy = evaluatePassword(allPolicies, { userGroupIds: groupIds });
@@ -509,16 +516,24 @@ export class TransactionService {
         outcome,
         debugContext,
       });
+    // The request's credential was checked when it arrived: a lockout since has ended its
+    // session, and nothing is compared for it.
+    refuseEndedSession(user.status);
     const policy = await this.passwordPolicyOf(user.id);
     const verified = user.passwordHash !== null && (await verifyPassword(currentPassword, user.passwordHash));
+    // Guesses sent together are all compared before the wrong ones lock the account: those done
+    // after it are refused alike, right or wrong (afterComparing says why).
+    const statusNow = async () => (await db.manager.findOneBy(User, { id: user.id }))?.status ?? UserStatus.DEPROVISIONED;
     if (!verified) {
       // Committed before the error is raised: a wrong password must count even though the call fails.
-      await db.transaction(async (tx) => {
+      const counted = await db.transaction(async (tx) => {
         await recordChange(tx, { result: "FAILURE", reason: ErrorCode.INVALID_CREDENTIALS });
-        await this.countFailedPassword(tx, user, policy, actor, client);
+        return this.countFailedPassword(tx, user, policy, actor, client);
       });
+      if (!counted) refuseEndedSession(await statusNow());
       throw new AppError(ErrorCode.INVALID_CREDENTIALS, "The current password is not right");
     }
+    refuseEndedSession(await statusNow());
     refuseYoungPassword(policy, user, clock.now());
     // Wrong current passwords are bounded by the lockout; right ones, by this.
     await this.deps.limits.consumeNewPassword(user.id);
@@ -728,14 +743,28 @@ export class TransactionService {
    * statuses cannot be locked, and counting there would leave an unsuspended account one typo
    * from a lockout that anyone knowing the login had prepared.
    */
-  private async countFailedPassword(tx: Transaction, user: User, policy: PasswordDecision, actor: LogActor, client: ClientInfo): Promise<void> {
+  /**
+   * The account as it is once a password has been compared. Guesses sent together all read it
+   * before the wrong ones among them were counted: read again, an account the wrong ones locked
+   * meanwhile is answered as locked to the rest, the right guess included, rather than comparing
+   * them all and telling the right one apart. A password changed meanwhile is no longer proved.
+   */
+  private async afterComparing<Account extends User | null>(read: Account, matched: boolean): Promise<{ user: Account; passwordMatches: boolean }> {
+    if (!read) return { user: read, passwordMatches: matched };
+    const current = await this.deps.db.manager.findOneBy(User, { id: read.id });
+    if (!current) return { user: read, passwordMatches: false };
+    return { user: current as Account, passwordMatches: matched && current.passwordHash === read.passwordHash };
+  }
+
+  /** Whether the failure was counted: not when the account is no longer active. */
+  private async countFailedPassword(tx: Transaction, user: User, policy: PasswordDecision, actor: LogActor, client: ClientInfo): Promise<boolean> {
     const { affected } = await tx.manager
       .createQueryBuilder()
       .update(User)
       .set({ failedLogins: () => "failed_logins + 1" })
       .where("id = :id AND status = :active", { id: user.id, active: UserStatus.ACTIVE })
       .execute();
-    if (!affected) return;
+    if (!affected) return false;
     const { failedLogins, status } = await tx.manager.findOneByOrFail(User, { id: user.id });
     if (status === "ACTIVE" && failedLogins >= policy.maxFailedAttempts) {
       const now = this.deps.clock.now();
@@ -753,6 +782,7 @@ export class TransactionService {
         debugContext: { failedLogins, maxFailedAttempts: policy.maxFailedAttempts, policyId: policy.policyId, ...(endedSessions ? { endedSessions } : {}) },
       });
     }
+    return true;
   }
 
   private async unlock(tx: Transaction, user: User, requester: Requester, reason: string): Promise<void> {
