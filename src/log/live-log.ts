@@ -19,8 +19,9 @@ export interface LiveLogDependencies {
 }
 
 /**
- * How far before the fan-out was seen to go the catch-up reads: events published just before
- * (the loss is noticed late) and those another instance stamped with a clock a little behind.
+ * How far before the fan-out was seen to go the catch-up reads, and before a subscription
+ * began it delivers: events published just before (the loss is noticed late), stamped before
+ * their transaction committed, or by another instance with a clock a little behind.
  */
 const CATCH_UP_MARGIN_MS = 5_000;
 /** Events a catch-up delivers at most; past this many missed, the feeds end instead. */
@@ -30,7 +31,11 @@ const REMEMBERED = 20_000;
 
 interface LiveLogSubscriber {
   filter: FilterNode | null;
-  /** When it subscribed (epoch ms): a catch-up brings it nothing published before. */
+  /**
+   * When it subscribed (epoch ms): a catch-up brings it nothing stamped a margin before. An
+   * event is stamped before its transaction commits, perhaps by another instance's clock, and
+   * published after: the live feed brings those that commit after this, and so must a catch-up.
+   */
   since: number;
   channel: SubscriptionChannel<LogEvent>;
 }
@@ -166,7 +171,7 @@ export class LiveLogFeed {
       if (!event) return;
       const published = event.published.getTime();
       for (const { filter, channel, since } of audience) {
-        if (caughtUp && published < since) continue;
+        if (caughtUp && published < since - CATCH_UP_MARGIN_MS) continue;
         if (channel.isOpen && (!filter || matchesLogFilter(filter, event))) channel.push(event);
       }
     });

@@ -55,13 +55,22 @@ describe("LiveLogFeed catching up after a gap in the fan-out", () => {
     live.stop();
   });
 
-  test("a subscription made during the gap gets nothing from the catch-up published before it subscribed", async () => {
-    event("before-subscribing", new Date(clock.now().getTime() - 1_000));
+  test("a subscription made during the gap gets nothing from the catch-up stamped well before it subscribed", async () => {
+    event("long-before-subscribing", new Date(clock.now().getTime() - 6_000));
     const { gaps, live, received } = feed();
     event("after-subscribing", clock.now());
-    gaps.resume(new Date(clock.now().getTime() - 2_000));
+    gaps.resume(new Date(clock.now().getTime() - 7_000));
     await settle();
     expect(received).toEqual(["after-subscribing"]);
+    live.stop();
+  });
+
+  test("an event stamped just before the subscription, whose transaction committed after, comes by the catch-up as it would live", async () => {
+    const { gaps, live, received } = feed();
+    event("stamped-before-committed-after", new Date(clock.now().getTime() - 2));
+    gaps.resume(clock.now());
+    await settle();
+    expect(received).toEqual(["stamped-before-committed-after"]);
     live.stop();
   });
 });
