@@ -50,6 +50,8 @@ export interface Gateway {
   db: Database;
   /** SQL statements per request id, for tests that assert batching. */
   queries: QueryCounter;
+  /** Scale-out mode's connections; null on one instance without Redis. */
+  redis: RedisConnections | null;
   /** Set when this start made the first admin token; printed once by main. */
   bootstrapToken: string | null;
   close(): Promise<void>;
@@ -162,7 +164,8 @@ export async function startGateway({ config, clock = systemClock, logger = creat
         res.status(503).json({ status: "unavailable", database: "ok", migrations: "pending" });
         return;
       }
-      if (redis && !(await redis.ping())) {
+      // The subscriber connection too: without it, this instance hears nothing the others publish.
+      if (redis && !(redis.healthy() && (await redis.ping()))) {
         // Still serving HTTP, but subscriptions and limits are no longer shared: let the balancer know.
         res.status(503).json({ status: "degraded", database: "ok", migrations: "applied", redis: "unreachable" });
         return;
@@ -325,6 +328,7 @@ export async function startGateway({ config, clock = systemClock, logger = creat
     services,
     db,
     queries,
+    redis,
     bootstrapToken: bootstrap?.token ?? null,
     close: () =>
       (closing ??= (async () => {

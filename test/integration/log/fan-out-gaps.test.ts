@@ -122,3 +122,23 @@ describeWithRedis("live feeds after the Redis subscriber connection was lost", (
     }
   });
 });
+
+describeWithRedis("readiness with the Redis subscriber connection gone", () => {
+  test("/readyz answers 503 degraded while commands still answer, as this instance hears nothing the others publish", async () => {
+    const gateway = await startTestGateway({ REDIS_URL: redisUrl!, REDIS_KEY_PREFIX: `rf-ready-${randomBytes(4).toString("hex")}` });
+    try {
+      const readyz = () => fetch(gateway.url.replace(/\/graphql$/, "/readyz"));
+      expect((await readyz()).status).toBe(200);
+      // Ended for good, where a connection cut from the server side is soon back.
+      const { subscriber } = gateway.redis!;
+      const ended = new Promise((resolve) => subscriber.once("end", resolve));
+      subscriber.disconnect();
+      await ended;
+      const answer = await readyz();
+      expect(answer.status).toBe(503);
+      expect(await answer.json()).toMatchObject({ status: "degraded", redis: "unreachable" });
+    } finally {
+      await gateway.stop();
+    }
+  });
+});
