@@ -1,6 +1,7 @@
 import { IsNull } from "typeorm";
 import type { Clock } from "../platform/clock";
 import type { Database } from "../platform/database";
+import type { Logger } from "../platform/logger";
 import { AppError, ErrorCode } from "../platform/errors";
 import { AuthTransactionRecord } from "../transactions/auth-transaction.entity";
 import { ApiToken } from "./api-token.entity";
@@ -42,6 +43,7 @@ export class CredentialRevalidator {
     private readonly db: Database,
     private readonly clock: Clock,
     private readonly sessions: SessionLiveness,
+    private readonly logger: Logger,
   ) {}
 
   /** The grant of a signed-in viewer; null for the public, who need another grant. */
@@ -53,7 +55,15 @@ export class CredentialRevalidator {
 
   /** The `admit` hook of a SubscriptionChannel: the error that must end it once the grant lapsed. */
   admitWhile(grant: SubscriptionGrant): () => Promise<AppError | null> {
-    return async () => ((await this.isStillValid(grant)) ? null : lapsed(grant));
+    return async () => {
+      try {
+        return (await this.isStillValid(grant)) ? null : lapsed(grant);
+      } catch (error) {
+        // The subscription ends INTERNAL (it cannot tell): the cause is only ever written here.
+        this.logger.error({ err: error, grant: grant.kind }, "a subscription's credential could not be checked again");
+        throw error;
+      }
+    };
   }
 
   isStillValid(grant: SubscriptionGrant): Promise<boolean> {

@@ -37,7 +37,7 @@ export function createLogServices({ config, db, clock, logger, pubsub, fanOutGap
     }),
     liveLog: new LiveLogFeed({ pubsub, fanOutGaps, clock, queries: logQueries, logger, bufferSize: config.subscriptionBufferSize }),
     deliveryStatus: new DeliveryStatusFeed({ db, clock, pubsub, fanOutGaps, logger, bufferSize: config.subscriptionBufferSize }),
-    subscriptionCredentials: new CredentialRevalidator(db, clock, sessions),
+    subscriptionCredentials: new CredentialRevalidator(db, clock, sessions, logger),
     usageReport: new UsageReportService(db),
   };
 }
