@@ -264,9 +264,12 @@ export class ChallengeService {
         refused = true;
       }
     }
-    return refundedIfUnsent(clearance, () =>
+    const { challenge, sent } = await refundedIfUnsent(clearance, () =>
       this.resendWithin(challengeId, method, requester, { settings, country: beforeCountry }, clearance, withholdRefusals ? { refusedEarlier: refused } : null),
     );
+    // Withheld once inside (the number or method no longer fit): counted in windows it never used.
+    if (!sent) await clearance?.refund?.().catch(() => undefined);
+    return challenge;
   }
 
   private resendWithin(
@@ -276,7 +279,7 @@ export class ChallengeService {
     read: ResendSettings,
     clearance: SendClearance | null,
     withhold: { refusedEarlier: boolean } | null,
-  ): Promise<Challenge> {
+  ): Promise<{ challenge: Challenge; sent: boolean }> {
     const { db, clock, secrets } = this.deps;
     return db.transaction(async (tx) => {
       const { manager } = tx;
@@ -289,13 +292,14 @@ export class ChallengeService {
       }
       const now = clock.now();
       refuseResend(challenge, now);
-      if (withhold?.refusedEarlier) return this.withholdResend(tx, challenge, now, read.settings);
+      const withheld = async () => ({ challenge: await this.withholdResend(tx, challenge, now, read.settings), sent: false });
+      if (withhold?.refusedEarlier) return withheld();
       const nextMethod = method ?? challenge.method;
       const sendable = await this.sendableAgain(manager, challenge, nextMethod, read).catch((error: unknown) => {
         if (withhold && isSendRefusal(error)) return null;
         throw error;
       });
-      if (!sendable) return this.withholdResend(tx, challenge, now, read.settings);
+      if (!sendable) return withheld();
       const { settings, country } = sendable;
 
       const code = newPasscode(settings.codeLength);
@@ -320,7 +324,7 @@ export class ChallengeService {
       Object.assign(challenge, changes);
       const user = await manager.findOneByOrFail(User, { id: challenge.userId });
       await this.sendCode(tx, challenge, user, country, code, requester, clearance);
-      return challenge;
+      return { challenge, sent: true };
     });
   }
 

@@ -10,6 +10,7 @@ import {
   DeletePolicyDocument,
   RecoverPasswordDocument,
   ResendFactorChallengeDocument,
+  UpdateCountryDocument,
   VerifyFactorDocument,
 } from "../../../src/generated/graphql";
 import { Message } from "../../../src/telephony/message.entity";
@@ -241,3 +242,32 @@ describe("no user enumeration through a recovery's resend", () => {
   });
 });
 
+describe("a recovery's resend withheld once inside its write", () => {
+  let gateway: TestGateway;
+  beforeAll(async () => {
+    // The enrollment's code, the recovery's and one resend: all the number's 10 minutes allow.
+    gateway = await startTestGateway({ LIMIT_SENDS_PER_NUMBER_PER10M: "3" });
+    await setPasswordPolicy(gateway, { recoveryMethods: ["SMS", "VOICE"] });
+  });
+  afterAll(() => gateway.stop());
+
+  test("gives back the send windows it was counted in: a resend that can go out still goes", async () => {
+    const number = "+447400900008";
+    const { user } = await userWithPhone(gateway, number);
+    await gateway.admin.ok(UpdateCountryDocument, { code: "GB", input: { voiceEnabled: false } });
+    try {
+      const { recoverPassword } = await gateway.anonymous.ok(RecoverPasswordDocument, { input: { login: user.login, method: "SMS" } });
+      const resend = async (method: "SMS" | "VOICE") => {
+        gateway.clock.advance(31_000);
+        const { errors } = await gateway.anonymous.request(ResendFactorChallengeDocument, { input: { stateHandle: recoverPassword.stateHandle, method } });
+        expect(errors).toBeUndefined();
+        return (await settleMessages(gateway)).filter((message) => message.toE164 === number).map((message) => message.channel);
+      };
+      // Calls are off in the number's country: answered as sent, and withheld.
+      expect(await resend("VOICE")).toEqual(["SMS", "SMS"]);
+      expect(await resend("SMS")).toEqual(["SMS", "SMS", "SMS"]);
+    } finally {
+      await gateway.admin.ok(UpdateCountryDocument, { code: "GB", input: { voiceEnabled: true } });
+    }
+  });
+});
