@@ -64,7 +64,7 @@ export function rateLimited(limit: LimitName, retryAfterSeconds: number, message
 /**
  * Velocity limits on sends and on public requests, counted by rate-limiter-flexible: in
  * process on one instance, in Redis when several share the load (so a limit of 5 holds across
- * them). A limiter is rebuilt only when its setting changes.
+ * them).
  */
 export class RateLimits {
   private readonly limiters = new Map<string, RateLimiterAbstract>();
@@ -128,13 +128,21 @@ export class RateLimits {
     return this.limiterFor(`rf:${window.setting}`, settings[window.setting], window.durationSeconds);
   }
 
+  /**
+   * One limiter per window, its points set from the settings at each use. A limiter built anew
+   * for a changed setting would count in memory from nothing, and a number that had used up its
+   * window would have it all again; in Redis the counts stay under the window's key either way.
+   */
   private limiterFor(keyPrefix: string, points: number, durationSeconds: number): RateLimiterAbstract {
-    const id = `${keyPrefix}:${points}`;
-    let limiter = this.limiters.get(id);
+    let limiter = this.limiters.get(keyPrefix);
     if (!limiter) {
       limiter = this.factory({ keyPrefix, points, duration: durationSeconds });
-      this.limiters.set(id, limiter);
+      this.limiters.set(keyPrefix, limiter);
     }
+    limiter.points = points;
+    // Redis's stand-in while it is away counts in memory, to the same limit.
+    const insurance = (limiter as { insuranceLimiter?: RateLimiterAbstract }).insuranceLimiter;
+    if (insurance) insurance.points = points;
     return limiter;
   }
 
