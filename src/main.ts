@@ -1,7 +1,7 @@
 import "reflect-metadata";
 import { ConfigError, loadConfig } from "./platform/config";
 import { createLogger } from "./platform/logger";
-import { startGateway } from "./platform/server";
+import { startGateway, type Gateway } from "./platform/server";
 
 async function main(): Promise<void> {
   let config;
@@ -15,7 +15,28 @@ async function main(): Promise<void> {
     throw error;
   }
   const logger = createLogger(config);
-  const gateway = await startGateway({ config, logger });
+  // Listened for before the start, which takes a while: a signal meanwhile would otherwise end
+  // the process at once, migrations or the first writes half done.
+  let starting: Promise<Gateway> | null = null;
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, "shutting down");
+    starting!
+      .then((gateway) => gateway.close())
+      .then(
+        () => process.exit(0),
+        (error: unknown) => {
+          logger.error({ err: error }, "shutdown failed");
+          process.exit(1);
+        },
+      );
+  };
+  process.on("SIGTERM", () => shutdown("SIGTERM"));
+  process.on("SIGINT", () => shutdown("SIGINT"));
+  starting = startGateway({ config, logger });
+  const gateway = await starting;
   if (gateway.bootstrapToken) {
     // Printed once, on the first start, outside the JSON log so it is not shipped to a log store.
     process.stderr.write(
@@ -23,18 +44,6 @@ async function main(): Promise<void> {
         `Use it as:  Authorization: SSWS <token>\n\n`,
     );
   }
-  const shutdown = (signal: string) => {
-    logger.info({ signal }, "shutting down");
-    gateway.close().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        logger.error({ err: error }, "shutdown failed");
-        process.exit(1);
-      },
-    );
-  };
-  process.once("SIGTERM", () => shutdown("SIGTERM"));
-  process.once("SIGINT", () => shutdown("SIGINT"));
 }
 
 main().catch((error: unknown) => {

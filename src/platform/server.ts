@@ -251,6 +251,9 @@ export async function startGateway({ config, clock = systemClock, logger = creat
     includeStacktraceInErrorResponses: false,
     logger,
     allowBatchedHttpRequests: false,
+    // main stops the whole gateway on SIGTERM and SIGINT. Apollo's own handlers (on outside
+    // NODE_ENV=test) stop only Apollo, then kill the process before the rest can finish.
+    stopOnTerminationSignals: false,
     // No client of ours uses automatic persisted queries; off, a stray hash cannot reach Apollo's uncoded errors.
     persistedQueries: false,
     validationRules: [...limits.validationRules],
@@ -343,6 +346,7 @@ export async function startGateway({ config, clock = systemClock, logger = creat
         await reader?.destroy();
         await dataSource.destroy();
         await redis?.close();
+        logger.info("Ringfence gateway closed");
       })()),
   };
 

@@ -93,6 +93,9 @@ export class SqliteCheckpointer {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    // Waited for now: unreferenced, its exit would not keep the process alive to hear of it, and
+    // a shutdown with nothing else left to do would end there, its database never closed.
+    this.worker.ref();
     this.worker.postMessage({ stop: true });
     await this.exited;
   }
