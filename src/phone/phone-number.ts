@@ -112,7 +112,10 @@ export function parsePhoneNumber(input: string, defaultCountry?: string | null):
 function parseUncached(input: string, defaultCountry: string | null | undefined): ParsedPhoneNumber {
   const invalid: ParsedPhoneNumber = { input, e164: null, valid: false, type: "UNKNOWN", country: null };
   if (input.length > MAX_INPUT_LENGTH) return invalid;
-  const number = parseStrictly(input, supportedRegion(defaultCountry));
+  // libphonenumber reads full-width digits but keeps only an ASCII "+", and it refuses space
+  // before the number: NFKC makes "＋" and "﹢" the plus they look like, where a dropped one
+  // turned an international number into a national one of the default country.
+  const number = parseStrictly(input.normalize("NFKC").trim(), supportedRegion(defaultCountry));
   // An extension cannot receive an SMS and an automated call cannot dial one, so the code would
   // go to whoever answers the main line.
   if (!number || !number.isValid() || number.ext) return invalid;

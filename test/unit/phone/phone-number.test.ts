@@ -112,6 +112,20 @@ describe("mobile numbers", () => {
     expect(parsePhoneNumber(input, defaultCountry)).toMatchObject({ valid: true, e164 });
   });
 
+  test.each([
+    // libphonenumber keeps only an ASCII "+": a full-width one was dropped, and the rest read as a
+    // national number of the default country, a UK mobile as a valid German landline.
+    ["\uFF0B44 7400 123456", "DE", "+447400123456"],
+    ["\uFF0B354 611 1234", "US", "+3546111234"],
+    ["\uFE62354 611 1234", null, "+3546111234"],
+    ["\uFF0B\uFF14\uFF14 \uFF17\uFF14\uFF10\uFF10 \uFF11\uFF12\uFF13\uFF14\uFF15\uFF16", null, "+447400123456"],
+    // Space around the number, as pasted.
+    [" +81 90 1234 5678", null, "+819012345678"],
+    ["\t+81 90 1234 5678\n", null, "+819012345678"],
+  ])("%j (default country %s) is read as typed: %s", (input, defaultCountry, e164) => {
+    expect(parsePhoneNumber(input, defaultCountry)).toMatchObject({ valid: true, e164, input });
+  });
+
   test("international input ignores the default country", () => {
     expect(parsePhoneNumber("+44 7400 123456", "US")).toMatchObject({
       valid: true,
