@@ -585,6 +585,7 @@ export function newPasscode(length: number): string {
 }
 
 /** Codes are digits; people paste them with spaces or dashes ("123 456"). */
+/** As typed: spaced, dashed, or in full-width digits from a CJK input method (NFKC makes them ASCII). */
 function normaliseCode(code: string): string {
-  return code.replace(/[\s-]/g, "").slice(0, 32);
+  return code.slice(0, 64).normalize("NFKC").replace(/[\s-]/g, "").slice(0, 32);
 }

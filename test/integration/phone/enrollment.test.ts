@@ -271,6 +271,15 @@ describe("passcodes: wrong, expired, spent, resent", () => {
     expect((await gateway.admin.ok(ChallengeByIdDocument, { id: challenge.id })).challenge?.status).toBe("FAILED");
   });
 
+  test("a code typed with full-width digits (a Japanese or Chinese input method) is the code", async () => {
+    const factor = await activeFactor("+447400500009");
+    const { challengePhoneFactor: challenge } = await gateway.admin.ok(ChallengePhoneFactorDocument, { input: { factorId: factor.id } });
+    const code = await receivedCode(gateway, "+447400500009");
+    const fullWidth = [...code].map((digit) => String.fromCharCode(0xff10 + Number(digit))).join("");
+    const typed = `${fullWidth.slice(0, 3)}\uFF0D${fullWidth.slice(3)}`;
+    expect((await gateway.admin.ok(VerifyChallengeDocument, { input: { challengeId: challenge.id, code: typed } })).verifyChallenge.status).toBe("VERIFIED");
+  });
+
   test("an expired code is CODE_EXPIRED (the clock moves, nobody waits)", async () => {
     const factor = await activeFactor("+447400500002");
     const { challengePhoneFactor: challenge } = await gateway.admin.ok(ChallengePhoneFactorDocument, { input: { factorId: factor.id } });
