@@ -39,6 +39,8 @@ export interface ChallengeRequest {
 export interface Requester extends Initiator {
   /** Throws when this requester may not touch the challenge. */
   authorize(challenge: Challenge): void;
+  /** A signed-in user's own session, when that is who asks: what it has proven, and lately, counts. */
+  sessionId?: string;
 }
 
 export interface VerificationHooks {

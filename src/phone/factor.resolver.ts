@@ -19,7 +19,7 @@ export class PhoneFactorResolver {
   @Authorized(Role.USER)
   @Mutation(() => EnrollPhoneFactorPayload, {
     description:
-      "A PENDING_ACTIVATION factor and its PHONE_VERIFICATION code. A number that still waits for its code is enrolled again as the same factor with a new code (RESEND_TOO_SOON inside the last code's cooldown); one already verified is CONFLICT (NUMBER_ALREADY_ENROLLED)",
+      "A PENDING_ACTIVATION factor and its PHONE_VERIFICATION code. A number that still waits for its code is enrolled again as the same factor with a new code (RESEND_TOO_SOON inside the last code's cooldown); one already verified is CONFLICT (NUMBER_ALREADY_ENROLLED). A user enrolling from their own session must have proven their phone in it within 15 minutes (challengePhoneFactor, verifyChallenge), or with no phone yet have signed in within 15 minutes: FORBIDDEN (REAUTHENTICATION_REQUIRED) otherwise",
   })
   enrollPhoneFactor(@Arg("input") input: EnrollPhoneFactorInput, @Ctx() context: Context): Promise<EnrollPhoneFactorPayload> {
     const { viewer } = context;
@@ -43,7 +43,9 @@ export class PhoneFactorResolver {
   }
 
   @Authorized(Role.USER)
-  @Mutation(() => Boolean)
+  @Mutation(() => Boolean, {
+    description: "Deletes the factor and cancels its open challenges. From a user's own session, as enrollPhoneFactor: the phone proven in it within 15 minutes",
+  })
   deletePhoneFactor(@Arg("id", () => ID) id: string, @Ctx() context: Context): Promise<boolean> {
     return this.services.factors.delete(context.viewer, id, requesterOf(context));
   }

@@ -1,3 +1,4 @@
+import { In } from "typeorm";
 import { assertActsFor } from "../auth/access";
 import type { Viewer } from "../auth/viewer";
 import { EventType } from "../log/event-types";
@@ -17,6 +18,7 @@ import type { PhoneAuthenticatorService } from "./phone-authenticator.service";
 import { maskPhoneNumber } from "./phone-number";
 import type { PhoneNumberService } from "./phone-number.service";
 import type { PhoneMethod } from "./phone.enums";
+import type { SessionService } from "../sessions/session.service";
 
 export interface EnrollRequest {
   userId: string;
@@ -30,6 +32,13 @@ export interface EnrollRequest {
 
 /** Users who may hold factors: not those an admin has switched off. */
 const ENROLLABLE_STATUSES = new Set(["STAGED", "PROVISIONED", "ACTIVE", "RECOVERY", "LOCKED_OUT"]);
+
+/**
+ * How lately a signed-in user must have proven themself to change their own phones: their phone
+ * in this session, or, with no phone yet, their password at sign-in. A stolen session token must
+ * not be a way to add a phone (a password recovery then sends its code there) or remove theirs.
+ */
+export const RECENT_PROOF_MS = 15 * 60_000;
 
 /** A caller's own writes, made in the transaction that issues a code: both commit, or neither. */
 export type Alongside<T> = (tx: Transaction, issued: T) => Promise<void>;
@@ -50,6 +59,7 @@ export class FactorService {
       authenticator: PhoneAuthenticatorService;
       numbers: PhoneNumberService;
       challenges: ChallengeService;
+      sessions: Pick<SessionService, "proofTimes" | "phoneProven">;
     },
   ) {}
 
@@ -69,6 +79,7 @@ export class FactorService {
    */
   async enroll(request: EnrollRequest, requester: Requester, alongside?: Alongside<{ factor: PhoneFactor; challenge: Challenge }>): Promise<{ factor: PhoneFactor; challenge: Challenge }> {
     const { db, clock, authenticator, numbers, challenges } = this.deps;
+    await this.requireRecentProof(requester, request.userId);
     const settings = await authenticator.requireMethod(request.method, "ENROLLMENT");
     const { parsed, country } = await numbers.requireReachable(request.phoneNumber, request.defaultCountry, request.method);
     // Refused inside the cooldown before the send limits count it, as a resend is.
@@ -178,10 +189,35 @@ export class FactorService {
     });
   }
 
+  /**
+   * RECENT_PROOF_MS, for a user changing their own phones from a session: admins, and sign-in
+   * and recovery flows (which prove their user in their own steps), are not asked.
+   */
+  private async requireRecentProof(requester: Requester, userId: string): Promise<void> {
+    if (!requester.sessionId) return;
+    const [proof, phones] = await Promise.all([
+      this.deps.sessions.proofTimes(requester.sessionId),
+      this.deps.db.manager.countBy(PhoneFactor, { userId, status: In(["ACTIVE", "INACTIVE"]) }),
+    ]);
+    const now = this.deps.clock.now().getTime();
+    const recent = (at: Date | null | undefined) => !!at && now - at.getTime() <= RECENT_PROOF_MS;
+    if (recent(proof?.phoneProven) || (phones === 0 && recent(proof?.signedIn))) return;
+    throw new AppError(
+      ErrorCode.FORBIDDEN,
+      phones > 0
+        ? "Prove your phone first (challengePhoneFactor, then verifyChallenge): changing your phones needs it within the last 15 minutes"
+        : "Sign in again: adding your first phone needs a sign-in within the last 15 minutes",
+      { reason: "REAUTHENTICATION_REQUIRED" },
+    );
+  }
+
   async afterVerified(tx: Transaction, challenge: Challenge, requester: Requester): Promise<void> {
     if (challenge.purpose === "PASSWORD_RESET" || challenge.purpose === "ACCOUNT_UNLOCK") {
       // A recovery proven by phone lifts a suspension for failed passcodes.
       await tx.manager.update(PhoneFactor, { userId: challenge.userId, status: "INACTIVE" }, { status: "ACTIVE" });
+    }
+    if (challenge.purpose === "FACTOR_VERIFY" && requester.sessionId) {
+      await this.deps.sessions.phoneProven(tx, requester.sessionId, this.deps.clock.now());
     }
     if (!challenge.factorId) return;
     const stampVerified = (factorId: string) =>
@@ -281,6 +317,11 @@ export class FactorService {
   async delete(viewer: Viewer, factorId: string, requester: Requester): Promise<boolean> {
     const { db } = this.deps;
     if (!factorId) throw badInput("id", "must not be empty");
+    const found = await this.findById(factorId);
+    if (found) {
+      assertActsFor(viewer, found.userId);
+      await this.requireRecentProof(requester, found.userId);
+    }
     return db.transaction(async (tx) => {
       const factor = await tx.manager.findOneBy(PhoneFactor, { id: factorId });
       if (!factor) throw notFound("Phone factor");

@@ -5,5 +5,10 @@ import type { Requester } from "./challenge.service";
 
 /** The requester of an admin or signed-in call: its log actor, its client, and its access rule. */
 export function requesterOf(context: Context): Requester {
-  return { ...initiatorOf(context), authorize: (challenge) => assertActsFor(context.viewer, challenge.userId) };
+  const { viewer } = context;
+  return {
+    ...initiatorOf(context),
+    authorize: (challenge) => assertActsFor(viewer, challenge.userId),
+    ...(viewer.kind === "user" ? { sessionId: viewer.sessionId } : {}),
+  };
 }

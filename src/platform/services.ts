@@ -96,7 +96,8 @@ export function createServices(deps: ServiceDependencies) {
     numbers: phoneNumbers,
     homeCountry: config.homeCountry,
   });
-  const factors = new FactorService({ db, clock, log, authenticator: phoneAuthenticator, numbers: phoneNumbers, challenges });
+  const sessions = new SessionService(db, clock, log);
+  const factors = new FactorService({ db, clock, log, authenticator: phoneAuthenticator, numbers: phoneNumbers, challenges, sessions });
 
   const publicUrl = new PublicUrl(config.publicUrl);
   const telephony = createTelephony(config, { db, clock, logger, publicUrl });
@@ -119,7 +120,6 @@ export function createServices(deps: ServiceDependencies) {
   signal.target = dispatcher;
 
   const policies = new PolicyService(db, clock, log);
-  const sessions = new SessionService(db, clock, log);
   const transactions = new TransactionService({
     db,
     clock,

@@ -112,6 +112,17 @@ export class SessionService implements SessionAuthenticator {
     return { kind: "user", userId: row.userId, sessionId: row.id };
   }
 
+  /** When a session began, and when its user last proved their phone in it; null once it is gone. */
+  async proofTimes(sessionId: string): Promise<{ signedIn: Date; phoneProven: Date | null } | null> {
+    const session = await this.db.manager.findOne(SessionRecord, { where: { id: sessionId }, select: { created: true, mfaAt: true } });
+    return session && { signedIn: session.created, phoneProven: session.mfaAt };
+  }
+
+  /** The user proved their phone in this session (a FACTOR_VERIFY code verified by the session itself). */
+  async phoneProven(tx: Transaction, sessionId: string, at: Date): Promise<void> {
+    await tx.manager.update(SessionRecord, { id: sessionId, revoked: IsNull() }, { mfaAt: at });
+  }
+
   /** What authenticate would accept, by session id: running subscriptions end once a user is suspended or deactivated. */
   async isLive(sessionId: string): Promise<boolean> {
     const [row] = await this.db.statements.query<SessionWithUser>(this.db.manager, SESSION_BY_ID, [sessionId]);
