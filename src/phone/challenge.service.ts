@@ -414,12 +414,18 @@ export class ChallengeService {
   /**
    * Before a number that waits for its enrollment code is enrolled again, which sends a new one:
    * RESEND_TOO_SOON inside the last code's cooldown, as a resend would be, so that enrolling
-   * again and again is no way around it; otherwise the codes still open stop working.
+   * again and again is no way around it; otherwise the codes still open stop working. While the
+   * last code is still good, enrolling again is its resend, maxResends included: what it
+   * returns is the resends the new code carries on. A code past its lifetime is done with.
    */
-  async supersedeVerification(tx: Transaction, factorId: string): Promise<void> {
+  async supersedeVerification(tx: Transaction, factorId: string): Promise<number> {
     const last = await this.latestVerification(tx.manager, factorId);
-    if (last) refuseWhileCooling(last, this.deps.clock.now());
+    const now = this.deps.clock.now();
+    if (last) refuseWhileCooling(last, now);
+    const stillGood = last && last.status === "PENDING" && last.expiresAt.getTime() > now.getTime();
+    if (stillGood) refuseResend(last, now);
     await this.cancelOpen(tx, { factorId });
+    return stillGood ? last.resendsUsed + 1 : 0;
   }
 
   /**

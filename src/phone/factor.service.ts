@@ -97,8 +97,9 @@ export class FactorService {
           if (request.replaces) await this.dropUnverified(tx, request.replaces, parsed.e164, user, requester);
           const enrolled = await tx.manager.findOneBy(PhoneFactor, { userId: user.id, e164: parsed.e164 });
           let factor: PhoneFactor;
+          let resendsUsed = 0;
           if (enrolled) {
-            factor = await this.enrollAgain(tx, enrolled, request.method);
+            ({ factor, resendsUsed } = await this.enrollAgain(tx, enrolled, request.method));
           } else {
             factor = tx.manager.create(PhoneFactor, {
               id: newId("fac"),
@@ -127,6 +128,10 @@ export class FactorService {
             requester,
             clearance,
           );
+          if (resendsUsed > 0) {
+            await tx.manager.update(Challenge, { id: challenge.id }, { resendsUsed });
+            challenge.resendsUsed = resendsUsed;
+          }
           await alongside?.(tx, { factor, challenge });
           return { factor, challenge };
         }),
@@ -149,7 +154,8 @@ export class FactorService {
   }
 
   /** A never verified factor takes the method now asked for; its earlier codes stop working. */
-  private async enrollAgain(tx: Transaction, factor: PhoneFactor, method: PhoneMethod): Promise<PhoneFactor> {
+  /** The factor, and the resends its new code carries on from the last (supersedeVerification). */
+  private async enrollAgain(tx: Transaction, factor: PhoneFactor, method: PhoneMethod): Promise<{ factor: PhoneFactor; resendsUsed: number }> {
     // On PostgreSQL the factor's open codes are locked before the factor, in the order a
     // verification of one takes them (the code, then its factor): the other order deadlocked
     // with a verification of the old code at the same moment. An enrollment of the same number
@@ -157,8 +163,8 @@ export class FactorService {
     await this.deps.challenges.lockOpen(tx, factor.id);
     const { affected } = await tx.manager.update(PhoneFactor, { id: factor.id, status: "PENDING_ACTIVATION" }, { method });
     if (!affected) throw conflict("NUMBER_ALREADY_ENROLLED", "This phone number is already enrolled for the user");
-    await this.deps.challenges.supersedeVerification(tx, factor.id);
-    return Object.assign(factor, { method });
+    const resendsUsed = await this.deps.challenges.supersedeVerification(tx, factor.id);
+    return { factor: Object.assign(factor, { method }), resendsUsed };
   }
 
   /** The factor a sign-in enrolled and never verified, when the user now enrolls another number instead. */

@@ -14,6 +14,7 @@ import {
 } from "../../../src/generated/graphql";
 import { LogEventRecord } from "../../../src/log/log-event.entity";
 import { FraudBlockRecord } from "../../../src/security/security-settings.entity";
+import { Message } from "../../../src/telephony/message.entity";
 import { startTestGateway, type TestGateway } from "../../support/gateway";
 import { allFinal, createUser, enroll, latestSimulated, receivedCode, settleMessages } from "../../support/phone";
 
@@ -164,6 +165,27 @@ describe("phone factors: refusals", () => {
     expect(activatePhoneFactor).toMatchObject({ id: first.factor.id, status: "ACTIVE", method: "VOICE" });
     const { user: after } = await gateway.admin.ok(UserFactorsDocument, { id: user.id });
     expect(after?.factors.map((factor) => factor.id)).toEqual([first.factor.id]);
+  });
+
+  test("enrolling a waiting number again is a resend of its code: past maxResends, TOO_MANY_RESENDS, until that code has lapsed", async () => {
+    const user = await createUser(gateway);
+    const number = "+447400111223";
+    const { challenge } = await enroll(gateway, user.id, number, "SMS");
+    const again = () => gateway.admin.request(EnrollPhoneFactorDocument, { input: { userId: user.id, phoneNumber: number, method: "SMS" } });
+    for (let resend = 1; resend <= 2; resend += 1) {
+      gateway.clock.advance(30_000);
+      await gateway.admin.ok(ResendChallengeDocument, { input: { challengeId: challenge.id } });
+    }
+    gateway.clock.advance(30_000);
+    expect((await again()).data?.enrollPhoneFactor.challenge.id).toBeDefined();
+    const sent = await gateway.db.manager.count(Message, { where: { toE164: number } });
+    expect(sent).toBe(4);
+    gateway.clock.advance(30_000);
+    expect((await again()).errors?.[0]?.extensions).toMatchObject({ code: "TOO_MANY_RESENDS" });
+    expect(await gateway.db.manager.count(Message, { where: { toE164: number } })).toBe(4);
+    // The last code's lifetime over, the number may be sent a new one.
+    gateway.clock.advance(300_000);
+    expect((await again()).errors).toBeUndefined();
   });
 
   test("the same waiting number enrolled again twice at once: one new code goes out, the other is RESEND_TOO_SOON", async () => {
