@@ -19,7 +19,7 @@ export class PhoneFactorResolver {
   @Authorized(Role.USER)
   @Mutation(() => EnrollPhoneFactorPayload, {
     description:
-      "A PENDING_ACTIVATION factor and its PHONE_VERIFICATION code. A number that still waits for its code is enrolled again as the same factor with a new code (RESEND_TOO_SOON inside the last code's cooldown); one already verified is CONFLICT (NUMBER_ALREADY_ENROLLED). A user enrolling from their own session must have proven their phone in it within 15 minutes (challengePhoneFactor, verifyChallenge), or with no phone yet have signed in within 15 minutes: FORBIDDEN (REAUTHENTICATION_REQUIRED) otherwise",
+      "A PENDING_ACTIVATION factor and its PHONE_VERIFICATION code. A number that still waits for its code is enrolled again as the same factor with a new code (RESEND_TOO_SOON inside the last code's cooldown); one already verified is CONFLICT (NUMBER_ALREADY_ENROLLED). A user enrolling from their own session must have proven their phone in it within 15 minutes (challengePhoneFactor, verifyChallenge), or with no phone yet have signed in within 15 minutes: FORBIDDEN (REAUTHENTICATION_REQUIRED) otherwise; and their enrollment policy must not say NOT_ALLOWED (METHOD_NOT_ALLOWED)",
   })
   enrollPhoneFactor(@Arg("input") input: EnrollPhoneFactorInput, @Ctx() context: Context): Promise<EnrollPhoneFactorPayload> {
     const { viewer } = context;

@@ -19,6 +19,9 @@ import { maskPhoneNumber } from "./phone-number";
 import type { PhoneNumberService } from "./phone-number.service";
 import type { PhoneMethod } from "./phone.enums";
 import type { SessionService } from "../sessions/session.service";
+import { GroupMember } from "../groups/group.entity";
+import { evaluateEnrollment } from "../policies/evaluate";
+import type { PolicyService } from "../policies/policy.service";
 
 export interface EnrollRequest {
   userId: string;
@@ -60,6 +63,7 @@ export class FactorService {
       numbers: PhoneNumberService;
       challenges: ChallengeService;
       sessions: Pick<SessionService, "proofTimes" | "phoneProven">;
+      policies: Pick<PolicyService, "list">;
     },
   ) {}
 
@@ -80,6 +84,7 @@ export class FactorService {
   async enroll(request: EnrollRequest, requester: Requester, alongside?: Alongside<{ factor: PhoneFactor; challenge: Challenge }>): Promise<{ factor: PhoneFactor; challenge: Challenge }> {
     const { db, clock, authenticator, numbers, challenges } = this.deps;
     await this.requireRecentProof(requester, request.userId);
+    await this.requireSelfEnrollmentAllowed(requester, request.userId);
     const settings = await authenticator.requireMethod(request.method, "ENROLLMENT");
     const { parsed, country } = await numbers.requireReachable(request.phoneNumber, request.defaultCountry, request.method);
     // Refused inside the cooldown before the send limits count it, as a resend is.
@@ -215,6 +220,19 @@ export class FactorService {
         : "Sign in again: adding your first phone needs a sign-in within the last 15 minutes",
       { reason: "REAUTHENTICATION_REQUIRED" },
     );
+  }
+
+  /**
+   * A user enrolling from their own session is held to their enrollment policy, as a sign-in
+   * offering enrollment is: NOT_ALLOWED is METHOD_NOT_ALLOWED. Admins enroll whoever they choose.
+   */
+  private async requireSelfEnrollmentAllowed(requester: Requester, userId: string): Promise<void> {
+    if (!requester.sessionId) return;
+    const [policies, memberships] = await Promise.all([this.deps.policies.list(), this.deps.db.manager.find(GroupMember, { where: { userId } })]);
+    const { phone } = evaluateEnrollment(policies, { userGroupIds: memberships.map((membership) => membership.groupId) });
+    if (phone === "NOT_ALLOWED") {
+      throw new AppError(ErrorCode.METHOD_NOT_ALLOWED, "Your enrollment policy does not let you enroll a phone; an admin can", { allowedMethods: [] });
+    }
   }
 
   async afterVerified(tx: Transaction, challenge: Challenge, requester: Requester): Promise<void> {

@@ -97,7 +97,8 @@ export function createServices(deps: ServiceDependencies) {
     homeCountry: config.homeCountry,
   });
   const sessions = new SessionService(db, clock, log);
-  const factors = new FactorService({ db, clock, log, authenticator: phoneAuthenticator, numbers: phoneNumbers, challenges, sessions });
+  const policies = new PolicyService(db, clock, log);
+  const factors = new FactorService({ db, clock, log, authenticator: phoneAuthenticator, numbers: phoneNumbers, challenges, sessions, policies });
 
   const publicUrl = new PublicUrl(config.publicUrl);
   const telephony = createTelephony(config, { db, clock, logger, publicUrl });
@@ -119,7 +120,6 @@ export function createServices(deps: ServiceDependencies) {
   });
   signal.target = dispatcher;
 
-  const policies = new PolicyService(db, clock, log);
   const transactions = new TransactionService({
     db,
     clock,

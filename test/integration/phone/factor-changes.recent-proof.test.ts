@@ -5,7 +5,11 @@
  * phone lately, or, for a first phone, signed in lately. Admins are not asked.
  */
 import {
+  AddUserToGroupDocument,
   ChallengePhoneFactorDocument,
+  CreateGroupDocument,
+  CreatePolicyDocument,
+  DeletePolicyDocument,
   DeletePhoneFactorDocument,
   EnrollPhoneFactorDocument,
   MySessionsDocument,
@@ -62,5 +66,24 @@ describe("a user's own phone changes need a recent proof", () => {
     gateway.clock.advance(16 * MINUTE);
     expect(await gateway.admin.ok(DeletePhoneFactorDocument, { id: factor.id })).toEqual({ deletePhoneFactor: true });
     await gateway.admin.ok(EnrollPhoneFactorDocument, { input: { userId: user.id, phoneNumber: "+447400610006", method: "SMS" } });
+  });
+
+  test("a user whose enrollment policy does not allow a phone cannot enroll one from their session; an admin can", async () => {
+    const { createGroup } = await gateway.admin.ok(CreateGroupDocument, { name: "no-phones" });
+    const { createPolicy } = await gateway.admin.ok(CreatePolicyDocument, {
+      input: { type: "AUTHENTICATOR_ENROLLMENT", name: "No phones", priority: 1, groupIds: [createGroup.id], phoneEnrollment: "NOT_ALLOWED" },
+    });
+    try {
+      const user = await createUser(gateway, { password: PASSWORD });
+      await gateway.admin.ok(AddUserToGroupDocument, { userId: user.id, groupId: createGroup.id });
+      const session = await signedIn(gateway, user.login, PASSWORD);
+      expect((await session.fails(EnrollPhoneFactorDocument, { input: { phoneNumber: "+447400610007", method: "SMS" } })).extensions).toMatchObject({
+        code: "METHOD_NOT_ALLOWED",
+        allowedMethods: [],
+      });
+      await gateway.admin.ok(EnrollPhoneFactorDocument, { input: { userId: user.id, phoneNumber: "+447400610007", method: "SMS" } });
+    } finally {
+      await gateway.admin.ok(DeletePolicyDocument, { id: createPolicy.id });
+    }
   });
 });
