@@ -1,8 +1,43 @@
 import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes, timingSafeEqual } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
-import type { Config } from "./config";
+import { ConfigError, type Config } from "./config";
 import { secureRandomBytes } from "./random";
+
+const MIN_SECRET_LENGTH = 32;
+
+/**
+ * Writes `content` to `file` unless it exists, whole or not at all: written and flushed under
+ * another name first, then linked into place, which fails if the file is there. Written in place,
+ * a full disk left an empty file, and an instance starting beside this one could read it half written.
+ */
+function createOnce(file: string, content: string): void {
+  const draft = `${file}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`;
+  try {
+    const fd = fs.openSync(draft, "wx", 0o600);
+    try {
+      fs.writeFileSync(fd, content);
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    try {
+      fs.linkSync(draft, file);
+    } catch (error) {
+      const { code } = error as NodeJS.ErrnoException;
+      if (code === "EEXIST") return;
+      // A file system without hard links: an exclusive copy still never replaces a secret.
+      if (code !== "EPERM" && code !== "ENOTSUP" && code !== "EOPNOTSUPP") throw error;
+      try {
+        fs.copyFileSync(draft, file, fs.constants.COPYFILE_EXCL);
+      } catch (copyError) {
+        if ((copyError as NodeJS.ErrnoException).code !== "EEXIST") throw copyError;
+      }
+    }
+  } finally {
+    fs.rmSync(draft, { force: true });
+  }
+}
 
 /**
  * The server secret: SERVER_SECRET, or a random one kept in DATA_DIR/secret (mode 0600) and
@@ -23,12 +58,16 @@ export class ServerSecrets {
     if (config.serverSecret) return new ServerSecrets(config.serverSecret);
     const file = path.join(config.dataDir, "secret");
     fs.mkdirSync(config.dataDir, { recursive: true });
-    try {
-      fs.writeFileSync(file, randomBytes(32).toString("base64url"), { flag: "wx", mode: 0o600 });
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+    createOnce(file, randomBytes(32).toString("base64url"));
+    const secret = fs.readFileSync(file, "utf8").trim();
+    // Never made by us (a hand edit, or a disk that filled while an older version wrote it): keys
+    // derived from it could be derived by anyone.
+    if (secret.length < MIN_SECRET_LENGTH) {
+      throw new ConfigError([
+        `${file} holds ${secret.length} characters, fewer than ${MIN_SECRET_LENGTH}: set SERVER_SECRET, or remove the file to have a new one made (codes and queued messages made under the old one can then no longer be checked or sent)`,
+      ]);
     }
-    return new ServerSecrets(fs.readFileSync(file, "utf8").trim());
+    return new ServerSecrets(secret);
   }
 
   /** Keyed hash of a passcode, bound to its challenge so a code cannot serve another one. */
