@@ -140,7 +140,7 @@ export class GraphQLLimits {
    */
   tokenGuard(): RequestHandler {
     return (req: Request, res: Response, next: NextFunction) => {
-      const source = req.method === "GET" ? queryOf(req.query) : queryOf(req.body);
+      const source = req.method === "GET" ? queryInUrl(req.originalUrl) : queryOf(req.body);
       if (source === null || this.admittedSources.has(source)) {
         next();
         return;
@@ -341,6 +341,17 @@ function refuseAs(limit: QueryLimit): { exposeLimits: true; propagateOnRejection
     propagateOnRejection: false,
     onReject: [(context, error) => context?.reportError(tooComplex(limit, error.message.replace(/^Syntax Error:\s*/, "")))],
   };
+}
+
+/**
+ * A GET request's query as Apollo reads it, from the whole query string: Express's parser
+ * (`req.query`) stops at 1,000 parameters, and a query after those went uncounted.
+ */
+function queryInUrl(url: string): string | null {
+  const start = url.indexOf("?");
+  const queries = start < 0 ? [] : new URLSearchParams(url.slice(start + 1)).getAll("query");
+  // Given more than once, Apollo refuses the request itself.
+  return queries.length === 1 ? queries[0]! : null;
 }
 
 function queryOf(container: unknown): string | null {

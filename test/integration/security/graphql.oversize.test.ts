@@ -38,6 +38,16 @@ describe("oversized operations", () => {
       expect(refusedLimits(((await response.json()) as { errors: [] }).errors)).toEqual(["tokens"]);
     });
 
+    test("is refused in a GET request's query string behind a thousand other parameters", async () => {
+      // Express's query parser stops at 1,000 parameters; Apollo reads them all.
+      const padding = "a=&".repeat(1_000);
+      const response = await fetch(`${gateway.url}?${padding}query=${encodeURIComponent(overLimit)}`, {
+        headers: { authorization: `SSWS ${ADMIN_TOKEN}`, "apollo-require-preflight": "true" },
+      });
+      expect(response.status).toBe(400);
+      expect(refusedLimits(((await response.json()) as { errors: [] }).errors)).toEqual(["tokens"]);
+    });
+
     test("even when the flood is a syntax error further on", async () => {
       const result = await query(`${overLimit} }}} not graphql`);
       expect(result.status).toBe(400);
