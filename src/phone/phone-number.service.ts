@@ -63,7 +63,12 @@ export class PhoneNumberService {
       parsed.e164 ? this.isBlocked(parsed.e164) : false,
       this.authenticator.get(),
     ]);
-    const assessment = assessPhoneNumber(parsed, { country, blocked: blocked !== null && blocked !== false, allowVoip: settings.allowVoip });
+    const assessment = assessPhoneNumber(parsed, {
+      country,
+      blocked: blocked !== null && blocked !== false,
+      allowVoip: settings.allowVoip,
+      authenticatorMethods: settings.methodList,
+    });
     return { ...parsed, ...assessment };
   }
 

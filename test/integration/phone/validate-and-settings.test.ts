@@ -30,6 +30,17 @@ describe("validatePhoneNumber (public) and the phone authenticator settings", ()
     expect(validatePhoneNumber).toMatchObject({ input: number, ...expected });
   });
 
+  test("the methods are those the authenticator allows too: under SMS alone, a landline has none", async () => {
+    await gateway.admin.ok(UpdatePhoneAuthenticatorDocument, { input: { methods: ["SMS"] } });
+    try {
+      const check = async (number: string) => (await gateway.anonymous.ok(ValidatePhoneNumberDocument, { number })).validatePhoneNumber;
+      expect(await check("+44 20 7123 4567")).toMatchObject({ methods: [], rejection: "NOT_REACHABLE_BY_METHOD" });
+      expect(await check("+44 7400 123456")).toMatchObject({ methods: ["SMS"], rejection: null });
+    } finally {
+      await gateway.admin.ok(UpdatePhoneAuthenticatorDocument, { input: { methods: ["SMS", "VOICE"] } });
+    }
+  });
+
   test("costs come from the country table", async () => {
     const { validatePhoneNumber } = await gateway.anonymous.ok(ValidatePhoneNumberDocument, { number: "+447400123456" });
     expect(validatePhoneNumber.smsCostPerSegment).toBeGreaterThan(0);
