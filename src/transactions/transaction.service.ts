@@ -481,6 +481,8 @@ export class TransactionService {
     const { db, sessions, log } = this.deps;
     return db.transaction(async (tx) => {
       const ended = await sessions.revoke(tx, viewer.sessionId);
+      // Ended meanwhile by another request (a second signOut, an admin), which logged it.
+      if (!ended) return false;
       const user = await tx.manager.findOneByOrFail(User, { id: viewer.userId });
       await log.record(tx, {
         eventType: EventType.SESSION_END,

@@ -58,6 +58,21 @@ describe("sign-in transactions", () => {
 
   const signedIn = (login: string) => signedInAs(gateway, login);
 
+  test("a signOut whose session another request ended meanwhile answers false and logs no logout of its own", async () => {
+    const user = await createUser(gateway, { password: PASSWORD });
+    const session = await signedIn(user.login);
+    const { sessions } = gateway.services;
+    const revoke = sessions.revoke.bind(sessions);
+    // Ended by a second signOut or an admin's revokeSession between this one's check and its write.
+    jest.spyOn(sessions, "revoke").mockImplementationOnce(async (tx, sessionId) => (await revoke(tx, sessionId)) && revoke(tx, sessionId));
+    try {
+      expect(await session.ok(SignOutDocument)).toEqual({ signOut: false });
+    } finally {
+      jest.restoreAllMocks();
+    }
+    expect(await gateway.db.manager.countBy(LogEventRecord, { actorId: user.id, eventType: "user.session.end" })).toBe(0);
+  });
+
   test("clearUserSessions ends every session of that user and no other's, and logs how many it ended", async () => {
     const user = await createUser(gateway, { password: PASSWORD });
     const other = await createUser(gateway, { password: PASSWORD });
