@@ -157,9 +157,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const problems: string[] = [];
 
   const integer = (name: string, fallback: number, min: number, max: number): number => {
-    const raw = env[name];
+    const raw = env[name]?.trim();
     if (raw === undefined || raw === "") return fallback;
-    const value = Number(raw);
+    // Digits only: Number() reads "0x1F90" and "1e4" too, and nothing but space as 0.
+    const value = /^[0-9]+$/.test(raw) ? Number(raw) : Number.NaN;
     if (!Number.isInteger(value) || value < min || value > max) {
       problems.push(`${name} must be an integer from ${min} to ${max} (got "${raw}")`);
       return fallback;
@@ -284,5 +285,6 @@ function securityDefaults(env: NodeJS.ProcessEnv, problems: string[]): SecurityS
 
 /** Never print a database password, even in an error about the URL. */
 export function redactUrl(url: string): string {
-  return url.replace(/\/\/([^:/@]+):([^@]+)@/, "//$1:***@");
+  // The user may be empty: redis://:password@host is how a Redis password alone is given.
+  return url.replace(/\/\/([^:/@]*):([^@]+)@/, "//$1:***@");
 }

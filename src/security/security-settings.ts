@@ -55,8 +55,8 @@ export function defaultSecuritySettings(env: NodeJS.ProcessEnv): SecuritySetting
   const settings = {} as SecuritySettings;
   for (const [name, limit] of Object.entries(SECURITY_LIMITS) as [SecurityLimitName, (typeof SECURITY_LIMITS)[SecurityLimitName]][]) {
     // Deployments (and test suites) may move a default by environment: LIMIT_<NAME IN UPPER SNAKE>.
-    const raw = env[limitVariable(name)];
-    const value = raw === undefined || raw === "" ? limit.default : Number(raw);
+    const raw = env[limitVariable(name)]?.trim();
+    const value = raw === undefined || raw === "" ? limit.default : /^[0-9]+(\.[0-9]+)?$/.test(raw) ? Number(raw) : Number.NaN;
     if (!Number.isFinite(value) || value < limit.min || value > limit.max) throw new Error(`${limitVariable(name)} must be from ${limit.min} to ${limit.max} (got "${raw}")`);
     settings[name] = value;
   }
