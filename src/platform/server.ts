@@ -24,7 +24,7 @@ import { SqliteCheckpointer } from "./sqlite-checkpointer";
 import { ADVISORY_KEY, Database } from "./database";
 import { AppError, ErrorCode } from "./errors";
 import { formatError, INTERNAL_MESSAGE, isInternal } from "./graphql-errors";
-import { landingPage } from "./landing-page";
+import { landingPage, landingPageHeaders } from "./landing-page";
 import { createLoaders } from "./loaders";
 import { createLogger, type Logger } from "./logger";
 import { createGatewayPubSub, noFanOutGaps } from "./pubsub";
@@ -273,6 +273,7 @@ export async function startGateway({ config, clock = systemClock, logger = creat
 
   app.use(
     "/graphql",
+    landingPageHeaders(),
     express.json({ limit: config.maxBodyBytes }),
     limits.tokenGuard(),
     expressMiddleware(apollo, {

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { createClient } from "graphql-ws";
 import { print } from "graphql";
 import WebSocket from "ws";
@@ -82,6 +83,17 @@ describe("the gateway server", () => {
     expect(html).toContain("Ringfence GraphQL endpoint");
     expect(html).not.toMatch(/<script[^>]+src=|<link[^>]+href=|https?:\/\//);
     expect(html).toContain('<a href="/playground">');
+  });
+
+  test("the landing page is sent with the other pages' headers: no framing, no sniffing, its one inline style allowed by hash", async () => {
+    const response = await fetch(gateway.url, { headers: { accept: "text/html" } });
+    const style = /<style>([^<]*)<\/style>/.exec(await response.text())?.[1] ?? "";
+    const policy = response.headers.get("content-security-policy") ?? "";
+    expect(policy).toContain("frame-ancestors 'none'");
+    expect(policy).toContain(`style-src 'sha256-${createHash("sha256").update(style).digest("base64")}'`);
+    expect(policy).toMatch(/default-src 'none'/);
+    expect(response.headers.get("x-content-type-options")).toBe("nosniff");
+    expect(response.headers.get("x-frame-options")).toBe("DENY");
   });
 
   test("a browser opening the gateway's bare address is sent to the playground", async () => {
