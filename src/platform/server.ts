@@ -319,6 +319,9 @@ export async function startGateway({ config, clock = systemClock, logger = creat
   const url = `http://${hostForUrl}:${port}/graphql`;
   services.publicUrl.bindListeningAddress(`http://${hostForUrl}:${port}`);
   if (config.dispatchEnabled) await services.dispatcher.start();
+  for (const template of await services.smsTemplates.beyondOneSegment()) {
+    logger.warn(template, "an SMS template no longer fits one segment with this ORG_NAME, ORIGIN_DOMAIN and code length: its messages go out in several parts");
+  }
   services.logRetention.start();
   services.counterPurge.start();
   services.endedRecordPurge.start();

@@ -5,7 +5,7 @@ import type { LogService } from "../log/log.service";
 import { AUTHENTICATOR_LIMITS, type PhoneAuthenticatorService } from "../phone/phone-authenticator.service";
 import type { Clock } from "../platform/clock";
 import type { Database, Transaction } from "../platform/database";
-import { AppError, badInput } from "../platform/errors";
+import { AppError, badInput, ErrorCode } from "../platform/errors";
 import { canonicalLocale } from "../users/user.service";
 import type { TemplateSource } from "./composer";
 import { ChallengePurpose, DEFAULT_SMS_TEMPLATES, type TemplateTranslation } from "./defaults";
@@ -115,6 +115,29 @@ export class SmsTemplateService {
     if (locale != null) canonicalLocale(locale, "locale");
     const { codeLength } = await this.deps.authenticator.get();
     return analyseSms(renderSms(template, { ...this.renderOptions(), code: sampleCode(codeLength) }));
+  }
+
+  /**
+   * The templates whose message no longer fits one segment with today's code length, ORG_NAME
+   * and ORIGIN_DOMAIN: a saved one was checked against those of the day it was saved, and a
+   * default against none (a long ORG_NAME can take a CJK default past 70). Their messages go out
+   * in several parts. Legacy templates are left out: they are sent as written on purpose.
+   */
+  async beyondOneSegment(): Promise<Array<{ purpose: ChallengePurpose; locale: string | null; encoding: string; characters: number; limit: number }>> {
+    const [views, settings] = await Promise.all([this.list(), this.deps.authenticator.get()]);
+    const found = [];
+    for (const view of views.filter((one) => !one.legacy)) {
+      for (const { locale, template } of [{ locale: null, template: view.template }, ...view.translations]) {
+        try {
+          validateTemplate(template, { ...this.renderOptions(), maxCodeLength: settings.codeLength });
+        } catch (error: unknown) {
+          if (!(error instanceof AppError) || error.code !== ErrorCode.TEMPLATE_TOO_LONG) throw error;
+          const { encoding, characters, limit } = error.extensions as { encoding: string; characters: number; limit: number };
+          found.push({ purpose: view.purpose, locale, encoding, characters, limit });
+        }
+      }
+    }
+    return found;
   }
 
   private validate(template: string, locale: string | null): void {

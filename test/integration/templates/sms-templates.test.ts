@@ -55,9 +55,9 @@ describe(`SMS templates on ${engine}`, () => {
   test("only admins read, preview or change templates", async () => {
     expect((await gateway.anonymous.fails(SmsTemplatesDocument)).code).toBe("UNAUTHENTICATED");
     expect((await gateway.anonymous.fails(PreviewSmsTemplateDocument, { template: "${code}" })).code).toBe("UNAUTHENTICATED");
-    expect((await gateway.anonymous.fails(UpdateSmsTemplateDocument, { input: { purpose: "FACTOR_VERIFY", template: "${code}" } })).code).toBe(
-      "UNAUTHENTICATED",
-    );
+    expect(
+      (await gateway.anonymous.fails(UpdateSmsTemplateDocument, { input: { purpose: "FACTOR_VERIFY", template: "${code}" } })).code,
+    ).toBe("UNAUTHENTICATED");
   });
 
   test("a saved translation reaches a user by exact tag, then by language; other locales get the saved default", async () => {
@@ -161,17 +161,35 @@ describe(`SMS templates on ${engine}`, () => {
     expect(previewSmsTemplate).toMatchObject({ encoding: "GSM_7", characters: 307, segments: 3 });
     const error = await gateway.admin.fails(PreviewSmsTemplateDocument, { template: "${code} ${org}" });
     expect(error.extensions).toEqual({ code: "TEMPLATE_INVALID", reason: "UNKNOWN_VARIABLE" });
-    expect((await gateway.admin.fails(PreviewSmsTemplateDocument, { template: "${code}", locale: "not a locale" })).code).toBe("BAD_USER_INPUT");
+    expect((await gateway.admin.fails(PreviewSmsTemplateDocument, { template: "${code}", locale: "not a locale" })).code).toBe(
+      "BAD_USER_INPUT",
+    );
   });
 
   test("nothing is written when the template or any translation fails", async () => {
     const before = await savedRows();
     const valid = { locale: "fr", template: "Votre code : ${code}" };
     const attempts: Array<[SmsTemplateInput, string]> = [
-      [{ purpose: "ACCOUNT_UNLOCK", template: "Unlock with ${code}", translations: [valid, { locale: "de", template: "Code ${kode}" }] }, "TEMPLATE_INVALID"],
-      [{ purpose: "ACCOUNT_UNLOCK", template: "Unlock with ${code}", translations: [valid, { locale: "de", template: "${code}" + "ß".repeat(151) }] }, "TEMPLATE_TOO_LONG"],
-      [{ purpose: "ACCOUNT_UNLOCK", template: "Unlock with ${code}", translations: [valid, { locale: "FR", template: "Code : ${code}" }] }, "BAD_USER_INPUT"],
-      [{ purpose: "ACCOUNT_UNLOCK", template: "Unlock with ${code}", translations: [{ locale: "no such tag!", template: "${code}" }] }, "BAD_USER_INPUT"],
+      [
+        { purpose: "ACCOUNT_UNLOCK", template: "Unlock with ${code}", translations: [valid, { locale: "de", template: "Code ${kode}" }] },
+        "TEMPLATE_INVALID",
+      ],
+      [
+        {
+          purpose: "ACCOUNT_UNLOCK",
+          template: "Unlock with ${code}",
+          translations: [valid, { locale: "de", template: "${code}" + "ß".repeat(151) }],
+        },
+        "TEMPLATE_TOO_LONG",
+      ],
+      [
+        { purpose: "ACCOUNT_UNLOCK", template: "Unlock with ${code}", translations: [valid, { locale: "FR", template: "Code : ${code}" }] },
+        "BAD_USER_INPUT",
+      ],
+      [
+        { purpose: "ACCOUNT_UNLOCK", template: "Unlock with ${code}", translations: [{ locale: "no such tag!", template: "${code}" }] },
+        "BAD_USER_INPUT",
+      ],
       [{ purpose: "ACCOUNT_UNLOCK", template: "Unlock", translations: [valid] }, "TEMPLATE_INVALID"],
     ];
     for (const [input, code] of attempts) expect((await failedUpdate(input)).code).toBe(code);
@@ -183,7 +201,9 @@ describe(`SMS templates on ${engine}`, () => {
   });
 
   test("legacy: an imported long template is listed as legacy, sent multi-part, and validated again once changed", async () => {
-    const long = "Your Ringfence verification code is ${code}. " + "Never share it with anyone, not even with our support staff, who will never ask you for it. ".repeat(2);
+    const long =
+      "Your Ringfence verification code is ${code}. " +
+      "Never share it with anyone, not even with our support staff, who will never ask you for it. ".repeat(2);
     const file = path.join(gateway.config.dataDir, "legacy-templates.json");
     fs.writeFileSync(file, JSON.stringify([{ purpose: "PHONE_VERIFICATION", template: long }]));
     const { stdout } = await run(process.execPath, ["-r", "ts-node/register/transpile-only", "scripts/import-templates.ts", file], {
@@ -222,11 +242,38 @@ describe(`SMS templates on ${engine}`, () => {
   test("a legacy import must still be renderable, and writes nothing when one record is not", async () => {
     const before = await savedRows();
     await expect(
-      gateway.services.smsTemplates.importLegacyTemplates([
-        { purpose: "PASSWORD_RESET", template: "Reset: ${code}" },
-        { purpose: "ACCOUNT_UNLOCK", template: "Unlock your account" },
-      ], SYSTEM_INITIATOR),
+      gateway.services.smsTemplates.importLegacyTemplates(
+        [
+          { purpose: "PASSWORD_RESET", template: "Reset: ${code}" },
+          { purpose: "ACCOUNT_UNLOCK", template: "Unlock your account" },
+        ],
+        SYSTEM_INITIATOR,
+      ),
     ).rejects.toMatchObject({ code: "TEMPLATE_INVALID", extensions: expect.objectContaining({ reason: "MISSING_CODE" }) });
     expect(await savedRows()).toEqual(before);
+  });
+});
+
+describe("SMS templates checked again at start", () => {
+  test("with the default ORG_NAME, every template fits one segment", async () => {
+    const gateway = await startTestGateway();
+    try {
+      expect(await gateway.services.smsTemplates.beyondOneSegment()).toEqual([]);
+    } finally {
+      await gateway.stop();
+    }
+  });
+
+  test("a 64-character ORG_NAME takes the CJK defaults past one UCS-2 segment, and they are named", async () => {
+    const gateway = await startTestGateway({ ORG_NAME: "Ringfence Identity Services for the Greater Metropolitan Region X".slice(0, 64) });
+    try {
+      const found = await gateway.services.smsTemplates.beyondOneSegment();
+      expect(new Set(found.map((one) => one.locale))).toEqual(new Set(["ja", "zh", "ko"]));
+      const korean = found.find((one) => one.purpose === "PASSWORD_RESET" && one.locale === "ko");
+      expect(korean).toMatchObject({ encoding: "UCS_2", limit: 70 });
+      expect(korean!.characters).toBeGreaterThan(70);
+    } finally {
+      await gateway.stop();
+    }
   });
 });
