@@ -76,16 +76,19 @@ export class PhoneNumberService {
   async requireReachable(input: string, defaultCountry: string | null | undefined, method: PhoneMethod): Promise<EnrollableNumber> {
     const parsed = parsePhoneNumber(input, normaliseCountry(defaultCountry, "input.defaultCountry"));
     if (!parsed.valid || !parsed.e164) throw phoneNumberError(parsed, "INVALID", method);
-    const block = await this.isBlocked(parsed.e164);
-    if (block) {
+    const [block, country, settings] = await Promise.all([
+      this.isBlocked(parsed.e164),
+      parsed.country ? this.countrySettings(parsed.country) : undefined,
+      this.authenticator.get(),
+    ]);
+    // In validatePhoneNumber's order (assessPhoneNumber): a costly number type or VoIP first, then the block list.
+    const rejection = rejectionForMethod(parsed, method, { country, blocked: !!block, allowVoip: settings.allowVoip });
+    if (block && rejection === "BLOCKED") {
       throw new AppError(ErrorCode.NUMBER_BLOCKED, "This phone number is blocked", {
         reason: block.reason ?? block.source,
         rejection: "BLOCKED",
       });
     }
-    const country = parsed.country ? await this.countrySettings(parsed.country) : undefined;
-    const settings = await this.authenticator.get();
-    const rejection = rejectionForMethod(parsed, method, { country, blocked: false, allowVoip: settings.allowVoip });
     if (rejection || !country || !parsed.country) throw phoneNumberError(parsed, rejection ?? "UNSUPPORTED_COUNTRY", method);
     return { parsed: parsed as EnrollableNumber["parsed"], country };
   }

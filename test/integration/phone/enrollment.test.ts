@@ -234,6 +234,13 @@ describe("phone factors: refusals", () => {
     expect(error.extensions?.reason).toBe("reported stolen");
   });
 
+  test("a blocked toll-free number is refused as toll-free, as validatePhoneNumber says: the number type outranks the block list", async () => {
+    await gateway.admin.ok(BlockPhoneNumberDocument, { number: "+1 800 555 0199", reason: "never a phone" });
+    const user = await createUser(gateway);
+    const error = await gateway.admin.fails(EnrollPhoneFactorDocument, { input: { userId: user.id, phoneNumber: "+1 800 555 0199", method: "SMS" } });
+    expect(error).toMatchObject({ code: "INVALID_PHONE_NUMBER", extensions: expect.objectContaining({ rejection: "TOLL_FREE" }) });
+  });
+
   test("a method the authenticator does not allow is METHOD_NOT_ALLOWED with the allowed methods", async () => {
     await gateway.admin.ok(UpdatePhoneAuthenticatorDocument, { input: { methods: ["SMS"] } });
     try {
