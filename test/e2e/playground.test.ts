@@ -51,6 +51,19 @@ describeInBrowser("/playground: GraphiQL from the gateway, with no network beyon
     await browser.screenshot(page, "playground-query");
   });
 
+  test("keeps what is typed in its editors per tab, never in localStorage, where a password or state handle would outlive the browser", async () => {
+    await open('mutation SignIn { signIn(input: { login: "someone@example.com", password: "typed in the editor" }) { status } }');
+    await page.locator(".graphiql-query-editor").getByText("typed in the editor").first().waitFor();
+    await run();
+    await response().getByText("INVALID_CREDENTIALS").waitFor();
+    // A string, run in the page: the tests are compiled without the DOM's types.
+    const stored = await page.evaluate<{ local: string[]; session: string[] }>(
+      "({ local: Object.entries(localStorage).map(([key, value]) => key + '=' + value), session: Object.entries(sessionStorage).map(([key, value]) => key + '=' + value) })",
+    );
+    expect(stored.local.filter((entry) => entry.includes("typed in the editor"))).toEqual([]);
+    expect(stored.session.some((entry) => entry.includes("typed in the editor"))).toBe(true);
+  });
+
   test("runs a subscription over graphql-ws and shows each event as it comes", async () => {
     await open('subscription Live { systemLog(filter: "eventType eq \\"user.session.start\\"") { eventType displayMessage outcome { result reason } } }');
     await run();

@@ -69,7 +69,8 @@ function Playground() {
     setCredential(value);
   };
   const forget = () => {
-    sessionStorage.removeItem(STORAGE_KEY);
+    // The token, and what GraphiQL kept of the operations run with it.
+    sessionStorage.clear();
     setDraft("");
     setCredential("");
   };
@@ -107,7 +108,16 @@ function Playground() {
       </header>
       <main className="rf-graphiql">
         {/* Remounted per credential, so the schema is fetched again as the new caller sees it. */}
-        <GraphiQL key={authorization ?? "anonymous"} fetcher={fetcher} defaultQuery={DEFAULT_QUERY} initialQuery={sharedQuery} initialVariables={sharedVariables} />
+        {/* GraphiQL keeps its tabs, variables and history in localStorage unless told otherwise:
+            a password or state handle typed into them would outlive the browser. Per tab instead. */}
+        <GraphiQL
+          key={authorization ?? "anonymous"}
+          fetcher={fetcher}
+          storage={sessionStorage}
+          defaultQuery={DEFAULT_QUERY}
+          initialQuery={sharedQuery}
+          initialVariables={sharedVariables}
+        />
       </main>
     </>
   );
