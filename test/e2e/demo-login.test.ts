@@ -212,6 +212,27 @@ describeInBrowser("/demo/login and /admin: phone sign-in watched live", () => {
     await browser.screenshot(demo, "demo-enrolled");
   });
 
+  test("past the last resend the page keeps the code form: the code in hand still signs in", async () => {
+    await demo.getByRole("button", { name: "Sign out" }).click();
+    const { user } = await userWithPhone(gateway, "+447400650001");
+    await signIn(demo, user.login);
+    await demo.getByRole("button", { name: "Send code" }).click();
+    const sendAgain = demo.getByRole("button", { name: "Send a new code" });
+    for (let resend = 1; resend <= 3; resend += 1) {
+      gateway.clock.advance(31_000);
+      await sendAgain.click();
+      await demo.locator("#resend:not([disabled])").waitFor();
+      expect(await demo.locator("#error").textContent()).toBe("");
+    }
+    gateway.clock.advance(31_000);
+    await sendAgain.click();
+    await demo.locator("#error").getByText(/No more codes/).waitFor();
+    await sendAgain.waitFor({ state: "hidden" });
+    await demo.getByLabel("Code", { exact: true }).fill(await receivedCode(gateway, "+447400650001"));
+    await demo.getByRole("button", { name: "Verify" }).click();
+    await demo.getByText(`Signed in as ${user.login}.`).waitFor();
+  });
+
   test("the pages reported no errors and no CSP violations", () => {
     expect(browser.problems).toEqual([]);
   });

@@ -62,9 +62,9 @@ function clearError(): void {
 }
 
 /** Runs one step with the form busy; the answer's status decides where to go. */
-async function step(form: HTMLFormElement | null, work: () => Promise<Transaction | void>): Promise<void> {
+async function step(form: HTMLFormElement | null, work: () => Promise<Transaction | void>, alsoBusy: HTMLButtonElement[] = []): Promise<void> {
   clearError();
-  const buttons = form ? [...form.querySelectorAll("button")] : [];
+  const buttons = [...(form ? [...form.querySelectorAll("button")] : []), ...alsoBusy];
   buttons.forEach((button) => (button.disabled = true));
   flow.setAttribute("aria-busy", "true");
   try {
@@ -73,7 +73,9 @@ async function step(form: HTMLFormElement | null, work: () => Promise<Transactio
   } catch (caught) {
     const error = asRequestError(caught);
     showError(error);
-    if (error.code === "TRANSACTION_EXPIRED" || error.code === "TOO_MANY_ATTEMPTS" || error.code === "TOO_MANY_RESENDS") startOver(false);
+    if (error.code === "TRANSACTION_EXPIRED" || error.code === "TOO_MANY_ATTEMPTS") startOver(false);
+    // No more codes, but the last one still works: it stays, and so does the form to enter it.
+    else if (error.code === "TOO_MANY_RESENDS") offerResends(false);
     else if (error.code === "INVALID_CODE") byId("code", HTMLInputElement).select();
   } finally {
     buttons.forEach((button) => (button.disabled = false));
@@ -147,6 +149,7 @@ function showCode(transaction: Transaction): void {
   }
   if (challenge) delivery.follow(challenge.id, transaction.stateHandle, challenge.messages);
   else delivery.stop();
+  offerResends(true);
   byId("call-instead", HTMLButtonElement).hidden = method === "VOICE";
   const code = byId("code", HTMLInputElement);
   const wasShowing = !byId("view-code", HTMLElement).hidden;
@@ -257,13 +260,27 @@ onSubmit("reset-form", async () => {
   return resetPassword;
 });
 
-/** A new code by the same method, or by voice: "call me instead". */
+const RESEND_BUTTONS = ["resend", "call-instead", "delivery-call"] as const;
+
+/** Shows or hides the ways to ask for another code (the delivery line shows its own button when a text fails). */
+function offerResends(offered: boolean): void {
+  byId("resend", HTMLButtonElement).hidden = !offered;
+  byId("call-instead", HTMLButtonElement).hidden = !offered;
+  if (!offered) byId("delivery-call", HTMLButtonElement).hidden = true;
+}
+
+/** A new code by the same method, or by voice: "call me instead". Busy meanwhile, so a double click asks once. */
 function resend(method: PhoneMethod | null): void {
-  void step(byId("code-form", HTMLFormElement), async () => {
-    const next = (await request(ResendFactorChallengeDocument, { input: { stateHandle: stateHandle(), method } })).resendFactorChallenge;
-    if (method && recovery) recovery = { ...recovery, method };
-    return next;
-  });
+  const buttons = RESEND_BUTTONS.map((id) => byId(id, HTMLButtonElement));
+  void step(
+    byId("code-form", HTMLFormElement),
+    async () => {
+      const next = (await request(ResendFactorChallengeDocument, { input: { stateHandle: stateHandle(), method } })).resendFactorChallenge;
+      if (method && recovery) recovery = { ...recovery, method };
+      return next;
+    },
+    buttons,
+  );
 }
 
 byId("resend", HTMLButtonElement).addEventListener("click", () => resend(null));

@@ -22,7 +22,7 @@ export function describeError(error: GraphQLRequestError): string {
     case "RESEND_TOO_SOON":
       return `A code was just sent. Wait${seconds ? ` ${seconds} seconds` : " a moment"} before asking for another.`;
     case "TOO_MANY_RESENDS":
-      return "No more codes can be sent for this sign-in. Start over.";
+      return "No more codes can be sent for this sign-in. Enter the last one you received, or start over.";
     case "RATE_LIMITED":
       return `Too many requests. Try again${seconds ? ` in ${seconds} seconds` : " later"}.`;
     case "TRANSACTION_EXPIRED":
