@@ -1,5 +1,5 @@
 import type { Locator, Page } from "playwright-core";
-import { ExpirePasswordDocument, SetSimulatorRulesDocument } from "../../src/generated/graphql";
+import { ExpirePasswordDocument, SetSimulatorRulesDocument, SignInDocument } from "../../src/generated/graphql";
 import { describeInBrowser, ensureWebBuild, launchBrowser, type TestBrowser } from "../support/browser";
 import { ADMIN_TOKEN, startTestGateway, type TestGateway } from "../support/gateway";
 import { createUser, receivedCode } from "../support/phone";
@@ -233,6 +233,31 @@ describeInBrowser("/demo/login and /admin: phone sign-in watched live", () => {
     await demo.getByText(`Signed in as ${user.login}.`).waitFor();
   });
 
+  test("the dashboard opens its feeds again when the gateway ends them, and shows what came after", async () => {
+    await dashboard.bringToFront();
+    await dashboard.getByText("Connected: streaming live.").waitFor();
+    await waitUntil(() => gateway.services.liveLog.subscriberCount === 2);
+    // The gateway cannot read the next event: it ends every feed with INTERNAL, as it does then.
+    const failing = jest.spyOn(gateway.services.logQueries, "loadEvents").mockRejectedValueOnce(new Error("connection terminated"));
+    try {
+      await gateway.anonymous.request(SignInDocument, { input: { login: "lost-while-failing@example.com", password: "not the password" } });
+      await waitUntil(() => failing.mock.calls.length > 0);
+    } finally {
+      failing.mockRestore();
+    }
+    await waitUntil(() => gateway.services.liveLog.subscriberCount === 2);
+    await gateway.anonymous.request(SignInDocument, { input: { login: "after-the-gap@example.com", password: "not the password" } });
+    await dashboard.locator("#log-rows").getByText("after-the-gap@example.com").first().waitFor();
+  });
+
+  test("the dashboard: Connect pressed twice at once, then Forget, leaves no feed open", async () => {
+    await dashboard.bringToFront();
+    await dashboard.evaluate("{ const connect = document.querySelector('#token-form button[type=submit]'); connect.click(); connect.click(); }");
+    await dashboard.getByText("Connected: streaming live.").waitFor();
+    await dashboard.getByRole("button", { name: "Forget" }).click();
+    await waitUntil(() => gateway.services.liveLog.subscriberCount === 0);
+  });
+
   test("the pages reported no errors and no CSP violations", () => {
     expect(browser.problems).toEqual([]);
   });
@@ -247,4 +272,12 @@ async function signIn(page: Page, login: string): Promise<void> {
 
 function isFocused(locator: Locator): Promise<boolean> {
   return locator.evaluate((element) => element.ownerDocument.activeElement === element);
+}
+
+/** Polls `condition` for up to 10 s. */
+async function waitUntil(condition: () => boolean): Promise<void> {
+  for (const started = Date.now(); !condition(); ) {
+    if (Date.now() - started > 10_000) throw new Error("timed out waiting");
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }

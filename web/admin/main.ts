@@ -21,6 +21,18 @@ const FUNNEL_HISTORY_PAGES = 5;
 const LOG_HISTORY = 50;
 /** Usage is re-read after sends settle, not on every event: it is a month-level aggregate. */
 const USAGE_REFRESH_MS = 3000;
+/** A live feed the gateway ended (it fell behind, or could not read an event) is opened again after this, at least. */
+const RESUBSCRIBE_MS = 2000;
+
+/**
+ * The gateway ends a feed that fell too far behind (RATE_LIMITED) or could not read an event
+ * (INTERNAL) and expects the client to subscribe again and read what it missed: each panel
+ * does, after the wait the error names. Refusals of the token or the filter stay refusals.
+ */
+function resubscribeAfter(error: GraphQLRequestError): number | null {
+  if (error.code !== "RATE_LIMITED" && error.code !== "INTERNAL") return null;
+  return Math.max(RESUBSCRIBE_MS, (error.numberAt("retryAfterSeconds") ?? 0) * 1000);
+}
 
 const errorBox = byId("error", HTMLParagraphElement);
 const connection = byId("connection", HTMLParagraphElement);
@@ -38,6 +50,8 @@ interface Session {
 }
 
 let session: Session | null = null;
+/** Counts start(): one that a newer one overtook while it checked the token gives up. */
+let starts = 0;
 
 function setConnection(state: "idle" | "connecting" | "live" | "lost", text: string): void {
   connection.dataset.state = state;
@@ -49,6 +63,7 @@ function showError(error: GraphQLRequestError | string): void {
 }
 
 async function start(token: string): Promise<void> {
+  const attempt = ++starts;
   stop();
   errorBox.textContent = "";
   const authorization = authorizationFor(token);
@@ -58,10 +73,14 @@ async function start(token: string): Promise<void> {
     // One cheap admin-only read first: a wrong token is told here, not by three failing panels.
     await request(LogsDocument, { first: 1 }, authorization);
   } catch (error) {
+    if (attempt !== starts) return;
     setConnection("idle", "Not connected.");
     showError(asRequestError(error));
     return;
   }
+  // Connect pressed again, or Forget, while this one checked: the newer word stands, and no
+  // second session is left streaming unseen.
+  if (attempt !== starts) return;
   sessionStorage.setItem(TOKEN_KEY, token);
   const client = connect(authorization, {
     onConnected: () => setConnection("live", "Connected: streaming live."),
@@ -103,7 +122,12 @@ function startFunnel(current: Session): void {
   render();
   current.stopFunnel = subscribe(current.client, SystemLogDocument, { filter: FUNNEL_FILTER }, {
     next: ({ systemLog }) => add(systemLog, true),
-    error: (error) => showError(error),
+    error: (error) => {
+      const wait = resubscribeAfter(error);
+      if (wait === null) return showError(error);
+      // Read again from the start of the window: the counts are rebuilt, none counted twice.
+      setTimeout(() => session === current && startFunnel(current), wait);
+    },
   });
   void (async () => {
     const since = new Date(Date.now() - FUNNEL_WINDOW_MS).toISOString();
@@ -127,28 +151,41 @@ function startFunnel(current: Session): void {
 
 // --- System Log ------------------------------------------------------------------------------
 
+/** Counts startLog(): what an earlier filter's stream or history does once a newer one began is dropped. */
+let logRuns = 0;
+
 function startLog(current: Session, text: string): void {
+  const run = ++logRuns;
   current.stopLog();
   logTable.clear();
   hideFilterError();
   const filter = text.trim() || null;
   const state = byId("log-state", HTMLParagraphElement);
   state.textContent = filter ? "Streaming the events that match the filter." : "Streaming every event.";
+  const ours = () => session === current && run === logRuns;
   let refused = false;
   const refuse = (error: GraphQLRequestError) => {
-    if (refused) return;
+    if (refused || !ours()) return;
     refused = true;
-    current.stopLog();
+    unsubscribe();
+    const wait = resubscribeAfter(error);
+    if (wait !== null) {
+      // Subscribed again, then the history read again: what came meanwhile is shown.
+      state.textContent = "The live feed fell behind; catching up…";
+      setTimeout(() => ours() && startLog(current, text), wait);
+      return;
+    }
     state.textContent = "";
     if (error.code === "BAD_FILTER") showFilterError(text, error);
     else showError(error);
   };
-  current.stopLog = subscribe(current.client, SystemLogDocument, { filter }, { next: ({ systemLog }) => logTable.prepend(systemLog), error: refuse });
+  const unsubscribe = subscribe(current.client, SystemLogDocument, { filter }, { next: ({ systemLog }) => ours() && logTable.prepend(systemLog), error: refuse });
+  current.stopLog = unsubscribe;
   void request(LogsDocument, { filter, sortOrder: "DESCENDING", first: LOG_HISTORY }, current.authorization).then(
     ({ logs }) => {
-      if (session === current && !refused) for (const edge of logs.edges) logTable.append(edge.node);
+      if (ours() && !refused) for (const edge of logs.edges) logTable.append(edge.node);
     },
-    (error: unknown) => session === current && refuse(asRequestError(error)),
+    (error: unknown) => refuse(asRequestError(error)),
   );
 }
 
@@ -217,6 +254,7 @@ byId("token-form", HTMLFormElement).addEventListener("submit", (event) => {
 });
 
 byId("forget", HTMLButtonElement).addEventListener("click", () => {
+  starts += 1;
   stop();
   sessionStorage.removeItem(TOKEN_KEY);
   tokenInput.value = "";
