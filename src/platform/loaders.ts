@@ -123,6 +123,11 @@ export function createLoaders(db: Database) {
 
 export type Loaders = ReturnType<typeof createLoaders>;
 
+/** Drops what the request has read so far: a mutation wrote since. */
+export function forgetLoaded(loaders: Loaders): void {
+  for (const loader of Object.values(loaders)) loader.clearAll();
+}
+
 function fromRaw(raw: Record<string, unknown>): Partial<User> {
   const at = (value: unknown) => (value == null ? null : new Date(Number(value)));
   return {

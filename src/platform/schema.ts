@@ -13,9 +13,10 @@ import { SmsTemplateResolver } from "../templates/sms-template.resolver";
 import { PolicyResolver } from "../policies/policy.resolver";
 import { SecurityResolver } from "../security/security.resolver";
 import { TransactionResolver } from "../transactions/transaction.resolver";
-import { UserResolver } from "../users/user.resolver";
+import { forgetRequestPolicies, UserResolver } from "../users/user.resolver";
 import { SessionResolver, UserSessionsResolver } from "../sessions/session.resolver";
 import type { Context } from "./context";
+import { forgetLoaded } from "./loaders";
 import { createGatewayPubSub, type GatewayPubSub } from "./pubsub";
 import type { Services } from "./services";
 
@@ -52,8 +53,8 @@ export function createResolverContainer(services: Services) {
   };
 }
 
-export function buildGatewaySchema(pubSub?: GatewayPubSub): Promise<GraphQLSchema> {
-  return buildSchema({
+export async function buildGatewaySchema(pubSub?: GatewayPubSub): Promise<GraphQLSchema> {
+  const schema = await buildSchema({
     resolvers: [...resolvers],
     authChecker,
     container: ({ context }: { context: Context }) => context.container,
@@ -64,4 +65,23 @@ export function buildGatewaySchema(pubSub?: GatewayPubSub): Promise<GraphQLSchem
     pubSub: (pubSub ?? createGatewayPubSub()) as never,
     emitSchemaFile: false,
   });
+  readsAfterEachMutation(schema);
+  return schema;
+}
+
+/**
+ * The mutation fields of a document run one after another, and each is answered with what the
+ * ones before it wrote: the request's cached reads are dropped before each one. Only mutation
+ * fields are wrapped, so queries pay nothing for it.
+ */
+function readsAfterEachMutation(schema: GraphQLSchema): void {
+  for (const field of Object.values(schema.getMutationType()?.getFields() ?? {})) {
+    const resolve = field.resolve;
+    if (!resolve) continue;
+    field.resolve = (source, args, context: Context, info) => {
+      forgetLoaded(context.loaders);
+      forgetRequestPolicies(context);
+      return resolve(source, args, context, info);
+    };
+  }
 }

@@ -12,6 +12,11 @@ import { CreateUserInput, UpdateUserInput, UserConnection, UsersArgs } from "./u
 
 /** A page of users asks for the password policies once, whatever its size. */
 const policiesOfRequest = new WeakMap<Context, Promise<PolicyView[]>>();
+
+/** A mutation of the request may have changed the policies read so far. */
+export function forgetRequestPolicies(context: Context): void {
+  policiesOfRequest.delete(context);
+}
 /** And each user read is worked out once, however many of its password's fields are asked for. */
 const passwordStates = new WeakMap<User, Promise<PasswordState>>();
 

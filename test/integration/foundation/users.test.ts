@@ -212,6 +212,23 @@ describe("users and groups", () => {
     expect(removed.removeUserFromGroup.users.totalCount).toBe(0);
   });
 
+  test("mutations in one document: each is answered with what the ones before it wrote", async () => {
+    const { createGroup } = await gateway.admin.ok(CreateGroupDocument, { name: "one-document" });
+    const ids: string[] = [];
+    for (const login of ["first-in-doc@example.com", "second-in-doc@example.com"]) {
+      ids.push((await gateway.admin.ok(CreateUserDocument, { input: { login } })).createUser.id);
+    }
+    const add = (alias: string, userId: string) => `${alias}: addUserToGroup(groupId: "${createGroup.id}", userId: "${userId}") { users { totalCount } }`;
+    const remove = `c: removeUserFromGroup(groupId: "${createGroup.id}", userId: "${ids[0]}") { users { totalCount edges { node { id } } } }`;
+    const result = await gateway.admin.raw<Record<string, { users: { totalCount: number; edges?: { node: { id: string } }[] } }>>(
+      JSON.stringify({ query: `mutation { ${add("a", ids[0]!)} ${add("b", ids[1]!)} ${remove} }` }),
+    );
+    expect(result.errors).toBeUndefined();
+    expect(result.data?.a?.users.totalCount).toBe(1);
+    expect(result.data?.b?.users.totalCount).toBe(2);
+    expect(result.data?.c?.users).toEqual({ totalCount: 1, edges: [{ node: { id: ids[1] } }] });
+  });
+
   test("the same member added by several requests at once is one membership, added once, and no request fails", async () => {
     const { createGroup } = await gateway.admin.ok(CreateGroupDocument, { name: "double-clicked" });
     const { createUser } = await gateway.admin.ok(CreateUserDocument, { input: { login: "double-click@example.com" } });
