@@ -23,6 +23,12 @@ export const DEFAULT_SESSION_IDLE_MINUTES = 60;
 export const DEFAULT_PASSWORD_MIN_LENGTH = 8;
 /** Long enough for any passphrase, short enough that hashing it costs nothing notable. */
 export const PASSWORD_MAX_LENGTH = 256;
+/**
+ * What a password field takes as typed. PASSWORD_MAX_LENGTH counts after NFKC, which composes
+ * what some keyboards send decomposed ("é" as e and U+0301): checked on the raw text, a password
+ * the policy accepted could not be typed again from such a keyboard.
+ */
+export const PASSWORD_INPUT_MAX_LENGTH = 4 * PASSWORD_MAX_LENGTH;
 export const DEFAULT_MAX_FAILED_ATTEMPTS = 10;
 /** Okta's default: a new password may not be the current one or any of the three before it. */
 export const DEFAULT_PASSWORD_HISTORY_COUNT = 4;

@@ -4,6 +4,7 @@ import { Challenge } from "../phone/challenge.entity";
 import { PhoneMethod } from "../phone/phone.enums";
 import { TransactionStatus } from "./auth-transaction.entity";
 import { Length, MaxLength } from "../platform/text-length";
+import { PASSWORD_INPUT_MAX_LENGTH } from "../policies/evaluate";
 
 registerEnumType(TransactionStatus, { name: "TransactionStatus" });
 
@@ -43,7 +44,7 @@ export class AuthTransaction {
 @InputType()
 export class SignInInput {
   @Field() @Length(1, 256) login: string;
-  @Field() @Length(1, 256) password: string;
+  @Field() @Length(1, PASSWORD_INPUT_MAX_LENGTH) password: string;
   @Field(() => String, { nullable: true }) @IsOptional() @MaxLength(128) clientId?: string | null;
 }
 
@@ -82,12 +83,12 @@ export class RecoveryInput {
 
 @InputType()
 export class ChangePasswordInput {
-  @Field() @Length(1, 256) currentPassword: string;
-  @Field() @Length(1, 256) newPassword: string;
+  @Field() @Length(1, PASSWORD_INPUT_MAX_LENGTH) currentPassword: string;
+  @Field() @Length(1, PASSWORD_INPUT_MAX_LENGTH) newPassword: string;
 }
 
 @InputType()
 export class ResetPasswordInput {
   @Field() @Length(1, 128) stateHandle: string;
-  @Field() @Length(1, 256) newPassword: string;
+  @Field() @Length(1, PASSWORD_INPUT_MAX_LENGTH) newPassword: string;
 }

@@ -3,6 +3,7 @@ import { ArgsType, Field, ID, InputType, Int } from "type-graphql";
 import { connectionTypes } from "../platform/pagination";
 import { User, UserStatus } from "./user.entity";
 import { Length, MaxLength } from "../platform/text-length";
+import { PASSWORD_INPUT_MAX_LENGTH } from "../policies/evaluate";
 
 /** 3 to 32 characters in all, as the column holds them, the + included. */
 const PHONE_CHARACTERS = /^(?=.{3,32}$)\+?[0-9 ().-]+$/;
@@ -48,7 +49,7 @@ export class CreateUserInput extends UserProfileInput {
 
   @Field(() => String, { nullable: true })
   @IsOptional()
-  @MaxLength(256)
+  @MaxLength(PASSWORD_INPUT_MAX_LENGTH)
   password?: string | null;
 
   @Field(() => [ID], { nullable: true })

@@ -58,6 +58,15 @@ describe("sign-in transactions", () => {
 
   const signedIn = (login: string) => signedInAs(gateway, login);
 
+  test("a long password set with composed accents signs in typed decomposed, as the policy counts it after NFKC", async () => {
+    const composed = `${"\u00e9t\u00e9 ".repeat(50)}!`; // 201 code points; 301 with each é as e and U+0301
+    const user = await createUser(gateway, { password: composed });
+    const decomposed = composed.normalize("NFD");
+    expect([...decomposed].length).toBeGreaterThan(256);
+    const { signIn } = await gateway.anonymous.ok(SignInDocument, { input: { login: user.login, password: decomposed } });
+    expect(signIn.status).toBe("SUCCESS");
+  });
+
   test("a signOut whose session another request ended meanwhile answers false and logs no logout of its own", async () => {
     const user = await createUser(gateway, { password: PASSWORD });
     const session = await signedIn(user.login);
