@@ -1,4 +1,5 @@
 import { timingSafeEqual } from "node:crypto";
+import { accountNamed, loginKeys } from "../users/login";
 import { In, IsNull } from "typeorm";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Viewer } from "../auth/viewer";
@@ -142,7 +143,7 @@ export class TransactionService {
   async signIn(input: { login: string; password: string; clientId?: string | null }, client: ClientInfo, current: Viewer): Promise<TransactionView> {
     const { db, clock, log, policies, authenticator } = this.deps;
     const login = input.login.trim();
-    const read = await db.manager.findOneBy(User, { loginNormalized: login.toLowerCase() });
+    const read = accountNamed(login, await db.manager.findBy(User, { loginNormalized: In(loginKeys(login)) }));
     // The hash is checked whether or not the login exists, so both answer in the same time.
     const compared = read?.passwordHash ? await verifyPassword(input.password, read.passwordHash) : await verifyAgainstDummy(input.password);
     const { user, passwordMatches } = await this.afterComparing(read, compared);
@@ -611,7 +612,7 @@ export class TransactionService {
 
   private async recover(kind: "PASSWORD_RECOVERY" | "ACCOUNT_UNLOCK", login: string, method: PhoneMethod, client: ClientInfo): Promise<TransactionView> {
     const { db, authenticator, factors, policies, clock } = this.deps;
-    const user = await db.manager.findOneBy(User, { loginNormalized: login.trim().toLowerCase() });
+    const user = accountNamed(login, await db.manager.findBy(User, { loginNormalized: In(loginKeys(login)) }));
     const allPolicies = await policies.list();
     const offered = recoveryMethodsOffered(allPolicies);
     if (!offered.includes(method)) {

@@ -1,4 +1,5 @@
 import { Brackets, Not } from "typeorm";
+import { loginKey } from "./login";
 import { GroupMember } from "../groups/group.entity";
 import { recordMembership, requireGroups } from "../groups/group.service";
 import { EventType } from "../log/event-types";
@@ -77,8 +78,8 @@ export class UserService {
   async createUser(input: CreateUserInput, initiator: Initiator): Promise<User> {
     const login = input.login.trim();
     if (!login) throw badInput("input.login", "must not be blank");
-    // Stored lower-cased too, for uniqueness, and lower case can be longer ("İ" is "i̇").
-    if (codePoints(login.toLowerCase()) > 256) throw badInput("input.login", "must be at most 256 characters long");
+    // Stored as its key too (loginKey), for uniqueness, and that can be longer ("İ" is "i̇").
+    if (codePoints(loginKey(login)) > 256) throw badInput("input.login", "must be at most 256 characters long");
     const locale = input.locale ? canonicalLocale(input.locale, "input.locale") : "en";
     const password = input.password ?? null;
     const groupIds = [...new Set(input.groupIds ?? [])];
@@ -103,7 +104,7 @@ export class UserService {
         const user = manager.create(User, {
           id: newId("usr"),
           login,
-          loginNormalized: login.toLowerCase(),
+          loginNormalized: loginKey(login),
           email: input.email ?? null,
           firstName: input.firstName ?? null,
           lastName: input.lastName ?? null,
@@ -310,7 +311,7 @@ export class UserService {
       if (!e164) throw badInput("phoneNumber", "must be a valid phone number in international format, starting with +");
       filtered.andWhere("u.id IN (SELECT pf.user_id FROM phone_factors pf WHERE pf.e164 = :e164)", { e164 });
     }
-    const search = args.search?.trim().toLowerCase();
+    const search = args.search?.trim().normalize("NFKC").toLowerCase();
     if (search) {
       const prefix = `${escapeLike(search)}%`;
       filtered.andWhere(
@@ -325,7 +326,7 @@ export class UserService {
     }
     return keysetConnection(
       filtered,
-      { limit, after: args.after, scope: cursorScope(args.status, args.search?.trim().toLowerCase(), args.phoneNumber?.trim()) },
+      { limit, after: args.after, scope: cursorScope(args.status, search, args.phoneNumber?.trim()) },
       { at: "u.created", id: "u.id", direction: "ASC", cursorOf: (user) => ({ at: user.created.getTime(), id: user.id }) },
       (user) => user,
     );

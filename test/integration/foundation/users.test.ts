@@ -8,6 +8,7 @@ import {
   DeactivateUserDocument,
   GroupsDocument,
   RemoveUserFromGroupDocument,
+  SignInDocument,
   SuspendUserDocument,
   UnsuspendUserDocument,
   UpdateUserDocument,
@@ -17,6 +18,7 @@ import {
 } from "../../../src/generated/graphql";
 import { In } from "typeorm";
 import { LogEventRecord, LogEventTargetRecord } from "../../../src/log/log-event.entity";
+import { User } from "../../../src/users/user.entity";
 import { ownStatements, startTestGateway, type TestGateway } from "../../support/gateway";
 import { enroll } from "../../support/phone";
 
@@ -47,6 +49,28 @@ describe("users and groups", () => {
     expect(error.code).toBe("CONFLICT");
     expect(error.extensions?.reason).toBe("LOGIN_TAKEN");
     expect(await userCount()).toBe(before);
+  });
+
+  test("a login that only looks like another (full-width letters, a decomposed accent) is that login: CONFLICT, and it signs in to it", async () => {
+    const { createUser } = await gateway.admin.ok(CreateUserDocument, { input: { login: "jos\u00e9@example.com", password: "a long enough password" } });
+    for (const lookalike of ["jose\u0301@example.com", "\uFF4A\uFF4F\uFF53\u00e9@example.com"]) {
+      const error = await gateway.admin.fails(CreateUserDocument, { input: { login: lookalike } });
+      expect(error).toMatchObject({ code: "CONFLICT", extensions: expect.objectContaining({ reason: "LOGIN_TAKEN" }) });
+      const { signIn } = await gateway.anonymous.ok(SignInDocument, { input: { login: lookalike, password: "a long enough password" } });
+      expect(signIn).toMatchObject({ status: "SUCCESS", user: { id: createUser.id } });
+    }
+    expect((await gateway.admin.ok(UsersDocument, { search: "\uFF4A\uFF4F\uFF53" })).users.edges.map((edge) => edge.node.id)).toContain(createUser.id);
+    await gateway.admin.ok(CreateGroupDocument, { name: "Engineering-wide" });
+    expect((await gateway.admin.fails(CreateGroupDocument, { name: "\uFF25ngineering-wide" })).code).toBe("CONFLICT");
+  });
+
+  test("an account stored before logins were NFKC-normalised still signs in as it was typed then", async () => {
+    const typed = "\uFF4C\uFF45\uFF47\uFF41\uFF43\uFF59@example.com";
+    const { createUser } = await gateway.admin.ok(CreateUserDocument, { input: { login: typed, password: "a long enough password" } });
+    // Its key as it was then: lower case alone.
+    await gateway.db.dataSource.createQueryBuilder().update(User).set({ loginNormalized: typed.toLowerCase() }).where("id = :id", { id: createUser.id }).execute();
+    const { signIn } = await gateway.anonymous.ok(SignInDocument, { input: { login: typed, password: "a long enough password" } });
+    expect(signIn).toMatchObject({ status: "SUCCESS", user: { id: createUser.id } });
   });
 
   test.each([

@@ -1,0 +1,22 @@
+/**
+ * The form logins are unique in and looked up by: NFKC, then lower case. NFKC makes a
+ * full-width "ａｌｉｃｅ" and a decomposed "jose\u0301" the "alice" and "josé" they look like, so
+ * neither can be created beside those, and either, typed, finds them.
+ */
+export function loginKey(login: string): string {
+  return login.trim().normalize("NFKC").toLowerCase();
+}
+
+/**
+ * The keys a typed login may be stored under: today's, and, for accounts created before logins
+ * were NFKC-normalised, the lower case alone (the same for all but a few).
+ */
+export function loginKeys(login: string): string[] {
+  return [...new Set([loginKey(login), login.trim().toLowerCase()])];
+}
+
+/** Of the accounts found by loginKeys, the one a typed login names: today's key first. */
+export function accountNamed<T extends { loginNormalized: string }>(login: string, found: readonly T[]): T | null {
+  const key = loginKey(login);
+  return found.find((account) => account.loginNormalized === key) ?? found[0] ?? null;
+}
