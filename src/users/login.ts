@@ -15,8 +15,15 @@ export function loginKeys(login: string): string[] {
   return [...new Set([loginKey(login), login.trim().toLowerCase()])];
 }
 
-/** Of the accounts found by loginKeys, the one a typed login names: today's key first. */
+/**
+ * Of the accounts found by loginKeys, the one a typed login names. An account stored under its
+ * old key, typed as it was stored, is that account: a look-alike created since under today's
+ * key must not take its sign-ins (and its lockout count). Otherwise today's key.
+ */
 export function accountNamed<T extends { loginNormalized: string }>(login: string, found: readonly T[]): T | null {
+  const asStoredThen = login.trim().toLowerCase();
   const key = loginKey(login);
-  return found.find((account) => account.loginNormalized === key) ?? found[0] ?? null;
+  return (
+    found.find((account) => account.loginNormalized === asStoredThen) ?? found.find((account) => account.loginNormalized === key) ?? null
+  );
 }

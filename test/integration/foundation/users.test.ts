@@ -71,6 +71,12 @@ describe("users and groups", () => {
     await gateway.db.dataSource.createQueryBuilder().update(User).set({ loginNormalized: typed.toLowerCase() }).where("id = :id", { id: createUser.id }).execute();
     const { signIn } = await gateway.anonymous.ok(SignInDocument, { input: { login: typed, password: "a long enough password" } });
     expect(signIn).toMatchObject({ status: "SUCCESS", user: { id: createUser.id } });
+    // A look-alike under today's key, made since, does not take the old account's sign-ins.
+    const { createUser: since } = await gateway.admin.ok(CreateUserDocument, { input: { login: "legacy@example.com", password: "another long password" } });
+    const again = await gateway.anonymous.ok(SignInDocument, { input: { login: typed, password: "a long enough password" } });
+    expect(again.signIn).toMatchObject({ status: "SUCCESS", user: { id: createUser.id } });
+    const theirs = await gateway.anonymous.ok(SignInDocument, { input: { login: "legacy@example.com", password: "another long password" } });
+    expect(theirs.signIn).toMatchObject({ status: "SUCCESS", user: { id: since.id } });
   });
 
   test.each([
