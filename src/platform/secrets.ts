@@ -26,8 +26,9 @@ function createOnce(file: string, content: string): void {
     } catch (error) {
       const { code } = error as NodeJS.ErrnoException;
       if (code === "EEXIST") return;
-      // A file system without hard links: an exclusive copy still never replaces a secret.
       if (code !== "EPERM" && code !== "ENOTSUP" && code !== "EOPNOTSUPP") throw error;
+      // A file system without hard links: an exclusive copy never replaces a secret, though an
+      // instance starting at the same moment could read it part-written there.
       try {
         fs.copyFileSync(draft, file, fs.constants.COPYFILE_EXCL);
       } catch (copyError) {
@@ -57,8 +58,11 @@ export class ServerSecrets {
   static load(config: Pick<Config, "serverSecret" | "dataDir">): ServerSecrets {
     if (config.serverSecret) return new ServerSecrets(config.serverSecret);
     const file = path.join(config.dataDir, "secret");
-    fs.mkdirSync(config.dataDir, { recursive: true });
-    createOnce(file, randomBytes(32).toString("base64url"));
+    // Made only when missing: a DATA_DIR holding it may be read-only from then on.
+    if (!fs.existsSync(file)) {
+      fs.mkdirSync(config.dataDir, { recursive: true });
+      createOnce(file, randomBytes(32).toString("base64url"));
+    }
     const secret = fs.readFileSync(file, "utf8").trim();
     // Never made by us (a hand edit, or a disk that filled while an older version wrote it): keys
     // derived from it could be derived by anyone.

@@ -22,6 +22,19 @@ describe("the server secret kept in DATA_DIR", () => {
     expect(fs.statSync(file).mode & 0o777).toBe(0o600);
   });
 
+  test("one already there is only read: nothing is written beside it, so DATA_DIR may be read-only", () => {
+    load();
+    const before = fs.statSync(dataDir).mtimeMs;
+    const write = jest.spyOn(fs, "openSync");
+    try {
+      load();
+      expect(write).not.toHaveBeenCalled();
+    } finally {
+      write.mockRestore();
+    }
+    expect(fs.statSync(dataDir).mtimeMs).toBe(before);
+  });
+
   test.each([
     ["an empty", ""],
     ["a short", "not nearly a secret"],
