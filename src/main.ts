@@ -20,7 +20,11 @@ async function main(): Promise<void> {
   let starting: Promise<Gateway> | null = null;
   let stopping = false;
   const shutdown = (signal: string) => {
-    if (stopping) return;
+    // A second signal: whoever sent it will not wait for a start or close that hangs.
+    if (stopping) {
+      logger.warn({ signal }, "stopping now, without finishing the shutdown");
+      process.exit(1);
+    }
     stopping = true;
     logger.info({ signal }, "shutting down");
     starting!
