@@ -348,8 +348,8 @@ function refuseAs(limit: QueryLimit): { exposeLimits: true; propagateOnRejection
  * (`req.query`) stops at 1,000 parameters, and a query after those went uncounted.
  */
 function queryInUrl(url: string): string | null {
-  const start = url.indexOf("?");
-  const queries = start < 0 ? [] : new URLSearchParams(url.slice(start + 1)).getAll("query");
+  // Up to a fragment, as Apollo's url.parse(req.url).search reads it.
+  const queries = new URL(url, "http://gateway.invalid").searchParams.getAll("query");
   // Given more than once, Apollo refuses the request itself.
   return queries.length === 1 ? queries[0]! : null;
 }

@@ -1,3 +1,4 @@
+import http from "node:http";
 /**
  * Threat: oversized operations. A request that is cheap to send and dear to answer: a flood of
  * tokens for the parser and validator, one cheap field repeated under many aliases, a pile of
@@ -48,6 +49,29 @@ describe("oversized operations", () => {
       expect(refusedLimits(((await response.json()) as { errors: [] }).errors)).toEqual(["tokens"]);
     });
 
+    test("is refused in a GET request's query string when a fragment names the query again", async () => {
+      // fetch() never sends a fragment; a raw request does, and the gateway reads up to it, as Apollo does.
+      const { port } = new URL(gateway.url);
+      const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const request = http.get(
+          {
+            host: "127.0.0.1",
+            port,
+            path: `/graphql?query=${encodeURIComponent(overLimit)}#&query=x`,
+            headers: { authorization: `SSWS ${ADMIN_TOKEN}`, "apollo-require-preflight": "true" },
+          },
+          (response) => {
+            let body = "";
+            response.setEncoding("utf8").on("data", (chunk: string) => (body += chunk));
+            response.on("end", () => resolve({ status: response.statusCode ?? 0, body }));
+          },
+        );
+        request.on("error", reject);
+      });
+      expect(answer.status).toBe(400);
+      expect(refusedLimits((JSON.parse(answer.body) as { errors: [] }).errors)).toEqual(["tokens"]);
+    });
+
     test("even when the flood is a syntax error further on", async () => {
       const result = await query(`${overLimit} }}} not graphql`);
       expect(result.status).toBe(400);
@@ -72,7 +96,9 @@ describe("oversized operations", () => {
     });
 
     test("aliases hidden in fragments are counted", async () => {
-      const refused = await query(`{ ...A ...B } fragment A on Query { ${many(8, (i) => `a${i}: me { id }`)} } fragment B on Query { ${many(8, (i) => `b${i}: me { id }`)} }`);
+      const refused = await query(
+        `{ ...A ...B } fragment A on Query { ${many(8, (i) => `a${i}: me { id }`)} } fragment B on Query { ${many(8, (i) => `b${i}: me { id }`)} }`,
+      );
       expect(refusedLimits(refused.errors)).toEqual(["aliases"]);
     });
 
@@ -94,7 +120,8 @@ describe("oversized operations", () => {
   });
 
   describe("nested pages whose sizes multiply", () => {
-    const fanOut = (size: string) => `users(first: ${size}) { edges { node { groups { users(first: ${size}) { edges { node { id } } } } } } }`;
+    const fanOut = (size: string) =>
+      `users(first: ${size}) { edges { node { groups { users(first: ${size}) { edges { node { id } } } } } } }`;
 
     test("written inline, they are refused with QUERY_TOO_COMPLEX cost", async () => {
       const refused = await query(`{ ${fanOut("200")} }`);
