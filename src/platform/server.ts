@@ -319,9 +319,15 @@ export async function startGateway({ config, clock = systemClock, logger = creat
   const url = `http://${hostForUrl}:${port}/graphql`;
   services.publicUrl.bindListeningAddress(`http://${hostForUrl}:${port}`);
   if (config.dispatchEnabled) await services.dispatcher.start();
-  for (const template of await services.smsTemplates.beyondOneSegment()) {
-    logger.warn(template, "an SMS template no longer fits one segment with this ORG_NAME, ORIGIN_DOMAIN and code length: its messages go out in several parts");
-  }
+  // A warning, never a reason not to start.
+  await services.smsTemplates.beyondOneSegment().then(
+    (found) => {
+      for (const template of found) {
+        logger.warn(template, "an SMS template no longer fits one segment with this ORG_NAME, ORIGIN_DOMAIN and code length: its messages go out in several parts");
+      }
+    },
+    (error: unknown) => logger.warn({ err: error }, "the SMS templates could not be checked against this ORG_NAME"),
+  );
   services.logRetention.start();
   services.counterPurge.start();
   services.endedRecordPurge.start();
