@@ -21,17 +21,22 @@ const FUNNEL_HISTORY_PAGES = 5;
 const LOG_HISTORY = 50;
 /** Usage is re-read after sends settle, not on every event: it is a month-level aggregate. */
 const USAGE_REFRESH_MS = 3000;
-/** A live feed the gateway ended (it fell behind, or could not read an event) is opened again after this, at least. */
+/** A live feed the gateway ended (it fell behind, or could not read an event) is opened again after this, doubling each time. */
 const RESUBSCRIBE_MS = 2000;
+/** Ends in a row after which a panel stops trying and says why. */
+const RESUBSCRIBE_TRIES = 5;
 
 /**
  * The gateway ends a feed that fell too far behind (RATE_LIMITED) or could not read an event
  * (INTERNAL) and expects the client to subscribe again and read what it missed: each panel
- * does, after the wait the error names. Refusals of the token or the filter stay refusals.
+ * does, after the wait the error names, and longer each time it ends again before anything came
+ * through; past RESUBSCRIBE_TRIES it stops and shows the error. Refusals of the token or the
+ * filter stay refusals.
  */
-function resubscribeAfter(error: GraphQLRequestError): number | null {
+function resubscribeAfter(error: GraphQLRequestError, endsInARow: number): number | null {
   if (error.code !== "RATE_LIMITED" && error.code !== "INTERNAL") return null;
-  return Math.max(RESUBSCRIBE_MS, (error.numberAt("retryAfterSeconds") ?? 0) * 1000);
+  if (endsInARow >= RESUBSCRIBE_TRIES) return null;
+  return Math.max(RESUBSCRIBE_MS * 2 ** endsInARow, (error.numberAt("retryAfterSeconds") ?? 0) * 1000);
 }
 
 const errorBox = byId("error", HTMLParagraphElement);
@@ -105,7 +110,13 @@ function stop(): void {
 
 // --- Delivery funnel -------------------------------------------------------------------------
 
-function startFunnel(current: Session): void {
+/** Counts startFunnel(): an earlier run's history, still being read, does not draw over a newer one. */
+let funnelRuns = 0;
+
+function startFunnel(current: Session, endsInARow = 0): void {
+  const run = ++funnelRuns;
+  const ours = () => session === current && run === funnelRuns;
+  let ends = endsInARow;
   const funnel = new DeliveryFunnel();
   const render = () => {
     const rows = funnel.rows();
@@ -115,6 +126,8 @@ function startFunnel(current: Session): void {
     byId("funnel-empty", HTMLParagraphElement).hidden = rows.length > 0;
   };
   const add = (event: LogEventFieldsFragment, live: boolean) => {
+    if (!ours()) return;
+    if (live) ends = 0;
     if (!funnel.add(event)) return;
     render();
     if (live) scheduleUsageRefresh(current);
@@ -123,17 +136,18 @@ function startFunnel(current: Session): void {
   current.stopFunnel = subscribe(current.client, SystemLogDocument, { filter: FUNNEL_FILTER }, {
     next: ({ systemLog }) => add(systemLog, true),
     error: (error) => {
-      const wait = resubscribeAfter(error);
+      if (!ours()) return;
+      const wait = resubscribeAfter(error, ends);
       if (wait === null) return showError(error);
       // Read again from the start of the window: the counts are rebuilt, none counted twice.
-      setTimeout(() => session === current && startFunnel(current), wait);
+      setTimeout(() => ours() && startFunnel(current, ends + 1), wait);
     },
   });
   void (async () => {
     const since = new Date(Date.now() - FUNNEL_WINDOW_MS).toISOString();
     let after: string | null = null;
     try {
-      for (let page = 0; page < FUNNEL_HISTORY_PAGES && session === current; page += 1) {
+      for (let page = 0; page < FUNNEL_HISTORY_PAGES && ours(); page += 1) {
         const { logs }: LogsQuery = await request(
           LogsDocument,
           { filter: FUNNEL_FILTER, since, sortOrder: "ASCENDING", first: 1000, after },
@@ -144,7 +158,7 @@ function startFunnel(current: Session): void {
         after = logs.pageInfo.endCursor;
       }
     } catch (error) {
-      if (session === current) showError(asRequestError(error));
+      if (ours()) showError(asRequestError(error));
     }
   })();
 }
@@ -154,8 +168,9 @@ function startFunnel(current: Session): void {
 /** Counts startLog(): what an earlier filter's stream or history does once a newer one began is dropped. */
 let logRuns = 0;
 
-function startLog(current: Session, text: string): void {
+function startLog(current: Session, text: string, endsInARow = 0): void {
   const run = ++logRuns;
+  let ends = endsInARow;
   current.stopLog();
   logTable.clear();
   hideFilterError();
@@ -168,18 +183,30 @@ function startLog(current: Session, text: string): void {
     if (refused || !ours()) return;
     refused = true;
     unsubscribe();
-    const wait = resubscribeAfter(error);
+    const wait = resubscribeAfter(error, ends);
     if (wait !== null) {
       // Subscribed again, then the history read again: what came meanwhile is shown.
-      state.textContent = "The live feed fell behind; catching up…";
-      setTimeout(() => ours() && startLog(current, text), wait);
+      state.textContent = "The live feed was cut off; catching up…";
+      setTimeout(() => ours() && startLog(current, text, ends + 1), wait);
       return;
     }
     state.textContent = "";
     if (error.code === "BAD_FILTER") showFilterError(text, error);
     else showError(error);
   };
-  const unsubscribe = subscribe(current.client, SystemLogDocument, { filter }, { next: ({ systemLog }) => ours() && logTable.prepend(systemLog), error: refuse });
+  const unsubscribe = subscribe(
+    current.client,
+    SystemLogDocument,
+    { filter },
+    {
+      next: ({ systemLog }) => {
+        if (!ours()) return;
+        ends = 0;
+        logTable.prepend(systemLog);
+      },
+      error: refuse,
+    },
+  );
   current.stopLog = unsubscribe;
   void request(LogsDocument, { filter, sortOrder: "DESCENDING", first: LOG_HISTORY }, current.authorization).then(
     ({ logs }) => {
