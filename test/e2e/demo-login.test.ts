@@ -217,6 +217,8 @@ describeInBrowser("/demo/login and /admin: phone sign-in watched live", () => {
     const { user } = await userWithPhone(gateway, "+447400650001");
     await signIn(demo, user.login);
     await demo.getByRole("button", { name: "Send code" }).click();
+    // The code is out (and its cooldown counted from now) before the clock moves on.
+    await demo.getByText(/We sent a code/).waitFor();
     const sendAgain = demo.getByRole("button", { name: "Send a new code" });
     for (let resend = 1; resend <= 3; resend += 1) {
       gateway.clock.advance(31_000);
