@@ -44,7 +44,8 @@ export class PhoneFactorResolver {
 
   @Authorized(Role.USER)
   @Mutation(() => Boolean, {
-    description: "Deletes the factor and cancels its open challenges. From a user's own session, as enrollPhoneFactor: the phone proven in it within 15 minutes",
+    description:
+      "Deletes the factor and cancels its open challenges. From a user's own session, as enrollPhoneFactor: the phone proven in it within 15 minutes",
   })
   deletePhoneFactor(@Arg("id", () => ID) id: string, @Ctx() context: Context): Promise<boolean> {
     return this.services.factors.delete(context.viewer, id, requesterOf(context));

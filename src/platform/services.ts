@@ -98,7 +98,16 @@ export function createServices(deps: ServiceDependencies) {
   });
   const sessions = new SessionService(db, clock, log);
   const policies = new PolicyService(db, clock, log);
-  const factors = new FactorService({ db, clock, log, authenticator: phoneAuthenticator, numbers: phoneNumbers, challenges, sessions, policies });
+  const factors = new FactorService({
+    db,
+    clock,
+    log,
+    authenticator: phoneAuthenticator,
+    numbers: phoneNumbers,
+    challenges,
+    sessions,
+    policies,
+  });
 
   const publicUrl = new PublicUrl(config.publicUrl);
   const telephony = createTelephony(config, { db, clock, logger, publicUrl });

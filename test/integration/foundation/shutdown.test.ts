@@ -13,7 +13,14 @@ import { withTimeout } from "../../support/deferred";
 
 async function stoppedBy(signal: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null; messages: string[] }> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "ringfence-shutdown-"));
-  const env: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: "production", PORT: "0", HOST: "127.0.0.1", DATA_DIR: dataDir, LOG_LEVEL: "info" };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    NODE_ENV: "production",
+    PORT: "0",
+    HOST: "127.0.0.1",
+    DATA_DIR: dataDir,
+    LOG_LEVEL: "info",
+  };
   delete env.DATABASE_URL;
   delete env.REDIS_URL;
   const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", "src/main.ts"], {
@@ -48,9 +55,13 @@ async function stoppedBy(signal: NodeJS.Signals): Promise<{ code: number | null;
 }
 
 describe("stopping the gateway process", () => {
-  test.each(["SIGTERM", "SIGINT"] as const)("%s runs the gateway's own shutdown to its end, and the process exits 0", async (signal) => {
-    const stopped = await stoppedBy(signal);
-    expect(stopped).toMatchObject({ code: 0, signal: null });
-    expect(stopped.messages).toEqual(expect.arrayContaining(["shutting down", "Ringfence gateway closed"]));
-  }, 90_000);
+  test.each(["SIGTERM", "SIGINT"] as const)(
+    "%s runs the gateway's own shutdown to its end, and the process exits 0",
+    async (signal) => {
+      const stopped = await stoppedBy(signal);
+      expect(stopped).toMatchObject({ code: 0, signal: null });
+      expect(stopped.messages).toEqual(expect.arrayContaining(["shutting down", "Ringfence gateway closed"]));
+    },
+    90_000,
+  );
 });

@@ -46,7 +46,9 @@ describe("password guesses in flight when the account locks", () => {
     const right = gateway.anonymous.request(SignInDocument, { input: { login: user.login, password: PASSWORD } });
     await held.started;
     for (const guess of ["wrong one", "wrong two"]) {
-      expect((await gateway.anonymous.fails(SignInDocument, { input: { login: user.login, password: guess } })).code).toBe("INVALID_CREDENTIALS");
+      expect((await gateway.anonymous.fails(SignInDocument, { input: { login: user.login, password: guess } })).code).toBe(
+        "INVALID_CREDENTIALS",
+      );
     }
     expect(await statusOf(user.id)).toBe("LOCKED_OUT");
     held.release();
@@ -59,7 +61,8 @@ describe("password guesses in flight when the account locks", () => {
     const user = await createUser(gateway, { password: PASSWORD });
     const session = await signedIn(gateway, user.login);
     const held = holdComparisonOf(PASSWORD);
-    const change = (currentPassword: string) => session.request(ChangePasswordDocument, { input: { currentPassword, newPassword: "a new long enough password" } });
+    const change = (currentPassword: string) =>
+      session.request(ChangePasswordDocument, { input: { currentPassword, newPassword: "a new long enough password" } });
     const right = change(PASSWORD);
     await held.started;
     for (const guess of ["wrong one", "wrong two"]) expect((await change(guess)).errors?.[0]?.extensions?.code).toBe("INVALID_CREDENTIALS");

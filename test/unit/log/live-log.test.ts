@@ -91,7 +91,14 @@ describe("LiveLogFeed when a load fails while an earlier one is still on its way
       publishedSince: async () => [],
     } as unknown as LogQueryService;
     const pubsub = createGatewayPubSub();
-    const live = new LiveLogFeed({ pubsub, fanOutGaps: new ManualGaps(), clock, queries, logger: pino({ level: "silent" }), bufferSize: 100 });
+    const live = new LiveLogFeed({
+      pubsub,
+      fanOutGaps: new ManualGaps(),
+      clock,
+      queries,
+      logger: pino({ level: "silent" }),
+      bufferSize: 100,
+    });
     try {
       const channel = live.open(null, async () => null);
       const received: unknown[] = [];

@@ -22,7 +22,9 @@ describe("configuration from the environment", () => {
   });
 
   test("a send limit given as space is its default; one in another notation is refused", () => {
-    expect(defaultSecuritySettings({ LIMIT_SENDS_PER_NUMBER_PER10M: " " }).sendsPerNumberPer10m).toBe(defaultSecuritySettings({}).sendsPerNumberPer10m);
+    expect(defaultSecuritySettings({ LIMIT_SENDS_PER_NUMBER_PER10M: " " }).sendsPerNumberPer10m).toBe(
+      defaultSecuritySettings({}).sendsPerNumberPer10m,
+    );
     expect(defaultSecuritySettings({ LIMIT_DAILY_SPEND_CAP_USD: "12.5" }).dailySpendCapUsd).toBe(12.5);
     expect(() => defaultSecuritySettings({ LIMIT_SENDS_PER_NUMBER_PER10M: "0x5" })).toThrow(/LIMIT_SENDS_PER_NUMBER_PER10M/);
   });

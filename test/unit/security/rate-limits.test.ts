@@ -43,9 +43,24 @@ describe("send windows", () => {
     expect(await allowed(limits)).toBe(true);
     expect(await allowed(limits)).toBe(true);
     const lowered = { ...settings, sendsPerNumberPer30s: 1 };
-    expect(await limits.consumeSend(lowered, send).then(() => "sent", (error: { code?: string }) => error.code)).toBe("RATE_LIMITED");
+    expect(
+      await limits.consumeSend(lowered, send).then(
+        () => "sent",
+        (error: { code?: string }) => error.code,
+      ),
+    ).toBe("RATE_LIMITED");
     const raised = { ...settings, sendsPerNumberPer30s: 3 };
-    expect(await limits.consumeSend(raised, send).then(() => "sent", (error: { code?: string }) => error.code)).toBe("sent");
-    expect(await limits.consumeSend(raised, send).then(() => "sent", (error: { code?: string }) => error.code)).toBe("RATE_LIMITED");
+    expect(
+      await limits.consumeSend(raised, send).then(
+        () => "sent",
+        (error: { code?: string }) => error.code,
+      ),
+    ).toBe("sent");
+    expect(
+      await limits.consumeSend(raised, send).then(
+        () => "sent",
+        (error: { code?: string }) => error.code,
+      ),
+    ).toBe("RATE_LIMITED");
   });
 });
