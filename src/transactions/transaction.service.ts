@@ -1,5 +1,4 @@
 import { timingSafeEqual } from "node:crypto";
-import { accountNamed, loginKeys } from "../users/login";
 import { In, IsNull } from "typeorm";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Viewer } from "../auth/viewer";
@@ -37,6 +36,7 @@ import type { PolicyService } from "../policies/policy.service";
 import type { RateLimits } from "../security/rate-limits";
 import { SessionRecord } from "../sessions/session.entity";
 import type { SessionService } from "../sessions/session.service";
+import { accountNamed, loginKeys } from "../users/login";
 import { canonicalPassword, hashPassword, verifyAgainstDummy, verifyPassword } from "../users/password";
 import { isRecentPassword, rememberReplacedPassword } from "../users/password-history";
 import { User, UserStatus } from "../users/user.entity";
@@ -742,11 +742,6 @@ export class TransactionService {
   }
 
   /**
-   * Counts a wrong password against an ACTIVE account and locks it at the policy's limit. Other
-   * statuses cannot be locked, and counting there would leave an unsuspended account one typo
-   * from a lockout that anyone knowing the login had prepared.
-   */
-  /**
    * The account as it is once a password has been compared. Guesses sent together all read it
    * before the wrong ones among them were counted: read again, an account the wrong ones locked
    * meanwhile is answered as locked to the rest, the right guess included, rather than comparing
@@ -759,7 +754,11 @@ export class TransactionService {
     return { user: current as Account, passwordMatches: matched && current.passwordHash === read.passwordHash };
   }
 
-  /** Whether the failure was counted: not when the account is no longer active. */
+  /**
+   * Counts a wrong password against an ACTIVE account and locks it at the policy's limit. Other
+   * statuses cannot be locked, and counting there would leave an unsuspended account one typo
+   * from a lockout that anyone knowing the login had prepared. Says whether it counted.
+   */
   private async countFailedPassword(tx: Transaction, user: User, policy: PasswordDecision, actor: LogActor, client: ClientInfo): Promise<boolean> {
     const { affected } = await tx.manager
       .createQueryBuilder()

@@ -12,13 +12,13 @@ import { CreateUserInput, UpdateUserInput, UserConnection, UsersArgs } from "./u
 
 /** A page of users asks for the password policies once, whatever its size. */
 const policiesOfRequest = new WeakMap<Context, Promise<PolicyView[]>>();
+/** And each user read is worked out once, however many of its password's fields are asked for. */
+const passwordStates = new WeakMap<User, Promise<PasswordState>>();
 
 /** A mutation of the request may have changed the policies read so far. */
 export function forgetRequestPolicies(context: Context): void {
   policiesOfRequest.delete(context);
 }
-/** And each user read is worked out once, however many of its password's fields are asked for. */
-const passwordStates = new WeakMap<User, Promise<PasswordState>>();
 
 @Resolver(() => User)
 export class UserResolver {

@@ -1,5 +1,4 @@
 import { Brackets, Not } from "typeorm";
-import { loginKey } from "./login";
 import { GroupMember } from "../groups/group.entity";
 import { recordMembership, requireGroups } from "../groups/group.service";
 import { EventType } from "../log/event-types";
@@ -25,6 +24,7 @@ import type { PolicyModel } from "../policies/policy.model";
 import type { PolicyService } from "../policies/policy.service";
 import { AuthTransactionRecord } from "../transactions/auth-transaction.entity";
 import { hashPassword } from "./password";
+import { loginKey } from "./login";
 import { PasswordHistoryRecord } from "./password-history";
 import { User, UserStatus } from "./user.entity";
 import { nextStatus } from "./user-lifecycle";
