@@ -92,7 +92,7 @@ export class ChallengeService {
    * Velocity limits, spend caps and fraud rules for a send, checked before its transaction:
    * a limit refuses the request; a block lets it through but stops the message.
    */
-  clearSend(target: { e164: string; country: CountrySettings; userId: string; method: PhoneMethod }): Promise<SendClearance> {
+  clearSend(target: { e164: string; country: CountrySettings; userId: string; method: PhoneMethod; purpose: ChallengePurpose }): Promise<SendClearance> {
     const unitCost = target.method === "SMS" ? target.country.smsCostPerSegment : target.country.voiceCostPerMinute;
     return this.deps.guard.clear({
       e164: target.e164,
@@ -100,6 +100,7 @@ export class ChallengeService {
       userId: target.userId,
       method: target.method,
       costMicros: Math.round(unitCost * 1_000_000),
+      recovery: isRecovery(target.purpose),
     });
   }
 
@@ -260,7 +261,7 @@ export class ChallengeService {
     let refused = withholdRefusals && (refusedByCaller || (isRecovery(before.purpose) && (await this.recoveryHeld(await this.userOf(before)))));
     if (beforeCountry && !cooling && resendable && !refused) {
       try {
-        clearance = await this.clearSend({ e164: before.e164, country: beforeCountry, userId: before.userId, method: method ?? before.method });
+        clearance = await this.clearSend({ e164: before.e164, country: beforeCountry, userId: before.userId, method: method ?? before.method, purpose: before.purpose });
       } catch (error) {
         if (!withholdRefusals || !isSendRefusal(error)) throw error;
         refused = true;

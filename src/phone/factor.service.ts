@@ -89,7 +89,7 @@ export class FactorService {
     const { parsed, country } = await numbers.requireReachable(request.phoneNumber, request.defaultCountry, request.method);
     // Refused inside the cooldown before the send limits count it, as a resend is.
     await this.refuseWhileWaitingCodeCools(request.userId, parsed.e164);
-    const clearance = await challenges.clearSend({ e164: parsed.e164, country, userId: request.userId, method: request.method });
+    const clearance = await challenges.clearSend({ e164: parsed.e164, country, userId: request.userId, method: request.method, purpose: "PHONE_VERIFICATION" });
     try {
       return await refundedIfUnsent(clearance, () =>
         db.transaction(async (tx) => {
@@ -297,7 +297,7 @@ export class FactorService {
     const chosen = method ?? factor.method;
     const settings = await authenticator.requireMethod(chosen, purpose === "FACTOR_VERIFY" ? "MFA" : "RECOVERY");
     const { country } = await numbers.requireReachable(factor.e164, null, chosen);
-    const clearance = await challenges.clearSend({ e164: factor.e164, country, userId: factor.userId, method: chosen });
+    const clearance = await challenges.clearSend({ e164: factor.e164, country, userId: factor.userId, method: chosen, purpose });
     return refundedIfUnsent(clearance, () =>
       db.transaction(async (tx) => {
         const user = await db.statements.findOneByOrFail(tx.manager, User, { id: factor.userId });

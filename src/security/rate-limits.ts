@@ -53,6 +53,13 @@ export interface CountedSend {
  */
 const REFUND_MARGIN_MS = 1_000;
 
+/**
+ * Sends of a number's and a user's windows that a recovery's code may not take: anyone who knows
+ * a login can start recoveries, and filling those windows would leave the user no code to sign
+ * in with. One is kept for the user's own sign-in, wherever a window allows more than one.
+ */
+const RECOVERY_HOLDS_BACK = 1;
+
 function sendWindows(send: { e164: string; userId: string; country: string }): Array<[Window, string]> {
   return [...SEND_WINDOWS.map((window): [Window, string] => [window, send.e164]), [USER_WINDOW, send.userId], [COUNTRY_WINDOW, send.country]];
 }
@@ -77,12 +84,12 @@ export class RateLimits {
    * and from that one, is given back, so that retrying against a full country window or a
    * spend cap does not use up a user's own allowance.
    */
-  async consumeSend(settings: SecuritySettings, send: { e164: string; userId: string; country: string }): Promise<CountedSend> {
+  async consumeSend(settings: SecuritySettings, send: { e164: string; userId: string; country: string; recovery?: boolean }): Promise<CountedSend> {
     const windows = sendWindows(send);
     const counted: CountedWindow[] = [];
     try {
       for (const [window, key] of windows) {
-        const msBeforeNext = await this.consume(window, settings, key);
+        const msBeforeNext = await this.consume(window, settings, key, send.recovery && window.limit !== "country" ? RECOVERY_HOLDS_BACK : 0);
         counted.push({ window, key, endsAt: Date.now() + msBeforeNext });
       }
     } catch (error) {
@@ -118,9 +125,14 @@ export class RateLimits {
     await Promise.all(windows.map(([window, key]) => this.windowLimiter(window, settings).reward(key, 1)));
   }
 
-  /** Resolves with the milliseconds left in the window the point was counted in. */
-  private consume(window: Window, settings: SecuritySettings, key: string): Promise<number> {
-    return this.consumeFrom(this.windowLimiter(window, settings), key, window.limit, window.durationSeconds, settings[window.setting]);
+  /**
+   * Resolves with the milliseconds left in the window the point was counted in. `holdBack`
+   * sends of the window are not this one's to take (RECOVERY_HOLDS_BACK), when it has more.
+   */
+  private consume(window: Window, settings: SecuritySettings, key: string, holdBack = 0): Promise<number> {
+    const points = settings[window.setting];
+    const cap = points > holdBack ? points - holdBack : points;
+    return this.consumeFrom(this.windowLimiter(window, settings), key, window.limit, window.durationSeconds, points, cap);
   }
 
   /** A setting's window: the one limiter that counts its sends and takes back the ones refused. */
@@ -146,9 +158,12 @@ export class RateLimits {
     return limiter;
   }
 
-  private async consumeFrom(limiter: RateLimiterAbstract, key: string, limit: LimitName, durationSeconds: number, points: number): Promise<number> {
+  private async consumeFrom(limiter: RateLimiterAbstract, key: string, limit: LimitName, durationSeconds: number, points: number, cap = points): Promise<number> {
     try {
-      return (await limiter.consume(key, 1)).msBeforeNext;
+      const counted = await limiter.consume(key, 1);
+      // Counted, as a refusal is (consumeSend gives both back), but past what this send may take.
+      if (counted.consumedPoints > cap) throw counted;
+      return counted.msBeforeNext;
     } catch (rejection) {
       if (rejection instanceof RateLimiterRes) {
         throw rateLimited(limit, rejection.msBeforeNext / 1000, limitMessage(limit, durationSeconds, points));

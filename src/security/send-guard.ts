@@ -31,6 +31,8 @@ export interface SendTarget {
   method: PhoneMethod;
   /** The estimated cost of this send, in millionths of a dollar. */
   costMicros: number;
+  /** A recovery's code, which anyone who knows the login may ask for (RateLimits.consumeSend). */
+  recovery?: boolean;
 }
 
 /** Whether a send may go out: `stopped` sends are recorded and failed with BLOCKED_SUSPICIOUS. */

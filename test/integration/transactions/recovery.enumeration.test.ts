@@ -5,18 +5,20 @@
  */
 import {
   AddUserToGroupDocument,
+  ChallengeFactorDocument,
   CreateGroupDocument,
   CreatePolicyDocument,
   DeletePolicyDocument,
   RecoverPasswordDocument,
   ResendFactorChallengeDocument,
+  SignInDocument,
   UpdateCountryDocument,
   VerifyFactorDocument,
 } from "../../../src/generated/graphql";
 import { Message } from "../../../src/telephony/message.entity";
 import { startTestGateway, type TestGateway } from "../../support/gateway";
 import { createUser, settleMessages } from "../../support/phone";
-import { PASSWORD, setPasswordPolicy, userWithPhone } from "../../support/transactions";
+import { PASSWORD, requirePhone, setPasswordPolicy, userWithPhone } from "../../support/transactions";
 
 describe("no user enumeration through recovery", () => {
   let gateway: TestGateway;
@@ -187,8 +189,9 @@ describe("no user enumeration through the send limits of recovery", () => {
 describe("no user enumeration through a recovery's resend", () => {
   let gateway: TestGateway;
   beforeAll(async () => {
-    // A number's enrollment code and its recovery code are all its 10 minutes allow.
-    gateway = await startTestGateway({ LIMIT_SENDS_PER_NUMBER_PER10M: "2" });
+    // A number's enrollment code and its recovery code are all a recovery may take of its 10
+    // minutes: 3, one held back for the user's own sign-in.
+    gateway = await startTestGateway({ LIMIT_SENDS_PER_NUMBER_PER10M: "3" });
     await setPasswordPolicy(gateway, { recoveryMethods: ["SMS", "VOICE"] });
   });
   afterAll(() => gateway.stop());
@@ -245,8 +248,9 @@ describe("no user enumeration through a recovery's resend", () => {
 describe("a recovery's resend withheld once inside its write", () => {
   let gateway: TestGateway;
   beforeAll(async () => {
-    // The enrollment's code, the recovery's and one resend: all the number's 10 minutes allow.
-    gateway = await startTestGateway({ LIMIT_SENDS_PER_NUMBER_PER10M: "3" });
+    // The enrollment's code, the recovery's and one resend: all a recovery may take of the
+    // number's 10 minutes (4, one held back for the user's own sign-in).
+    gateway = await startTestGateway({ LIMIT_SENDS_PER_NUMBER_PER10M: "4" });
     await setPasswordPolicy(gateway, { recoveryMethods: ["SMS", "VOICE"] });
   });
   afterAll(() => gateway.stop());
@@ -271,3 +275,31 @@ describe("a recovery's resend withheld once inside its write", () => {
     }
   });
 });
+
+describe("recoveries started by someone else", () => {
+  let gateway: TestGateway;
+  beforeAll(async () => {
+    gateway = await startTestGateway({ LIMIT_SENDS_PER_NUMBER_PER10M: "3" });
+    await setPasswordPolicy(gateway, { recoveryMethods: ["SMS"] });
+    await requirePhone(gateway, ["SMS"]);
+  });
+  afterAll(() => gateway.stop());
+
+  test("cannot take the last send of the number's window: the user still gets a code to sign in with", async () => {
+    const number = "+447400900009";
+    const { user, factor } = await userWithPhone(gateway, number);
+    const sentTo = async () => (await settleMessages(gateway)).filter((message) => message.toE164 === number).length;
+    // The enrollment took one; recoveries, 30 s apart, may take one more, and are withheld after.
+    for (let attempt = 0; attempt < 3; attempt += 1) {
+      gateway.clock.advance(31_000);
+      await gateway.anonymous.ok(RecoverPasswordDocument, { input: { login: user.login, method: "SMS" } });
+    }
+    expect(await sentTo()).toBe(2);
+    gateway.clock.advance(31_000);
+    const { signIn } = await gateway.anonymous.ok(SignInDocument, { input: { login: user.login, password: PASSWORD } });
+    const { challengeFactor } = await gateway.anonymous.ok(ChallengeFactorDocument, { input: { stateHandle: signIn.stateHandle, factorId: factor.id } });
+    expect(challengeFactor.status).toBe("MFA_CHALLENGE");
+    expect(await sentTo()).toBe(3);
+  });
+});
+

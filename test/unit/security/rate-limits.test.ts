@@ -63,4 +63,25 @@ describe("send windows", () => {
       ),
     ).toBe("RATE_LIMITED");
   });
+
+  test("a recovery's code leaves the last send of a number's and a user's windows to the user's own sign-in", async () => {
+    const limits = new RateLimits();
+    const recovery = { ...send, recovery: true };
+    const outcome = (target: typeof recovery) =>
+      limits.consumeSend(settings, target).then(
+        () => "sent",
+        (error: { code?: string }) => error.code,
+      );
+    expect(await outcome(recovery)).toBe("sent");
+    expect(await outcome(recovery)).toBe("RATE_LIMITED");
+    // The refused one was given back: the user's own code still goes.
+    expect(await outcome({ ...send, recovery: false })).toBe("sent");
+    expect(await outcome({ ...send, recovery: false })).toBe("RATE_LIMITED");
+  });
+
+  test("a window of one send is a recovery's too: holding it back would leave recovery nothing", async () => {
+    const limits = new RateLimits();
+    const one = { ...settings, sendsPerNumberPer30s: 1 };
+    expect(await limits.consumeSend(one, { ...send, recovery: true }).then(() => "sent")).toBe("sent");
+  });
 });
