@@ -8,6 +8,7 @@ import { User } from "../users/user.entity";
 import type { Clock } from "../platform/clock";
 import { isUniqueViolation, type Database, type Transaction } from "../platform/database";
 import { AppError, badInput, conflict, ErrorCode, notFound } from "../platform/errors";
+import { caseFolded } from "../platform/case-folding";
 import { codePoints } from "../platform/text-length";
 import { newId } from "../platform/ids";
 
@@ -30,7 +31,7 @@ export class GroupService {
     const group = Object.assign(new Group(), {
       id: newId("grp"),
       name: trimmed,
-      nameNormalized: groupNameKey(trimmed),
+      nameNormalized: caseFolded(trimmed),
       description: description ?? null,
       created: this.clock.now(),
     });
@@ -55,7 +56,7 @@ export class GroupService {
         const group = await tx.manager.findOneBy(Group, { id });
         if (!group) throw notFound("Group");
         const next: Partial<Group> = {};
-        if (name !== undefined && name !== group.name) Object.assign(next, { name, nameNormalized: groupNameKey(name) });
+        if (name !== undefined && name !== group.name) Object.assign(next, { name, nameNormalized: caseFolded(name) });
         if (changes.description !== undefined && changes.description !== group.description) next.description = changes.description;
         const changedFields = (["name", "description"] as const).filter((field) => field in next);
         if (!changedFields.length) return group;
@@ -161,7 +162,7 @@ export async function requireGroups(db: Database, tx: Transaction, groupIds: rea
 function groupName(name: string): string {
   const trimmed = name.trim();
   // Stored lower-cased too, for uniqueness, and lower case can be longer ("İ" is "i̇").
-  if (!trimmed || codePoints(groupNameKey(trimmed)) > 128) throw badInput("name", "must be 1 to 128 characters");
+  if (!trimmed || codePoints(caseFolded(trimmed)) > 128) throw badInput("name", "must be 1 to 128 characters");
   return trimmed;
 }
 
@@ -184,9 +185,4 @@ export function recordMembership(
   group: Pick<Group, "id" | "name">,
 ): Promise<unknown> {
   return log.recordChange(tx, initiator, { ...MEMBERSHIP_EVENTS[change], target: [userTarget(user), groupTarget(group)] });
-}
-
-/** Group names are unique as logins are (loginKey): "Ｅngineering" is "Engineering". */
-function groupNameKey(name: string): string {
-  return name.normalize("NFKC").toLowerCase();
 }

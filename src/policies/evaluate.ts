@@ -1,3 +1,4 @@
+import { caseFolded } from "../platform/case-folding";
 import { DAY_MS } from "../platform/clock";
 import { isCommonPassword } from "./common-passwords";
 import { ipInZones } from "./network-zones";
@@ -333,7 +334,7 @@ export function checkPasswordAgainstPolicy(
     if (isLongEnough(username) && folded.includes(username)) return "CONTAINS_USERNAME";
   }
   if (policy.excludeNames) {
-    const names = [owner.firstName, owner.lastName].map((name) => fold(name ?? ""));
+    const names = [owner.firstName, owner.lastName].map((name) => caseFolded(name ?? ""));
     if (names.some((name) => isLongEnough(name) && folded.includes(name))) return "CONTAINS_NAME";
   }
   if (policy.excludeCommonPasswords && isCommonPassword(folded)) return "COMMON_PASSWORD";
@@ -342,12 +343,11 @@ export function checkPasswordAgainstPolicy(
 
 /** The login up to its last @ (all of it when it has none), normalized and folded as passwords are compared. */
 function usernameOf(login: string): string {
-  const folded = fold(login);
+  const folded = caseFolded(login);
   const at = folded.lastIndexOf("@");
   return at > 0 ? folded.slice(0, at) : folded;
 }
 
-const fold = (text: string) => text.trim().normalize("NFKC").toLowerCase();
 const isLongEnough = (word: string) => [...word].length >= MIN_EXCLUDED_WORD_LENGTH;
 
 function decide(

@@ -1,11 +1,11 @@
+import { caseFolded } from "../platform/case-folding";
+
 /**
- * The form logins are unique in and looked up by: NFKC, then lower case. NFKC makes a
- * full-width "ａｌｉｃｅ" and a decomposed "jose\u0301" the "alice" and "josé" they look like, so
- * neither can be created beside those, and either, typed, finds them.
+ * The form logins are unique in and looked up by (caseFolded): a full-width "ａｌｉｃｅ" and a
+ * decomposed "jose\u0301" are the "alice" and "josé" they look like, so neither can be created
+ * beside those, and either, typed, finds them.
  */
-export function loginKey(login: string): string {
-  return login.trim().normalize("NFKC").toLowerCase();
-}
+export const loginKey = caseFolded;
 
 /**
  * The keys a typed login may be stored under: today's, and, for accounts created before logins

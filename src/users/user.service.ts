@@ -24,6 +24,7 @@ import type { PolicyModel } from "../policies/policy.model";
 import type { PolicyService } from "../policies/policy.service";
 import { AuthTransactionRecord } from "../transactions/auth-transaction.entity";
 import { hashPassword } from "./password";
+import { caseFolded } from "../platform/case-folding";
 import { loginKey } from "./login";
 import { PasswordHistoryRecord } from "./password-history";
 import { User, UserStatus } from "./user.entity";
@@ -311,7 +312,7 @@ export class UserService {
       if (!e164) throw badInput("phoneNumber", "must be a valid phone number in international format, starting with +");
       filtered.andWhere("u.id IN (SELECT pf.user_id FROM phone_factors pf WHERE pf.e164 = :e164)", { e164 });
     }
-    const search = args.search?.trim().normalize("NFKC").toLowerCase();
+    const search = args.search == null ? undefined : caseFolded(args.search);
     if (search) {
       const prefix = `${escapeLike(search)}%`;
       filtered.andWhere(
