@@ -83,7 +83,12 @@ export function webPages(options: WebPagesOptions = {}): Router {
 }
 
 function setSecurityHeaders(req: Request, res: Response, page: Pick<Page, "inlineStyles">): void {
-  res.setHeader("Content-Security-Policy", contentSecurityPolicy(req.headers.host, page));
+  setPageHeaders(res, contentSecurityPolicy(req.headers.host, page));
+}
+
+/** What every HTML page the gateway sends carries: its policy, and no sniffing, referrer or framing. */
+export function setPageHeaders(res: Response, policy: string): void {
+  res.setHeader("Content-Security-Policy", policy);
   res.setHeader("X-Content-Type-Options", "nosniff");
   res.setHeader("Referrer-Policy", "no-referrer");
   res.setHeader("X-Frame-Options", "DENY");
