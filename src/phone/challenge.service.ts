@@ -267,11 +267,12 @@ export class ChallengeService {
         refused = true;
       }
     }
-    const { challenge, sent } = await refundedIfUnsent(clearance, () =>
-      this.resendWithin(challengeId, method, requester, { settings, country: beforeCountry }, clearance, withholdRefusals ? { refusedEarlier: refused } : null),
+    // Withheld once inside (the number or method no longer fit), it was counted in windows it never used.
+    const { challenge } = await refundedIfUnsent(
+      clearance,
+      () => this.resendWithin(challengeId, method, requester, { settings, country: beforeCountry }, clearance, withholdRefusals ? { refusedEarlier: refused } : null),
+      (resent) => resent.sent,
     );
-    // Withheld once inside (the number or method no longer fit): counted in windows it never used.
-    if (!sent) await clearance?.refund?.().catch(() => undefined);
     return challenge;
   }
 
@@ -522,16 +523,20 @@ export class ChallengeService {
 
 /**
  * Runs a send's write. A send the limits counted and whose write then failed (a lost race, a
- * refusal inside it) went nowhere: it is given back. A failure to give it back must not hide
- * the first error.
+ * refusal inside it), or that the write withheld (`sent` says so of its result), went nowhere:
+ * it is given back. A failure to give it back must not hide the first error.
  */
-export async function refundedIfUnsent<T>(clearance: SendClearance | null, write: () => Promise<T>): Promise<T> {
+export async function refundedIfUnsent<T>(clearance: SendClearance | null, write: () => Promise<T>, sent: (result: T) => boolean = () => true): Promise<T> {
+  const refund = () => clearance?.refund?.().catch(() => undefined);
+  let result: T;
   try {
-    return await write();
+    result = await write();
   } catch (error) {
-    await clearance?.refund?.().catch(() => undefined);
+    await refund();
     throw error;
   }
+  if (!sent(result)) await refund();
+  return result;
 }
 
 const isRecovery = (purpose: ChallengePurpose) => purpose === "PASSWORD_RESET" || purpose === "ACCOUNT_UNLOCK";
@@ -593,8 +598,7 @@ export function newPasscode(length: number): string {
   return randomInt(0, 10 ** length).toString().padStart(length, "0");
 }
 
-/** Codes are digits; people paste them with spaces or dashes ("123 456"). */
-/** As typed: spaced, dashed, or in full-width digits from a CJK input method (NFKC makes them ASCII). */
+/** Codes are digits, typed as they come: spaced or dashed ("123 456"), or full-width from a CJK input method (NFKC makes them ASCII). */
 function normaliseCode(code: string): string {
   return code.slice(0, 64).normalize("NFKC").replace(/[\s-]/g, "").slice(0, 32);
 }
