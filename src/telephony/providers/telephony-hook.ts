@@ -173,7 +173,7 @@ export class TelephonyHookProvider implements TelephonyProvider, HookCallbackRec
   }
 
   async start(receipts: ReceiptSink): Promise<void> {
-    this.sink = receipts;
+    this.takePostedReceipts(receipts);
   }
 
   takePostedReceipts(receipts: ReceiptSink): void {

@@ -168,7 +168,7 @@ export class TwilioProvider implements TelephonyProvider, StatusCallbackReceiver
   }
 
   async start(receipts: ReceiptSink): Promise<void> {
-    this.sink = receipts;
+    this.takePostedReceipts(receipts);
   }
 
   takePostedReceipts(receipts: ReceiptSink): void {
