@@ -1,5 +1,5 @@
 import { Client } from "pg";
-import type { TestGateway } from "./gateway";
+import { startTestGateway, type TestGateway } from "./gateway";
 
 export const describeOnPostgres = process.env.DATABASE_URL?.startsWith("postgres") ? describe : describe.skip;
 
@@ -11,6 +11,23 @@ export async function rivalConnection(gateway: TestGateway): Promise<Client> {
   const rival = new Client({ connectionString: process.env.DATABASE_URL, options: `-c search_path=${gateway.config.databaseSchema}` });
   await rival.connect();
   return rival;
+}
+
+/**
+ * For a describe block: a gateway and a rival connection to it, made before its tests and ended
+ * after. Read them inside the tests, once they are set.
+ */
+export function gatewayWithRival(): { gateway: TestGateway; rival: Client } {
+  const held = {} as { gateway: TestGateway; rival: Client };
+  beforeAll(async () => {
+    held.gateway = await startTestGateway();
+    held.rival = await rivalConnection(held.gateway);
+  });
+  afterAll(async () => {
+    await held.rival?.end();
+    await held.gateway?.stop();
+  });
+  return held;
 }
 
 /** Resolves once some backend waits for a lock `holder` holds; `what` names the waiter in the error if none does. */

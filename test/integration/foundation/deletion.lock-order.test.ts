@@ -5,25 +5,15 @@
  * of them failed INTERNAL. Here a connection of the test plays the verification, holding the
  * code while the deletion runs, then writing the user.
  */
-import type { Client } from "pg";
 import { DeactivateUserDocument, DeleteUserDocument } from "../../../src/generated/graphql";
-import { startTestGateway, type TestGateway } from "../../support/gateway";
-import { describeOnPostgres, rivalConnection, someoneWaitsFor } from "../../support/pg-locks";
+import { describeOnPostgres, gatewayWithRival, someoneWaitsFor } from "../../support/pg-locks";
 import { createUser, enroll } from "../../support/phone";
 
 describeOnPostgres("deleting a user while its code is being verified", () => {
-  let gateway: TestGateway;
-  let verification: Client;
-  beforeAll(async () => {
-    gateway = await startTestGateway();
-    verification = await rivalConnection(gateway);
-  });
-  afterAll(async () => {
-    await verification.end();
-    await gateway.stop();
-  });
+  const held = gatewayWithRival();
 
   test("the verification writes the user without waiting, and the deletion then goes on", async () => {
+    const { gateway, rival: verification } = held;
     const user = await createUser(gateway);
     const { challenge } = await enroll(gateway, user.id, "+447400111291", "SMS");
     await gateway.admin.ok(DeactivateUserDocument, { id: user.id });

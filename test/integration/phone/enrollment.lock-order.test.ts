@@ -5,25 +5,15 @@
  * of them failed INTERNAL. Here a connection of the test plays the verification, holding the
  * code while the enrollment runs, then stamping the factor.
  */
-import type { Client } from "pg";
 import { EnrollPhoneFactorDocument } from "../../../src/generated/graphql";
-import { startTestGateway, type TestGateway } from "../../support/gateway";
-import { describeOnPostgres, rivalConnection, someoneWaitsFor } from "../../support/pg-locks";
+import { describeOnPostgres, gatewayWithRival, someoneWaitsFor } from "../../support/pg-locks";
 import { createUser, enroll, receivedCode } from "../../support/phone";
 
 describeOnPostgres("enrolling a number again while its old code is being verified", () => {
-  let gateway: TestGateway;
-  let verification: Client;
-  beforeAll(async () => {
-    gateway = await startTestGateway();
-    verification = await rivalConnection(gateway);
-  });
-  afterAll(async () => {
-    await verification.end();
-    await gateway.stop();
-  });
+  const held = gatewayWithRival();
 
   test("the verification stamps the factor without waiting, and the enrollment then goes on", async () => {
+    const { gateway, rival: verification } = held;
     const user = await createUser(gateway);
     const number = "+447400111290";
     const { factor, challenge } = await enroll(gateway, user.id, number, "SMS");
