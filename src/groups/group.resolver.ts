@@ -3,7 +3,7 @@ import { IsOptional } from "class-validator";
 import { Role } from "../auth/authorization";
 import { initiatorOf } from "../log/initiator";
 import type { Context } from "../platform/context";
-import { pageSize } from "../platform/pagination";
+import { DEFAULT_PAGE_SIZE, pageSize } from "../platform/pagination";
 import type { Services } from "../platform/services";
 import { UserConnection } from "../users/user.types";
 import { Group } from "./group.entity";
@@ -11,7 +11,7 @@ import { MaxLength } from "../platform/text-length";
 
 @ArgsType()
 class GroupUsersArgs {
-  @Field(() => Int, { nullable: true })
+  @Field(() => Int, { nullable: true, defaultValue: DEFAULT_PAGE_SIZE })
   first?: number | null;
 
   @Field(() => String, { nullable: true })

@@ -5,7 +5,7 @@ import { badInput } from "../platform/errors";
 import { cursorScope, decodeCursor, encodeCursor, pageSize, type KeysetCursor } from "../platform/pagination";
 import { compileLogFilter, parseLogFilter, type FilterNode } from "./filter";
 import { LogEventRecord, LogEventTargetRecord } from "./log-event.entity";
-import { SortOrder, type LogConnection, type LogEvent, type LogResult, type LogTarget, type Severity } from "./log.types";
+import { DEFAULT_LOG_PAGE_SIZE, MAX_LOG_PAGE_SIZE, SortOrder, type LogConnection, type LogEvent, type LogResult, type LogTarget, type Severity } from "./log.types";
 
 export interface LogQuery {
   filter?: string | null;
@@ -18,8 +18,6 @@ export interface LogQuery {
 }
 
 const DEFAULT_WINDOW_MS = 7 * DAY_MS;
-const DEFAULT_PAGE_SIZE = 100;
-const MAX_PAGE_SIZE = 1000;
 const MAX_KEYWORDS = 10;
 /** Well under SQLite's 32766 bound variables, and a sensible IN list on PostgreSQL. */
 const MAX_LOAD_BATCH = 500;
@@ -39,7 +37,7 @@ export class LogQueryService {
   ) {}
 
   async logs(query: LogQuery): Promise<LogConnection> {
-    const limit = pageSize(query.first, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE);
+    const limit = pageSize(query.first, DEFAULT_LOG_PAGE_SIZE, MAX_LOG_PAGE_SIZE);
     const descending = (query.sortOrder ?? SortOrder.ASCENDING) === SortOrder.DESCENDING;
     const window = this.window(query.since, query.until);
     const { until } = window;

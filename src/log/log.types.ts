@@ -135,6 +135,9 @@ export class LogConnection {
   pageInfo: PageInfo;
 }
 
+export const DEFAULT_LOG_PAGE_SIZE = 100;
+export const MAX_LOG_PAGE_SIZE = 1000;
+
 @ArgsType()
 export class LogsArgs {
   @Field(() => String, { nullable: true })
@@ -154,7 +157,7 @@ export class LogsArgs {
   @Field(() => SortOrder, { nullable: true, description: "by published, then uuid; default ASCENDING" })
   sortOrder?: SortOrder | null;
 
-  @Field(() => Int, { nullable: true, description: "default 100, at most 1000" })
+  @Field(() => Int, { nullable: true, defaultValue: DEFAULT_LOG_PAGE_SIZE, description: `at most ${MAX_LOG_PAGE_SIZE}` })
   first?: number | null;
 
   @Field(() => String, { nullable: true })

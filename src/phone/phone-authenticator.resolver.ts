@@ -2,6 +2,7 @@ import { Arg, Authorized, Ctx, Int, Mutation, Query, Resolver } from "type-graph
 import { Role } from "../auth/authorization";
 import { initiatorOf } from "../log/initiator";
 import type { Context } from "../platform/context";
+import { DEFAULT_PAGE_SIZE } from "../platform/pagination";
 import type { Services } from "../platform/services";
 import type { PhoneAuthenticatorSettings } from "./phone-authenticator.entity";
 import { BlockedPhoneNumberConnection, Country, CountryInput, PhoneAuthenticator, PhoneAuthenticatorInput, PhoneNumberCheck } from "./phone.types";
@@ -45,7 +46,7 @@ export class PhoneAuthenticatorResolver {
   @Authorized(Role.ADMIN)
   @Query(() => BlockedPhoneNumberConnection, { description: "The blocked numbers in force, newest first" })
   blockedPhoneNumbers(
-    @Arg("first", () => Int, { nullable: true }) first: number | null,
+    @Arg("first", () => Int, { nullable: true, defaultValue: DEFAULT_PAGE_SIZE }) first: number | null,
     @Arg("after", () => String, { nullable: true }) after: string | null,
   ): Promise<BlockedPhoneNumberConnection> {
     return this.services.phoneNumbers.blockedNumbers(first, after);

@@ -86,7 +86,10 @@ function scopeDigest(scope: string): string {
   return scope ? createHash("sha256").update(scope).digest("base64url").slice(0, 16) : "";
 }
 
-export function pageSize(first: number | null | undefined, fallback = 20, max = 200): number {
+/** A page's size when `first` is not given: the schema declares it as the argument's default, which the cost limit reads. */
+export const DEFAULT_PAGE_SIZE = 20;
+
+export function pageSize(first: number | null | undefined, fallback = DEFAULT_PAGE_SIZE, max = 200): number {
   if (first == null) return fallback;
   if (!Number.isInteger(first) || first < 1 || first > max) throw badInput("first", `must be from 1 to ${max}`);
   return first;

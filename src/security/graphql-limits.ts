@@ -13,16 +13,20 @@ import {
   parse,
   NoSchemaIntrospectionCustomRule,
   specifiedRules,
+  TypeInfo,
   validate,
   visit,
+  visitWithTypeInfo,
   type ArgumentNode,
   type DocumentNode,
   type ExecutionArgs,
+  type FieldNode,
   type FragmentDefinitionNode,
   type GraphQLSchema,
   type OperationDefinitionNode,
   type SelectionSetNode,
   type ValidationRule,
+  type ValueNode,
 } from "graphql";
 import type { Config } from "../platform/config";
 import { AppError, badInput, ErrorCode } from "../platform/errors";
@@ -53,7 +57,8 @@ export interface QueryLimitSettings {
 /**
  * Cost model (Shopify's): an object costs 1 and a scalar nothing, so the cost is the number of
  * objects a response may hold; a list argument `first`/`last` multiplies what it selects, so
- * nested pages multiply as the rows they fetch do. A depth factor above 1 would make a plain
+ * nested pages multiply as the rows they fetch do (a size not given counts as the argument's
+ * default in the schema, the page its resolver gives). A depth factor above 1 would make a plain
  * page of 200 users cost more than a two-level fan-out.
  */
 const COST_WEIGHTS = { objectCost: 1, scalarCost: 0, depthCostFactor: 1 } as const;
@@ -90,8 +95,8 @@ export class GraphQLLimits {
   /** Armor's depth, alias and directive rules, ours, then armor's cost rule; Apollo runs them after graphql's specifiedRules. */
   readonly validationRules: readonly ValidationRule[];
   private readonly costRule: ValidationRule;
-  /** Per operation, the variables that size its lists (usually none). */
-  private readonly listSizeVariables = new WeakMap<OperationDefinitionNode, readonly string[]>();
+  /** Per operation, how its lists are sized beyond what armor reads in the document. */
+  private readonly listSizings = new WeakMap<OperationDefinitionNode, ListSizing>();
   /** Per operation, the list sizes its cost was already found within the limit for. */
   private readonly admittedListSizes = new WeakMap<OperationDefinitionNode, RecentResults<true>>();
   /** Documents that passed the token and transport checks, by their text: clients send the same few again and again. */
@@ -159,28 +164,28 @@ export class GraphQLLimits {
   }
 
   /**
-   * The cost again, with the list sizes the request's variables give: validation sees only the
-   * document (and Apollo caches its verdict per document), so `first: $n` would otherwise count 1.
+   * The cost again, with the list sizes the request's variables and the schema's defaults give:
+   * armor's rule reads only integers written in the document (and Apollo caches its verdict per
+   * document), so `first: $n`, `first: null` and no `first` at all would otherwise count 1.
    */
   costWithVariables(schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode, variables: Readonly<Record<string, unknown>> | null | undefined): readonly GraphQLError[] {
-    // Apollo hands the same parsed document to every request with the same text: most name no list size by variable.
-    let sizeVariables = this.listSizeVariables.get(operation);
-    if (sizeVariables === undefined) {
-      sizeVariables = variableListSizes(document, operation);
-      this.listSizeVariables.set(operation, sizeVariables);
+    // Apollo hands the same parsed document to every request with the same text.
+    let sizing = this.listSizings.get(operation);
+    if (sizing === undefined) {
+      sizing = listSizingOf(schema, document, operation);
+      this.listSizings.set(operation, sizing);
     }
-    if (!sizeVariables.length) return [];
+    if (!sizing.variables.length && !sizing.defaulted) return [];
     // A dashboard pages with the same few sizes: a verdict that admitted them stands (refusals are
     // worked out again, so each refused request gets its own error).
-    const sizes = sizeVariables.map((name) => listSizeOf(variables?.[name])).join(",");
+    const sizes = sizing.variables.map((name) => listSizeOf(variables?.[name])).join(",");
     let admitted = this.admittedListSizes.get(operation);
     if (!admitted) {
       admitted = new RecentResults<true>(ADMITTED_LIST_SIZES);
       this.admittedListSizes.set(operation, admitted);
     }
     if (admitted.has(sizes)) return [];
-    const inlined = withListSizesInlined(document, operation, variables ?? {});
-    const errors = inlined ? validate(schema, inlined, [this.costRule]) : [];
+    const errors = validate(schema, withListSizesInlined(schema, document, operation, variables ?? {}), [this.costRule]);
     if (!errors.length) admitted.get(sizes, () => true);
     return errors;
   }
@@ -364,58 +369,98 @@ const ADMITTED_SOURCES = 500;
 const ADMITTED_SOURCE_MAX_LENGTH = 8_192;
 const ADMITTED_LIST_SIZES = 64;
 
-/** The variables that give a list size argument in the operation or its fragments, each once. */
-function variableListSizes(document: DocumentNode, operation: OperationDefinitionNode): string[] {
-  const names = new Set<string>();
+interface ListSizing {
+  /** The variables that give a list size, each once. */
+  variables: readonly string[];
+  /** Whether a list size is left to the schema's default: not given, or given as null. */
+  defaulted: boolean;
+}
+
+/** The operation and its fragments, as one document to visit. */
+function operationWithFragments(document: DocumentNode, operation: OperationDefinitionNode): DocumentNode {
+  return { kind: Kind.DOCUMENT, definitions: [operation, ...document.definitions.filter((definition) => definition.kind === Kind.FRAGMENT_DEFINITION)] };
+}
+
+/** A field's list size arguments that the schema gives a default, by name. */
+function defaultedListSizes(typeInfo: TypeInfo): Map<string, ValueNode> {
+  const sizes = new Map<string, ValueNode>();
+  for (const argument of typeInfo.getFieldDef()?.args ?? []) {
+    if (!LIST_SIZE_ARGUMENTS.has(argument.name) || typeof argument.defaultValue !== "number") continue;
+    sizes.set(argument.name, { kind: Kind.INT, value: String(argument.defaultValue) });
+  }
+  return sizes;
+}
+
+function listSizingOf(schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode): ListSizing {
+  const variables = new Set<string>();
+  let defaulted = false;
+  const typeInfo = new TypeInfo(schema);
   visit(
-    { kind: Kind.DOCUMENT, definitions: [operation, ...document.definitions.filter((definition) => definition.kind === Kind.FRAGMENT_DEFINITION)] },
-    {
+    operationWithFragments(document, operation),
+    visitWithTypeInfo(typeInfo, {
+      Field(node: FieldNode) {
+        for (const name of defaultedListSizes(typeInfo).keys()) {
+          const given = node.arguments?.find((argument) => argument.name.value === name);
+          if (!given || given.value.kind === Kind.NULL) defaulted = true;
+        }
+      },
       Argument(node: ArgumentNode) {
-        if (LIST_SIZE_ARGUMENTS.has(node.name.value) && node.value.kind === Kind.VARIABLE) names.add(node.value.name.value);
+        if (LIST_SIZE_ARGUMENTS.has(node.name.value) && node.value.kind === Kind.VARIABLE) variables.add(node.value.name.value);
       },
-    },
+    }),
   );
-  return [...names];
+  return { variables: [...variables], defaulted };
 }
 
 /**
- * How a list size variable's value is costed: by its integer, by the variable's default when
- * absent, or not at all (anything else is left as a variable). The verdict cache keys on this,
- * so it can only tell apart the values withListSizesInlined tells apart.
+ * How a list size variable's value is costed: by its integer, by the variable's default (or the
+ * argument's) when absent, by the argument's default when null, or not at all (anything else is
+ * left as a variable). The verdict cache keys on this, so it can only tell apart the values
+ * withListSizesInlined tells apart.
  */
-function listSizeOf(value: unknown): number | "default" | "other" {
+function listSizeOf(value: unknown): number | "absent" | "null" | "other" {
   if (typeof value === "number" && Number.isInteger(value)) return value;
-  return value === undefined ? "default" : "other";
+  if (value === undefined) return "absent";
+  return value === null ? "null" : "other";
 }
 
 /**
- * The operation and its fragments, with each variable list size replaced by its value (or the
- * variable's default); null when no list size is a variable.
+ * The operation and its fragments with every list size written in: a variable's value (or the
+ * variable's default), and the argument's default in the schema where no size, or null, is given.
  */
-function withListSizesInlined(document: DocumentNode, operation: OperationDefinitionNode, variables: Readonly<Record<string, unknown>>): DocumentNode | null {
-  const defaults = new Map((operation.variableDefinitions ?? []).map((definition) => [definition.variable.name.value, definition.defaultValue]));
-  let inlined = false;
-  const sized = visit(
-    { kind: Kind.DOCUMENT, definitions: [operation, ...document.definitions.filter((definition) => definition.kind === Kind.FRAGMENT_DEFINITION)] },
-    {
-      Argument(node: ArgumentNode): ArgumentNode | undefined {
-        if (!LIST_SIZE_ARGUMENTS.has(node.name.value) || node.value.kind !== Kind.VARIABLE) return undefined;
-        const name = node.value.name.value;
-        const size = listSizeOf(variables[name]);
-        if (typeof size === "number") {
-          inlined = true;
-          return { ...node, value: { kind: Kind.INT, value: String(size) } };
+function withListSizesInlined(schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode, variables: Readonly<Record<string, unknown>>): DocumentNode {
+  const variableDefaults = new Map((operation.variableDefinitions ?? []).map((definition) => [definition.variable.name.value, definition.defaultValue]));
+  const typeInfo = new TypeInfo(schema);
+  // Undefined where the size is left as written.
+  const sizeOf = (value: ValueNode, fallback: ValueNode | undefined): ValueNode | undefined => {
+    if (value.kind === Kind.NULL) return fallback;
+    if (value.kind !== Kind.VARIABLE) return value;
+    const size = listSizeOf(variables[value.name.value]);
+    if (typeof size === "number") return { kind: Kind.INT, value: String(size) };
+    if (size === "null") return fallback;
+    if (size !== "absent") return undefined;
+    const variableDefault = variableDefaults.get(value.name.value);
+    // A variable left out, with no default of its own, leaves the argument out.
+    return variableDefault ? sizeOf(variableDefault, fallback) : fallback;
+  };
+  return visit(
+    operationWithFragments(document, operation),
+    visitWithTypeInfo(typeInfo, {
+      Field(node: FieldNode): FieldNode | undefined {
+        const defaults = defaultedListSizes(typeInfo);
+        const given = node.arguments ?? [];
+        const sized = given.map((argument) => {
+          if (!LIST_SIZE_ARGUMENTS.has(argument.name.value)) return argument;
+          const value = sizeOf(argument.value, defaults.get(argument.name.value));
+          return value && value !== argument.value ? { ...argument, value } : argument;
+        });
+        for (const [name, value] of defaults) {
+          if (!given.some((argument) => argument.name.value === name)) sized.push({ kind: Kind.ARGUMENT, name: { kind: Kind.NAME, value: name }, value });
         }
-        const fallback = defaults.get(name);
-        if (size === "default" && fallback?.kind === Kind.INT) {
-          inlined = true;
-          return { ...node, value: fallback };
-        }
-        return undefined;
+        return sized.some((argument, i) => argument !== given[i]) ? { ...node, arguments: sized } : undefined;
       },
-    },
+    }),
   );
-  return inlined ? sized : null;
 }
 
 /**

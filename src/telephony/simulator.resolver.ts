@@ -2,7 +2,7 @@ import { Arg, Args, ArgsType, Authorized, Field, Int, Mutation, Query, Resolver 
 import { IsOptional } from "class-validator";
 import { Role } from "../auth/authorization";
 import { AppError, ErrorCode } from "../platform/errors";
-import { pageSize } from "../platform/pagination";
+import { DEFAULT_PAGE_SIZE, pageSize } from "../platform/pagination";
 import type { Services } from "../platform/services";
 import { SimulatedMessage, SimulatorRuleInput } from "../phone/phone.types";
 import type { SimulatorProvider } from "./providers/simulator";
@@ -15,7 +15,7 @@ class SimulatorMessagesArgs {
   @MaxLength(20)
   to?: string | null;
 
-  @Field(() => Int, { nullable: true })
+  @Field(() => Int, { nullable: true, defaultValue: DEFAULT_PAGE_SIZE })
   first?: number | null;
 }
 
@@ -26,7 +26,7 @@ export class SimulatorResolver {
   @Authorized(Role.ADMIN)
   @Query(() => [SimulatedMessage], { description: "The simulator's handset inbox, newest first" })
   async simulatorMessages(@Args() args: SimulatorMessagesArgs): Promise<SimulatedMessage[]> {
-    const records = await this.simulator().listMessages({ to: args.to ?? undefined, first: pageSize(args.first, 20, 500) });
+    const records = await this.simulator().listMessages({ to: args.to ?? undefined, first: pageSize(args.first, DEFAULT_PAGE_SIZE, 500) });
     return records.map((record) => ({
       id: record.id,
       to: record.toE164,

@@ -1,6 +1,6 @@
 import { IsEmail, IsOptional, Matches } from "class-validator";
 import { ArgsType, Field, ID, InputType, Int } from "type-graphql";
-import { connectionTypes } from "../platform/pagination";
+import { connectionTypes, DEFAULT_PAGE_SIZE } from "../platform/pagination";
 import { User, UserStatus } from "./user.entity";
 import { Length, MaxLength } from "../platform/text-length";
 import { PASSWORD_INPUT_MAX_LENGTH } from "../policies/evaluate";
@@ -90,7 +90,7 @@ export class UsersArgs {
   @MaxLength(64)
   phoneNumber?: string | null;
 
-  @Field(() => Int, { nullable: true })
+  @Field(() => Int, { nullable: true, defaultValue: DEFAULT_PAGE_SIZE })
   first?: number | null;
 
   @Field(() => String, { nullable: true })

@@ -152,6 +152,35 @@ describe("oversized operations", () => {
       const refused = await wsOnce(gateway, `query Fan($n: Int) { ${fanOut("$n")} }`, { n: 200 }, `SSWS ${ADMIN_TOKEN}`);
       expect(refusedLimits(refused.errors)).toEqual(["cost"]);
     });
+
+    describe("with no size given", () => {
+      // Two pages of 20 (the default) cost 20 × (4 + 20 × 3) = 1,280; counted as pages of 1 they cost 7.
+      let strict: TestGateway;
+      beforeAll(async () => {
+        strict = await startTestGateway({ MAX_QUERY_COST: "1000" });
+      });
+      afterAll(() => strict.stop());
+      const strictQuery = (text: string, variables?: Record<string, unknown>) => strict.admin.raw(JSON.stringify({ query: text, variables }));
+      const defaultFanOut = `users { edges { node { groups { users { edges { node { id } } } } } } }`;
+
+      test("they are costed at the default page size the resolvers give them", async () => {
+        const omitted = await strictQuery(`{ ${defaultFanOut} }`);
+        expect(omitted.status).toBe(400);
+        expect(refusedLimits(omitted.errors)).toEqual(["cost"]);
+        expect(refusedLimits((await strictQuery(`{ ${fanOut("null")} }`)).errors)).toEqual(["cost"]);
+        expect(refusedLimits((await strictQuery(`query Fan($n: Int) { ${fanOut("$n")} }`)).errors)).toEqual(["cost"]);
+        expect(refusedLimits((await strictQuery(`query Fan($n: Int = 5) { ${fanOut("$n")} }`, { n: null })).errors)).toEqual(["cost"]);
+        const sized = await strictQuery(`{ ${fanOut("5")} }`);
+        expect(sized.status).toBe(200);
+        expect(sized.errors).toBeUndefined();
+        expect((await strictQuery(`query Fan($n: Int = 5) { ${fanOut("$n")} }`)).status).toBe(200);
+      });
+
+      test("over graphql-ws too", async () => {
+        const refused = await wsOnce(strict, `query Fan { ${defaultFanOut} }`, {}, `SSWS ${ADMIN_TOKEN}`);
+        expect(refusedLimits(refused.errors)).toEqual(["cost"]);
+      });
+    });
   });
 
   test("a body over MAX_BODY_BYTES is refused with 413 and BAD_USER_INPUT", async () => {
