@@ -90,7 +90,7 @@ const OPEN_ATTEMPT_POSTGRES =
   `INSERT INTO "message_attempts" ("id", "message_id", "provider", "started", "finished", "outcome", "provider_message_id", "retryable", "detail") ` +
   `SELECT CAST(? AS varchar), "id", CAST(? AS varchar), CAST(? AS bigint), NULL, '${PENDING}', NULL, false, NULL FROM "renewed"`;
 const RECORD_SENT_POSTGRES =
-  `WITH "sent" AS (UPDATE "messages" SET "status" = 'SENT', "provider" = ?, "provider_message_id" = ?, "provider_status" = ?, "sent_at" = ?, ` +
+  `WITH "sent" AS (UPDATE "messages" SET "status" = 'SENT', "provider" = ?, "provider_message_id" = ?, "provider_status" = ?, "sender_id" = ?, "sent_at" = ?, ` +
   `"receipt_deadline" = ?, "lease_owner" = NULL, "lease_until" = NULL, "body_ciphertext" = NULL, "updated" = ?, "attempts" = ? ` +
   `WHERE "id" = ? AND "lease_owner" = ? AND "status" = 'QUEUED' RETURNING "id") ` +
   `UPDATE "message_attempts" SET "outcome" = 'SENT', "finished" = ?, "provider_message_id" = ?, "retryable" = false, "detail" = NULL ` +
@@ -414,6 +414,7 @@ export class Dispatcher implements DispatchSignal {
       provider: provider.name,
       providerMessageId: providerText(result.providerMessageId),
       providerStatus: providerText(result.providerStatus),
+      senderId: result.senderId,
       sentAt: now,
       receiptDeadline: new Date(now.getTime() + this.receiptWindowMs),
       leaseOwner: null,
@@ -431,6 +432,7 @@ export class Dispatcher implements DispatchSignal {
               changes.provider,
               changes.providerMessageId,
               changes.providerStatus,
+              changes.senderId,
               now.getTime(),
               changes.receiptDeadline.getTime(),
               now.getTime(),

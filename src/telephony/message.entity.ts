@@ -62,7 +62,7 @@ export class Message {
   @Column({ name: "provider_status", type: "varchar", length: 64, nullable: true })
   providerStatus: string | null;
 
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { nullable: true, description: "what the recipient sees as the sender, once handed over; null while queued or when the provider's network picks it" })
   @Column({ name: "sender_id", type: "varchar", length: 32, nullable: true })
   senderId: string | null;
 

@@ -23,6 +23,8 @@ export interface SendResult {
   providerMessageId: string;
   /** The provider's own status word at hand-over, e.g. "queued" or "accepted". */
   providerStatus: string;
+  /** The sender the recipient sees, as this provider sent it; null when the provider's network picks one. */
+  senderId: string | null;
 }
 
 /** A delivery receipt, as the provider reports it (webhook, deliver_sm, simulator timer). */

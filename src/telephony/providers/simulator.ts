@@ -115,7 +115,7 @@ export class SimulatorProvider implements TelephonyProvider {
         rule?.delayMs ?? this.deps.receiptDelayMs,
       );
     }
-    return { providerMessageId: record.id, providerStatus: "accepted" };
+    return { providerMessageId: record.id, providerStatus: "accepted", senderId: message.senderId };
   }
 
   /**

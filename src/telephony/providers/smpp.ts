@@ -260,7 +260,8 @@ export class SmppProvider implements TelephonyProvider {
       throw new ProviderError(DeliveryErrorCode.PROVIDER_REJECTED, false, `${parts.length} parts: more than a concatenated SMS can hold`);
     }
     const session = await this.bound();
-    const source = this.sourceAddress(message);
+    const sender = this.senderFor(message);
+    const source = sourceAddress(sender);
     for (const [index, text] of parts.entries()) {
       // Sent by an earlier try of this same attempt: sending it again would duplicate it on the handset.
       if (handOver.partIds[index]) continue;
@@ -294,7 +295,7 @@ export class SmppProvider implements TelephonyProvider {
       }
       handOver.partIds[index] = messageId;
     }
-    handOver.result = { providerMessageId: handOver.partIds[0] as string, providerStatus: "ESME_ROK" };
+    handOver.result = { providerMessageId: handOver.partIds[0] as string, providerStatus: "ESME_ROK", senderId: sender };
     return handOver.result;
   }
 
@@ -303,14 +304,9 @@ export class SmppProvider implements TelephonyProvider {
     return this.nextReference;
   }
 
-  /** TON/NPI follow the sender's form: international number, short code, or alphanumeric id. */
-  private sourceAddress(message: OutboundMessage): PduFields {
-    const sender = this.senderIds.for(message) ?? this.sourceAddr;
-    if (!sender) return { source_addr_ton: 0, source_addr_npi: 0, source_addr: "" };
-    if (/^\+?[0-9]{9,15}$/.test(sender))
-      return { source_addr_ton: TON_INTERNATIONAL, source_addr_npi: NPI_ISDN, source_addr: sender.replace(/^\+/, "") };
-    if (/^[0-9]{3,8}$/.test(sender)) return { source_addr_ton: TON_NETWORK_SPECIFIC, source_addr_npi: 0, source_addr: sender };
-    return { source_addr_ton: TON_ALPHANUMERIC, source_addr_npi: 0, source_addr: sender };
+  /** The sender id the message or the settings give, else this link's own source address; null leaves it to the SMSC. */
+  private senderFor(message: OutboundMessage): string | null {
+    return this.senderIds.for(message) ?? this.sourceAddr;
   }
 
   // ------------------------------------------------------------------------------------------
@@ -497,6 +493,15 @@ export class SmppProvider implements TelephonyProvider {
       errorCode: final.errorCode,
     };
   }
+}
+
+/** TON/NPI follow the sender's form: international number, short code, or alphanumeric id. */
+function sourceAddress(sender: string | null): PduFields {
+  if (!sender) return { source_addr_ton: 0, source_addr_npi: 0, source_addr: "" };
+  if (/^\+?[0-9]{9,15}$/.test(sender))
+    return { source_addr_ton: TON_INTERNATIONAL, source_addr_npi: NPI_ISDN, source_addr: sender.replace(/^\+/, "") };
+  if (/^[0-9]{3,8}$/.test(sender)) return { source_addr_ton: TON_NETWORK_SPECIFIC, source_addr_npi: 0, source_addr: sender };
+  return { source_addr_ton: TON_ALPHANUMERIC, source_addr_npi: 0, source_addr: sender };
 }
 
 /**

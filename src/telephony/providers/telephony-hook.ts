@@ -257,7 +257,7 @@ export class TelephonyHookProvider implements TelephonyProvider, HookCallbackRec
         errorCode: null,
       });
     }
-    return { providerMessageId: transactionId, providerStatus: reply.status };
+    return { providerMessageId: transactionId, providerStatus: reply.status, senderId: request.senderId };
   }
 
   /** A PENDING message's outcome. The signature is checked before the body is parsed. */

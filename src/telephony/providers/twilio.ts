@@ -191,7 +191,8 @@ export class TwilioProvider implements TelephonyProvider, StatusCallbackReceiver
     else form.set("Body", message.body);
 
     const created = await this.post(message.channel === PhoneMethod.VOICE ? "Calls" : "Messages", form, message.idempotencyKey);
-    return { providerMessageId: created.sid, providerStatus: created.status };
+    // A messaging service picks its sender after the hand-over.
+    return { providerMessageId: created.sid, providerStatus: created.status, senderId: "from" in sender ? sender.from : null };
   }
 
   /**

@@ -71,7 +71,7 @@ class ScriptedProvider implements TelephonyProvider {
     this.calls.push(message);
     const step = this.script(this.calls.length);
     if (step !== "accept") throw step;
-    return { providerMessageId: `${this.name}-${message.idempotencyKey}`, providerStatus: "queued" };
+    return { providerMessageId: `${this.name}-${message.idempotencyKey}`, providerStatus: "queued", senderId: null };
   }
 
   /** What the vendor's status webhook would report. */
@@ -125,7 +125,7 @@ class GatedProvider implements TelephonyProvider {
       this.firstCall.resolve();
       await this.gate.promise;
     }
-    return { providerMessageId: `${this.name}-${message.idempotencyKey}`, providerStatus: "queued" };
+    return { providerMessageId: `${this.name}-${message.idempotencyKey}`, providerStatus: "queued", senderId: null };
   }
 }
 
@@ -174,7 +174,7 @@ class FlakyProvider implements TelephonyProvider {
     if (plan < 0.7) this.emit(providerMessageId, "DELIVERED", 1);
     else if (plan < 0.8) this.emit(providerMessageId, "UNDELIVERED", 1);
     else if (plan < 0.9) this.emit(providerMessageId, "DELIVERED", 2);
-    return { providerMessageId, providerStatus: "queued" };
+    return { providerMessageId, providerStatus: "queued", senderId: null };
   }
 
   async settled(): Promise<void> {

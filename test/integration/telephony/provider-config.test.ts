@@ -191,7 +191,7 @@ describe("CountryRouter", () => {
   const provider = (name: string, channels: PhoneMethod[]): TelephonyProvider => ({
     name,
     channels,
-    send: async (): Promise<SendResult> => ({ providerMessageId: name, providerStatus: "queued" }),
+    send: async (): Promise<SendResult> => ({ providerMessageId: name, providerStatus: "queued", senderId: null }),
     start: async () => undefined,
     stop: async () => undefined,
   });

@@ -404,6 +404,8 @@ describe("Twilio-compatible adapter", () => {
     const toUs = await provider.send(outbound("+14155550123"));
     const form = (sid: string) => twilio.resources.find((resource) => resource.sid === sid)?.form;
     expect(form(toGb.providerMessageId)).toMatchObject({ From: "Ringfence" });
+    expect(toGb.senderId).toBe("Ringfence");
+    expect(toUs.senderId).toBeNull();
     expect(form(toGb.providerMessageId)?.MessagingServiceSid).toBeUndefined();
     expect(form(toUs.providerMessageId)).toMatchObject({ MessagingServiceSid: `MG${"0".repeat(32)}` });
     expect(form(toUs.providerMessageId)?.From).toBeUndefined();
@@ -580,8 +582,8 @@ describe("SMPP adapter", () => {
   });
 
   test("an alphanumeric sender goes out with TON 5, an international number with TON 1 and no +", async () => {
-    await provider.send(outbound("+447400600004"));
-    await provider.send(outbound("+447400600005", { senderId: "+14155550100" }));
+    expect((await provider.send(outbound("+447400600004"))).senderId).toBe("Ringfence");
+    expect((await provider.send(outbound("+447400600005", { senderId: "+14155550100" }))).senderId).toBe("+14155550100");
     expect(smsc.submitsTo("+447400600004")[0]).toMatchObject({ source: "Ringfence", sourceTon: 5 });
     expect(smsc.submitsTo("+447400600005")[0]).toMatchObject({ source: "14155550100", sourceTon: 1 });
   });
@@ -765,6 +767,7 @@ describe("through the gateway", () => {
           port: smsc.port,
           systemId: smsc.systemId,
           password: { env: "TEST_SMPP_PASSWORD" },
+          sourceAddr: "RingfenceUK",
         },
       ],
       routes: { default: ["twilio", "smsc"] },
@@ -776,7 +779,8 @@ describe("through the gateway", () => {
       const user = await createUser(gateway);
       const { factor } = await enroll(gateway, user.id, "+447400123456", "SMS");
       const [message] = await settleMessages(gateway);
-      expect(message).toMatchObject({ status: "DELIVERED", provider: "smsc", errorCode: null });
+      // The sender is the one the provider that carried it used, not the one that failed.
+      expect(message).toMatchObject({ status: "DELIVERED", provider: "smsc", errorCode: null, senderId: "RingfenceUK" });
 
       const attempts = await gateway.db.manager.find(MessageAttempt, { where: { messageId: message?.id }, order: { started: "ASC" } });
       expect(attempts.map(({ provider, outcome, retryable }) => ({ provider, outcome, retryable }))).toEqual([
