@@ -160,9 +160,11 @@ export function selectRule(policy: PolicyModel, ctx: RuleContext): PolicyRuleMod
  * long) and the AUTHENTICATION policy (what this application demands). The stricter of the
  * two wins on every axis.
  *
- * A policy none of whose rules match gives an implicit ALLOW with PASSWORD_ONLY and no
- * limits, as does a type with no policy at all. The default policies we ship end in a
- * catch-all rule, so this is reached only through admin-made policies without one.
+ * A policy none of whose rules match leaves the sign-in to the next policy that applies, as
+ * in Okta, down to the default: a group's policy without a catch-all rule must not hide the
+ * default's phone and DENY rules. Only when no policy of a type has a rule that matches is
+ * the answer an implicit ALLOW with PASSWORD_ONLY and no limits; the default policies we ship
+ * end in a catch-all rule, so that takes an admin who removed it.
  *
  * When the phone is required but cannot be used (the authenticator is inactive, reserved
  * for recovery, or offers none of the methods the rules allow), the answer is DENY with
@@ -355,10 +357,13 @@ function decide(
   type: PolicyType,
   ctx: RuleContext,
 ): { match: PolicyMatch | null; rule: PolicyRuleModel | null } {
-  const policy = selectPolicy(policies, type, ctx);
-  if (policy === null) return { match: null, rule: null };
-  const rule = selectRule(policy, ctx);
-  return { match: { policyId: policy.id, ruleId: rule?.id ?? null }, rule };
+  const applicable = orderPolicies(policies, type).filter((policy) => policyApplies(policy, ctx.userGroupIds));
+  for (const policy of applicable) {
+    const rule = selectRule(policy, ctx);
+    if (rule) return { match: { policyId: policy.id, ruleId: rule.id }, rule };
+  }
+  const [first] = applicable;
+  return { match: first ? { policyId: first.id, ruleId: null } : null, rule: null };
 }
 
 function policyApplies(policy: PolicyModel, userGroupIds: readonly string[]): boolean {

@@ -378,6 +378,29 @@ describe("sign-in transactions", () => {
     expect(signIn.factors[0]?.factorId).toBe(factor.id);
   });
 
+  test("a group's policy none of whose rules match leaves the sign-in to the next policy: the default's phone and DENY rules still hold", async () => {
+    const { createGroup } = await gateway.admin.ok(CreateGroupDocument, { name: "finance" });
+    const { user } = await userWithPhone(gateway, "+447400700016");
+    await gateway.admin.ok(AddUserToGroupDocument, { userId: user.id, groupId: createGroup.id });
+    const { createPolicy } = await gateway.admin.ok(CreatePolicyDocument, {
+      input: {
+        type: "GLOBAL_SESSION",
+        name: "Finance, from the office",
+        groupIds: [createGroup.id],
+        rules: [{ name: "Office only", networkZones: ["10.0.0.0/8"], access: "ALLOW", factorRequirement: "PASSWORD_AND_PHONE" }],
+      },
+    });
+    try {
+      await requirePhone(gateway);
+      const { signIn } = await gateway.anonymous.ok(SignInDocument, { input: { login: user.login, password: PASSWORD } });
+      expect(signIn).toMatchObject({ status: "MFA_REQUIRED", sessionToken: null });
+      await setGlobalSessionRules(gateway, [{ name: "No loopback", networkZones: ["127.0.0.0/8", "::1/128"], access: "DENY" }]);
+      expect((await gateway.anonymous.ok(SignInDocument, { input: { login: user.login, password: PASSWORD } })).signIn.status).toBe("DENIED");
+    } finally {
+      await gateway.admin.ok(DeletePolicyDocument, { id: createPolicy.id });
+    }
+  });
+
   test("RECOVERY_ONLY phone authenticator: a rule that needs the phone denies sign-in", async () => {
     const { user } = await userWithPhone(gateway, "+447400700007");
     await requirePhone(gateway);

@@ -139,7 +139,7 @@ const POLICIES: PolicyModel[] = [
   }),
   policy("auth-admins", "AUTHENTICATION", 1, {
     groupIds: [ADMINS],
-    // No catch-all: an admin on another app gets the implicit ALLOW with PASSWORD_ONLY.
+    // No catch-all: an admin on another app is left to the default policy.
     rules: [
       rule("auth-admins-payroll", 1, {
         clientIds: [PAYROLL],
@@ -194,7 +194,6 @@ function deny(
 const DEFAULT_GS: [string, string] = ["gs-default", "gs-default-catch-all"];
 const DEFAULT_AUTH: [string, string] = ["auth-default", "auth-default-catch-all"];
 const PAYROLL_AUTH: [string, string] = ["auth-default", "auth-payroll"];
-const ADMINS_IMPLICIT: [string, null] = ["auth-admins", null];
 const ADMINS_PAYROLL: [string, string] = ["auth-admins", "auth-admins-payroll"];
 
 describe("evaluateSignOn", () => {
@@ -289,11 +288,11 @@ describe("evaluateSignOn", () => {
       ),
     },
     {
-      label: "admin in the office on the wiki: group policy beats default; no auth rule matches",
+      label: "admin in the office on the wiki: group policy beats default; no auth rule of the admins' matches, so the default's does",
       groups: [ADMINS],
       clientId: WIKI,
       ip: "10.9.9.9",
-      expected: allow(["gs-admins", "gs-admins-office"], ADMINS_IMPLICIT, {
+      expected: allow(["gs-admins", "gs-admins-office"], DEFAULT_AUTH, {
         reauthenticateAfterMinutes: 60,
         sessionLifetimeMinutes: 480,
         sessionIdleMinutes: 30,
@@ -304,7 +303,7 @@ describe("evaluateSignOn", () => {
       groups: [ADMINS],
       clientId: WIKI,
       ip: "2001:db8:1:ffff::5",
-      expected: allow(["gs-admins", "gs-admins-office"], ADMINS_IMPLICIT, {
+      expected: allow(["gs-admins", "gs-admins-office"], DEFAULT_AUTH, {
         reauthenticateAfterMinutes: 60,
         sessionLifetimeMinutes: 480,
         sessionIdleMinutes: 30,
@@ -327,7 +326,7 @@ describe("evaluateSignOn", () => {
       groups: [ADMINS],
       clientId: WIKI,
       ip: "198.51.100.7",
-      expected: allow(["gs-admins", "gs-admins-anywhere"], ADMINS_IMPLICIT, {
+      expected: allow(["gs-admins", "gs-admins-anywhere"], DEFAULT_AUTH, {
         factorRequirement: "PASSWORD_AND_PHONE",
         phoneMethods: ["SMS"],
         reauthenticateAfterMinutes: 15,
@@ -352,7 +351,7 @@ describe("evaluateSignOn", () => {
       groups: [ADMINS],
       clientId: WIKI,
       ip: null,
-      expected: allow(["gs-admins", "gs-admins-anywhere"], ADMINS_IMPLICIT, {
+      expected: allow(["gs-admins", "gs-admins-anywhere"], DEFAULT_AUTH, {
         factorRequirement: "PASSWORD_AND_PHONE",
         phoneMethods: ["SMS"],
         reauthenticateAfterMinutes: 15,
@@ -395,11 +394,22 @@ describe("evaluateSignOn", () => {
       groups: [CONTRACTORS, ADMINS],
       clientId: WIKI,
       ip: "198.51.100.7",
-      expected: allow(["gs-admins", "gs-admins-anywhere"], ADMINS_IMPLICIT, {
+      expected: allow(["gs-admins", "gs-admins-anywhere"], DEFAULT_AUTH, {
         factorRequirement: "PASSWORD_AND_PHONE",
         phoneMethods: ["SMS"],
         reauthenticateAfterMinutes: 15,
         sessionLifetimeMinutes: 60,
+      }),
+    },
+    {
+      label: "blocked admin on the wiki: the admins' policy has no rule for it, so the default's DENY holds",
+      groups: [ADMINS, BLOCKED],
+      clientId: WIKI,
+      ip: "10.9.9.9",
+      expected: deny("DENIED_BY_AUTHENTICATION_RULE", ["gs-admins", "gs-admins-office"], ["auth-default", "auth-deny-blocked-on-wiki"], {
+        reauthenticateAfterMinutes: 60,
+        sessionLifetimeMinutes: 480,
+        sessionIdleMinutes: 30,
       }),
     },
     {
