@@ -1,11 +1,13 @@
+import { Brackets } from "typeorm";
 import { changedSettings } from "../log/changes";
 import { EventType } from "../log/event-types";
 import type { Initiator } from "../log/initiator";
 import type { LogService } from "../log/log.service";
 import type { Clock } from "../platform/clock";
-import type { Database } from "../platform/database";
+import type { Database, Transaction } from "../platform/database";
 import { AppError, badInput, ErrorCode } from "../platform/errors";
 import { ShortLived } from "../platform/short-lived";
+import { Challenge } from "./challenge.entity";
 import { PhoneAuthenticatorSettings } from "./phone-authenticator.entity";
 import type { AuthenticatorStatus, AuthenticatorUsage, PhoneMethod } from "./phone.enums";
 
@@ -87,14 +89,33 @@ export class PhoneAuthenticatorService {
       const changed = changedSettings(current, next, SETTING_FIELDS);
       if (!changed) return current;
       await manager.save(PhoneAuthenticatorSettings, next);
+      const cancelledChallenges = await this.cancelDisallowedChallenges(tx, next);
       await this.log.recordChange(tx, initiator, {
         eventType: EventType.AUTHENTICATOR_UPDATE,
         displayMessage: "Update authenticator",
         target: [{ id: "phone_number", type: "Authenticator", displayName: "Phone" }],
-        debugContext: changed,
+        debugContext: cancelledChallenges ? { ...changed, cancelledChallenges } : changed,
       });
       return next;
     }).finally(() => this.cached.forget());
+  }
+
+  /**
+   * Codes already sent that the new settings no longer allow: switching the authenticator off,
+   * to recovery only, or off a method must stop those too, not only the next ones. A verification
+   * compares no settings, so that the passcode round trip reads none.
+   */
+  private async cancelDisallowedChallenges(tx: Transaction, settings: PhoneAuthenticatorSettings): Promise<number> {
+    const pending = tx.manager.createQueryBuilder().update(Challenge).set({ status: "CANCELLED" }).where("status = :pending", { pending: "PENDING" });
+    if (settings.status === "ACTIVE") {
+      pending.andWhere(
+        new Brackets((disallowed) => {
+          disallowed.where("method NOT IN (:...methods)", { methods: settings.methodList });
+          if (settings.usage === "RECOVERY_ONLY") disallowed.orWhere("purpose = :mfa", { mfa: "FACTOR_VERIFY" });
+        }),
+      );
+    }
+    return (await pending.execute()).affected ?? 0;
   }
 
   /** The settings for a use, or METHOD_NOT_ALLOWED when the authenticator refuses it. */

@@ -266,6 +266,42 @@ describe("phone factors: refusals", () => {
     }
   });
 
+  test("codes already sent stop working when the authenticator stops allowing them: off, recovery only, or their method removed", async () => {
+    const user = await createUser(gateway);
+    const { factor } = await enroll(gateway, user.id, "+447400333445", "SMS");
+    const { challenge: enrollment } = await enroll(gateway, (await createUser(gateway)).id, "+447400333446", "VOICE");
+    const enrollmentCode = await receivedCode(gateway, "+447400333446");
+    await gateway.admin.ok(ActivatePhoneFactorDocument, { input: { factorId: factor.id, code: await receivedCode(gateway, "+447400333445") } });
+    const challengeAndCode = async () => {
+      const { challengePhoneFactor } = await gateway.admin.ok(ChallengePhoneFactorDocument, { input: { factorId: factor.id } });
+      return { id: challengePhoneFactor.id, code: await receivedCode(gateway, "+447400333445") };
+    };
+    const expectCancelled = async (sent: { id: string; code: string }) => {
+      const error = await gateway.admin.fails(VerifyChallengeDocument, { input: { challengeId: sent.id, code: sent.code } });
+      expect(error).toMatchObject({ code: "CODE_EXPIRED", extensions: expect.objectContaining({ reason: "CANCELLED" }) });
+    };
+    try {
+      const beforeRecoveryOnly = await challengeAndCode();
+      await gateway.admin.ok(UpdatePhoneAuthenticatorDocument, { input: { usage: "RECOVERY_ONLY" } });
+      await expectCancelled(beforeRecoveryOnly);
+      await gateway.admin.ok(UpdatePhoneAuthenticatorDocument, { input: { usage: "MFA_AND_RECOVERY" } });
+
+      const beforeSmsRemoved = await challengeAndCode();
+      await gateway.admin.ok(UpdatePhoneAuthenticatorDocument, { input: { methods: ["VOICE"] } });
+      await expectCancelled(beforeSmsRemoved);
+      await gateway.admin.ok(UpdatePhoneAuthenticatorDocument, { input: { methods: ["SMS", "VOICE"] } });
+
+      const beforeInactive = await challengeAndCode();
+      await gateway.admin.ok(UpdatePhoneAuthenticatorDocument, { input: { status: "INACTIVE" } });
+      await expectCancelled(beforeInactive);
+      await expectCancelled({ id: enrollment.id, code: enrollmentCode });
+      const [event] = await gateway.db.manager.find(LogEventRecord, { where: { eventType: "security.authenticator.lifecycle.update" }, order: { published: "DESC" }, take: 1 });
+      expect(event?.debugContext).toMatchObject({ status: "INACTIVE", cancelledChallenges: 2 });
+    } finally {
+      await gateway.admin.ok(UpdatePhoneAuthenticatorDocument, { input: { status: "ACTIVE", usage: "MFA_AND_RECOVERY", methods: ["SMS", "VOICE"] } });
+    }
+  });
+
   test("an unknown user or factor is NOT_FOUND", async () => {
     expect((await gateway.admin.fails(EnrollPhoneFactorDocument, { input: { userId: "usr_nobody", phoneNumber: "+447400444555", method: "SMS" } })).code).toBe("NOT_FOUND");
     expect((await gateway.admin.fails(ChallengePhoneFactorDocument, { input: { factorId: "fac_nothing" } })).code).toBe("NOT_FOUND");
