@@ -1,5 +1,5 @@
 import { timingSafeEqual } from "node:crypto";
-import { In, IsNull } from "typeorm";
+import { In, IsNull, type EntityManager } from "typeorm";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Viewer } from "../auth/viewer";
 import { GroupMember } from "../groups/group.entity";
@@ -308,9 +308,11 @@ export class TransactionService {
     const requester = this.requester(record, user, client);
     // Enrolling another number replaces the one this sign-in enrolled and never verified.
     const replaces = record.status === "MFA_ENROLL_ACTIVATE" ? record.factorId : null;
-    const { challenge } = await factors.enroll({ userId: user.id, ...input, transactionId: record.id, replaces }, requester, (tx, issued) =>
-      this.advance(tx, record, { status: "MFA_ENROLL_ACTIVATE", challengeId: issued.challenge.id, factorId: issued.factor.id }).then(() => undefined),
-    );
+    await this.refuseIfPhoneVerifiedSince(this.deps.db.manager, record);
+    const { challenge } = await factors.enroll({ userId: user.id, ...input, transactionId: record.id, replaces }, requester, async (tx, issued) => {
+      await this.refuseIfPhoneVerifiedSince(tx.manager, record);
+      await this.advance(tx, record, { status: "MFA_ENROLL_ACTIVATE", challengeId: issued.challenge.id, factorId: issued.factor.id });
+    });
     return this.view(record, stateHandle, user, { challenge });
   }
 
@@ -327,6 +329,7 @@ export class TransactionService {
     let result: TransactionView | null = null;
     await this.deps.challenges.verify(record.challengeId, code, requester, {
       afterVerified: async (tx, challenge) => {
+        if (record.status === "MFA_ENROLL_ACTIVATE") await this.refuseIfPhoneVerifiedSince(tx.manager, record);
         await this.deps.factors.afterVerified(tx, challenge, requester);
         result = await this.afterVerified(tx, record, stateHandle, user, challenge, requester, client);
       },
@@ -951,6 +954,16 @@ export class TransactionService {
     if (!record || !timingSafeEqual(Buffer.from(record.stateHandleHash), Buffer.from(hash))) throw expired();
     if (record.finishedAt || record.expiresAt.getTime() <= this.deps.clock.now().getTime()) throw expired();
     return record;
+  }
+
+  /**
+   * A sign-in sent to enroll a phone, still without one: the owner may have verified a phone
+   * since it was decided, which a fresh sign-in would ask for, and a handle must not add a
+   * second one beside it (recovery would then go to the newer).
+   */
+  private async refuseIfPhoneVerifiedSince(manager: EntityManager, record: AuthTransactionRecord): Promise<void> {
+    const verified = await manager.countBy(PhoneFactor, { userId: record.userId!, status: In(["ACTIVE", "INACTIVE"]) });
+    if (verified > 0) throw new AppError(ErrorCode.TRANSACTION_EXPIRED, "This account has a verified phone since this sign-in began; sign in again");
   }
 
   private async step(stateHandle: string, allowed: TransactionStatus[]): Promise<AuthTransactionRecord> {

@@ -1,4 +1,5 @@
 import {
+  ActivatePhoneFactorDocument,
   ChallengeFactorDocument,
   ClearUserSessionsDocument,
   PhoneAuthenticatorDocument,
@@ -30,7 +31,7 @@ import { LogEventRecord } from "../../../src/log/log-event.entity";
 import { Challenge } from "../../../src/phone/challenge.entity";
 import { Message } from "../../../src/telephony/message.entity";
 import { startTestGateway, type TestGateway } from "../../support/gateway";
-import { createUser, receivedCode, latestSimulated } from "../../support/phone";
+import { createUser, enroll, receivedCode, latestSimulated } from "../../support/phone";
 import { PASSWORD, passwordOnly, requirePhone, setGlobalSessionRules, signedIn as signedInAs, userWithPhone } from "../../support/transactions";
 
 describe("sign-in transactions", () => {
@@ -295,6 +296,30 @@ describe("sign-in transactions", () => {
     expect(verifyFactor.status).toBe("SUCCESS");
     const { user: after } = await gateway.admin.ok(UserFactorsDocument, { id: user.id });
     expect(after?.factors.map((f) => f.status)).toEqual(["ACTIVE"]);
+  });
+
+  test("a sign-in sent to enroll may not once the account has a phone: a fresh sign-in would ask for that phone", async () => {
+    await requirePhone(gateway, ["SMS"]);
+    const user = await createUser(gateway, { password: PASSWORD });
+    const signInOnce = async () => (await gateway.anonymous.ok(SignInDocument, { input: { login: user.login, password: PASSWORD } })).signIn;
+    const beforeEnrolling = await signInOnce();
+    const enrolledFirst = await signInOnce();
+    expect([beforeEnrolling.status, enrolledFirst.status]).toEqual(["MFA_ENROLL", "MFA_ENROLL"]);
+    await gateway.anonymous.ok(EnrollFactorDocument, { input: { stateHandle: enrolledFirst.stateHandle, phoneNumber: "+447400700031", method: "SMS" } });
+    const strayCode = await receivedCode(gateway, "+447400700031");
+
+    // Meanwhile the owner enrolls their own phone.
+    const { factor } = await enroll(gateway, user.id, "+447400700030", "SMS");
+    await gateway.admin.ok(ActivatePhoneFactorDocument, { input: { factorId: factor.id, code: await receivedCode(gateway, "+447400700030") } });
+
+    const late = await gateway.anonymous.fails(EnrollFactorDocument, { input: { stateHandle: beforeEnrolling.stateHandle, phoneNumber: "+447400700032", method: "SMS" } });
+    expect(late.code).toBe("TRANSACTION_EXPIRED");
+    expect(await gateway.db.manager.countBy(Message, { toE164: "+447400700032" })).toBe(0);
+    const stray = await gateway.anonymous.fails(VerifyFactorDocument, { input: { stateHandle: enrolledFirst.stateHandle, code: strayCode } });
+    expect(stray.code).toBe("TRANSACTION_EXPIRED");
+    const { user: after } = await gateway.admin.ok(UserFactorsDocument, { id: user.id });
+    expect(after?.factors.filter((f) => f.status === "ACTIVE").map((f) => f.phoneNumber)).toEqual(["+447400700030"]);
+    expect((await signInOnce()).status).toBe("MFA_REQUIRED");
   });
 
   test("an enrollment abandoned before its code: the next sign-in enrolls the same number again, as the same factor", async () => {
