@@ -32,7 +32,7 @@ import type { Config } from "../platform/config";
 import { AppError, badInput, ErrorCode } from "../platform/errors";
 import { formatError } from "../platform/graphql-errors";
 import { RecentResults } from "../platform/recent-results";
-import { NulCharacters } from "./nul-characters";
+import { UnstorableStrings } from "./unstorable-strings";
 
 /** The `limit` of a QUERY_TOO_COMPLEX error: which guard refused the operation. */
 export type QueryLimit = "depth" | "aliases" | "tokens" | "directives" | "cost" | "passcodeFields";
@@ -88,8 +88,8 @@ export function limitSettingsFrom(config: Config): QueryLimitSettings {
  * The limits on what one GraphQL request may ask, applied alike over HTTP (Apollo's validation
  * rules, plugins and an express guard) and over graphql-ws (`subscribeArgs` as `onSubscribe`).
  * Every refusal is an AppError QUERY_TOO_COMPLEX whose `limit` names the guard, refused whole
- * with HTTP 400 before any resolver runs; so is a string holding U+0000, as BAD_USER_INPUT
- * (NulCharacters).
+ * with HTTP 400 before any resolver runs; so is a string no engine can store alike (U+0000, a lone surrogate), as BAD_USER_INPUT
+ * (UnstorableStrings).
  */
 export class GraphQLLimits {
   /** Armor's depth, alias and directive rules, ours, then armor's cost rule; Apollo runs them after graphql's specifiedRules. */
@@ -103,7 +103,7 @@ export class GraphQLLimits {
   private readonly admittedSources = new Set<string>();
   /** Subscription documents that passed parsing and validation, by their text. */
   private readonly validDocuments = new Map<string, DocumentNode>();
-  private readonly nulCharacters = new NulCharacters();
+  private readonly unstorableStrings = new UnstorableStrings();
 
   constructor(readonly settings: QueryLimitSettings) {
     this.costRule = armorRule({
@@ -199,8 +199,8 @@ export class GraphQLLimits {
             const [error] = this.costWithVariables(schema, document, operation, request.variables);
             // Apollo answers an error thrown here on its own, with the error's HTTP status.
             if (error) throw error;
-            const nul = this.nulCharacters.errorFor(document, request.variables);
-            if (nul) throw nul;
+            const unstorable = this.unstorableStrings.errorFor(document, request.variables);
+            if (unstorable) throw unstorable;
           },
         }),
       },
@@ -229,8 +229,8 @@ export class GraphQLLimits {
     if (!operation) return [this.coded(new GraphQLError("Unable to identify the operation to run"), "OPERATION_RESOLUTION_FAILURE")];
     const tooCostly = this.costWithVariables(schema, document, operation, payload.variables);
     if (tooCostly.length) return [...tooCostly];
-    const nul = this.nulCharacters.errorFor(document, payload.variables);
-    if (nul) return [nul];
+    const unstorable = this.unstorableStrings.errorFor(document, payload.variables);
+    if (unstorable) return [unstorable];
     // Coerced here as Apollo does over HTTP, so a missing or mistyped variable is the client's
     // BAD_USER_INPUT rather than an uncoded error from execution.
     const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], payload.variables ?? {}, { maxErrors: 10 });

@@ -1,14 +1,16 @@
 /**
  * U+0000 in a string: PostgreSQL cannot store it in text, so it once reached a write and came
- * back INTERNAL (found by the schema fuzzer: signIn with a login of "\u0000"). It is refused up
- * front as BAD_USER_INPUT, naming where it was, over HTTP and WebSocket, on both engines.
+ * back INTERNAL (found by the schema fuzzer: signIn with a login of "\u0000"). A lone surrogate
+ * was stored, and then PostgreSQL refused the System Log's JSON holding it, so every filter on
+ * debugContext failed. Both are refused up front as BAD_USER_INPUT, naming where they were, over
+ * HTTP and WebSocket, on both engines.
  */
 import { CreateUserDocument, UpdateSmsTemplateDocument, UsersDocument } from "../../../src/generated/graphql";
 import { User } from "../../../src/users/user.entity";
 import { startTestGateway, type TestGateway } from "../../support/gateway";
 import { wsOnce } from "../../support/ws-once";
 
-describe("NUL characters in strings", () => {
+describe("strings the engines cannot store alike", () => {
   let gateway: TestGateway;
   beforeAll(async () => {
     gateway = await startTestGateway();
@@ -39,6 +41,23 @@ describe("NUL characters in strings", () => {
       input: { purpose: "FACTOR_VERIFY" as never, template: "Your code is ${code}", translations: [{ locale: "fr", template: "Code\u0000 ${code}" }] },
     });
     expect(refusal(template)).toEqual({ status: 400, code: "BAD_USER_INPUT", field: "input.translations[0].template" });
+  });
+
+  test("a lone surrogate in variables is refused, naming the variable's path; a whole pair is a character like any other", async () => {
+    const signIn = await gateway.anonymous.raw(
+      JSON.stringify({
+        query: "mutation ($c: String) { signIn(input: { login: \"someone\", password: \"a long enough password\", clientId: $c }) { status } }",
+        variables: { c: "app\ud800" },
+      }),
+    );
+    expect(refusal(signIn)).toEqual({ status: 400, code: "BAD_USER_INPUT", field: "c" });
+    expect(signIn.errors?.[0]?.extensions?.reason).toMatch(/well-formed Unicode/);
+    const before = await gateway.db.manager.count(User);
+    const lowAlone = await gateway.admin.request(CreateUserDocument, { input: { login: "surrogate@example.com", firstName: "\udc00x" } });
+    expect(refusal(lowAlone)).toEqual({ status: 400, code: "BAD_USER_INPUT", field: "input.firstName" });
+    expect(await gateway.db.manager.count(User)).toBe(before);
+    const paired = await gateway.admin.ok(CreateUserDocument, { input: { login: "pair@example.com", firstName: "\ud83d\ude00" } });
+    expect(paired.createUser.firstName).toBe("😀");
   });
 
   test("variables nested deeper than the call stack are walked without overflowing it", async () => {
