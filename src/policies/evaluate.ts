@@ -201,7 +201,10 @@ export function evaluateSignOn(policies: readonly PolicyModel[], ctx: SignOnCont
     factorRequirement,
     // Empty on DENY so that nothing downstream sends a passcode to a refused sign-in.
     phoneMethods: reason === null ? allowedMethods : [],
-    reauthenticateAfterMinutes: smallest(rules.map((rule) => rule?.reauthenticateAfterMinutes)),
+    // A rule that asks for the phone and remembers it for no time asks every time, whatever another rule remembers.
+    reauthenticateAfterMinutes: rules.some((rule) => rule?.factorRequirement === "PASSWORD_AND_PHONE" && rule.reauthenticateAfterMinutes == null)
+      ? null
+      : smallest(rules.map((rule) => rule?.reauthenticateAfterMinutes)),
     sessionLifetimeMinutes: smallest(rules.map((rule) => rule?.sessionLifetimeMinutes)) ?? DEFAULT_SESSION_LIFETIME_MINUTES,
     sessionIdleMinutes: smallest(rules.map((rule) => rule?.sessionIdleMinutes)) ?? DEFAULT_SESSION_IDLE_MINUTES,
     matched: { globalSession: globalSession.match, authentication: authentication.match },

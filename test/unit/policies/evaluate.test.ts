@@ -413,14 +413,13 @@ describe("evaluateSignOn", () => {
       }),
     },
     {
-      label: "contractor-and-staff on payroll: VOICE from the session rule, any from the app's",
+      label: "contractor-and-staff on payroll: VOICE from the session rule, any from the app's; the phone every time, as the session rule asks",
       groups: [CONTRACTORS, STAFF],
       clientId: PAYROLL,
       ip: "198.51.100.7",
       expected: allow(["gs-contractors", "gs-contractors-catch-all"], PAYROLL_AUTH, {
         factorRequirement: "PASSWORD_AND_PHONE",
         phoneMethods: ["VOICE"],
-        reauthenticateAfterMinutes: 30,
       }),
     },
   ])("$label", ({ groups, clientId, ip, expected }) => {
@@ -444,6 +443,26 @@ describe("evaluateSignOn", () => {
       sessionIdleMinutes: 60,
       matched: { globalSession: null, authentication: null },
     });
+  });
+
+  test("a rule that asks for the phone every time is not loosened by another's remembering, least of all one that asks for no phone", () => {
+    const everyTime = policy("gs", "GLOBAL_SESSION", 1, { isDefault: true, rules: [rule("phone-every-time", 1, { factorRequirement: "PASSWORD_AND_PHONE" })] });
+    const wikiRemembers = policy("auth", "AUTHENTICATION", 1, {
+      isDefault: true,
+      rules: [rule("wiki", 1, { clientIds: [WIKI], reauthenticateAfterMinutes: 720 }), rule("catch-all", 2)],
+    });
+    expect(evaluateSignOn([everyTime, wikiRemembers], context({ clientId: WIKI })).reauthenticateAfterMinutes).toBeNull();
+    const remembered = policy("gs", "GLOBAL_SESSION", 1, {
+      isDefault: true,
+      rules: [rule("phone-remembered", 1, { factorRequirement: "PASSWORD_AND_PHONE", reauthenticateAfterMinutes: 60 })],
+    });
+    // Both remember: the shorter wins.
+    expect(evaluateSignOn([remembered, wikiRemembers], context({ clientId: WIKI })).reauthenticateAfterMinutes).toBe(60);
+    const wikiEveryTime = policy("auth", "AUTHENTICATION", 1, {
+      isDefault: true,
+      rules: [rule("wiki", 1, { clientIds: [WIKI], factorRequirement: "PASSWORD_AND_PHONE" }), rule("catch-all", 2)],
+    });
+    expect(evaluateSignOn([remembered, wikiEveryTime], context({ clientId: WIKI })).reauthenticateAfterMinutes).toBeNull();
   });
 
   test("a corrupt stored zone fails the evaluation instead of disabling its rule", () => {
