@@ -34,20 +34,62 @@ export const MULTI_SEGMENT_LIMIT = { GSM_7: 153, UCS_2: 67 } as const satisfies 
  *   units of its encoded characters instead, which equals `text.length` for UCS-2 and the
  *   septet count for GSM-7.
  * - `nonGsmCharacters`: the library lists every occurrence; we keep the first of each.
- *
- * `segments` is the library's own, built bit by bit (1120 bits a segment, 48 of them for the
- * header once there are several). It never splits a GSM-7 escape pair nor a grapheme cluster
- * across two parts, so a message can need one segment more than ceil(characters / 153) when
- * such a pair or cluster straddles a boundary: an honest count for escapes, which handsets
- * must not split, and at worst one segment high for long emoji sequences.
+ * - `segments`: the library cuts at the grapheme clusters of Unicode 10 (grapheme-splitter),
+ *   where the SMPP adapter cuts at today's (Intl.Segmenter), which keep whole a 🧑‍🧑‍🧒 or a
+ *   Devanagari conjunct the library splits in two; the count is the parts of
+ *   `splitIntoSegments`, so that what is stored and charged is what is sent.
  */
 export function analyseSms(text: string): SmsAnalysis {
   const message = new SegmentedMessage(text, "auto", false);
+  const encoding = message.encodingName === "GSM-7" ? "GSM_7" : "UCS_2";
   return {
     text,
-    encoding: message.encodingName === "GSM-7" ? "GSM_7" : "UCS_2",
+    encoding,
     characters: message.encodedChars.reduce((units, encodedChar) => units + encodedChar.codeUnits.length, 0),
-    segments: message.segmentsCount,
+    // One segment by the library's count is one by ours: both count the same units against the same limit.
+    segments: message.segmentsCount > 1 ? splitIntoSegments(text, encoding).length : 1,
     nonGsmCharacters: [...new Set(message.getNonGsmCharacters())],
   };
+}
+
+/** GSM 03.38 extension table: each is sent as an escape and the character, two septets. */
+const GSM_EXTENSION_CHARACTERS = new Set(["\f", "^", "{", "}", "\\", "[", "~", "]", "|", "€"]);
+
+const GRAPHEMES = new Intl.Segmenter(undefined, { granularity: "grapheme" });
+
+/**
+ * Splits a text into the parts of a concatenated SMS: whole when it fits one segment (160
+ * GSM-7 septets, 70 UCS-2 code units), else parts of 153 septets or 67 code units. It never
+ * splits an escape pair, which handsets must not split, nor a grapheme cluster, so a message
+ * can need one part more than ceil(characters / 153) when one straddles a boundary. The SMPP
+ * adapter sends these parts and analyseSms counts them: the parts sent are the segments counted.
+ */
+export function splitIntoSegments(text: string, encoding: SmsEncoding): string[] {
+  const units = (piece: string) =>
+    encoding === "UCS_2"
+      ? piece.length
+      : [...piece].reduce((septets, character) => septets + (GSM_EXTENSION_CHARACTERS.has(character) ? 2 : 1), 0);
+  // CR LF is one grapheme, but two characters to the count, which may cut between them.
+  const graphemes = [...GRAPHEMES.segment(text)].flatMap(({ segment }) => (segment === "\r\n" ? ["\r", "\n"] : [segment]));
+  if (graphemes.reduce((total, grapheme) => total + units(grapheme), 0) <= SINGLE_SEGMENT_LIMIT[encoding]) return [text];
+
+  const limit = MULTI_SEGMENT_LIMIT[encoding];
+  const parts: string[] = [];
+  let current = "";
+  let used = 0;
+  for (const grapheme of graphemes) {
+    // A cluster longer than a whole part (a long emoji sequence) has to be cut, by code point.
+    for (const piece of units(grapheme) > limit ? [...grapheme] : [grapheme]) {
+      const size = units(piece);
+      if (used + size > limit) {
+        parts.push(current);
+        current = "";
+        used = 0;
+      }
+      current += piece;
+      used += size;
+    }
+  }
+  if (current) parts.push(current);
+  return parts;
 }

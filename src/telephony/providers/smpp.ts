@@ -3,7 +3,7 @@ import { connect, encodings, errors as commandStatusNames, PDU, type PduFields, 
 import { PhoneMethod, type SmsEncoding } from "../../phone/phone.enums";
 import { DeliveryErrorCode } from "../../platform/errors";
 import type { Logger } from "../../platform/logger";
-import { analyseSms, MULTI_SEGMENT_LIMIT, SINGLE_SEGMENT_LIMIT } from "../../templates/segments";
+import { analyseSms, splitIntoSegments } from "../../templates/segments";
 import {
   ProviderError,
   type DeliveryReceipt,
@@ -94,9 +94,6 @@ const FINAL_STATS: Readonly<Record<string, Pick<DeliveryReceipt, "status" | "err
   DELETED: { status: "UNDELIVERED", errorCode: DeliveryErrorCode.PROVIDER_REJECTED },
   SKIPPED: { status: "UNDELIVERED", errorCode: DeliveryErrorCode.PROVIDER_REJECTED },
 };
-
-/** GSM 03.38 extension table: each is sent as an escape and the character, two septets. */
-const GSM_EXTENSION_CHARACTERS = new Set(["\f", "^", "{", "}", "\\", "[", "~", "]", "|", "€"]);
 
 interface HandOver {
   /** The concatenation reference every part of this attempt carries, on every try. */
@@ -502,44 +499,6 @@ function sourceAddress(sender: string | null): PduFields {
     return { source_addr_ton: TON_INTERNATIONAL, source_addr_npi: NPI_ISDN, source_addr: sender.replace(/^\+/, "") };
   if (/^[0-9]{3,8}$/.test(sender)) return { source_addr_ton: TON_NETWORK_SPECIFIC, source_addr_npi: 0, source_addr: sender };
   return { source_addr_ton: TON_ALPHANUMERIC, source_addr_npi: 0, source_addr: sender };
-}
-
-/**
- * Splits a text into the parts of a concatenated SMS: whole when it fits one segment (160
- * GSM-7 septets, 70 UCS-2 code units), else parts of 153 septets or 67 code units. Like the
- * segment count of templates/segments.ts, it never splits an escape pair or a grapheme
- * cluster, so the parts sent are the segments counted.
- */
-export function splitIntoSegments(text: string, encoding: SmsEncoding): string[] {
-  const units = (piece: string) =>
-    encoding === "UCS_2"
-      ? piece.length
-      : [...piece].reduce((septets, character) => septets + (GSM_EXTENSION_CHARACTERS.has(character) ? 2 : 1), 0);
-  // CR LF is one grapheme, but two characters to the count, which may cut between them.
-  const graphemes = [...new Intl.Segmenter(undefined, { granularity: "grapheme" }).segment(text)].flatMap(({ segment }) =>
-    segment === "\r\n" ? ["\r", "\n"] : [segment],
-  );
-  if (graphemes.reduce((total, grapheme) => total + units(grapheme), 0) <= SINGLE_SEGMENT_LIMIT[encoding]) return [text];
-
-  const limit = MULTI_SEGMENT_LIMIT[encoding];
-  const parts: string[] = [];
-  let current = "";
-  let used = 0;
-  for (const grapheme of graphemes) {
-    // A cluster longer than a whole part (a long emoji sequence) has to be cut, by code point.
-    for (const piece of units(grapheme) > limit ? [...grapheme] : [grapheme]) {
-      const size = units(piece);
-      if (used + size > limit) {
-        parts.push(current);
-        current = "";
-        used = 0;
-      }
-      current += piece;
-      used += size;
-    }
-  }
-  if (current) parts.push(current);
-  return parts;
 }
 
 /** The 8-bit reference concatenation UDH: IEI 00, length 3, reference, total, sequence. */

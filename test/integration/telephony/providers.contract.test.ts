@@ -18,12 +18,12 @@ import {
   type TelephonyProvider,
 } from "../../../src/telephony/provider";
 import { SimulatorProvider, type HandsetMessage } from "../../../src/telephony/providers/simulator";
-import { SmppProvider, splitIntoSegments } from "../../../src/telephony/providers/smpp";
+import { SmppProvider } from "../../../src/telephony/providers/smpp";
 import { TelephonyHookProvider } from "../../../src/telephony/providers/telephony-hook";
 import { TwilioProvider } from "../../../src/telephony/providers/twilio";
 import { SenderIds } from "../../../src/telephony/sender-ids";
 import { telephonyWebhooks, type HookCallbackReceiver, type StatusCallbackReceiver } from "../../../src/telephony/webhooks";
-import { analyseSms } from "../../../src/templates/segments";
+import { analyseSms, splitIntoSegments } from "../../../src/templates/segments";
 import { deferred, withTimeout, type Deferred } from "../../support/deferred";
 import { startTestGateway, type TestGateway } from "../../support/gateway";
 import { createUser, enroll, settleMessages } from "../../support/phone";

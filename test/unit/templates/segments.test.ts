@@ -104,6 +104,11 @@ describe("analyseSms", () => {
       expect(analyseSms("😀".repeat(36))).toMatchObject({ encoding: "UCS_2", characters: 72, segments: 2 });
     });
 
+    it("counts segments by today's grapheme clusters, which the library's Unicode 10 cuts in two", () => {
+      expect(analyseSms(`${ucs2(62)}🧑‍🧑‍🧒${ucs2(62)}`)).toMatchObject({ encoding: "UCS_2", characters: 132, segments: 3 });
+      expect(analyseSms(`${"क".repeat(65)}क्ष${"क".repeat(65)}`)).toMatchObject({ encoding: "UCS_2", characters: 133, segments: 3 });
+    });
+
     it("counts a joined emoji sequence by its code units and lists it as one character", () => {
       const family = "👨‍👩‍👧";
       const analysis = analyseSms(`Code 123456 ${family}`);
