@@ -21,7 +21,8 @@ export interface DefaultSmsTemplate {
  * Latin-script wordings keep to the GSM-7 alphabet so that a message holds 160 characters
  * rather than 70: straight apostrophes, and no á í ó ú ç ã õ ê (GSM-7 has é è à ù ì ò ä ö ü ñ
  * ß Ç). Spanish and Portuguese therefore say "use 123456 to ..." instead of "código".
- * The CJK ones are UCS-2 whatever we do, so they are kept short.
+ * The CJK ones are UCS-2 whatever we do, so they are kept short. zh is Simplified; zh-TW is the
+ * Traditional wording, which the matcher gives zh-HK and zh-Hant users too, as the voice scripts do.
  */
 export const DEFAULT_SMS_TEMPLATES: Readonly<Record<ChallengePurpose, DefaultSmsTemplate>> = {
   PHONE_VERIFICATION: {
@@ -36,6 +37,7 @@ export const DEFAULT_SMS_TEMPLATES: Readonly<Record<ChallengePurpose, DefaultSms
       { locale: "nl", template: "Je verificatiecode voor ${org.name} is ${code}" },
       { locale: "ja", template: "${org.name}の確認コード: ${code}" },
       { locale: "zh", template: "您的${org.name}验证码是${code}" },
+      { locale: "zh-TW", template: "您的${org.name}驗證碼是${code}" },
       { locale: "ko", template: "${org.name} 인증번호: ${code}" },
     ],
   },
@@ -51,6 +53,7 @@ export const DEFAULT_SMS_TEMPLATES: Readonly<Record<ChallengePurpose, DefaultSms
       { locale: "nl", template: "Je inlogcode voor ${org.name} is ${code}" },
       { locale: "ja", template: "${org.name}のログインコード: ${code}" },
       { locale: "zh", template: "您的${org.name}登录验证码是${code}" },
+      { locale: "zh-TW", template: "您的${org.name}登入驗證碼是${code}" },
       { locale: "ko", template: "${org.name} 로그인 인증번호: ${code}" },
     ],
   },
@@ -66,6 +69,7 @@ export const DEFAULT_SMS_TEMPLATES: Readonly<Record<ChallengePurpose, DefaultSms
       { locale: "nl", template: "Je code om je ${org.name}-wachtwoord te herstellen is ${code}" },
       { locale: "ja", template: "${org.name}のパスワード再設定コード: ${code}" },
       { locale: "zh", template: "您的${org.name}密码重置验证码是${code}" },
+      { locale: "zh-TW", template: "您的${org.name}密碼重設驗證碼是${code}" },
       { locale: "ko", template: "${org.name} 비밀번호 재설정 인증번호: ${code}" },
     ],
   },
@@ -81,6 +85,7 @@ export const DEFAULT_SMS_TEMPLATES: Readonly<Record<ChallengePurpose, DefaultSms
       { locale: "nl", template: "Je code om je ${org.name}-account te ontgrendelen is ${code}" },
       { locale: "ja", template: "${org.name}のロック解除コード: ${code}" },
       { locale: "zh", template: "您的${org.name}账户解锁验证码是${code}" },
+      { locale: "zh-TW", template: "您的${org.name}帳戶解鎖驗證碼是${code}" },
       { locale: "ko", template: "${org.name} 계정 잠금 해제 인증번호: ${code}" },
     ],
   },
@@ -91,19 +96,24 @@ export const DEFAULT_SMS_TEMPLATES: Readonly<Record<ChallengePurpose, DefaultSms
  * some directories store en_US); then one written the same way (script and region once the
  * likely subtags are filled in: zh-Hant-TW finds zh-TW, zh-HK finds zh-TW before zh, whose
  * script is Simplified); then the bare primary language (fr-CA finds fr); then any other tag of
- * that language (fr-CA finds fr-FR). Undefined when nothing fits.
+ * that language (fr-CA finds fr-FR). Norwegian nb and no count as one language, a tag spelled
+ * with the user's coming first at each step. Undefined when nothing fits.
  */
 export function findLocaleMatch<Candidate extends { locale: string }>(
   locale: string,
   candidates: readonly Candidate[],
 ): Candidate | undefined {
-  const wanted = normaliseTag(locale);
-  if (wanted === "") return undefined;
-  const tags = candidates.map((candidate) => normaliseTag(candidate.locale));
+  const given = normaliseTag(locale);
+  if (given === "") return undefined;
+  const givenTags = candidates.map((candidate) => normaliseTag(candidate.locale));
   // Most users' locale is a tag there is a translation for: the likely subtags, which cost an
   // Intl.Locale each, are worked out only when it is not.
-  const exact = tags.indexOf(wanted);
+  const exact = givenTags.indexOf(given);
   if (exact >= 0) return candidates[exact];
+  // Directories tag Bokmål both as nb and as its macrolanguage no, and Intl aliases neither to the other.
+  const wanted = noAsNb(given);
+  const tags = givenTags.map(noAsNb);
+  const spelledAsWanted = (at: number) => primaryLanguage(givenTags[at]!) === primaryLanguage(given);
   const wantedLanguage = primaryLanguage(wanted);
   const wantedWriting = likelySubtags(wanted);
   const writings = tags.map((tag) => (wantedWriting ? likelySubtags(tag) : null));
@@ -112,7 +122,8 @@ export function findLocaleMatch<Candidate extends { locale: string }>(
     return !!theirs && !!wantedWriting && theirs.language === wantedWriting.language && theirs.script === wantedWriting.script;
   };
   const first = (matches: (index: number) => boolean) => {
-    const index = tags.findIndex((_tag, at) => matches(at));
+    const spelledAlike = tags.findIndex((_tag, at) => matches(at) && spelledAsWanted(at));
+    const index = spelledAlike >= 0 ? spelledAlike : tags.findIndex((_tag, at) => matches(at));
     return index >= 0 ? candidates[index] : undefined;
   };
   return (
@@ -144,6 +155,11 @@ export function pickTranslation(
 
 function normaliseTag(tag: string): string {
   return tag.trim().replace(/_/g, "-").toLowerCase();
+}
+
+/** Norwegian's macrolanguage no read as nb, the Bokmål it nearly always stands for. */
+function noAsNb(normalisedTag: string): string {
+  return normalisedTag.replace(/^no(?=-|$)/, "nb");
 }
 
 function primaryLanguage(normalisedTag: string): string {

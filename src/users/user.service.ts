@@ -41,7 +41,11 @@ export function canonicalLocale(locale: string, field = "locale"): string {
   } catch {
     // RangeError: not a well-formed BCP 47 tag
   }
-  if (!canonical) throw badInput(field, "must be a BCP 47 language tag such as en, fr-CA or zh-Hant-TW");
+  // und (undetermined) is well-formed, but its likely subtags are en-Latn-US (und-TW's zh-Hant-TW),
+  // so a translation saved as und would be sent to those users before theirs.
+  if (!canonical || canonical.split("-", 1)[0] === "und") {
+    throw badInput(field, "must be a BCP 47 language tag such as en, fr-CA or zh-Hant-TW");
+  }
   // The canonical form can be longer than the tag given (extension keys spelled out): it is what is stored.
   if (canonical.length > MAX_LOCALE_LENGTH) throw badInput(field, `must be at most ${MAX_LOCALE_LENGTH} characters in its canonical form (${canonical})`);
   return canonical;
@@ -81,7 +85,7 @@ export class UserService {
     if (!login) throw badInput("input.login", "must not be blank");
     // Stored as its key too (loginKey), for uniqueness, and that can be longer ("İ" is "i̇").
     if (codePoints(loginKey(login)) > 256) throw badInput("input.login", "must be at most 256 characters long");
-    const locale = input.locale ? canonicalLocale(input.locale, "input.locale") : "en";
+    const locale = input.locale != null ? canonicalLocale(input.locale, "input.locale") : "en";
     const password = input.password ?? null;
     const groupIds = [...new Set(input.groupIds ?? [])];
     const passwordExpired = input.expirePassword === true;
@@ -147,7 +151,7 @@ export class UserService {
   }
 
   async updateUser(input: UpdateUserInput, initiator: Initiator): Promise<User> {
-    const locale = input.locale ? canonicalLocale(input.locale, "input.locale") : undefined;
+    const locale = input.locale != null ? canonicalLocale(input.locale, "input.locale") : undefined;
     return this.db.transaction(async (tx) => {
       const { manager } = tx;
       const user = await manager.findOneBy(User, { id: input.id });
@@ -157,7 +161,7 @@ export class UserService {
       if (input.firstName !== undefined) changes.firstName = input.firstName;
       if (input.lastName !== undefined) changes.lastName = input.lastName;
       if (input.mobilePhone !== undefined) changes.mobilePhone = input.mobilePhone;
-      if (locale) changes.locale = locale;
+      if (locale !== undefined) changes.locale = locale;
       const changed = Object.keys(changes).filter((field) => changes[field as keyof User] !== user[field as keyof User]);
       if (!changed.length) return user;
       // Deleted meanwhile (PostgreSQL): nothing was changed, and nothing is logged.

@@ -190,6 +190,8 @@ describe(`SMS templates on ${engine}`, () => {
         { purpose: "ACCOUNT_UNLOCK", template: "Unlock with ${code}", translations: [{ locale: "no such tag!", template: "${code}" }] },
         "BAD_USER_INPUT",
       ],
+      // Well-formed, but matched as en-Latn-US: it would be sent to English readers.
+      [{ purpose: "ACCOUNT_UNLOCK", template: "Unlock with ${code}", translations: [{ locale: "und", template: "${code}" }] }, "BAD_USER_INPUT"],
       [{ purpose: "ACCOUNT_UNLOCK", template: "Unlock", translations: [valid] }, "TEMPLATE_INVALID"],
     ];
     for (const [input, code] of attempts) expect((await failedUpdate(input)).code).toBe(code);
@@ -268,7 +270,7 @@ describe("SMS templates checked again at start", () => {
     const gateway = await startTestGateway({ ORG_NAME: "Ringfence Identity Services for the Greater Metropolitan Region X".slice(0, 64) });
     try {
       const found = await gateway.services.smsTemplates.beyondOneSegment();
-      expect(new Set(found.map((one) => one.locale))).toEqual(new Set(["ja", "zh", "ko"]));
+      expect(new Set(found.map((one) => one.locale))).toEqual(new Set(["ja", "zh", "zh-TW", "ko"]));
       const korean = found.find((one) => one.purpose === "PASSWORD_RESET" && one.locale === "ko");
       expect(korean).toMatchObject({ encoding: "UCS_2", limit: 70 });
       expect(korean!.characters).toBeGreaterThan(70);

@@ -7,7 +7,7 @@ import {
 import { renderSms, validateTemplate } from "../../../src/templates/template";
 import { voiceScript } from "../../../src/templates/voice-scripts";
 
-const REQUIRED_LOCALES = ["en", "fr", "de", "es", "it", "pt", "nl", "ja", "zh", "ko"];
+const REQUIRED_LOCALES = ["en", "fr", "de", "es", "it", "pt", "nl", "ja", "zh", "zh-TW", "ko"];
 const LATIN_SCRIPT_LOCALES = new Set(["en", "fr", "de", "es", "it", "pt", "nl"]);
 
 const allDefaults = Object.values(ChallengePurpose).flatMap((purpose) => {
@@ -51,6 +51,31 @@ describe("DEFAULT_SMS_TEMPLATES", () => {
       const { template, translations } = DEFAULT_SMS_TEMPLATES[purpose];
       expect(pickTranslation("en", "unused", translations)).toBe(template);
     }
+  });
+
+  it.each([
+    ["zh-TW", "zh-TW", "zh-TW"],
+    ["zh-Hant-TW", "zh-TW", "zh-TW"],
+    ["zh-HK", "zh-TW", "zh-TW"],
+    ["zh-Hant", "zh-TW", "zh-TW"],
+    ["zh-MO", "zh-TW", "zh-TW"],
+    ["zh-CN", "zh", "zh-CN"],
+    ["zh-SG", "zh", "zh-CN"],
+    ["zh", "zh", "zh-CN"],
+  ])("%s gets the %s SMS, in the script of its %s voice call", (locale, translation, voice) => {
+    expect(voiceScript(locale, "123456", "Acme").language).toBe(voice);
+    for (const purpose of Object.values(ChallengePurpose)) {
+      const { template, translations } = DEFAULT_SMS_TEMPLATES[purpose];
+      const expected = translations.find((candidate) => candidate.locale === translation)!.template;
+      expect({ purpose, template: pickTranslation(locale, template, translations) }).toEqual({ purpose, template: expected });
+    }
+  });
+
+  it("renders the Traditional Chinese sign-in message", () => {
+    const { template, translations } = DEFAULT_SMS_TEMPLATES.FACTOR_VERIFY;
+    expect(renderSms(pickTranslation("zh-HK", template, translations), { code: "123456", orgName: "Acme" })).toBe(
+      "您的Acme登入驗證碼是123456",
+    );
   });
 
   it("renders the English phone verification message", () => {
@@ -105,6 +130,19 @@ describe("pickTranslation", () => {
     expect(voiceScript("zh-HK", "123456", "Acme").language).toBe("zh-TW");
     expect(voiceScript("zh-SG", "123456", "Acme").language).toBe("zh-CN");
     expect(voiceScript("fr-BE", "123456", "Acme").language).toBe("fr-FR");
+  });
+
+  it.each([
+    ["nb-NO", ["no"], "no"],
+    ["nb", ["no-NO"], "no-NO"],
+    ["no-NO", ["nb"], "nb"],
+    ["no", ["nb-NO"], "nb-NO"],
+    ["nb-NO", ["no", "nb"], "nb"],
+    ["no-NO", ["nb", "no"], "no"],
+    ["nb", ["no", "nb"], "nb"],
+    ["no", ["nb", "no"], "no"],
+  ])("Norwegian: %j among %j picks %s", (locale, tags, expected) => {
+    expect(pickTranslation(locale, "default", tags.map((tag) => ({ locale: tag, template: tag })))).toBe(expected);
   });
 
   it("falls back to the default without translations", () => {
