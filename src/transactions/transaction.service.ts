@@ -327,13 +327,22 @@ export class TransactionService {
     const user = await this.userOf(record);
     const requester = this.requester(record, user, client);
     let result: TransactionView | null = null;
-    await this.deps.challenges.verify(record.challengeId, code, requester, {
-      afterVerified: async (tx, challenge) => {
-        if (record.status === "MFA_ENROLL_ACTIVATE") await this.refuseIfPhoneVerifiedSince(tx.manager, record);
-        await this.deps.factors.afterVerified(tx, challenge, requester);
-        result = await this.afterVerified(tx, record, stateHandle, user, challenge, requester, client);
-      },
-    });
+    try {
+      await this.deps.challenges.verify(record.challengeId, code, requester, {
+        afterVerified: async (tx, challenge) => {
+          if (record.status === "MFA_ENROLL_ACTIVATE") await this.refuseIfPhoneVerifiedSince(tx.manager, record);
+          await this.deps.factors.afterVerified(tx, challenge, requester);
+          result = await this.afterVerified(tx, record, stateHandle, user, challenge, requester, client);
+        },
+      });
+    } catch (error) {
+      // Cancelled since it was read, the flow is gone, as a decoy's answers: its code was cancelled with it.
+      if (error instanceof AppError && error.code === ErrorCode.CODE_EXPIRED && error.extensions.reason === "CANCELLED") {
+        const current = await this.deps.db.manager.findOneBy(AuthTransactionRecord, { id: record.id });
+        if (!current || current.finishedAt) throw expired();
+      }
+      throw error;
+    }
     return result!;
   }
 
@@ -474,7 +483,16 @@ export class TransactionService {
       // The challenges, then the flow: the order a verification takes them in (its code, then the
       // step it advances). The other order deadlocked with a verification at the same moment.
       await this.deps.challenges.cancelOpen(tx, { transactionId: record.id });
-      await this.advance(tx, record, { finishedAt: this.deps.clock.now() });
+      // Whatever step a request took meanwhile, an unfinished flow can be cancelled: a wrong guess
+      // writes a decoy's handle, not a real recovery's, and must not make the two answer apart.
+      // The version moves on, so a step that read the flow before cannot advance it after.
+      const { affected } = await tx.manager
+        .createQueryBuilder()
+        .update(AuthTransactionRecord)
+        .set({ finishedAt: this.deps.clock.now(), version: () => "version + 1" })
+        .where("id = :id AND finished_at IS NULL", { id: record.id })
+        .execute();
+      if (!affected) throw expired();
       return true;
     });
   }
@@ -813,40 +831,51 @@ export class TransactionService {
     });
   }
 
-  /** What resendFactorChallenge answers a real recovery, minus the code: methods, cooldown, resends, attempts. */
+  /**
+   * What resendFactorChallenge answers a real recovery, minus the code: methods, cooldown, resends,
+   * attempts. A guess or another resend that wrote the handle first is read and the checks made
+   * again, as a real challenge's resend makes them on the code as it then is: a guess spends an
+   * attempt and leaves the resend to go, another resend leaves it too soon.
+   */
   private async resendDecoy(record: AuthTransactionRecord, stateHandle: string, decision: StoredDecision, method: PhoneMethod | null | undefined): Promise<TransactionView> {
     const allowed = await this.recoveryMethodsForAnyone(decision);
     if (method && !allowed.includes(method)) throw new AppError(ErrorCode.METHOD_NOT_ALLOWED, `${method} is not allowed here`, { allowedMethods: allowed });
-    if ((decision.decoyAttempts ?? 0) >= (decision.maxAttempts ?? 5)) throw new AppError(ErrorCode.TOO_MANY_ATTEMPTS, "This challenge has no attempts left");
-    const now = this.deps.clock.now();
-    const sent = decision.decoyMethod ?? decision.recoveryMethod!;
-    // A decoy from before it kept its times has no cooldown to wait out and no resends to spend.
-    refuseResend(
-      {
-        lastSentAt: new Date(decision.decoySentAt ?? 0),
-        resendCooldownSeconds: decision.resendCooldownSeconds ?? 0,
-        method: sent,
-        resendsUsed: decision.decoyResends ?? 0,
-        maxResends: decision.maxResends ?? Number.POSITIVE_INFINITY,
-      },
-      now,
-    );
-    const resent: StoredDecision = {
-      ...decision,
-      decoyMethod: method ?? sent,
-      decoySentAt: now.getTime(),
-      decoyExpiresAt: now.getTime() + (decision.codeTtlSeconds ?? 0) * 1000,
-      decoyResends: (decision.decoyResends ?? 0) + 1,
-    };
-    try {
-      const advanced = await this.deps.db.transaction((tx) => this.advance(tx, record, { decision: JSON.stringify(resent) }));
-      return this.view(advanced, stateHandle, null, {});
-    } catch (error) {
-      // Another resend on this handle went first: what a real one answers when it loses that race.
-      if (error instanceof AppError && error.code === ErrorCode.INVALID_TRANSITION) {
-        throw new AppError(ErrorCode.RESEND_TOO_SOON, "A code was just sent. Please wait before trying again.", { retryAfterSeconds: decision.resendCooldownSeconds ?? 0 });
+    for (let tries = 1; ; tries += 1) {
+      if ((decision.decoyAttempts ?? 0) >= (decision.maxAttempts ?? 5)) throw new AppError(ErrorCode.TOO_MANY_ATTEMPTS, "This challenge has no attempts left");
+      const now = this.deps.clock.now();
+      const sent = decision.decoyMethod ?? decision.recoveryMethod!;
+      // A decoy from before it kept its times has no cooldown to wait out and no resends to spend.
+      refuseResend(
+        {
+          lastSentAt: new Date(decision.decoySentAt ?? 0),
+          resendCooldownSeconds: decision.resendCooldownSeconds ?? 0,
+          method: sent,
+          resendsUsed: decision.decoyResends ?? 0,
+          maxResends: decision.maxResends ?? Number.POSITIVE_INFINITY,
+        },
+        now,
+      );
+      const resent: StoredDecision = {
+        ...decision,
+        decoyMethod: method ?? sent,
+        decoySentAt: now.getTime(),
+        decoyExpiresAt: now.getTime() + (decision.codeTtlSeconds ?? 0) * 1000,
+        decoyResends: (decision.decoyResends ?? 0) + 1,
+      };
+      try {
+        const advanced = await this.deps.db.transaction((tx) => this.advance(tx, record, { decision: JSON.stringify(resent) }));
+        return this.view(advanced, stateHandle, null, {});
+      } catch (error) {
+        if (!(error instanceof AppError && error.code === ErrorCode.INVALID_TRANSITION)) throw error;
+        // Past a real challenge's attempts and resends, the handle cannot keep changing: answer as the race's loser.
+        if (tries >= (decision.maxAttempts ?? 5) + (decision.maxResends ?? 3)) {
+          throw new AppError(ErrorCode.RESEND_TOO_SOON, "A code was just sent. Please wait before trying again.", { retryAfterSeconds: decision.resendCooldownSeconds ?? 0 });
+        }
+        const current = await this.deps.db.manager.findOneBy(AuthTransactionRecord, { id: record.id });
+        if (!current || current.finishedAt) throw expired();
+        record = current;
+        decision = parseDecision(current);
       }
-      throw error;
     }
   }
 
@@ -869,7 +898,7 @@ export class TransactionService {
       } catch (error) {
         if (!(error instanceof AppError && error.code === ErrorCode.INVALID_TRANSITION) || tries >= max) throw error;
         const current = await this.deps.db.manager.findOneBy(AuthTransactionRecord, { id: record.id });
-        if (!current) throw expired();
+        if (!current || current.finishedAt) throw expired();
         record = current;
         decision = parseDecision(current);
         continue;

@@ -5,6 +5,7 @@
  */
 import {
   AddUserToGroupDocument,
+  CancelTransactionDocument,
   ChallengeFactorDocument,
   CreateGroupDocument,
   CreatePolicyDocument,
@@ -157,6 +158,49 @@ describe("no user enumeration through a recovery's concurrent requests", () => {
     };
     const real = await answersFor(user.login);
     expect(real).toEqual({ guesses: ["INVALID_CODE", "INVALID_CODE"], resends: ["OK", "RESEND_TOO_SOON"] });
+    expect(await answersFor("nobody-at-all@example.com")).toEqual(real);
+  });
+
+  test("a wrong guess landing inside a resend or a cancel, or a cancel inside a guess, gets the same answers from a real recovery and from a decoy", async () => {
+    const { user } = await userWithPhone(gateway, "+447400900009");
+    const transactions = gateway.services.transactions as unknown as { find(stateHandle: string): Promise<unknown> };
+    const codeOf = (result: { errors?: ReadonlyArray<{ extensions?: Record<string, unknown> }> }) => (result.errors?.[0]?.extensions?.code as string | undefined) ?? "OK";
+    const recovery = async (login: string) => {
+      gateway.clock.advance(600_000);
+      const { recoverPassword } = await gateway.anonymous.ok(RecoverPasswordDocument, { input: { login, method: "SMS" } });
+      const { stateHandle } = recoverPassword;
+      gateway.clock.advance(31_000);
+      return {
+        guess: async () => codeOf(await gateway.anonymous.request(VerifyFactorDocument, { input: { stateHandle, code: "000000" } })),
+        resend: async () => codeOf(await gateway.anonymous.request(ResendFactorChallengeDocument, { input: { stateHandle } })),
+        cancel: async () => codeOf(await gateway.anonymous.request(CancelTransactionDocument, { stateHandle })),
+      };
+    };
+    const answersFor = async (login: string) => {
+      // The outer request reads the flow, then the inner one is answered, then the outer goes on from what it read.
+      const inside = async (outer: () => Promise<string>, inner: () => Promise<string>) => {
+        const find = transactions.find.bind(transactions);
+        let first = "";
+        jest.spyOn(transactions, "find").mockImplementationOnce(async (handle) => {
+          const read = await find(handle);
+          first = await inner();
+          return read;
+        });
+        try {
+          const then = await outer();
+          return `${first} then ${then}`;
+        } finally {
+          jest.restoreAllMocks();
+        }
+      };
+      const first = await recovery(login);
+      const guessInResend = await inside(first.resend, first.guess);
+      const guessInCancel = await inside(first.cancel, first.guess);
+      const second = await recovery(login);
+      return { guessInResend, guessInCancel, cancelInGuess: await inside(second.guess, second.cancel) };
+    };
+    const real = await answersFor(user.login);
+    expect(real).toEqual({ guessInResend: "INVALID_CODE then OK", guessInCancel: "INVALID_CODE then OK", cancelInGuess: "OK then TRANSACTION_EXPIRED" });
     expect(await answersFor("nobody-at-all@example.com")).toEqual(real);
   });
 });
