@@ -2,7 +2,8 @@
  * npm run migration:generate -- <Name>   writes the migration that brings the schema of the
  *                                          engine in use up to the entities (SQLite unless
  *                                          DATABASE_URL names PostgreSQL);
- * npm run migration:run                   applies pending migrations.
+ * npm run migration:run                   applies pending migrations, taking turns with
+ *                                          instances starting meanwhile (withStartupLock).
  * Generation runs against a throw-away database (a temp SQLite file or a fresh PostgreSQL
  * schema) migrated to the current head, so it never depends on a developer's local state.
  */
@@ -13,7 +14,7 @@ import path from "node:path";
 import { randomBytes } from "node:crypto";
 import { DataSource } from "typeorm";
 import { loadConfig, type Config } from "../src/platform/config";
-import { createDataSource, ensureSchema } from "../src/platform/data-source";
+import { createDataSource, ensureSchema, migrate } from "../src/platform/data-source";
 
 async function generate(name: string, config: Config): Promise<void> {
   if (!/^[A-Z][A-Za-z0-9]+$/.test(name)) throw new Error("Give the migration a PascalCase name, e.g. AddChallenges");
@@ -82,7 +83,7 @@ async function run(config: Config): Promise<void> {
   const dataSource: DataSource = createDataSource(config);
   await dataSource.initialize();
   try {
-    const applied = await dataSource.runMigrations({ transaction: "each" });
+    const applied = await migrate(dataSource);
     console.log(applied.length ? `Applied ${applied.map((m) => m.name).join(", ")}` : "No pending migrations.");
   } finally {
     await dataSource.destroy();

@@ -7,6 +7,8 @@ import { ChallengePurpose, ChallengeStatus, PhoneMethod } from "./phone.enums";
 @Entity("challenges")
 @Index("challenges_factor", ["factorId", "created"])
 @Index("challenges_user", ["userId", "created"])
+// A flow that ends cancels its open challenges (ChallengeService.cancelOpen), which else scans every challenge.
+@Index("challenges_transaction", ["transactionId"])
 export class Challenge {
   @Field(() => ID)
   @PrimaryColumn({ type: "varchar", length: 40 })

@@ -27,8 +27,8 @@ export interface Config {
   databasePreparedStatements: boolean;
   /**
    * PostgreSQL connections this instance keeps at most. A transaction holds one until it ends,
-   * so this bounds the transactions in flight; start-up takes two (one holds the migration
-   * lock). @default 20
+   * so this bounds the transactions in flight. Start-up opens two more of its own for a moment,
+   * one to hold the migration lock while the other migrates. @default 20
    */
   databasePoolSize: number;
   /** Becomes the first admin token when the database has none. */

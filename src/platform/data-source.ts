@@ -1,7 +1,8 @@
 import path from "node:path";
 import fs from "node:fs";
-import { DataSource, type DataSourceOptions } from "typeorm";
+import { DataSource, EventSubscriber, type DataSourceOptions, type EntitySubscriberInterface, type Migration, type TransactionStartEvent } from "typeorm";
 import type { Config } from "./config";
+import { ADVISORY_KEY } from "./database";
 import { entities } from "./entities";
 import { postgresMigrations, sqliteMigrations } from "./migrations";
 import { CallbackQueryClient, PreparingQueryClient } from "./pg-client";
@@ -11,6 +12,11 @@ export type DatabaseConfig = Pick<Config, "engine" | "databaseUrl" | "databaseSc
 export function sqliteFile(config: Pick<Config, "dataDir">): string {
   return path.join(config.dataDir, "ringfence.sqlite");
 }
+
+/** How long a statement of the gateway's may run on PostgreSQL. */
+const STATEMENT_TIMEOUT_MS = 15_000;
+/** Longer than a statement may run, with a margin: a statement the server ends for its time is answered before this gives up on it. */
+const UNRESPONSIVE_PEER_MS = STATEMENT_TIMEOUT_MS + 5_000;
 
 export function dataSourceOptions(config: DatabaseConfig): DataSourceOptions {
   const common = { entities, synchronize: false, migrationsRun: false, logging: false } as const;
@@ -26,7 +32,17 @@ export function dataSourceOptions(config: DatabaseConfig): DataSourceOptions {
         connectionTimeoutMillis: 5_000,
         idleTimeoutMillis: 30_000,
         // A statement that runs this long is a bug or an attack; fail it rather than hold a connection.
-        statement_timeout: 15_000,
+        statement_timeout: STATEMENT_TIMEOUT_MS,
+        // An instance that stops mid-transaction (its host gone, its event loop stuck) would keep
+        // the transaction's row locks until the server noticed the connection dead, two hours on
+        // default TCP settings: the server ends a transaction left idle for longer than a statement may run.
+        idle_in_transaction_session_timeout: UNRESPONSIVE_PEER_MS,
+        // The other way round, a server or network gone silent answers with no statement_timeout
+        // error: the client gives up on its own, and its keepalive probes find a dead connection
+        // that no query is waiting on.
+        query_timeout: UNRESPONSIVE_PEER_MS,
+        keepAlive: true,
+        keepAliveInitialDelayMillis: 10_000,
         application_name: "ringfence",
         Client: config.databasePreparedStatements === false ? CallbackQueryClient : PreparingQueryClient,
         // Statements issued together are written together: a transaction's BEGIN goes with its
@@ -88,6 +104,84 @@ export function createDataSource(config: DatabaseConfig): DataSource {
   const dataSource = new DataSource(dataSourceOptions(config));
   if (config.engine !== "postgres") bindIntegersAsParameters(dataSource);
   return dataSource;
+}
+
+/** Applies the pending migrations, under the startup lock (withStartupLock). */
+export function migrate(dataSource: DataSource): Promise<Migration[]> {
+  return withStartupLock(dataSource, (migrator) => migrator.runMigrations({ transaction: "each" }));
+}
+
+/** The startup lock's name, as every version before took it, so that old and new instances take turns in a rolling update. */
+const STARTUP_LOCK = "ringfence:startup";
+
+/**
+ * Instances starting together on one PostgreSQL database, and `npm run migration:run`, take
+ * turns at migrating and seeding: TypeORM's migrations do not lock by themselves. `work` runs
+ * holding the lock, and migrates through the data source it is given (on SQLite, which serves
+ * one process, `dataSource` itself).
+ *
+ * The lock is a transaction's, held open on a connection of its own until `work` ends: a
+ * session's lock and its unlock could reach different server connections through a pooler in
+ * transaction mode (PgBouncer), where a transaction keeps its one.
+ */
+export async function withStartupLock<T>(dataSource: DataSource, work: (migrator: DataSource) => Promise<T>): Promise<T> {
+  if (dataSource.options.type !== "postgres") return work(dataSource);
+  const migrator = new DataSource(migratorOptions(dataSource.options));
+  await migrator.initialize();
+  const runner = migrator.createQueryRunner();
+  try {
+    await runner.startTransaction();
+    // Waiting for the lock lasts as long as a peer's migrations, and holding it, as long as
+    // ours, run on the other connection while this transaction sits idle.
+    await runner.query("SET LOCAL lock_timeout = 0");
+    await runner.query("SET LOCAL idle_in_transaction_session_timeout = 0");
+    await runner.query(`SELECT pg_advisory_xact_lock(${ADVISORY_KEY})`, [STARTUP_LOCK]);
+    return await work(migrator);
+  } finally {
+    // The transaction wrote nothing: ending it any way releases the lock, and should it fail, the connection's end does.
+    if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
+    await runner.release();
+    await migrator.destroy();
+  }
+}
+
+type PostgresOptions = Extract<DataSourceOptions, { type: "postgres" }>;
+
+/**
+ * The gateway's PostgreSQL options without its limits on time, for the startup lock and the
+ * migrations: a migration may rightly run for minutes (an index built over a large table), and
+ * failing it there would fail every start. Its own connections, as node-postgres's query_timeout
+ * cannot be lifted for one statement.
+ */
+function migratorOptions(options: PostgresOptions): PostgresOptions {
+  return {
+    ...options,
+    subscribers: [WithoutStatementTimeout],
+    extra: {
+      ...options.extra,
+      // One holds the lock while the other migrates.
+      max: 2,
+      statement_timeout: undefined,
+      idle_in_transaction_session_timeout: undefined,
+      query_timeout: undefined,
+      // node-postgres's own client: prepared and pipelined statements serve the hot paths, and migrating is not one.
+      Client: undefined,
+      pipeline: false,
+    },
+  };
+}
+
+/**
+ * Lifts the statement timeout in each transaction (the startup lock's, and each migration's), as
+ * SET LOCAL: through a pooler in transaction mode a session's SET would stay with whichever
+ * server connection it reached and lift the limit for other clients. Undoes one DATABASE_URL
+ * may set (node-postgres takes its parameters over the pool's) or the role's default as well.
+ */
+@EventSubscriber()
+class WithoutStatementTimeout implements EntitySubscriberInterface {
+  async afterTransactionStart({ queryRunner }: TransactionStartEvent): Promise<void> {
+    await queryRunner.query("SET LOCAL statement_timeout = 0");
+  }
 }
 
 /**

@@ -10,7 +10,6 @@ import proxyaddr from "proxy-addr";
 import express, { type NextFunction, type Request, type Response } from "express";
 import { GraphQLError, type ExecutionResult } from "graphql";
 import { useServer } from "graphql-ws/use/ws";
-import type { DataSource } from "typeorm";
 import { WebSocketServer } from "ws";
 import { authenticate } from "../auth/authenticate";
 import type { Viewer } from "../auth/viewer";
@@ -19,9 +18,9 @@ import { httpServerTimeouts, responseDeadline } from "../security/request-timeou
 import { systemClock, type Clock } from "./clock";
 import type { Config } from "./config";
 import type { Context } from "./context";
-import { createDataSource, createReaderDataSource, ensureSchema, sqliteFile } from "./data-source";
+import { createDataSource, createReaderDataSource, ensureSchema, migrate, sqliteFile, withStartupLock } from "./data-source";
 import { SqliteCheckpointer } from "./sqlite-checkpointer";
-import { ADVISORY_KEY, Database } from "./database";
+import { Database } from "./database";
 import { AppError, ErrorCode } from "./errors";
 import { formatError, INTERNAL_MESSAGE, isInternal } from "./graphql-errors";
 import { landingPage, landingPageHeaders } from "./landing-page";
@@ -70,7 +69,7 @@ export async function startGateway({ config, clock = systemClock, logger = creat
   const dataSource = createDataSource(config);
   dataSource.setOptions({ logger: queries, logging: countQueries || logger.isLevelEnabled("trace") ? ["query", "error"] : ["error"] });
   await dataSource.initialize();
-  await withStartupLock(dataSource, () => dataSource.runMigrations({ transaction: "each" }));
+  await migrate(dataSource);
   const reader = createReaderDataSource(config);
   reader?.setOptions({ logger: queries, logging: dataSource.options.logging });
   await reader?.initialize();
@@ -398,25 +397,6 @@ function requestErrorLogging(): ApolloServerPlugin<Context> {
       };
     },
   };
-}
-
-const STARTUP_LOCK = "ringfence:startup";
-
-/**
- * Instances starting together on one PostgreSQL database take turns at migrating and seeding,
- * through a session advisory lock: TypeORM's migrations do not lock by themselves.
- */
-async function withStartupLock<T>(dataSource: DataSource, work: () => Promise<T>): Promise<T> {
-  if (dataSource.options.type !== "postgres") return work();
-  const runner = dataSource.createQueryRunner();
-  await runner.connect();
-  try {
-    await runner.query(`SELECT pg_advisory_lock(${ADVISORY_KEY})`, [STARTUP_LOCK]);
-    return await work();
-  } finally {
-    await runner.query(`SELECT pg_advisory_unlock(${ADVISORY_KEY})`, [STARTUP_LOCK]).catch(() => undefined);
-    await runner.release();
-  }
 }
 
 /** As Express compiles its "trust proxy" setting: a hop count trusts that many proxies in front. */

@@ -14,6 +14,8 @@ import { PLAIN_DATA } from "../platform/plain-data";
 @Index("messages_challenge", ["challengeId", "created"])
 @Index("messages_provider_id", ["provider", "providerMessageId"])
 @Index("messages_created", ["created"])
+// A user's deletion masks the numbers of its messages (UserService.deleteUser), which else scans every message.
+@Index("messages_user", ["userId"])
 export class Message {
   @Field(() => ID)
   @PrimaryColumn({ type: "varchar", length: 40 })

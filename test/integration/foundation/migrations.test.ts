@@ -16,4 +16,15 @@ describe("migrations", () => {
     const pending = await gateway.db.dataSource.driver.createSchemaBuilder().log();
     expect(pending.upQueries.map((query) => query.query)).toEqual([]);
   });
+
+  test("index the lookups by a challenge's flow (a flow's end cancels them) and by a message's user (a user's deletion masks them)", async () => {
+    const runner = gateway.db.dataSource.createQueryRunner();
+    try {
+      const indexes = async (table: string) => Object.fromEntries((await runner.getTable(table))!.indices.map((index) => [index.name, index.columnNames]));
+      expect(await indexes("challenges")).toMatchObject({ challenges_transaction: ["transaction_id"] });
+      expect(await indexes("messages")).toMatchObject({ messages_user: ["user_id"] });
+    } finally {
+      await runner.release();
+    }
+  });
 });

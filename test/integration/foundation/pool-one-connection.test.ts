@@ -26,7 +26,7 @@ describeOnPostgres("a transaction reads through its own connection (a pool of tw
   let gateway: TestGateway;
   let held: { release(): void } | null = null;
   beforeAll(async () => {
-    // Two: the startup's lock takes one connection while migrations run on the other.
+    // Two, the fewest a pool may have: one is held below, so every step has the other alone.
     gateway = await startTestGateway({ DATABASE_POOL_SIZE: "2" });
     await requirePhone(gateway);
     await setPasswordPolicy(gateway, { recoveryMethods: ["SMS"] });

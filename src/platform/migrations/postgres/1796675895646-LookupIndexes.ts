@@ -1,0 +1,15 @@
+import type { MigrationInterface, QueryRunner } from "typeorm";
+
+export class LookupIndexes1796675895646 implements MigrationInterface {
+  name = "LookupIndexes1796675895646";
+
+  public async up(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.query(`CREATE INDEX "challenges_transaction" ON "challenges"  ("transaction_id") `);
+    await queryRunner.query(`CREATE INDEX "messages_user" ON "messages"  ("user_id") `);
+  }
+
+  public async down(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.query(`DROP INDEX "messages_user"`);
+    await queryRunner.query(`DROP INDEX "challenges_transaction"`);
+  }
+}
