@@ -140,6 +140,9 @@ function receiveStatusEvent(message: Message, outcome: MessageOutcome): LogEvent
       cost: message.estimatedCostMicros == null ? null : message.estimatedCostMicros / 1_000_000,
       purpose: message.purpose,
       channel: message.channel,
+      // A provider refuses with the same codes before taking a message and after (a carrier's filter):
+      // whether it took this one is what tells a failed send from a failed delivery.
+      handedOver: message.sentAt != null,
     },
   };
 }

@@ -22,8 +22,8 @@ export interface FunnelRow {
 }
 
 /**
- * Final statuses that mean no provider ever took the message (errors.md's delivery failure
- * codes): such a message failed without having been sent.
+ * For events written before receive_status said whether a provider took the message
+ * (`handedOver`): the failure codes a refusal before any provider took it gives.
  */
 const NEVER_SENT = new Set(["PROVIDER_UNREACHABLE", "PROVIDER_REJECTED", "BLOCKED_SUSPICIOUS", "COUNTRY_UNSUPPORTED"]);
 
@@ -36,8 +36,7 @@ const RECEIVE = /^system\.(sms|voice)\.receive_status$/;
  * a receipt can be read before its send.
  *
  * A message is queued by its send_* event; its receive_status event says delivered (SUCCESS)
- * or failed (FAILURE, UNKNOWN), and sent unless the failure was a refusal before any provider
- * took it. The provider is only in receive_status, so a message waiting for its receipt sits
+ * or failed (FAILURE, UNKNOWN), and whether a provider took it (sent). The provider is only in receive_status, so a message waiting for its receipt sits
  * under "not yet known".
  */
 export class DeliveryFunnel {
@@ -60,10 +59,11 @@ export class DeliveryFunnel {
     if (!RECEIVE.test(event.eventType) || known?.outcome) return false;
     const delivered = event.outcome.result === "SUCCESS";
     const errorCode = text(context.errorCode) ?? event.outcome.reason;
+    const handedOver = typeof context.handedOver === "boolean" ? context.handedOver : !(errorCode && NEVER_SENT.has(errorCode));
     this.messages.set(messageId, {
       country: text(context.country) ?? known?.country ?? null,
       provider: text(context.provider) ?? known?.provider ?? null,
-      sent: delivered || !(errorCode && NEVER_SENT.has(errorCode)),
+      sent: delivered || handedOver,
       outcome: delivered ? "delivered" : "failed",
     });
     return true;

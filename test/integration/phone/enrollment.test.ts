@@ -6,6 +6,7 @@ import {
   DeletePhoneFactorDocument,
   EnrollPhoneFactorDocument,
   ResendChallengeDocument,
+  SetSimulatorRulesDocument,
   SimulatorMessagesDocument,
   UnblockPhoneNumberDocument,
   UpdatePhoneAuthenticatorDocument,
@@ -109,6 +110,34 @@ describe("phone factors: enroll, activate, challenge, verify", () => {
       "user.authentication.auth_via_mfa",
     ]) {
       expect(types).toContain(type);
+    }
+  });
+});
+
+describe("receive_status: whether a provider took the message", () => {
+  let gateway: TestGateway;
+  beforeAll(async () => {
+    gateway = await startTestGateway();
+  });
+  afterAll(() => gateway.stop());
+
+  test("is in the event, whatever the failure code: a provider may refuse after taking a message, with the code it could refuse before", async () => {
+    await gateway.admin.ok(SetSimulatorRulesDocument, {
+      rules: [
+        { prefix: "+447400555001", outcome: "UNDELIVERED", errorCode: "BLOCKED_SUSPICIOUS" },
+        { prefix: "+447400555002", outcome: "FAILED", errorCode: "BLOCKED_SUSPICIOUS" },
+      ],
+    });
+    try {
+      for (const number of ["+447400555000", "+447400555001", "+447400555002"]) await enroll(gateway, (await createUser(gateway)).id, number, "SMS");
+      const messages = await settleMessages(gateway);
+      const events = await gateway.db.manager.find(LogEventRecord, { where: { eventType: "system.sms.receive_status" } });
+      const handedOver = Object.fromEntries(
+        messages.map((message) => [message.toE164, events.find((event) => event.debugContext?.messageId === message.id)?.debugContext?.handedOver]),
+      );
+      expect(handedOver).toEqual({ "+447400555000": true, "+447400555001": true, "+447400555002": false });
+    } finally {
+      await gateway.admin.ok(SetSimulatorRulesDocument, { rules: [] });
     }
   });
 });
