@@ -103,19 +103,30 @@ export class PhoneAuthenticatorService {
   /**
    * Codes already sent that the new settings no longer allow: switching the authenticator off,
    * to recovery only, or off a method must stop those too, not only the next ones. A verification
-   * compares no settings, so that the passcode round trip reads none.
+   * compares no settings, so that the passcode round trip reads none. EXPIRED ones go too, as a
+   * resend would bring them back; one issued from settings read just before (an instance's
+   * cache lasts a second) is not caught.
+   *
+   * Recovery codes are left to run out (codeTtlSeconds): a recovery for a login with no phone is
+   * a decoy with no code, and cancelling only the real ones would tell the two apart. Their
+   * resends read the new settings, and are withheld alike.
    */
   private async cancelDisallowedChallenges(tx: Transaction, settings: PhoneAuthenticatorSettings): Promise<number> {
-    const pending = tx.manager.createQueryBuilder().update(Challenge).set({ status: "CANCELLED" }).where("status = :pending", { pending: "PENDING" });
+    const open = tx.manager
+      .createQueryBuilder()
+      .update(Challenge)
+      .set({ status: "CANCELLED" })
+      .where("status IN (:...open)", { open: ["PENDING", "EXPIRED"] })
+      .andWhere("purpose NOT IN (:...recovery)", { recovery: ["PASSWORD_RESET", "ACCOUNT_UNLOCK"] });
     if (settings.status === "ACTIVE") {
-      pending.andWhere(
+      open.andWhere(
         new Brackets((disallowed) => {
           disallowed.where("method NOT IN (:...methods)", { methods: settings.methodList });
           if (settings.usage === "RECOVERY_ONLY") disallowed.orWhere("purpose = :mfa", { mfa: "FACTOR_VERIFY" });
         }),
       );
     }
-    return (await pending.execute()).affected ?? 0;
+    return (await open.execute()).affected ?? 0;
   }
 
   /** The settings for a use, or METHOD_NOT_ALLOWED when the authenticator refuses it. */

@@ -14,6 +14,7 @@ import {
   ResendFactorChallengeDocument,
   SignInDocument,
   UpdateCountryDocument,
+  UpdatePhoneAuthenticatorDocument,
   VerifyFactorDocument,
 } from "../../../src/generated/graphql";
 import { Message } from "../../../src/telephony/message.entity";
@@ -202,6 +203,36 @@ describe("no user enumeration through a recovery's concurrent requests", () => {
     const real = await answersFor(user.login);
     expect(real).toEqual({ guessInResend: "INVALID_CODE then OK", guessInCancel: "INVALID_CODE then OK", cancelInGuess: "OK then TRANSACTION_EXPIRED" });
     expect(await answersFor("nobody-at-all@example.com")).toEqual(real);
+  });
+});
+
+describe("no user enumeration through a change of the phone authenticator", () => {
+  let gateway: TestGateway;
+  beforeAll(async () => {
+    gateway = await startTestGateway();
+    await setPasswordPolicy(gateway, { recoveryMethods: ["SMS"] });
+  });
+  afterAll(() => gateway.stop());
+
+  test("switched off while recoveries are open, a real one and a decoy answer a guess and a resend alike", async () => {
+    const { user } = await userWithPhone(gateway, "+447400900010");
+    gateway.clock.advance(600_000);
+    const open = async (login: string) => (await gateway.anonymous.ok(RecoverPasswordDocument, { input: { login, method: "SMS" } })).recoverPassword.stateHandle;
+    const handles = { real: await open(user.login), decoy: await open("nobody-at-all@example.com") };
+    await gateway.admin.ok(UpdatePhoneAuthenticatorDocument, { input: { status: "INACTIVE" } });
+    try {
+      gateway.clock.advance(31_000);
+      const codeOf = (result: { errors?: ReadonlyArray<{ extensions?: Record<string, unknown> }> }) => (result.errors?.[0]?.extensions?.code as string | undefined) ?? "OK";
+      const answers = async (stateHandle: string) => ({
+        guess: codeOf(await gateway.anonymous.request(VerifyFactorDocument, { input: { stateHandle, code: "000000" } })),
+        resend: codeOf(await gateway.anonymous.request(ResendFactorChallengeDocument, { input: { stateHandle } })),
+      });
+      const real = await answers(handles.real);
+      expect(real).toEqual({ guess: "INVALID_CODE", resend: "OK" });
+      expect(await answers(handles.decoy)).toEqual(real);
+    } finally {
+      await gateway.admin.ok(UpdatePhoneAuthenticatorDocument, { input: { status: "ACTIVE" } });
+    }
   });
 });
 
