@@ -49,7 +49,8 @@ const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/g;
 export function providerText(text: string): string;
 export function providerText(text: string | null): string | null;
 export function providerText(text: string | null): string | null {
-  return text === null ? null : text.replace(CONTROL_CHARACTERS, "\uFFFD");
+  // Well-formed too: a cut emoji's half surrogate would make the System Log's JSON unreadable to PostgreSQL.
+  return text === null ? null : text.replace(CONTROL_CHARACTERS, "\uFFFD").toWellFormed();
 }
 
 /** The receipt with its provider-given text made storable (providerText). */

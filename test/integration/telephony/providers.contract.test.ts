@@ -732,6 +732,13 @@ describe("telephony hook adapter", () => {
     expect(refusal).toMatchObject({ errorCode: DeliveryErrorCode.PROVIDER_REJECTED, providerCode: "BAD\uFFFDCODE\uFFFD\uFFFD" });
     expect(refusal.message).toBe("telephony hook refused the message (BAD\uFFFDCODE\uFFFD\uFFFD)");
   });
+
+  test("a code cut inside an emoji is kept with the half left replaced by U+FFFD, so the System Log can read it back", async () => {
+    // 63 characters and an emoji: the 64 kept end between its two halves.
+    hook.outcomeFor("+447400700005", { kind: "FAILED", errorCode: `${"X".repeat(63)}\u{1F600}` });
+    const refusal = await refusalOf(provider.send(outbound("+447400700005")));
+    expect(refusal.providerCode).toBe(`${"X".repeat(63)}\uFFFD`);
+  });
 });
 
 // ---------------------------------------------------------------------------------------------
