@@ -361,6 +361,7 @@ export class TransactionService {
       throw new AppError(ErrorCode.METHOD_NOT_ALLOWED, `${method} is not allowed here`, { allowedMethods: [...new Set(allowed)] });
     }
     const user = await this.userOf(record);
+    if (record.status === "MFA_ENROLL_ACTIVATE") await this.refuseIfPhoneVerifiedSince(this.deps.db.manager, record);
     const challenge = await this.deps.challenges.resend(record.challengeId, method, this.requester(record, user, client));
     return this.view(record, stateHandle, user, { challenge });
   }
@@ -834,8 +835,8 @@ export class TransactionService {
   /**
    * What resendFactorChallenge answers a real recovery, minus the code: methods, cooldown, resends,
    * attempts. A guess or another resend that wrote the handle first is read and the checks made
-   * again, as a real challenge's resend makes them on the code as it then is: a guess spends an
-   * attempt and leaves the resend to go, another resend leaves it too soon.
+   * again, as a real challenge's resend makes them on the code as it then is: after a guess the
+   * resend goes, after another resend the cooldown decides.
    */
   private async resendDecoy(record: AuthTransactionRecord, stateHandle: string, decision: StoredDecision, method: PhoneMethod | null | undefined): Promise<TransactionView> {
     const allowed = await this.recoveryMethodsForAnyone(decision);
@@ -867,8 +868,8 @@ export class TransactionService {
         return this.view(advanced, stateHandle, null, {});
       } catch (error) {
         if (!(error instanceof AppError && error.code === ErrorCode.INVALID_TRANSITION)) throw error;
-        // Past a real challenge's attempts and resends, the handle cannot keep changing: answer as the race's loser.
-        if (tries >= (decision.maxAttempts ?? 5) + (decision.maxResends ?? 3)) {
+        // Each write that went first is a guess or a resend, and both run out: so does the loop.
+        if (tries > (decision.maxAttempts ?? 5) + (decision.maxResends ?? 3)) {
           throw new AppError(ErrorCode.RESEND_TOO_SOON, "A code was just sent. Please wait before trying again.", { retryAfterSeconds: decision.resendCooldownSeconds ?? 0 });
         }
         const current = await this.deps.db.manager.findOneBy(AuthTransactionRecord, { id: record.id });

@@ -315,6 +315,10 @@ describe("sign-in transactions", () => {
     const late = await gateway.anonymous.fails(EnrollFactorDocument, { input: { stateHandle: beforeEnrolling.stateHandle, phoneNumber: "+447400700032", method: "SMS" } });
     expect(late.code).toBe("TRANSACTION_EXPIRED");
     expect(await gateway.db.manager.countBy(Message, { toE164: "+447400700032" })).toBe(0);
+    gateway.clock.advance(31_000);
+    const resent = await gateway.anonymous.fails(ResendFactorChallengeDocument, { input: { stateHandle: enrolledFirst.stateHandle } });
+    expect(resent.code).toBe("TRANSACTION_EXPIRED");
+    expect(await gateway.db.manager.countBy(Message, { toE164: "+447400700031" })).toBe(1);
     const stray = await gateway.anonymous.fails(VerifyFactorDocument, { input: { stateHandle: enrolledFirst.stateHandle, code: strayCode } });
     expect(stray.code).toBe("TRANSACTION_EXPIRED");
     const { user: after } = await gateway.admin.ok(UserFactorsDocument, { id: user.id });
