@@ -106,8 +106,9 @@ export interface Config {
   maxQueryDirectives: number;
   /**
    * MAX_QUERY_COST: the most an operation may cost, where each object costs 1, scalars nothing,
-   * and a list argument `first`/`last` (literal or variable) multiplies what it selects. The
-   * shipped Logs operation at its largest page (first: 1000) costs 9,000. @default 10000
+   * and a list argument `first`/`last` (literal or variable; left out or null, the schema's
+   * default page) multiplies what it selects. The shipped Logs operation at its largest page
+   * (first: 1000) costs 9,000. @default 10000
    */
   maxQueryCost: number;
   /**

@@ -138,10 +138,11 @@ export async function withStartupLock<T>(dataSource: DataSource, work: (migrator
     await runner.query(`SELECT pg_advisory_xact_lock(${ADVISORY_KEY})`, [STARTUP_LOCK]);
     return await work(migrator);
   } finally {
-    // The transaction wrote nothing: ending it any way releases the lock, and should it fail, the connection's end does.
+    // The transaction wrote nothing: ending it any way releases the lock, and should it fail, the
+    // connection's end does. Each step's failure is left behind: the work's own error is the answer.
     if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
-    await runner.release();
-    await migrator.destroy();
+    await runner.release().catch(() => undefined);
+    await migrator.destroy().catch(() => undefined);
   }
 }
 

@@ -4,12 +4,12 @@ export class LookupIndexes1796675895646 implements MigrationInterface {
   name = "LookupIndexes1796675895646";
 
   public async up(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.query(`CREATE INDEX "challenges_transaction" ON "challenges"  ("transaction_id") `);
-    await queryRunner.query(`CREATE INDEX "messages_user" ON "messages"  ("user_id") `);
+    await queryRunner.query(`CREATE INDEX IF NOT EXISTS "challenges_transaction" ON "challenges"  ("transaction_id") `);
+    await queryRunner.query(`CREATE INDEX IF NOT EXISTS "messages_user" ON "messages"  ("user_id") `);
   }
 
   public async down(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.query(`DROP INDEX "messages_user"`);
-    await queryRunner.query(`DROP INDEX "challenges_transaction"`);
+    await queryRunner.query(`DROP INDEX IF EXISTS "messages_user"`);
+    await queryRunner.query(`DROP INDEX IF EXISTS "challenges_transaction"`);
   }
 }
