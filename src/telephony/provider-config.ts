@@ -210,7 +210,7 @@ function buildProvider(
       if (!config.simulatorEnabled) problems.push("the simulator is listed, but SIMULATOR_ENABLED=false forbids it");
       if (problems.length) throw new ConfigError(problems);
       const receiptDelayMs = typeof settings.receiptDelayMs === "number" ? settings.receiptDelayMs : config.simulatorReceiptDelayMs;
-      return new SimulatorProvider({ db, clock, logger, receiptDelayMs });
+      return new SimulatorProvider({ db, clock, logger, receiptDelayMs, senderIds });
     }
     case "twilio":
       return new TwilioProvider(settings as unknown as TwilioConfig, { publicUrl, logger, senderIds });

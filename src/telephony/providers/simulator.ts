@@ -13,6 +13,7 @@ import {
   type SendResult,
   type TelephonyProvider,
 } from "../provider";
+import type { SenderIds } from "../sender-ids";
 import { SimulatorMessageRecord, SimulatorRuleRecord } from "./simulator.entity";
 
 export interface SimulatorDependencies {
@@ -22,6 +23,8 @@ export interface SimulatorDependencies {
   receiptDelayMs: number;
   /** Where a receipt that could not be stored or delivered is reported. */
   logger?: Logger;
+  /** The senders a message shows, as a real adapter applies them. @default none: the simulator's own */
+  senderIds?: SenderIds;
 }
 
 /** What happens to messages for numbers starting with `prefix`; the first matching rule wins. */
@@ -115,7 +118,7 @@ export class SimulatorProvider implements TelephonyProvider {
         rule?.delayMs ?? this.deps.receiptDelayMs,
       );
     }
-    return { providerMessageId: record.id, providerStatus: "accepted", senderId: message.senderId };
+    return { providerMessageId: record.id, providerStatus: "accepted", senderId: this.deps.senderIds?.for(message) ?? null };
   }
 
   /**

@@ -812,6 +812,19 @@ describe("through the gateway", () => {
     }
   });
 
+  test("the simulator sends from the configured sender ids, as the real adapters do", async () => {
+    const configFile = writeTelephonyConfig({ providers: [{ type: "simulator" }], senderIds: { default: "Ringfence", byCountry: { FR: "RingfenceFR" } } });
+    const gateway = await startTestGateway({ TELEPHONY_CONFIG: configFile });
+    try {
+      for (const number of ["+447400123457", "+33612345679"]) await enroll(gateway, (await createUser(gateway)).id, number, "SMS");
+      const messages = await settleMessages(gateway);
+      expect(Object.fromEntries(messages.map((message) => [message.toE164, message.senderId]))).toEqual({ "+447400123457": "Ringfence", "+33612345679": "RingfenceFR" });
+    } finally {
+      await gateway.stop();
+      fs.rmSync(configFile, { force: true });
+    }
+  });
+
   /**
    * A gateway whose one provider is a Twilio holding its status callbacks, so the test posts its
    * own first. The held ones go out when Twilio closes, which it does while the gateway still answers.
