@@ -1,6 +1,6 @@
 import { createRedisEventTarget } from "@graphql-yoga/redis-event-target";
 import type { PubSubEventTarget } from "@graphql-yoga/subscription";
-import { Redis, type RedisOptions } from "ioredis";
+import { Redis, type Command, type RedisOptions } from "ioredis";
 import { RateLimiterMemory, RateLimiterRedis } from "rate-limiter-flexible";
 import type { Clock } from "./clock";
 import type { Logger } from "./logger";
@@ -46,7 +46,7 @@ export class RedisConnections implements FanOutGaps {
     const named = (role: string) => `ringfence-${role}/${instanceId}`.replace(/\s/g, "_");
     this.publisher = new Redis(url, { ...options, connectionName: named("pub") });
     this.subscriber = new Redis(url, { ...options, connectionName: named("sub") });
-    this.commands = new Redis(url, { ...options, connectionName: named("cmd") });
+    this.commands = new CommandConnection(url, { ...options, connectionName: named("cmd") }, this.logger);
     for (const connection of [this.publisher, this.subscriber, this.commands]) {
       connection.on("error", (error: Error) => {
         if (this.lastError !== error.message) this.logger.error({ err: error }, "Redis connection error: fan-out and shared limits are degraded");
@@ -189,4 +189,31 @@ function prefixedEventTarget(target: MinimalEventTarget, prefix: string): Minima
     },
     dispatchEvent: (event) => target.dispatchEvent(new CustomEvent(prefix + event.type, { detail: event.detail })),
   };
+}
+
+/**
+ * The limiters' connection. A Redis that stops answering (a partition, a stuck server) keeps the
+ * connection "ready", so each limiter command waited out its timeout, and a send counts four
+ * windows one after another. The first timeout drops the connection instead: while it connects
+ * again (and its ready check waits on a Redis that still does not answer) the limiters see it
+ * not ready and count in memory at once (rejectIfRedisNotReady), until Redis answers.
+ */
+class CommandConnection extends Redis {
+  constructor(
+    url: string,
+    options: RedisOptions,
+    private readonly logger: Logger,
+  ) {
+    super(url, options);
+  }
+
+  override sendCommand(command: Command, stream?: Parameters<Redis["sendCommand"]>[1]): unknown {
+    const sent = super.sendCommand(command, stream);
+    command.promise.catch((error: unknown) => {
+      if (!(error instanceof Error) || error.message !== "Command timed out" || this.status !== "ready") return;
+      this.logger.error("Redis stopped answering: limits are counted in memory until it answers again");
+      this.disconnect(true);
+    });
+    return sent;
+  }
 }
