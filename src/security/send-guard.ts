@@ -324,7 +324,10 @@ export class SendGuard {
    */
   async purgeLapsedBlocks(): Promise<number> {
     const { db, clock } = this.deps;
-    return db.transaction((tx) => db.statements.write(tx.manager, `DELETE FROM "fraud_blocks" WHERE "until" <= ?`, [clock.now().getTime()]));
+    return db.transaction(async (tx) => {
+      if (!(await db.tryScheduleLock(tx, "ringfence:fraud-block-purge"))) return 0;
+      return db.statements.write(tx.manager, `DELETE FROM "fraud_blocks" WHERE "until" <= ?`, [clock.now().getTime()]);
+    });
   }
 
   private async checkSpend(settings: SecuritySettings, target: SendTarget, figures: SendFigures, now: Date): Promise<void> {

@@ -215,6 +215,8 @@ export class TrafficCounters {
   /** Drops buckets older than `countersBefore` (the longest cap reads a month) and numbers last sent to before `numbersBefore`. */
   async purgeBefore(countersBefore: number, numbersBefore: number): Promise<void> {
     await this.db.transaction(async (tx) => {
+      // Instances sharing the database take turns, as the retention purges do.
+      if (!(await this.db.tryScheduleLock(tx, "ringfence:counter-purge"))) return;
       await this.db.statements.write(tx.manager, PURGE_BUCKETS, [countersBefore]);
       await this.db.statements.write(tx.manager, PURGE_NUMBERS, [numbersBefore]);
     });
