@@ -41,6 +41,8 @@ export interface Requester extends Initiator {
   authorize(challenge: Challenge): void;
   /** A signed-in user's own session, when that is who asks: what it has proven, and lately, counts. */
   sessionId?: string;
+  /** An admin token asks: it may read what admins wrote (a blocked number's note). */
+  admin?: boolean;
 }
 
 export interface VerificationHooks {

@@ -86,7 +86,7 @@ export class FactorService {
     await this.requireRecentProof(requester, request.userId);
     await this.requireSelfEnrollmentAllowed(requester, request.userId);
     const settings = await authenticator.requireMethod(request.method, "ENROLLMENT");
-    const { parsed, country } = await numbers.requireReachable(request.phoneNumber, request.defaultCountry, request.method);
+    const { parsed, country } = await numbers.requireReachable(request.phoneNumber, request.defaultCountry, request.method, { forAdmin: requester.admin === true });
     // Refused inside the cooldown before the send limits count it, as a resend is.
     await this.refuseWhileWaitingCodeCools(request.userId, parsed.e164);
     const clearance = await challenges.clearSend({ e164: parsed.e164, country, userId: request.userId, method: request.method, purpose: "PHONE_VERIFICATION" });
@@ -296,7 +296,7 @@ export class FactorService {
     if (!usable) throw conflict("FACTOR_NOT_ACTIVE", "This phone factor is not active; activate it first");
     const chosen = method ?? factor.method;
     const settings = await authenticator.requireMethod(chosen, purpose === "FACTOR_VERIFY" ? "MFA" : "RECOVERY");
-    const { country } = await numbers.requireReachable(factor.e164, null, chosen);
+    const { country } = await numbers.requireReachable(factor.e164, null, chosen, { forAdmin: viewer.kind === "admin" });
     const clearance = await challenges.clearSend({ e164: factor.e164, country, userId: factor.userId, method: chosen, purpose });
     return refundedIfUnsent(clearance, () =>
       db.transaction(async (tx) => {

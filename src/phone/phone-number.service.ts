@@ -72,8 +72,12 @@ export class PhoneNumberService {
     return { ...parsed, ...assessment };
   }
 
-  /** The number, normalised, if it may be enrolled or messaged by `method`; otherwise the contract's error. */
-  async requireReachable(input: string, defaultCountry: string | null | undefined, method: PhoneMethod): Promise<EnrollableNumber> {
+  /**
+   * The number, normalised, if it may be enrolled or messaged by `method`; otherwise the contract's
+   * error. A block's `reason` is its source (ADMIN), and the admin's own note only for `forAdmin`:
+   * the note is read where blockedPhoneNumbers is, not by the users who meet the block.
+   */
+  async requireReachable(input: string, defaultCountry: string | null | undefined, method: PhoneMethod, { forAdmin = false } = {}): Promise<EnrollableNumber> {
     const parsed = parsePhoneNumber(input, normaliseCountry(defaultCountry, "input.defaultCountry"));
     if (!parsed.valid || !parsed.e164) throw phoneNumberError(parsed, "INVALID", method);
     const [block, country, settings] = await Promise.all([
@@ -85,7 +89,7 @@ export class PhoneNumberService {
     const rejection = rejectionForMethod(parsed, method, { country, blocked: !!block, allowVoip: settings.allowVoip });
     if (block && rejection === "BLOCKED") {
       throw new AppError(ErrorCode.NUMBER_BLOCKED, "This phone number is blocked", {
-        reason: block.reason ?? block.source,
+        reason: (forAdmin ? block.reason : null) ?? block.source,
         rejection: "BLOCKED",
       });
     }

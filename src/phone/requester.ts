@@ -10,5 +10,6 @@ export function requesterOf(context: Context): Requester {
     ...initiatorOf(context),
     authorize: (challenge) => assertActsFor(viewer, challenge.userId),
     ...(viewer.kind === "user" ? { sessionId: viewer.sessionId } : {}),
+    ...(viewer.kind === "admin" ? { admin: true } : {}),
   };
 }
