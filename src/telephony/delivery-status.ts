@@ -44,14 +44,18 @@ export class DeliveryStatusFeed {
 
   /**
    * Who may watch: an admin, the signed-in owner of the challenge, or a caller presenting the
-   * state handle of the transaction that holds it. Refusals happen here, at subscribe time.
+   * state handle of the transaction that holds it. Refusals happen here, at subscribe time. Only
+   * an admin, who may watch any, is told that a challenge does not exist: anyone else is refused
+   * as for someone else's, so the answer does not say which ids are real.
    */
   async authorize(viewer: Viewer, challengeId: string, stateHandle: string | null | undefined): Promise<SubscriptionGrant> {
     const challenge = await this.deps.db.manager.findOneBy(Challenge, { id: challengeId });
-    if (!challenge) throw notFound("Challenge");
-    if (viewer.kind === "admin") return { kind: "apiToken", tokenId: viewer.tokenId };
-    if (viewer.kind === "user" && viewer.userId === challenge.userId) return { kind: "session", sessionId: viewer.sessionId };
-    if (stateHandle && challenge.transactionId && (await this.holdsTransaction(challenge.transactionId, stateHandle))) {
+    if (viewer.kind === "admin") {
+      if (!challenge) throw notFound("Challenge");
+      return { kind: "apiToken", tokenId: viewer.tokenId };
+    }
+    if (challenge && viewer.kind === "user" && viewer.userId === challenge.userId) return { kind: "session", sessionId: viewer.sessionId };
+    if (challenge && stateHandle && challenge.transactionId && (await this.holdsTransaction(challenge.transactionId, stateHandle))) {
       return { kind: "transaction", transactionId: challenge.transactionId };
     }
     if (viewer.kind === "anonymous" && !stateHandle) {

@@ -14,7 +14,7 @@ import {
   VerifyFactorDocument,
 } from "../../../src/generated/graphql";
 import { REVALIDATE_AFTER_MS } from "../../../src/auth/credential-revalidation";
-import { startTestGateway, type TestGateway } from "../../support/gateway";
+import { ADMIN_TOKEN, startTestGateway, type TestGateway } from "../../support/gateway";
 import { createUser, enroll, receivedCode } from "../../support/phone";
 import { record, wsClient } from "../../support/subscriptions";
 import { PASSWORD, requirePhone, userWithPhone } from "../../support/transactions";
@@ -69,6 +69,18 @@ describe("deliveryStatus: who may watch", () => {
     expect(await refusal(anonymous, challengeId, `${stateHandle}x`)).toBe("FORBIDDEN");
     expect(await refusal(anonymous, challengeId, "not a state handle")).toBe("FORBIDDEN");
     expect(await refusal(anonymous, challengeId)).toBe("UNAUTHENTICATED");
+  });
+
+  test("an id that names no challenge is refused as someone else's is: only an admin learns it does not exist", async () => {
+    const { stateHandle } = await signInAwaitingCode("+447400321009");
+    expect(await refusal(anonymous, "chl_doesNotExist", stateHandle)).toBe("FORBIDDEN");
+    expect(await refusal(anonymous, "chl_doesNotExist")).toBe("UNAUTHENTICATED");
+    const admin = wsClient(gateway, `SSWS ${ADMIN_TOKEN}`);
+    try {
+      expect(await refusal(admin, "chl_doesNotExist")).toBe("NOT_FOUND");
+    } finally {
+      await admin.dispose();
+    }
   });
 
   test("one transaction's state handle does not open another transaction's challenge", async () => {
