@@ -232,6 +232,12 @@ export class FakeSmsc {
   /** command_status of every deliver_sm_resp the client sent. */
   readonly receiptAnswers: number[] = [];
   binds = 0;
+  /**
+   * How its message ids are written: the same text everywhere, or as many SMSCs do, a number
+   * given in hex by submit_sm_resp and in zero-padded decimal by the receipt's text (Kannel's
+   * msg-id-type 0x01).
+   */
+  messageIds: "text" | "hex-then-decimal" = "text";
   private readonly outcomes = new Map<string, SmscOutcome>();
   private readonly bindWaiters: { count: number; done: Deferred<void> }[] = [];
   private readonly answerWaiters: { count: number; done: Deferred<void> }[] = [];
@@ -328,9 +334,11 @@ export class FakeSmsc {
     if (outcome === "throttle") return void session.send(pdu.response({ command_status: ESME_RTHROTTLED }));
 
     this.sequence += 1;
+    const numbered = 0x1f4a0 + this.sequence;
     // An underscore, as some SMSCs' ids have: GSM 03.38 reads that byte as "§", so a receipt's
     // text must be read as the bytes it was sent as.
-    const messageId = `smsc_${String(this.sequence).padStart(6, "0")}`;
+    const messageId = this.messageIds === "text" ? `smsc_${String(this.sequence).padStart(6, "0")}` : numbered.toString(16).toUpperCase();
+    const receiptId = this.messageIds === "text" ? messageId : String(numbered).padStart(10, "0");
     const decoded = pdu.short_message as { message?: unknown; udh?: Buffer[] } | undefined;
     const concatenation = decoded?.udh?.find((element) => element[0] === 0x00) ?? null;
     const record: SubmitRecord = {
@@ -353,7 +361,7 @@ export class FakeSmsc {
         ? { receipted_message_id: messageId, message_state: 5, short_message: Buffer.alloc(0) }
         : {
             short_message: Buffer.from(
-              `id:${messageId} sub:001 dlvrd:001 submit date:2501011200 done date:2501011201 stat:DELIVRD err:000 text:${record.text.slice(0, 20).replace(/[^ -~]/g, "?")}`,
+              `id:${receiptId} sub:001 dlvrd:001 submit date:2501011200 done date:2501011201 stat:DELIVRD err:000 text:${record.text.slice(0, 20).replace(/[^ -~]/g, "?")}`,
               "ascii",
             ),
           };

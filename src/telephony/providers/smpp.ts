@@ -41,6 +41,24 @@ export interface SmppConfig {
   reconnectMaxDelayMs?: number;
   /** How long a send waits for the link to be bound before it counts the SMSC unreachable. @default 3000 */
   bindWaitMs?: number;
+  /**
+   * How the SMSC writes a message id: in submit_sm_resp (and receipted_message_id, which SMPP 3.4
+   * says repeats it) and in a receipt's text. Many give one number in hex at submission and in
+   * decimal in receipts (Kannel's msg-id-type); told so, the adapter reads both as that number.
+   * Both "text" (compared as written) or both numbers. @default { submitResponse: "text", receipt: "text" }
+   */
+  messageIdFormats?: { submitResponse?: MessageIdFormat; receipt?: MessageIdFormat };
+}
+
+export type MessageIdFormat = "text" | "hex" | "decimal";
+
+const MESSAGE_ID_FORMATS: readonly MessageIdFormat[] = ["text", "hex", "decimal"];
+
+/** The id as its number in decimal, when `format` says it is one; as written otherwise, or when it is not one after all. */
+function canonicalMessageId(id: string, format: MessageIdFormat): string {
+  const digits = format === "hex" ? /^[0-9a-f]+$/i : /^[0-9]+$/;
+  if (format === "text" || !digits.test(id)) return id;
+  return BigInt(format === "hex" ? `0x${id}` : id).toString(10);
 }
 
 export interface SmppDependencies {
@@ -144,6 +162,8 @@ export class SmppProvider implements TelephonyProvider {
   private readonly reconnectInitialDelayMs: number;
   private readonly reconnectMaxDelayMs: number;
   private readonly bindWaitMs: number;
+  private readonly submittedIds: MessageIdFormat;
+  private readonly receiptIds: MessageIdFormat;
   private readonly senderIds: SenderIds;
 
   private sink: ReceiptSink | null = null;
@@ -195,7 +215,14 @@ export class SmppProvider implements TelephonyProvider {
       "reconnectMaxDelayMs must not be below reconnectInitialDelayMs",
     );
     this.bindWaitMs = check.integer(config.bindWaitMs, "bindWaitMs", 3_000, 0, 60_000);
+    const { submitResponse = "text", receipt = "text" } = config.messageIdFormats ?? {};
+    check.require(
+      MESSAGE_ID_FORMATS.includes(submitResponse) && MESSAGE_ID_FORMATS.includes(receipt) && (submitResponse === "text") === (receipt === "text"),
+      'messageIdFormats must be "text" for both, or "hex" or "decimal" for each',
+    );
     check.throwIfAny();
+    this.submittedIds = submitResponse;
+    this.receiptIds = receipt;
 
     this.name = config.name;
     this.host = config.host;
@@ -278,7 +305,7 @@ export class SmppProvider implements TelephonyProvider {
       const response = await this.request(session, "submit_sm", submitted, (answer) => {
         // Synchronously, before the SMSC's receipt for this part (often in the same read) is handled.
         if (isLaterPart && answer.command_status === CommandStatus.ESME_ROK && typeof answer.message_id === "string") {
-          this.laterPartIds.set(answer.message_id, true);
+          this.laterPartIds.set(canonicalMessageId(answer.message_id, this.submittedIds), true);
         }
       });
       if (response.command_status !== CommandStatus.ESME_ROK) {
@@ -290,7 +317,7 @@ export class SmppProvider implements TelephonyProvider {
       if (typeof messageId !== "string" || !messageId) {
         throw new ProviderError(DeliveryErrorCode.PROVIDER_UNREACHABLE, true, "submit_sm_resp carried no message_id");
       }
-      handOver.partIds[index] = messageId;
+      handOver.partIds[index] = canonicalMessageId(messageId, this.submittedIds);
     }
     handOver.result = { providerMessageId: handOver.partIds[0] as string, providerStatus: "ESME_ROK", senderId: sender };
     return handOver.result;
@@ -471,9 +498,9 @@ export class SmppProvider implements TelephonyProvider {
     if ((esmClass & ESM_CLASS_MESSAGE_TYPE) !== ESM_CLASS_DELIVERY_RECEIPT) return null;
     const text = receiptText(pdu, pdu.short_message) || receiptText(pdu, pdu.message_payload);
     const fields = parseReceiptText(text);
-    const tlvId = typeof pdu.receipted_message_id === "string" && pdu.receipted_message_id ? pdu.receipted_message_id : null;
+    const tlvId = typeof pdu.receipted_message_id === "string" && pdu.receipted_message_id ? canonicalMessageId(pdu.receipted_message_id, this.submittedIds) : null;
     const tlvState = typeof pdu.message_state === "number" ? (MESSAGE_STATES[pdu.message_state] ?? null) : null;
-    const providerMessageId = tlvId ?? fields.id;
+    const providerMessageId = tlvId ?? (fields.id === null ? null : canonicalMessageId(fields.id, this.receiptIds));
     const stat = tlvState ?? fields.stat;
     if (!providerMessageId || !stat) {
       this.deps.logger.warn({ provider: this.name }, "SMPP delivery receipt without a message id or a state");

@@ -18,7 +18,7 @@ import {
   type TelephonyProvider,
 } from "../../../src/telephony/provider";
 import { SimulatorProvider, type HandsetMessage } from "../../../src/telephony/providers/simulator";
-import { SmppProvider } from "../../../src/telephony/providers/smpp";
+import { SmppProvider, type SmppConfig } from "../../../src/telephony/providers/smpp";
 import { TelephonyHookProvider } from "../../../src/telephony/providers/telephony-hook";
 import { TwilioProvider } from "../../../src/telephony/providers/twilio";
 import { SenderIds } from "../../../src/telephony/sender-ids";
@@ -622,6 +622,41 @@ describe("SMPP adapter", () => {
 
   test("calls are not SMPP's to carry", () => {
     expect(provider.channels).toEqual(["SMS"]);
+  });
+
+  test("an SMSC that gives ids in hex at submission and in decimal in receipts has its receipts matched, once told so", async () => {
+    const numbering = await FakeSmsc.start();
+    numbering.messageIds = "hex-then-decimal";
+    const collected = new ReceiptCollector();
+    const adapter = (messageIdFormats?: SmppConfig["messageIdFormats"]) =>
+      new SmppProvider(
+        { name: "smsc-numbered", host: "127.0.0.1", port: numbering.port, systemId: numbering.systemId, password: numbering.password, messageIdFormats },
+        { logger: silent },
+      );
+    const told = adapter({ submitResponse: "hex", receipt: "decimal" });
+    await told.start(collected.sink);
+    try {
+      const sent = await told.send(outbound("+447400600010"));
+      const [submitted] = numbering.submitsTo("+447400600010");
+      expect(submitted?.messageId).toMatch(/^[0-9A-F]+$/);
+      expect(await collected.for(sent.providerMessageId)).toMatchObject({ status: "DELIVERED" });
+    } finally {
+      await told.stop();
+    }
+    // Not told, the ids are compared as written: the receipt names no message sent.
+    const untold = adapter();
+    const strays = new ReceiptCollector();
+    await untold.start(strays.sink);
+    try {
+      const answered = numbering.receiptAnswers.length;
+      const sent = await untold.send(outbound("+447400600011"));
+      await numbering.receiptsAnswered(answered + 1);
+      expect(strays.countFor(sent.providerMessageId)).toBe(0);
+    } finally {
+      await untold.stop();
+      await numbering.close();
+    }
+    expect(() => adapter({ submitResponse: "hex", receipt: "text" })).toThrow(/messageIdFormats/);
   });
 });
 
