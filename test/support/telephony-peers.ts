@@ -238,6 +238,8 @@ export class FakeSmsc {
    * msg-id-type 0x01).
    */
   messageIds: "text" | "hex-then-decimal" = "text";
+  /** The PDU receipts come in: SMPP 3.4 lets an SMSC send them as data_sm, with its TLVs. */
+  receiptsAs: "deliver_sm" | "data_sm" = "deliver_sm";
   private readonly outcomes = new Map<string, SmscOutcome>();
   private readonly bindWaiters: { count: number; done: Deferred<void> }[] = [];
   private readonly answerWaiters: { count: number; done: Deferred<void> }[] = [];
@@ -321,10 +323,12 @@ export class FakeSmsc {
       session.close();
     });
     session.on("submit_sm", (pdu) => this.submit(session, pdu));
-    session.on("deliver_sm_resp", (pdu) => {
-      this.receiptAnswers.push(pdu.command_status);
-      for (const waiter of this.answerWaiters.filter((waiter) => this.receiptAnswers.length >= waiter.count)) waiter.done.resolve();
-    });
+    for (const answer of ["deliver_sm_resp", "data_sm_resp"]) {
+      session.on(answer, (pdu) => {
+        this.receiptAnswers.push(pdu.command_status);
+        for (const waiter of this.answerWaiters.filter((waiter) => this.receiptAnswers.length >= waiter.count)) waiter.done.resolve();
+      });
+    }
   }
 
   private submit(session: Session, pdu: PDU): void {
@@ -356,6 +360,14 @@ export class FakeSmsc {
     session.send(pdu.response({ message_id: messageId }));
     if (!(record.registeredDelivery & 1)) return;
 
+    if (this.receiptsAs === "data_sm") {
+      // data_sm has no short_message: the receipt is its TLVs.
+      const state = outcome === "undeliver-by-tlv" ? 5 : 2;
+      session.send(
+        new PDU("data_sm", { source_addr: destination, destination_addr: record.source, esm_class: 0x04, data_coding: 0, receipted_message_id: messageId, message_state: state }),
+      );
+      return;
+    }
     const receipt =
       outcome === "undeliver-by-tlv"
         ? { receipted_message_id: messageId, message_state: 5, short_message: Buffer.alloc(0) }

@@ -343,6 +343,8 @@ export class SmppProvider implements TelephonyProvider {
     this.session = session;
     session.on(this.tls ? "secureConnect" : "connect", () => void this.bind(session));
     session.on("deliver_sm", (pdu) => this.trackReceipt(this.onDeliverSm(session, pdu)));
+    // SMPP 3.4 lets an SMSC send a receipt as data_sm too, its TLVs saying what deliver_sm's text would.
+    session.on("data_sm", (pdu) => this.trackReceipt(this.onDeliverSm(session, pdu)));
     session.on("enquire_link", (pdu) => void session.send(pdu.response()));
     session.on("unbind", (pdu) => {
       session.send(pdu.response());

@@ -624,6 +624,19 @@ describe("SMPP adapter", () => {
     expect(provider.channels).toEqual(["SMS"]);
   });
 
+  test("a receipt sent as data_sm is answered and read, as one sent as deliver_sm is", async () => {
+    smsc.receiptsAs = "data_sm";
+    try {
+      const answered = smsc.receiptAnswers.length;
+      const result = await provider.send(outbound("+447400600012"));
+      expect(await receipts.for(result.providerMessageId)).toMatchObject({ status: "DELIVERED", providerStatus: "DELIVRD" });
+      await smsc.receiptsAnswered(answered + 1);
+      expect(smsc.receiptAnswers.at(-1)).toBe(0);
+    } finally {
+      smsc.receiptsAs = "deliver_sm";
+    }
+  });
+
   test("an SMSC that gives ids in hex at submission and in decimal in receipts has its receipts matched, once told so", async () => {
     const numbering = await FakeSmsc.start();
     numbering.messageIds = "hex-then-decimal";
