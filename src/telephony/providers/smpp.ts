@@ -341,7 +341,14 @@ export class SmppProvider implements TelephonyProvider {
     if (!this.running) return;
     const session = connect({ host: this.host, port: this.port, tls: this.tls });
     this.session = session;
-    session.on(this.tls ? "secureConnect" : "connect", () => void this.bind(session));
+    // A connection or TLS handshake that never completes (a host that drops packets, a balancer
+    // whose backend hangs) would leave the link unbound for good: nothing else times it out.
+    const connecting = setTimeout(() => session.destroy(), this.responseTimeoutMs);
+    connecting.unref();
+    session.on(this.tls ? "secureConnect" : "connect", () => {
+      clearTimeout(connecting);
+      void this.bind(session);
+    });
     session.on("deliver_sm", (pdu) => this.trackReceipt(this.onDeliverSm(session, pdu)));
     // SMPP 3.4 lets an SMSC send a receipt as data_sm too, its TLVs saying what deliver_sm's text would.
     session.on("data_sm", (pdu) => this.trackReceipt(this.onDeliverSm(session, pdu)));
@@ -356,7 +363,10 @@ export class SmppProvider implements TelephonyProvider {
       this.deps.logger.warn({ provider: this.name, reason: describeNetworkError(error) }, "SMPP link error");
       session.destroy();
     });
-    session.on("close", () => this.onLinkClosed(session));
+    session.on("close", () => {
+      clearTimeout(connecting);
+      this.onLinkClosed(session);
+    });
   }
 
   private async bind(session: Session): Promise<void> {

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import http from "node:http";
-import type { AddressInfo } from "node:net";
+import net, { type AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import express from "express";
@@ -622,6 +622,36 @@ describe("SMPP adapter", () => {
 
   test("calls are not SMPP's to carry", () => {
     expect(provider.channels).toEqual(["SMS"]);
+  });
+
+  test("a TLS handshake that never ends is given up, and the link tried again", async () => {
+    // Accepts the connection and says nothing, as a balancer whose backend hangs does.
+    const accepted: net.Socket[] = [];
+    const mute = net.createServer((socket) => void accepted.push(socket));
+    await new Promise<void>((resolve) => mute.listen(0, "127.0.0.1", resolve));
+    const adapter = new SmppProvider(
+      {
+        name: "smsc-tls",
+        host: "127.0.0.1",
+        port: (mute.address() as AddressInfo).port,
+        tls: true,
+        systemId: "ringfence",
+        password: "s3cret!",
+        responseTimeoutMs: 200,
+        reconnectInitialDelayMs: 20,
+        reconnectMaxDelayMs: 50,
+      },
+      { logger: silent },
+    );
+    await adapter.start(new ReceiptCollector().sink);
+    try {
+      for (let waited = 0; accepted.length < 2 && waited < 5_000; waited += 50) await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(accepted.length).toBeGreaterThanOrEqual(2);
+    } finally {
+      await adapter.stop();
+      for (const socket of accepted) socket.destroy();
+      await new Promise((resolve) => mute.close(resolve));
+    }
   });
 
   test("a receipt sent as data_sm is answered and read, as one sent as deliver_sm is", async () => {
