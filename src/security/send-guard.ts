@@ -231,8 +231,10 @@ export class SendGuard {
   }
 
   /**
-   * Counts a send in its transaction: every send towards the pumping rules, and a send that
-   * goes out towards the spend caps (a stopped one costs nothing).
+   * Counts a send that goes out in its transaction, towards the pumping rules and the spend caps.
+   * One a block stopped counts towards neither: it costs nothing, and it can never be verified,
+   * so counted in the rules' window it tripped the block again on the traffic it had stopped
+   * (a lapsed block on a busy country renewed itself for as long as its users retried).
    *
    * clear() weighed the caps against spend already committed, so sends cleared at the same
    * moment could together pass a cap. Here the caps are held to the day's total as the addition
@@ -242,11 +244,12 @@ export class SendGuard {
    * where transactions run one at a time, they are the transaction's last write.
    */
   async recordSend(tx: Transaction, send: { e164: string; country: string; costMicros: number; clearance: SendClearance }): Promise<void> {
+    if (send.clearance.stopped) return;
     const { counters, settings } = this.deps;
     const current = send.clearance.settings ?? (await settings.get());
     const now = this.deps.clock.now();
     const day = dayOf(now.getTime());
-    const costMicros = send.clearance.stopped ? 0 : send.costMicros;
+    const costMicros = send.costMicros;
     const sent = { e164: send.e164, range: rangeOf(send.e164), epochMs: now.getTime() };
     const additions: CounterAddition[] = [
       { kind: "SENDS", key: send.country, bucket: minuteOf(now.getTime()), value: 1 },

@@ -110,6 +110,35 @@ describe("SMS pumping: the verify-to-send ratio", () => {
   });
 });
 
+describe("SMS pumping: a block that lapses", () => {
+  let gateway: TestGateway;
+  beforeAll(async () => {
+    gateway = await startTestGateway({ ...PRODUCTION_LIMITS, ORG_HOME_COUNTRY: "GB", LIMIT_PUMPING_RATIO_MINIMUM_SENDS: "4" });
+  });
+  afterAll(() => gateway.stop());
+
+  const sendTo = async (phoneNumbers: string[]) => {
+    for (const phoneNumber of phoneNumbers) {
+      const user = await createUser(gateway);
+      await gateway.admin.ok(EnrollPhoneFactorDocument, { input: { userId: user.id, phoneNumber, method: "SMS" } });
+    }
+    const settled = await settleMessages(gateway);
+    return phoneNumbers.map((phoneNumber) => settled.find((message) => message.toE164 === phoneNumber)!.errorCode);
+  };
+  const french = (from: number) => [0, 1, 2, 3].map((i) => `+3361${String((from + i) * 7919).padStart(7, "0")}`);
+
+  test("is not tripped again by the sends it stopped: they could never be verified", async () => {
+    expect(await sendTo(french(0))).toEqual([null, null, null, "BLOCKED_SUSPICIOUS"]);
+    // Users go on asking for codes in the block's last minutes, and are stopped.
+    gateway.clock.advance(55 * 60_000);
+    expect(await sendTo(french(10))).toEqual(french(10).map(() => "BLOCKED_SUSPICIOUS"));
+    gateway.clock.advance(6 * 60_000);
+    expect(await sendTo(french(20).slice(0, 1))).toEqual([null]);
+    const blocks = await gateway.db.manager.find(LogEventRecord, { where: { eventType: "system.sms.fraud_blocked" } });
+    expect(blocks).toHaveLength(1);
+  });
+});
+
 describe("SMS pumping: an admin lifts a block", () => {
   let gateway: TestGateway;
   beforeAll(async () => {

@@ -33,11 +33,15 @@ async function countersTotals(gateway: TestGateway): Promise<Totals> {
   return totals;
 }
 
+/** A send a block stopped: recorded, never offered to a provider, and counted nowhere. */
+const stoppedByBlock = (message: Message) => message.errorCode === "BLOCKED_SUSPICIOUS" && message.provider === null;
+
 async function recordedTotals(gateway: TestGateway): Promise<Totals> {
   const totals: Totals = { spend: 0, sends: {}, verified: {} };
   for (const message of await gateway.db.manager.find(Message)) {
+    if (stoppedByBlock(message)) continue;
     totals.sends[message.country] = (totals.sends[message.country] ?? 0) + 1;
-    if (message.errorCode !== "BLOCKED_SUSPICIOUS") totals.spend += message.estimatedCostMicros ?? 0;
+    totals.spend += message.estimatedCostMicros ?? 0;
   }
   for (const challenge of await gateway.db.manager.find(Challenge, { where: { status: "VERIFIED" } })) {
     totals.verified[challenge.country] = (totals.verified[challenge.country] ?? 0) + 1;
@@ -49,6 +53,7 @@ async function recordedTotals(gateway: TestGateway): Promise<Totals> {
 async function recordedNumbers(gateway: TestGateway): Promise<Record<string, { range: string; lastSent: number }>> {
   const numbers: Record<string, { range: string; lastSent: number }> = {};
   for (const message of await gateway.db.manager.find(Message)) {
+    if (stoppedByBlock(message)) continue;
     const latest = Math.max(numbers[message.toE164]?.lastSent ?? 0, message.created.getTime());
     numbers[message.toE164] = { range: message.toE164.slice(0, -2), lastSent: latest };
   }
@@ -67,7 +72,7 @@ describe("traffic counters", () => {
   });
   afterAll(() => gateway.stop());
 
-  test("sends, verifications and spend are counted as the messages and challenges record them; a stopped send costs nothing", async () => {
+  test("sends, verifications and spend are counted as the messages and challenges record them; a stopped send counts nowhere", async () => {
     const numbers = ["+447400555101", "+447400555202", "+33612555303"];
     for (const phoneNumber of numbers) {
       const user = await createUser(gateway);
@@ -75,7 +80,7 @@ describe("traffic counters", () => {
       await gateway.admin.ok(ActivatePhoneFactorDocument, { input: { factorId: factor.id, code: await receivedCode(gateway, phoneNumber) } });
     }
     const spentBeforeStop = (await countersTotals(gateway)).spend;
-    // A fraud block on a range stops the send: the message is recorded, counted as a send, and costs nothing.
+    // A fraud block on a range stops the send: the message is recorded, and counted neither as a send nor as spend.
     const now = gateway.clock.now();
     await gateway.db.transaction(({ manager }) =>
       manager.insert(FraudBlockRecord, {
@@ -95,13 +100,13 @@ describe("traffic counters", () => {
 
     const counted = await countersTotals(gateway);
     expect(counted).toEqual(await recordedTotals(gateway));
-    expect(counted.sends).toEqual({ GB: 3, FR: 1 });
+    expect(counted.sends).toEqual({ GB: 2, FR: 1 });
     expect(counted.verified).toEqual({ GB: 2, FR: 1 });
     expect(counted.spend).toBe(spentBeforeStop);
     expect(counted.spend).toBeGreaterThan(0);
     // The stopped send counts towards its range too: a pumper's blocked attempts are still traffic.
     expect(await countedNumbers(gateway)).toEqual(await recordedNumbers(gateway));
-    expect(Object.keys(await countedNumbers(gateway)).sort()).toEqual([...numbers, "+447400555404"].sort());
+    expect(Object.keys(await countedNumbers(gateway)).sort()).toEqual([...numbers].sort());
   });
 
   test("the migrations that add the counters and the range numbers backfill them from the traffic already recorded", async () => {

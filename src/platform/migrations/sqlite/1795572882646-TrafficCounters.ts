@@ -11,7 +11,7 @@ export class TrafficCounters1795572882646 implements MigrationInterface {
       `INSERT INTO "traffic_counters" ("kind", "key", "bucket", "value") SELECT 'SPEND', '*', ("created" / 86400000) * 86400000, SUM(COALESCE("estimated_cost_micros", 0)) FROM "messages" WHERE "error_code" IS NULL OR "error_code" <> 'BLOCKED_SUSPICIOUS' GROUP BY 3`,
     );
     await queryRunner.query(
-      `INSERT INTO "traffic_counters" ("kind", "key", "bucket", "value") SELECT 'SENDS', "country", ("created" / 60000) * 60000, COUNT(*) FROM "messages" GROUP BY 2, 3`,
+      `INSERT INTO "traffic_counters" ("kind", "key", "bucket", "value") SELECT 'SENDS', "country", ("created" / 60000) * 60000, COUNT(*) FROM "messages" WHERE "provider" IS NOT NULL OR "error_code" IS NULL OR "error_code" <> 'BLOCKED_SUSPICIOUS' GROUP BY 2, 3`,
     );
     await queryRunner.query(
       `INSERT INTO "traffic_counters" ("kind", "key", "bucket", "value") SELECT 'VERIFIED', "country", ("verified_at" / 60000) * 60000, COUNT(*) FROM "challenges" WHERE "status" = 'VERIFIED' AND "verified_at" IS NOT NULL GROUP BY 2, 3`,

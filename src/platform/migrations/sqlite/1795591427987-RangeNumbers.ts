@@ -9,7 +9,7 @@ export class RangeNumbers1795591427987 implements MigrationInterface {
     await queryRunner.query(`CREATE INDEX "range_numbers_range_last_sent" ON "range_numbers" ("range", "last_sent") `);
     // The numbers sent to in the last day (the longest pumping window), so the sequential-numbers rule holds across the upgrade.
     await queryRunner.query(
-      `INSERT INTO "range_numbers" ("e164", "range", "last_sent") SELECT "to_e164", substr("to_e164", 1, length("to_e164") - 2), MAX("created") FROM "messages" WHERE "created" >= CAST(strftime('%s', 'now') AS INTEGER) * 1000 - 86400000 GROUP BY "to_e164"`,
+      `INSERT INTO "range_numbers" ("e164", "range", "last_sent") SELECT "to_e164", substr("to_e164", 1, length("to_e164") - 2), MAX("created") FROM "messages" WHERE ("provider" IS NOT NULL OR "error_code" IS NULL OR "error_code" <> 'BLOCKED_SUSPICIOUS') AND "created" >= CAST(strftime('%s', 'now') AS INTEGER) * 1000 - 86400000 GROUP BY "to_e164"`,
     );
   }
 
