@@ -142,35 +142,36 @@ export class SendGuard {
     const { db, settings: settingsService, limits, clock } = this.deps;
     const settings = await settingsService.get();
     const counted = await limits.consumeSend(settings, target);
-    const now = clock.now();
-    const at = now.getTime();
-    const windowStart = at - settings.pumpingWindowMinutes * MINUTE_MS;
-    const range = rangeOf(target.e164);
-    const figuresQuery = { dayStart: dayOf(at), monthStart: monthOf(at), country: target.country, windowMinute: minuteOf(windowStart), windowStart, e164: target.e164, range };
-    const [row] = await db.statements.query<FiguresAndBlockRow>(db.manager, FIGURES_AND_BLOCK, [
-      ...sendFiguresParameters(figuresQuery),
-      // ACTIVE_BLOCK's
-      target.e164,
-      at,
-      target.country,
-      at,
-      range,
-      at,
-    ]);
     const refund = () => limits.refundSend(settings, counted);
-    const figures = readSendFigures(row!);
+    // Refused or failed from here on, the send is no send: what the windows counted goes back.
     try {
+      const now = clock.now();
+      const at = now.getTime();
+      const windowStart = at - settings.pumpingWindowMinutes * MINUTE_MS;
+      const range = rangeOf(target.e164);
+      const figuresQuery = { dayStart: dayOf(at), monthStart: monthOf(at), country: target.country, windowMinute: minuteOf(windowStart), windowStart, e164: target.e164, range };
+      const [row] = await db.statements.query<FiguresAndBlockRow>(db.manager, FIGURES_AND_BLOCK, [
+        ...sendFiguresParameters(figuresQuery),
+        // ACTIVE_BLOCK's
+        target.e164,
+        at,
+        target.country,
+        at,
+        range,
+        at,
+      ]);
+      const figures = readSendFigures(row!);
       await this.checkSpend(settings, target, figures, now);
+      const spentBeforeDay = { day: dayOf(at), micros: figures.spentThisMonth - figures.spentToday };
+      if (row!.blockScope !== null) {
+        const reason = row!.blockScope === "NUMBER" ? `NUMBER_BLOCKED:${row!.blockRule}` : `${row!.blockScope}:${row!.blockRule}`;
+        return { stopped: true, reason, spentBeforeDay, refund, settings };
+      }
+      return { ...((await this.detectPumping(settings, target, figures)) ?? CLEARED), spentBeforeDay, refund, settings };
     } catch (error) {
       await refund().catch(() => undefined);
       throw error;
     }
-    const spentBeforeDay = { day: dayOf(at), micros: figures.spentThisMonth - figures.spentToday };
-    if (row!.blockScope !== null) {
-      const reason = row!.blockScope === "NUMBER" ? `NUMBER_BLOCKED:${row!.blockRule}` : `${row!.blockScope}:${row!.blockRule}`;
-      return { stopped: true, reason, spentBeforeDay, refund, settings };
-    }
-    return { ...((await this.detectPumping(settings, target, figures)) ?? CLEARED), spentBeforeDay, refund, settings };
   }
 
   /** The fraud rules' blocks in force, newest first. */
@@ -336,7 +337,9 @@ export class SendGuard {
   private async checkSpend(settings: SecuritySettings, target: SendTarget, figures: SendFigures, now: Date): Promise<void> {
     const reached = capReached(settings, { day: figures.spentToday, month: figures.spentThisMonth }, target, now);
     if (!reached) return;
-    await this.recordCapReached(reached);
+    // The refusal is the answer, whether or not its event could be written: a recovery must tell
+    // it from a failure, or a real login would answer apart from a decoy.
+    await this.recordCapReached(reached).catch((error: unknown) => this.deps.logger.error({ err: error }, "spend cap event not recorded"));
     throw capRefusal(reached);
   }
 

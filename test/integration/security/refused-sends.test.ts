@@ -51,4 +51,30 @@ describe("refused sends count against no one's limits", () => {
     expect(await enrollFails(deactivated.id, "+447400960005")).toMatchObject({ code: "CONFLICT", reason: "USER_NOT_ENROLLABLE" });
     expect(await enrollFails((await createUser(gateway)).id, "+447400960005")).toBeUndefined();
   });
+
+  test("a send that failed while being cleared, after its windows counted it, leaves the number's window as it was", async () => {
+    const user = await createUser(gateway);
+    const { statements } = gateway.db;
+    // The figures the fraud rules and caps read cannot be read: a database that stopped answering.
+    jest.spyOn(statements, "query").mockRejectedValueOnce(new Error("connection terminated"));
+    try {
+      expect(await enrollFails(user.id, "+447400960006")).toMatchObject({ code: "INTERNAL" });
+    } finally {
+      jest.restoreAllMocks();
+    }
+    expect(await enrollFails((await createUser(gateway)).id, "+447400960006")).toBeUndefined();
+  });
+
+  test("a spend cap refusal whose event cannot be written is still the refusal", async () => {
+    await gateway.admin.ok(UpdateSecuritySettingsDocument, { input: { dailySpendCapUsd: 0 } });
+    const user = await createUser(gateway);
+    const { log } = gateway.services;
+    jest.spyOn(log, "record").mockRejectedValueOnce(new Error("connection terminated"));
+    try {
+      expect(await enrollFails(user.id, "+447400960007")).toMatchObject({ code: "RATE_LIMITED", limit: "spend" });
+    } finally {
+      jest.restoreAllMocks();
+      await gateway.admin.ok(UpdateSecuritySettingsDocument, { input: { dailySpendCapUsd: 100 } });
+    }
+  });
 });
