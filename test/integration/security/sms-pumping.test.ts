@@ -110,6 +110,16 @@ describe("SMS pumping: the verify-to-send ratio", () => {
   });
 });
 
+/** Enrolls a new user on each number in turn, then the delivery failure code of each one's message (null: sent). */
+async function errorCodesOfSendsTo(gateway: TestGateway, phoneNumbers: string[]): Promise<Array<string | null>> {
+  for (const phoneNumber of phoneNumbers) {
+    const user = await createUser(gateway);
+    await gateway.admin.ok(EnrollPhoneFactorDocument, { input: { userId: user.id, phoneNumber, method: "SMS" } });
+  }
+  const settled = await settleMessages(gateway);
+  return phoneNumbers.map((phoneNumber) => settled.find((message) => message.toE164 === phoneNumber)!.errorCode);
+}
+
 describe("SMS pumping: a block that lapses", () => {
   let gateway: TestGateway;
   beforeAll(async () => {
@@ -117,14 +127,7 @@ describe("SMS pumping: a block that lapses", () => {
   });
   afterAll(() => gateway.stop());
 
-  const sendTo = async (phoneNumbers: string[]) => {
-    for (const phoneNumber of phoneNumbers) {
-      const user = await createUser(gateway);
-      await gateway.admin.ok(EnrollPhoneFactorDocument, { input: { userId: user.id, phoneNumber, method: "SMS" } });
-    }
-    const settled = await settleMessages(gateway);
-    return phoneNumbers.map((phoneNumber) => settled.find((message) => message.toE164 === phoneNumber)!.errorCode);
-  };
+  const sendTo = (phoneNumbers: string[]) => errorCodesOfSendsTo(gateway, phoneNumbers);
   const french = (from: number) => [0, 1, 2, 3].map((i) => `+3361${String((from + i) * 7919).padStart(7, "0")}`);
 
   test("is not tripped again by the sends it stopped: they could never be verified", async () => {
@@ -147,14 +150,7 @@ describe("SMS pumping: an admin lifts a block", () => {
   });
   afterAll(() => gateway.stop());
 
-  const sendTo = async (phoneNumbers: string[]) => {
-    for (const phoneNumber of phoneNumbers) {
-      const user = await createUser(gateway);
-      await gateway.admin.ok(EnrollPhoneFactorDocument, { input: { userId: user.id, phoneNumber, method: "SMS" } });
-    }
-    const settled = await settleMessages(gateway);
-    return phoneNumbers.map((phoneNumber) => settled.find((message) => message.toE164 === phoneNumber)!.errorCode);
-  };
+  const sendTo = (phoneNumbers: string[]) => errorCodesOfSendsTo(gateway, phoneNumbers);
 
   test("a lifted range block ends at once, the rules leave the range alone for their window, and then guard it again", async () => {
     expect(await sendTo(["+447400910010", "+447400910011", "+447400910012", "+447400910013", "+447400910014"])).toEqual([null, null, null, null, "BLOCKED_SUSPICIOUS"]);
