@@ -205,7 +205,7 @@ export class FakeTwilio {
 // ---------------------------------------------------------------------------------------------
 // SMSC
 
-export type SmscOutcome = "deliver" | "inactive" | "throttle" | "undeliver-by-tlv";
+export type SmscOutcome = "deliver" | "inactive" | "throttle" | "undeliver-by-tlv" | "throttle-second-part-once";
 
 export interface SubmitRecord {
   messageId: string;
@@ -336,6 +336,11 @@ export class FakeSmsc {
     const outcome = this.outcomes.get(destination) ?? "deliver";
     if (outcome === "inactive") return void session.send(pdu.response({ command_status: ESME_RINVDSTADR }));
     if (outcome === "throttle") return void session.send(pdu.response({ command_status: ESME_RTHROTTLED }));
+    const partNumber = (pdu.short_message as { udh?: Buffer[] } | undefined)?.udh?.find((element) => element[0] === 0x00)?.[4];
+    if (outcome === "throttle-second-part-once" && partNumber === 2) {
+      this.outcomes.set(destination, "deliver");
+      return void session.send(pdu.response({ command_status: ESME_RTHROTTLED }));
+    }
 
     this.sequence += 1;
     const numbered = 0x1f4a0 + this.sequence;

@@ -114,7 +114,7 @@ const FINAL_STATS: Readonly<Record<string, Pick<DeliveryReceipt, "status" | "err
 };
 
 interface HandOver {
-  /** The concatenation reference every part of this attempt carries, on every try. */
+  /** The concatenation reference every part of this message carries, on every try. */
   reference: number;
   /** submit_sm_resp message ids of the parts sent so far. */
   partIds: string[];
@@ -141,10 +141,12 @@ interface BindWaiter {
  * its first part's message_id; receipts for the other parts are acknowledged and ignored, so a
  * message counts as delivered when its first part is.
  *
- * Idempotency: SMPP has none, so this adapter remembers, in memory, what each attempt's key
- * already submitted. A resend of the same key returns the first result, or sends only the
- * parts still missing, under the same reference. After a restart that memory is gone; a
- * submit_sm whose response was lost can still be sent twice.
+ * Idempotency: SMPP has none, so this adapter remembers, in memory, what it already submitted
+ * of each message, whichever attempt asked: the dispatcher's next try comes under a new key, and
+ * a long text one of whose parts was refused (throttled, the link lost) must go on from that
+ * part, under the same reference, not reach the handset again whole. A message already handed
+ * over is answered with its first result: the dispatcher may have given up waiting on it. After
+ * a restart that memory is gone; a submit_sm whose response was lost can still be sent twice.
  */
 export class SmppProvider implements TelephonyProvider {
   readonly name: string;
@@ -263,12 +265,12 @@ export class SmppProvider implements TelephonyProvider {
 
   async send(message: OutboundMessage): Promise<SendResult> {
     if (message.channel !== PhoneMethod.SMS) throw new ProviderError(DeliveryErrorCode.COUNTRY_UNSUPPORTED, false, "SMPP carries SMS only");
-    let handOver = this.handOvers.get(message.idempotencyKey);
+    let handOver = this.handOvers.get(message.messageId);
     if (handOver?.result) return handOver.result;
     if (handOver?.running) return handOver.running;
     if (!handOver) {
       handOver = { reference: this.takeReference(), partIds: [], result: null, running: null };
-      this.handOvers.set(message.idempotencyKey, handOver);
+      this.handOvers.set(message.messageId, handOver);
     }
     const current = handOver;
     current.running = this.submit(current, message).finally(() => {

@@ -145,6 +145,12 @@ interface ContractSubject {
   numbers: { inactive: string; transient: string };
   /** Whether the peer's transient failure is a request to slow down (SMPP's ESME_RTHROTTLED) rather than an outage. */
   transientThrottles: boolean;
+  /**
+   * Whether a new attempt for a message already handed over is answered with that hand-over:
+   * with no idempotency of its own, SMPP remembers each message, so that a try after a timeout
+   * it in fact completed does not reach the handset twice. The others send a second copy.
+   */
+  remembersMessages: boolean;
   /** Messages the peer accepted for delivery to `to` (not counting repeated requests). */
   deliveriesAtPeer(to: string): Promise<number>;
   close(): Promise<void>;
@@ -168,6 +174,7 @@ async function simulatorSubject(): Promise<ContractSubject> {
     receipts,
     numbers: { inactive: INACTIVE, transient: TRANSIENT },
     transientThrottles: false,
+    remembersMessages: false,
     deliveriesAtPeer: async (to) => (await provider.listMessages({ to, first: 100 })).length,
     close: async () => {
       await provider.stop();
@@ -199,6 +206,7 @@ async function twilioSubject(): Promise<ContractSubject> {
     receipts,
     numbers: { inactive: INACTIVE, transient: TRANSIENT },
     transientThrottles: false,
+    remembersMessages: false,
     deliveriesAtPeer: async (to) => twilio.deliveriesTo(to),
     close: async () => {
       await twilio.close();
@@ -223,6 +231,7 @@ async function smppSubject(): Promise<ContractSubject> {
     receipts,
     numbers: { inactive: INACTIVE, transient: TRANSIENT },
     transientThrottles: true,
+    remembersMessages: true,
     deliveriesAtPeer: async (to) => smsc.messagesTo(to).length,
     close: async () => {
       await provider.stop();
@@ -248,6 +257,7 @@ async function hookSubject(): Promise<ContractSubject> {
     receipts,
     numbers: { inactive: INACTIVE, transient: TRANSIENT },
     transientThrottles: false,
+    remembersMessages: false,
     deliveriesAtPeer: async (to) => hook.deliveriesTo(to),
     close: async () => {
       await provider.stop();
@@ -304,10 +314,10 @@ describe.each([
     await subject.receipts.for(first.providerMessageId);
     expect(await subject.deliveriesAtPeer(to)).toBe(1);
 
-    // A new attempt has a new key: that one is a second message.
+    // A new attempt has a new key: a second copy, unless the adapter remembers the message.
     const next = await subject.provider.send({ ...message, idempotencyKey: `att_${randomBytes(8).toString("hex")}` });
-    expect(next.providerMessageId).not.toBe(first.providerMessageId);
-    expect(await subject.deliveriesAtPeer(to)).toBe(2);
+    expect(next.providerMessageId === first.providerMessageId).toBe(subject.remembersMessages);
+    expect(await subject.deliveriesAtPeer(to)).toBe(subject.remembersMessages ? 1 : 2);
   });
 });
 
@@ -622,6 +632,21 @@ describe("SMPP adapter", () => {
 
   test("calls are not SMPP's to carry", () => {
     expect(provider.channels).toEqual(["SMS"]);
+  });
+
+  test("a long text cut short by a refused part goes on from that part at the next try, under the same reference", async () => {
+    const to = "+447400600013";
+    smsc.outcomeFor(to, "throttle-second-part-once");
+    const text = "Ringfence code 123456. ".repeat(10);
+    const { encoding, segments } = analyseSms(text);
+    expect(segments).toBe(2);
+    const first = outbound(to, { body: text, encoding, segments });
+    await expect(provider.send(first)).rejects.toMatchObject({ errorCode: DeliveryErrorCode.PROVIDER_UNREACHABLE, retryable: true });
+    // The dispatcher's next try is a new attempt, with a key of its own, for the same message.
+    const again = await provider.send({ ...first, idempotencyKey: `att_${randomBytes(8).toString("hex")}` });
+    expect(smsc.messagesTo(to)).toEqual([{ parts: 2, text }]);
+    expect(smsc.submitsTo(to).filter((part) => part.concatenation?.[4] === 1)).toHaveLength(1);
+    expect(again.providerMessageId).toBe(smsc.submitsTo(to)[0]?.messageId);
   });
 
   test("a TLS handshake that never ends is given up, and the link tried again", async () => {
