@@ -55,6 +55,9 @@ export interface SendClearance {
 
 export const CLEARED: SendClearance = { stopped: false, reason: null };
 
+/** The least time between two spend cap events of one period on one instance. */
+const CAP_EVENT_INTERVAL_MS = MINUTE_MS;
+
 interface CapReached {
   period: "day" | "month";
   capUsd: number;
@@ -125,6 +128,9 @@ type FiguresAndBlockRow = SendFiguresRow & { blockScope: string | null; blockRul
  * (recordVerified), so every check reads a few counter rows, not the traffic behind them.
  */
 export class SendGuard {
+  /** Per period, when its last spend cap event was written here, and the refusals since that wrote none. */
+  private readonly capEvents = new Map<CapReached["period"], { at: number; refusedSince: number }>();
+
   constructor(
     private readonly deps: {
       db: Database;
@@ -343,8 +349,22 @@ export class SendGuard {
     throw capRefusal(reached);
   }
 
+  /**
+   * The cap's event, at most once a minute for each period on this instance. A reached cap refuses
+   * every send as fast as clients ask, and gives each refusal back to the windows that would
+   * slow them: an event for each was a write for each, at the caller's pace. The next event
+   * written counts the refusals that wrote none (refusedSinceLastEvent).
+   */
   private recordCapReached(reached: CapReached): Promise<unknown> {
-    const { period, capUsd, spent, costMicros, country } = reached;
+    const { period, capUsd, spent, costMicros, country, now } = reached;
+    const last = this.capEvents.get(period);
+    const at = now.getTime();
+    if (last && at >= last.at && at - last.at < CAP_EVENT_INTERVAL_MS) {
+      last.refusedSince += 1;
+      return Promise.resolve();
+    }
+    this.capEvents.set(period, { at, refusedSince: 0 });
+    const refusedSinceLastEvent = last?.refusedSince ?? 0;
     return this.deps.db.transaction((tx) =>
       this.deps.log.record(tx, {
         eventType: EventType.SPEND_CAP_REACHED,
@@ -352,7 +372,14 @@ export class SendGuard {
         severity: "WARN",
         actor: SYSTEM_ACTOR,
         outcome: { result: "DENY", reason: `SPEND_CAP_${period.toUpperCase()}` },
-        debugContext: { period, capUsd, spentUsd: spent / 1_000_000, attemptedCostUsd: costMicros / 1_000_000, country },
+        debugContext: {
+          period,
+          capUsd,
+          spentUsd: spent / 1_000_000,
+          attemptedCostUsd: costMicros / 1_000_000,
+          country,
+          ...(refusedSinceLastEvent ? { refusedSinceLastEvent } : {}),
+        },
       }),
     );
   }
