@@ -98,6 +98,12 @@ const RECORD_SENT_POSTGRES =
 
 const FIRST_RETRY_DELAY_MS = 1_000;
 const MAX_RETRY_DELAY_MS = 60_000;
+/**
+ * How long a message is tried again while its providers only ask to slow down (HTTP 429, SMPP
+ * ESME_RTHROTTLED): those answers spend no attempt, since the provider is up and a burst must not
+ * fail codes it carries a moment later, so the message's age bounds them instead.
+ */
+const THROTTLED_PATIENCE_MS = 60_000;
 
 interface ClaimedMessage {
   message: Message;
@@ -473,10 +479,11 @@ export class Dispatcher implements DispatchSignal {
   private async recordFailure(message: Message, attemptId: string, providerName: string, error: ProviderError): Promise<boolean> {
     return this.deps.db.transaction(async (tx) => {
       const now = this.deps.clock.now();
+      const spendsAnAttempt = !error.throttled;
       const { affected } = await tx.manager
         .createQueryBuilder()
         .update(Message)
-        .set({ attempts: () => "attempts + 1", updated: now })
+        .set(spendsAnAttempt ? { attempts: () => "attempts + 1", updated: now } : { updated: now })
         .where("id = :id AND lease_owner = :me AND status = :queued", { id: message.id, me: this.deps.instanceId, queued: "QUEUED" })
         .execute();
       if (affected !== 1) {
@@ -488,8 +495,9 @@ export class Dispatcher implements DispatchSignal {
         { id: attemptId },
         { outcome: error.errorCode, finished: now, retryable: error.retryable, detail: error.message.slice(0, 256) },
       );
-      message.attempts += 1;
-      if (!error.retryable || message.attempts >= this.maxAttempts) {
+      if (spendsAnAttempt) message.attempts += 1;
+      const throttledTooLong = error.throttled && now.getTime() - message.created.getTime() >= THROTTLED_PATIENCE_MS;
+      if (!error.retryable || message.attempts >= this.maxAttempts || throttledTooLong) {
         await finalizeMessage(
           tx,
           message,

@@ -91,6 +91,7 @@ export class Message {
   @Column({ name: "estimated_cost_micros", type: "integer", nullable: true })
   estimatedCostMicros: number | null;
 
+  /** Hand-overs that spent an attempt: a provider's request to slow down spends none (THROTTLED_PATIENCE_MS). */
   @Column({ type: "integer", default: 0 })
   attempts: number;
 

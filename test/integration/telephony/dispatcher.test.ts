@@ -85,6 +85,7 @@ const unreachable = () => new ProviderError(DeliveryErrorCode.PROVIDER_UNREACHAB
 const failingThenAccepting = (name: string, failures: number) =>
   new ScriptedProvider(name, (call) => (call <= failures ? unreachable() : "accept"));
 const alwaysUnreachable = (name: string) => new ScriptedProvider(name, () => unreachable());
+const throttled = () => new ProviderError(DeliveryErrorCode.PROVIDER_UNREACHABLE, true, "ESME_RTHROTTLED", "ESME_RTHROTTLED", { throttled: true });
 const refusing = (name: string, code: DeliveryErrorCode) =>
   new ScriptedProvider(name, () => new ProviderError(code, false, `refused: ${code}`, "21610"));
 
@@ -597,6 +598,31 @@ describe(`telephony dispatch on ${engine}`, () => {
     expect(await dispatcher.runOnce()).toBe(0);
   });
 
+  test("a provider that asks to slow down is tried again each second, spending no attempt, for up to a minute", async () => {
+    const busy = new ScriptedProvider("busy", (call) => (call <= 7 ? throttled() : "accept"));
+    const { dispatcher, enqueue } = await h.dispatcher([busy], { maxAttempts: 5 });
+    const burst = await enqueue();
+    for (let call = 1; call <= 7; call += 1) {
+      expect(await dispatcher.runOnce()).toBe(1);
+      expect(await reload(h, burst.id)).toMatchObject({ status: "QUEUED", attempts: 0, nextAttemptAt: new Date(h.clock.now().getTime() + 1_000) });
+      h.clock.advance(1_000);
+    }
+    expect(await dispatcher.runOnce()).toBe(1);
+    expect(await reload(h, burst.id)).toMatchObject({ status: "SENT", attempts: 1, provider: "busy" });
+    expect(await attemptsOf(h, burst.id)).toHaveLength(8);
+
+    const saturated = new ScriptedProvider("saturated", () => throttled());
+    const { dispatcher: patient, enqueue: enqueueAgain } = await h.dispatcher([saturated], { maxAttempts: 5 });
+    const waiting = await enqueueAgain();
+    for (let second = 0; second < 60; second += 1) {
+      await patient.runOnce();
+      h.clock.advance(1_000);
+    }
+    await patient.runOnce();
+    expect(await reload(h, waiting.id)).toMatchObject({ status: "FAILED", errorCode: "PROVIDER_UNREACHABLE", attempts: 0 });
+    expect((await receiveStatusEvents(h, waiting.id))).toHaveLength(1);
+  });
+
   test("a provider that does not answer within sendTimeoutMs counts as unreachable, and the next one is tried", async () => {
     const silent = new SilentProvider("silent");
     const { dispatcher, enqueue } = await h.dispatcher([silent, h.simulator], { sendTimeoutMs: 50 });
@@ -658,7 +684,8 @@ describe(`telephony dispatch on ${engine}`, () => {
 
     h.clock.advance(1_000);
     expect(await dispatcher.runOnce()).toBe(6);
-    for (const message of messages) expect(await reload(h, message.id)).toMatchObject({ status: "SENT", provider: "busy", attempts: 2 });
+    // The throttled try spent no attempt.
+    for (const message of messages) expect(await reload(h, message.id)).toMatchObject({ status: "SENT", provider: "busy", attempts: 1 });
   });
 
   test("circuit breaker: a trial whose attempt could not be recorded is given back, and the next message takes it", async () => {
