@@ -1,3 +1,4 @@
+import { AsyncResource } from "node:async_hooks";
 import { In, type DataSource, type EntityManager, type EntityTarget, type FindOptionsWhere, type ObjectLiteral } from "typeorm";
 import type { DatabaseEngine } from "./config";
 import { EntityStatements } from "./entity-statements";
@@ -181,7 +182,9 @@ export class Database {
   private enqueue<T>(work: (tx: Transaction) => Promise<T>): Promise<{ value: T; callbacks: AfterCommit[] }> {
     return new Promise((resolve, reject) => {
       this.queued.push({
-        work,
+        // Run in the caller's async context, not that of whichever transaction began the drain:
+        // what a request's statements are counted under (QueryCounter) follows the request.
+        work: AsyncResource.bind(work),
         settle: (outcome) => (outcome.ok ? resolve({ value: outcome.value as T, callbacks: outcome.callbacks }) : reject(outcome.error)),
       });
       void this.drain();

@@ -208,6 +208,17 @@ describe("EntityStatements", () => {
     expect(await db.manager.findOneBy(LogEventRecord, { uuid: refused.uuid })).toBeNull();
   });
 
+  test("a transaction queued behind another's is counted for the request that began it", async () => {
+    const { db } = gateway;
+    // Another transaction, begun outside any request, starts the queue's drain just before.
+    const other = db.transaction((tx) => tx.manager.query("SELECT 1 AS one"));
+    const statements = await statementsOf("queued-behind", () =>
+      db.transaction((tx) => db.statements.query(tx.manager, `SELECT count(*) AS "n" FROM "message_attempts" WHERE "message_id" = ?`, ["msg_queued"])),
+    );
+    await other;
+    expect(statements.filter((sql) => sql.includes("message_attempts"))).toHaveLength(1);
+  });
+
   /** The statements `work` sent, as the gateway's query counter saw them. */
   const statementsOf = async (name: string, work: () => Promise<unknown>): Promise<readonly string[]> => {
     const requestId = `${name}-${newId("att")}`;
