@@ -308,6 +308,7 @@ export class TransactionService {
     const requester = this.requester(record, user, client);
     // Enrolling another number replaces the one this sign-in enrolled and never verified.
     const replaces = record.status === "MFA_ENROLL_ACTIVATE" ? record.factorId : null;
+    // Before the send is counted against the limits, and again in its write, where it holds.
     await this.refuseIfPhoneVerifiedSince(this.deps.db.manager, record);
     const { challenge } = await factors.enroll({ userId: user.id, ...input, transactionId: record.id, replaces }, requester, async (tx, issued) => {
       await this.refuseIfPhoneVerifiedSince(tx.manager, record);

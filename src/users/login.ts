@@ -7,12 +7,15 @@ import { caseFolded } from "../platform/case-folding";
  */
 export const loginKey = caseFolded;
 
+/** The key logins were stored under before they were NFKC-normalised: lower case alone. */
+const legacyLoginKey = (login: string) => login.trim().toLowerCase();
+
 /**
  * The keys a typed login may be stored under: today's, and, for accounts created before logins
  * were NFKC-normalised, the lower case alone (the same for all but a few).
  */
 export function loginKeys(login: string): string[] {
-  return [...new Set([loginKey(login), login.trim().toLowerCase()])];
+  return [...new Set([loginKey(login), legacyLoginKey(login)])];
 }
 
 /**
@@ -21,7 +24,7 @@ export function loginKeys(login: string): string[] {
  * key must not take its sign-ins (and its lockout count). Otherwise today's key.
  */
 export function accountNamed<T extends { loginNormalized: string }>(login: string, found: readonly T[]): T | null {
-  const asStoredThen = login.trim().toLowerCase();
+  const asStoredThen = legacyLoginKey(login);
   const key = loginKey(login);
   return (
     found.find((account) => account.loginNormalized === asStoredThen) ?? found.find((account) => account.loginNormalized === key) ?? null

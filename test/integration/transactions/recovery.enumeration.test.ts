@@ -22,6 +22,9 @@ import { startTestGateway, type TestGateway } from "../../support/gateway";
 import { createUser, settleMessages } from "../../support/phone";
 import { PASSWORD, requirePhone, setPasswordPolicy, userWithPhone } from "../../support/transactions";
 
+/** A request's error code, or "OK" when it had none. */
+const codeOf = (result: { errors?: ReadonlyArray<{ extensions?: Record<string, unknown> }> }) => (result.errors?.[0]?.extensions?.code as string | undefined) ?? "OK";
+
 describe("no user enumeration through recovery", () => {
   let gateway: TestGateway;
   beforeAll(async () => {
@@ -151,7 +154,7 @@ describe("no user enumeration through a recovery's concurrent requests", () => {
       const { recoverPassword } = await gateway.anonymous.ok(RecoverPasswordDocument, { input: { login, method: "SMS" } });
       const { stateHandle } = recoverPassword;
       const codes = async (requests: Promise<{ errors?: ReadonlyArray<{ extensions?: Record<string, unknown> }> }>[]) =>
-        (await Promise.all(requests)).map((result) => (result.errors?.[0]?.extensions?.code as string | undefined) ?? "OK").sort();
+        (await Promise.all(requests)).map(codeOf).sort();
       const guesses = await codes([0, 1].map(() => gateway.anonymous.request(VerifyFactorDocument, { input: { stateHandle, code: "000000" } })));
       gateway.clock.advance(31_000);
       const resends = await codes([0, 1].map(() => gateway.anonymous.request(ResendFactorChallengeDocument, { input: { stateHandle } })));
@@ -165,7 +168,6 @@ describe("no user enumeration through a recovery's concurrent requests", () => {
   test("a wrong guess landing inside a resend or a cancel, or a cancel inside a guess, gets the same answers from a real recovery and from a decoy", async () => {
     const { user } = await userWithPhone(gateway, "+447400900009");
     const transactions = gateway.services.transactions as unknown as { find(stateHandle: string): Promise<unknown> };
-    const codeOf = (result: { errors?: ReadonlyArray<{ extensions?: Record<string, unknown> }> }) => (result.errors?.[0]?.extensions?.code as string | undefined) ?? "OK";
     const recovery = async (login: string) => {
       gateway.clock.advance(600_000);
       const { recoverPassword } = await gateway.anonymous.ok(RecoverPasswordDocument, { input: { login, method: "SMS" } });
@@ -222,7 +224,6 @@ describe("no user enumeration through a change of the phone authenticator", () =
     await gateway.admin.ok(UpdatePhoneAuthenticatorDocument, { input: { status: "INACTIVE" } });
     try {
       gateway.clock.advance(31_000);
-      const codeOf = (result: { errors?: ReadonlyArray<{ extensions?: Record<string, unknown> }> }) => (result.errors?.[0]?.extensions?.code as string | undefined) ?? "OK";
       const answers = async (stateHandle: string) => ({
         guess: codeOf(await gateway.anonymous.request(VerifyFactorDocument, { input: { stateHandle, code: "000000" } })),
         resend: codeOf(await gateway.anonymous.request(ResendFactorChallengeDocument, { input: { stateHandle } })),
