@@ -40,6 +40,12 @@ export const DEFAULT_PASSWORD_MAX_AGE_DAYS = 0;
 export const DEFAULT_PASSWORD_EXPIRE_WARN_DAYS = 0;
 /** Okta's ceiling for a password's age, and for the warning before it comes. */
 export const MAX_PASSWORD_MAX_AGE_DAYS = 999;
+/**
+ * A locked account's sign-in answers LOCKED_OUT, so that its owner learns to unlock it, unless a
+ * policy hides it. Okta hides it by default; the contract's sign-in answers it. Shown, it tells
+ * whoever locked the account with wrong passwords that the login exists.
+ */
+export const DEFAULT_SHOW_LOCKOUT_FAILURES = true;
 /** A password may be changed again at once unless a policy says otherwise, as in Okta. */
 export const DEFAULT_PASSWORD_MIN_AGE_MINUTES = 0;
 /** About a week: a longer wait would keep a user who suspects a leak on that password. */
@@ -111,6 +117,8 @@ export interface PasswordDecision {
   maxFailedAttempts: number;
   /** Null: a locked account stays locked until unlocked by phone or by an admin. */
   autoUnlockMinutes: number | null;
+  /** False: a locked account's sign-in is refused as a wrong password is, whatever the password. */
+  showLockoutFailures: boolean;
   /** Methods allowed for password reset and account unlock. */
   recoveryMethods: PhoneMethod[];
 }
@@ -239,6 +247,7 @@ export function evaluatePassword(policies: readonly PolicyModel[], ctx: PolicyCo
     minAgeMinutes: policy?.passwordMinAgeMinutes ?? DEFAULT_PASSWORD_MIN_AGE_MINUTES,
     maxFailedAttempts: policy?.maxFailedAttempts ?? DEFAULT_MAX_FAILED_ATTEMPTS,
     autoUnlockMinutes: policy?.autoUnlockMinutes ?? null,
+    showLockoutFailures: policy?.showLockoutFailures ?? DEFAULT_SHOW_LOCKOUT_FAILURES,
     recoveryMethods: unique(policy?.recoveryMethods ?? []),
   };
 }

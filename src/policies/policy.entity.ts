@@ -55,6 +55,10 @@ export class PolicyRecord {
   @Column({ name: "min_age_minutes", type: "integer", nullable: true })
   minAgeMinutes: number | null;
 
+  /** Whether a locked account's sign-in answers LOCKED_OUT; null (policies written before it existed): it does. */
+  @Column({ name: "show_lockout_failures", type: "boolean", nullable: true })
+  showLockoutFailures: boolean | null;
+
   @JsonColumn({ name: "complexity", nullable: true })
   /** The exclusions are absent from policies written before they existed, and read at their defaults. */
   complexity: {

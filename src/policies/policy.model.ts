@@ -66,6 +66,7 @@ export interface PolicyModel {
   passwordMaxAgeDays: number | null;
   passwordExpireWarnDays: number | null;
   passwordMinAgeMinutes: number | null;
+  showLockoutFailures: boolean | null;
   requireUppercase: boolean | null;
   requireLowercase: boolean | null;
   requireNumber: boolean | null;

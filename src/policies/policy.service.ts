@@ -18,6 +18,7 @@ import {
   DEFAULT_PASSWORD_HISTORY_COUNT,
   DEFAULT_PASSWORD_MAX_AGE_DAYS,
   DEFAULT_PASSWORD_MIN_AGE_MINUTES,
+  DEFAULT_SHOW_LOCKOUT_FAILURES,
   MAX_PASSWORD_HISTORY_COUNT,
   MAX_PASSWORD_MAX_AGE_DAYS,
   MAX_PASSWORD_MIN_AGE_MINUTES,
@@ -63,6 +64,7 @@ function loggedSettings(policy: Partial<PolicyRecord>) {
     passwordMaxAgeDays: policy.maxAgeDays ?? null,
     passwordExpireWarnDays: policy.expireWarnDays ?? null,
     passwordMinAgeMinutes: policy.minAgeMinutes ?? null,
+    showLockoutFailures: policy.showLockoutFailures ?? null,
     ...complexityFlags(policy.complexity),
   };
 }
@@ -90,6 +92,7 @@ const DEFAULT_POLICIES: Array<{ policy: Omit<PolicyRecord, "created" | "updated"
       maxAgeDays: DEFAULT_PASSWORD_MAX_AGE_DAYS,
       expireWarnDays: DEFAULT_PASSWORD_EXPIRE_WARN_DAYS,
       minAgeMinutes: DEFAULT_PASSWORD_MIN_AGE_MINUTES,
+      showLockoutFailures: DEFAULT_SHOW_LOCKOUT_FAILURES,
       maxFailedAttempts: 10,
       autoUnlockMinutes: null,
       recoveryMethods: [],
@@ -116,6 +119,7 @@ function base(id: string, type: PolicyType, name: string): Omit<PolicyRecord, "c
     maxAgeDays: null,
     expireWarnDays: null,
     minAgeMinutes: null,
+    showLockoutFailures: null,
     complexity: null,
   };
 }
@@ -355,7 +359,7 @@ export class PolicyService {
       if (input[field] != null && input.type !== type) throw badInput(`input.${field}`, `applies to ${type} policies only`);
     };
     typeOnly("phoneEnrollment", "AUTHENTICATOR_ENROLLMENT");
-    for (const field of ["recoveryMethods", "maxFailedAttempts", "autoUnlockMinutes", "minLength", "requireUppercase", "requireLowercase", "requireNumber", "requireSymbol", "excludeCommonPasswords", "excludeUsername", "excludeNames", "passwordHistoryCount", "passwordMaxAgeDays", "passwordExpireWarnDays", "passwordMinAgeMinutes"] as const) {
+    for (const field of ["recoveryMethods", "maxFailedAttempts", "autoUnlockMinutes", "minLength", "requireUppercase", "requireLowercase", "requireNumber", "requireSymbol", "excludeCommonPasswords", "excludeUsername", "excludeNames", "passwordHistoryCount", "passwordMaxAgeDays", "passwordExpireWarnDays", "passwordMinAgeMinutes", "showLockoutFailures"] as const) {
       typeOnly(field, "PASSWORD");
     }
     const rules = input.rules ?? [];
@@ -417,6 +421,7 @@ function recordFields(input: PolicyInput): Partial<PolicyRecord> {
     maxAgeDays: input.type === "PASSWORD" ? (input.passwordMaxAgeDays ?? DEFAULT_PASSWORD_MAX_AGE_DAYS) : null,
     expireWarnDays: input.type === "PASSWORD" ? (input.passwordExpireWarnDays ?? DEFAULT_PASSWORD_EXPIRE_WARN_DAYS) : null,
     minAgeMinutes: input.type === "PASSWORD" ? (input.passwordMinAgeMinutes ?? DEFAULT_PASSWORD_MIN_AGE_MINUTES) : null,
+    showLockoutFailures: input.type === "PASSWORD" ? (input.showLockoutFailures ?? DEFAULT_SHOW_LOCKOUT_FAILURES) : null,
     complexity,
   };
 }
@@ -438,6 +443,7 @@ function toView(policy: PolicyRecord, rules: PolicyRuleRecord[]): PolicyView {
     passwordMaxAgeDays: policy.type === "PASSWORD" ? (policy.maxAgeDays ?? DEFAULT_PASSWORD_MAX_AGE_DAYS) : null,
     passwordExpireWarnDays: policy.type === "PASSWORD" ? (policy.expireWarnDays ?? DEFAULT_PASSWORD_EXPIRE_WARN_DAYS) : null,
     passwordMinAgeMinutes: policy.type === "PASSWORD" ? (policy.minAgeMinutes ?? DEFAULT_PASSWORD_MIN_AGE_MINUTES) : null,
+    showLockoutFailures: policy.type === "PASSWORD" ? (policy.showLockoutFailures ?? DEFAULT_SHOW_LOCKOUT_FAILURES) : null,
     ...complexityFlags(policy.complexity),
     rules: rules.map((rule) => ({
       id: rule.id,

@@ -56,6 +56,12 @@ export class Policy {
       "changePassword refuses a password younger than this many minutes (PASSWORD_POLICY, reason MIN_AGE:<minutes>), so that a user cannot cycle through the history back to an old one (0: at once); a recovery and the replacement of an expired password are not held to it; 0 unless set",
   })
   passwordMinAgeMinutes: number | null;
+  @Field(() => Boolean, {
+    nullable: true,
+    description:
+      "whether signIn to a locked account answers status LOCKED_OUT (Okta's showLockoutFailures); when false it fails with INVALID_CREDENTIALS whatever the password, so that locking an account with wrong passwords does not show that its login exists; true unless set",
+  })
+  showLockoutFailures: boolean | null;
   @Field(() => Boolean, { nullable: true }) requireUppercase: boolean | null;
   @Field(() => Boolean, { nullable: true }) requireLowercase: boolean | null;
   @Field(() => Boolean, { nullable: true }) requireNumber: boolean | null;
@@ -100,6 +106,7 @@ export class PolicyInput {
   @Field(() => Int, { nullable: true }) passwordMaxAgeDays?: number | null;
   @Field(() => Int, { nullable: true }) passwordExpireWarnDays?: number | null;
   @Field(() => Int, { nullable: true }) passwordMinAgeMinutes?: number | null;
+  @Field(() => Boolean, { nullable: true }) showLockoutFailures?: boolean | null;
   @Field(() => Boolean, { nullable: true }) requireUppercase?: boolean | null;
   @Field(() => Boolean, { nullable: true }) requireLowercase?: boolean | null;
   @Field(() => Boolean, { nullable: true }) requireNumber?: boolean | null;

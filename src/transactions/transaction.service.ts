@@ -165,6 +165,11 @@ export class TransactionService {
         Object.assign(user, { status: UserStatus.ACTIVE, failedLogins: 0, lockedAt: null });
       }
     }
+    if (user.status === "LOCKED_OUT" && !passwordPolicy.showLockoutFailures) {
+      // The right password is refused too: were it not, guessing would go on past the lockout.
+      await db.transaction((tx) => this.logSessionStart(tx, actor, client, "FAILURE", ErrorCode.LOCKED_OUT));
+      throw invalidCredentials();
+    }
     if (user.status === "LOCKED_OUT") {
       return db.transaction(async (tx) => {
         await this.logSessionStart(tx, actor, client, "FAILURE", ErrorCode.LOCKED_OUT);

@@ -31,7 +31,7 @@ export const passwordOnly = (gateway: TestGateway) =>
 
 export async function setPasswordPolicy(
   gateway: TestGateway,
-  input: { recoveryMethods?: ("SMS" | "VOICE")[]; maxFailedAttempts?: number; autoUnlockMinutes?: number; minLength?: number; passwordHistoryCount?: number; passwordMaxAgeDays?: number; passwordExpireWarnDays?: number; passwordMinAgeMinutes?: number },
+  input: { recoveryMethods?: ("SMS" | "VOICE")[]; maxFailedAttempts?: number; autoUnlockMinutes?: number; minLength?: number; passwordHistoryCount?: number; passwordMaxAgeDays?: number; passwordExpireWarnDays?: number; passwordMinAgeMinutes?: number; showLockoutFailures?: boolean },
 ) {
   await gateway.admin.ok(UpdatePolicyDocument, {
     id: "pol_default_password",

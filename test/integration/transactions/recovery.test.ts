@@ -107,6 +107,33 @@ describe("recovery: account unlock and password reset by phone", () => {
     }
   });
 
+  test("a policy that hides lockouts refuses a locked account as a wrong password, the right one included", async () => {
+    await setPasswordPolicy(gateway, { recoveryMethods: ["SMS", "VOICE"], maxFailedAttempts: 3, showLockoutFailures: false });
+    try {
+      const { user } = await userWithPhone(gateway, "+447400800004");
+      const answer = async (login: string, password: string) => {
+        const error = await gateway.anonymous.fails(SignInDocument, { input: { login, password } });
+        return { code: error.code, message: error.message };
+      };
+      const unknownLogin = await answer("nobody-at-all@example.com", "wrong password!");
+      expect(unknownLogin.code).toBe("INVALID_CREDENTIALS");
+      for (let attempt = 0; attempt < 3; attempt += 1) expect(await answer(user.login, "wrong password!")).toEqual(unknownLogin);
+      expect((await gateway.admin.ok(UserByIdDocument, { id: user.id })).user?.status).toBe("LOCKED_OUT");
+
+      expect(await answer(user.login, PASSWORD)).toEqual(unknownLogin);
+      expect(await answer(user.login, "wrong password!")).toEqual(unknownLogin);
+      const refusals = await gateway.db.manager.find(LogEventRecord, { where: { actorId: user.id, eventType: "user.session.start", outcomeReason: "LOCKED_OUT" } });
+      expect(refusals).toHaveLength(2);
+
+      const { unlockAccount } = await gateway.anonymous.ok(UnlockAccountDocument, { input: { login: user.login, method: "SMS" } });
+      const code = await receivedCode(gateway, "+447400800004");
+      expect((await gateway.anonymous.ok(VerifyFactorDocument, { input: { stateHandle: unlockAccount.stateHandle, code } })).verifyFactor.status).toBe("SUCCESS");
+      expect((await gateway.anonymous.ok(SignInDocument, { input: { login: user.login, password: PASSWORD } })).signIn.status).toBe("SUCCESS");
+    } finally {
+      await setPasswordPolicy(gateway, { recoveryMethods: ["SMS", "VOICE"], maxFailedAttempts: 3 });
+    }
+  });
+
   test("recovery by a method the password policy does not allow is METHOD_NOT_ALLOWED", async () => {
     await setPasswordPolicy(gateway, { recoveryMethods: ["SMS"], maxFailedAttempts: 3 });
     try {

@@ -75,6 +75,7 @@ function policy(id: string, type: PolicyModel["type"], priority: number, fields:
     passwordMaxAgeDays: null,
     passwordExpireWarnDays: null,
     passwordMinAgeMinutes: null,
+    showLockoutFailures: null,
     ...fields,
   };
 }
@@ -581,6 +582,7 @@ describe("evaluatePassword", () => {
       passwordMinAgeMinutes: 1_440,
       maxFailedAttempts: 3,
       autoUnlockMinutes: 30,
+      showLockoutFailures: false,
       recoveryMethods: ["SMS", "VOICE", "SMS"],
     }),
   ];
@@ -600,6 +602,7 @@ describe("evaluatePassword", () => {
     minAgeMinutes: 0,
     maxFailedAttempts: DEFAULT_MAX_FAILED_ATTEMPTS,
     autoUnlockMinutes: null,
+    showLockoutFailures: true,
     recoveryMethods: [],
   };
 
@@ -624,6 +627,7 @@ describe("evaluatePassword", () => {
         minAgeMinutes: 1_440,
         maxFailedAttempts: 3,
         autoUnlockMinutes: 30,
+        showLockoutFailures: false,
         recoveryMethods: ["SMS", "VOICE"],
       },
     ],
