@@ -19,10 +19,10 @@ import { User } from "../users/user.entity";
 import { Challenge } from "./challenge.entity";
 import { PhoneFactor } from "./phone-factor.entity";
 import type { CountrySettings } from "./country-table";
-import type { PhoneAuthenticatorSettings } from "./phone-authenticator.entity";
+import type { BlockedNumber, PhoneAuthenticatorSettings } from "./phone-authenticator.entity";
 import { requireMethodIn, type PhoneAuthenticatorService } from "./phone-authenticator.service";
 import { maskPhoneNumber, parsePhoneNumber, phoneNumberError, rejectionForMethod } from "./phone-number";
-import type { PhoneNumberService } from "./phone-number.service";
+import { numberBlocked, type PhoneNumberService } from "./phone-number.service";
 import type { ChallengePurpose, PhoneMethod } from "./phone.enums";
 
 export interface ChallengeRequest {
@@ -254,7 +254,7 @@ export class ChallengeService {
     if (!before) throw notFound("Challenge");
     requester.authorize(before);
     // Read before the transaction, which holds a pooled connection: see TemplateSource.
-    const [beforeCountry, settings] = await Promise.all([numbers.countrySettings(before.country), authenticator.get()]);
+    const [beforeCountry, settings, block] = await Promise.all([numbers.countrySettings(before.country), authenticator.get(), numbers.isBlocked(before.e164)]);
     // Only a resend that would go out counts against the limits: refusals inside the cooldown do
     // not. An expired challenge may be resent, so it is cleared as an open one is.
     const cooling = before.lastSentAt.getTime() + before.resendCooldownSeconds * 1000 > clock.now().getTime();
@@ -272,7 +272,7 @@ export class ChallengeService {
     // Withheld once inside (the number or method no longer fit), it was counted in windows it never used.
     const { challenge } = await refundedIfUnsent(
       clearance,
-      () => this.resendWithin(challengeId, method, requester, { settings, country: beforeCountry }, clearance, withholdRefusals ? { refusedEarlier: refused } : null),
+      () => this.resendWithin(challengeId, method, requester, { settings, country: beforeCountry, block, forAdmin: requester.admin === true }, clearance, withholdRefusals ? { refusedEarlier: refused } : null),
       (resent) => resent.sent,
     );
     return challenge;
@@ -351,7 +351,8 @@ export class ChallengeService {
     const settings = requireMethodIn(read.settings, method, use);
     const { country } = read;
     const parsed = parsePhoneNumber(challenge.e164);
-    const rejection = rejectionForMethod(parsed, method, { country, blocked: false, allowVoip: settings.allowVoip });
+    const rejection = rejectionForMethod(parsed, method, { country, blocked: read.block !== null, allowVoip: settings.allowVoip });
+    if (read.block && rejection === "BLOCKED") throw numberBlocked(read.block, { forAdmin: read.forAdmin });
     if (rejection || !country) throw phoneNumberError(parsed, rejection ?? "UNSUPPORTED_COUNTRY", method);
     return { settings, country };
   }
@@ -572,6 +573,9 @@ export function refuseResend(challenge: Pick<Challenge, "lastSentAt" | "resendCo
 interface ResendSettings {
   settings: PhoneAuthenticatorSettings;
   country: CountrySettings | undefined;
+  /** An admin's block on the number, put there since the last code went: the next one is refused. */
+  block: BlockedNumber | null;
+  forAdmin: boolean;
 }
 
 /** RESEND_TOO_SOON, with the seconds left, while the challenge's last code is inside its cooldown. */

@@ -87,12 +87,7 @@ export class PhoneNumberService {
     ]);
     // In validatePhoneNumber's order (assessPhoneNumber): a costly number type or VoIP first, then the block list.
     const rejection = rejectionForMethod(parsed, method, { country, blocked: !!block, allowVoip: settings.allowVoip });
-    if (block && rejection === "BLOCKED") {
-      throw new AppError(ErrorCode.NUMBER_BLOCKED, "This phone number is blocked", {
-        reason: (forAdmin ? block.reason : null) ?? block.source,
-        rejection: "BLOCKED",
-      });
-    }
+    if (block && rejection === "BLOCKED") throw numberBlocked(block, { forAdmin });
     if (rejection || !country || !parsed.country) throw phoneNumberError(parsed, rejection ?? "UNSUPPORTED_COUNTRY", method);
     return { parsed: parsed as EnrollableNumber["parsed"], country };
   }
@@ -261,4 +256,12 @@ function toOverride(record: CountryOverrideRecord): CountryOverride {
     smsCostPerSegment: record.smsCostMicros == null ? null : record.smsCostMicros / 1_000_000,
     voiceCostPerMinute: record.voiceCostMicros == null ? null : record.voiceCostMicros / 1_000_000,
   };
+}
+
+/** NUMBER_BLOCKED, whose `reason` is the block's source, and the admin's own note only for admins. */
+export function numberBlocked(block: Pick<BlockedNumber, "reason" | "source">, { forAdmin }: { forAdmin: boolean }): AppError {
+  return new AppError(ErrorCode.NUMBER_BLOCKED, "This phone number is blocked", {
+    reason: (forAdmin ? block.reason : null) ?? block.source,
+    rejection: "BLOCKED",
+  });
 }

@@ -351,6 +351,20 @@ describe("passcodes: wrong, expired, spent, resent", () => {
     await gateway.admin.ok(ActivatePhoneFactorDocument, { input: { factorId: factor.id, code: await receivedCode(gateway, phoneNumber) } });
     return factor;
   };
+  /** A pumping rule's block on a range, as the send guard would have written it. */
+  const blockRange = async (range: string, id: string) => {
+    const block = Object.assign(new FraudBlockRecord(), {
+      id,
+      scope: "RANGE",
+      key: range,
+      rule: "SEQUENTIAL_NUMBERS",
+      figures: {},
+      created: gateway.clock.now(),
+      until: new Date(gateway.clock.now().getTime() + 86_400_000),
+    });
+    await gateway.db.transaction((tx) => tx.manager.insert(FraudBlockRecord, block));
+    return block;
+  };
   const wrongCode = (code: string) => String((Number(code) + 1) % 1_000_000).padStart(6, "0");
 
   test("a wrong code is INVALID_CODE with the attempts left; when they are spent even the right code is refused", async () => {
@@ -409,8 +423,8 @@ describe("passcodes: wrong, expired, spent, resent", () => {
     expect((await gateway.admin.ok(VerifyChallengeDocument, { input: { challengeId: challenge.id, code: latest } })).verifyChallenge.status).toBe("VERIFIED");
   });
 
-  test("an expired challenge's resend is held to the send rules as an open one's: a blocked number's code is stopped", async () => {
-    const phoneNumber = "+447400500078";
+  test("an expired challenge's resend is held to the send rules as an open one's: a blocked range's code is stopped", async () => {
+    const phoneNumber = "+447400500178";
     const factor = await activeFactor(phoneNumber);
     const { challengePhoneFactor: challenge } = await gateway.admin.ok(ChallengePhoneFactorDocument, { input: { factorId: factor.id } });
     await receivedCode(gateway, phoneNumber);
@@ -418,32 +432,43 @@ describe("passcodes: wrong, expired, spent, resent", () => {
     const expired = await gateway.admin.fails(VerifyChallengeDocument, { input: { challengeId: challenge.id, code: "000000" } });
     expect(expired.code).toBe("CODE_EXPIRED");
     expect((await gateway.admin.ok(ChallengeByIdDocument, { id: challenge.id })).challenge?.status).toBe("EXPIRED");
-    await gateway.admin.ok(BlockPhoneNumberDocument, { number: phoneNumber, reason: "reported stolen" });
+    const rangeBlock = await blockRange("+4474005001", "rul_expired_resend_test");
     try {
       await gateway.admin.ok(ResendChallengeDocument, { input: { challengeId: challenge.id } });
       const latest = (await settleMessages(gateway)).filter((message) => message.challengeId === challenge.id).at(-1)!;
-      expect(latest).toMatchObject({ status: "FAILED", errorCode: "BLOCKED_SUSPICIOUS", providerStatus: "NUMBER_BLOCKED:ADMIN" });
+      expect(latest).toMatchObject({ status: "FAILED", errorCode: "BLOCKED_SUSPICIOUS", providerStatus: "RANGE:SEQUENTIAL_NUMBERS" });
     } finally {
-      await gateway.admin.ok(UnblockPhoneNumberDocument, { number: phoneNumber });
+      await gateway.db.transaction((tx) => tx.manager.delete(FraudBlockRecord, { id: rangeBlock.id }));
     }
   });
 
-  test("a number blocked after its code went out: the resend is recorded but stopped, the number's own block named before its range's", async () => {
+  test("a number an admin blocked after its code went out: the resend is NUMBER_BLOCKED, as a new challenge is, and sends nothing", async () => {
     const phoneNumber = "+447400500077";
     const factor = await activeFactor(phoneNumber);
     const { challengePhoneFactor: challenge } = await gateway.admin.ok(ChallengePhoneFactorDocument, { input: { factorId: factor.id } });
     await receivedCode(gateway, phoneNumber);
     await gateway.admin.ok(BlockPhoneNumberDocument, { number: phoneNumber, reason: "reported stolen" });
-    const rangeBlock = Object.assign(new FraudBlockRecord(), {
-      id: "rul_enrollment_test",
-      scope: "RANGE",
-      key: "+4474005000",
-      rule: "SEQUENTIAL_NUMBERS",
-      figures: {},
-      created: gateway.clock.now(),
-      until: new Date(gateway.clock.now().getTime() + 86_400_000),
-    });
-    await gateway.db.transaction((tx) => tx.manager.insert(FraudBlockRecord, rangeBlock));
+    const messagesOf = async () => (await settleMessages(gateway)).filter((message) => message.challengeId === challenge.id);
+    const sentBefore = (await messagesOf()).length;
+    gateway.clock.advance(30_000);
+    try {
+      const refusal = await gateway.admin.fails(ResendChallengeDocument, { input: { challengeId: challenge.id } });
+      expect(refusal.extensions).toMatchObject({ code: "NUMBER_BLOCKED", reason: "reported stolen" });
+      expect(await messagesOf()).toHaveLength(sentBefore);
+      expect((await gateway.admin.ok(ChallengeByIdDocument, { id: challenge.id })).challenge?.status).toBe("PENDING");
+    } finally {
+      await gateway.admin.ok(UnblockPhoneNumberDocument, { number: phoneNumber });
+    }
+    await gateway.admin.ok(ResendChallengeDocument, { input: { challengeId: challenge.id } });
+    expect((await messagesOf()).at(-1)).toMatchObject({ status: "DELIVERED" });
+  });
+
+  test("a fraud rule's block met on a resend: the resend is recorded but stopped, and goes once the block is lifted", async () => {
+    const phoneNumber = "+447400500079";
+    const factor = await activeFactor(phoneNumber);
+    const { challengePhoneFactor: challenge } = await gateway.admin.ok(ChallengePhoneFactorDocument, { input: { factorId: factor.id } });
+    await receivedCode(gateway, phoneNumber);
+    const rangeBlock = await blockRange("+4474005000", "rul_enrollment_test");
     const stoppedBy = async () => {
       gateway.clock.advance(30_000);
       await gateway.admin.ok(ResendChallengeDocument, { input: { challengeId: challenge.id } });
@@ -452,8 +477,6 @@ describe("passcodes: wrong, expired, spent, resent", () => {
       return latest.errorCode === "BLOCKED_SUSPICIOUS" ? latest.providerStatus : latest.status;
     };
     try {
-      expect(await stoppedBy()).toBe("NUMBER_BLOCKED:ADMIN");
-      await gateway.admin.ok(UnblockPhoneNumberDocument, { number: phoneNumber });
       expect(await stoppedBy()).toBe("RANGE:SEQUENTIAL_NUMBERS");
     } finally {
       await gateway.db.transaction((tx) => tx.manager.delete(FraudBlockRecord, { id: rangeBlock.id }));

@@ -5,6 +5,7 @@
  */
 import {
   AddUserToGroupDocument,
+  BlockPhoneNumberDocument,
   CancelTransactionDocument,
   ChallengeFactorDocument,
   CreateGroupDocument,
@@ -13,6 +14,7 @@ import {
   RecoverPasswordDocument,
   ResendFactorChallengeDocument,
   SignInDocument,
+  UnblockPhoneNumberDocument,
   UpdateCountryDocument,
   UpdatePhoneAuthenticatorDocument,
   VerifyFactorDocument,
@@ -136,6 +138,29 @@ describe("no user enumeration through recovery", () => {
     ]);
     expect(realAnswers).toContainEqual({ code: "TOO_MANY_RESENDS", retryAfterSeconds: undefined, reason: undefined });
     expect(await answersFor("nobody-at-all@example.com")).toEqual(realAnswers);
+  });
+
+  test("a resend to a number an admin blocked after the recovery's code went out answers as a decoy's does, and sends nothing", async () => {
+    const number = "+447400900010";
+    const { user: real } = await userWithPhone(gateway, number);
+    const resendAfterBlock = async (login: string) => {
+      gateway.clock.advance(600_000);
+      const { recoverPassword } = await gateway.anonymous.ok(RecoverPasswordDocument, { input: { login, method: "SMS" } });
+      await settleMessages(gateway);
+      await gateway.admin.ok(BlockPhoneNumberDocument, { number, reason: "reported stolen" });
+      try {
+        const sentBefore = await gateway.db.manager.count(Message);
+        gateway.clock.advance(31_000);
+        const answer = codeOf(await gateway.anonymous.request(ResendFactorChallengeDocument, { input: { stateHandle: recoverPassword.stateHandle } }));
+        await settleMessages(gateway);
+        return { answer, sent: (await gateway.db.manager.count(Message)) - sentBefore };
+      } finally {
+        await gateway.admin.ok(UnblockPhoneNumberDocument, { number });
+      }
+    };
+    const decoy = await resendAfterBlock("nobody-at-all@example.com");
+    expect(decoy).toEqual({ answer: "OK", sent: 0 });
+    expect(await resendAfterBlock(real.login)).toEqual(decoy);
   });
 });
 
