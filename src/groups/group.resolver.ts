@@ -3,7 +3,8 @@ import { IsOptional } from "class-validator";
 import { Role } from "../auth/authorization";
 import { initiatorOf } from "../log/initiator";
 import type { Context } from "../platform/context";
-import { DEFAULT_PAGE_SIZE, pageSize } from "../platform/pagination";
+import { groupUsersCursorScope } from "../platform/loaders";
+import { decodeCursor, DEFAULT_PAGE_SIZE, pageSize } from "../platform/pagination";
 import type { Services } from "../platform/services";
 import { UserConnection } from "../users/user.types";
 import { Group } from "./group.entity";
@@ -28,6 +29,12 @@ export class GroupResolver {
   @Query(() => [Group])
   groups(): Promise<Group[]> {
     return this.services.groups.list();
+  }
+
+  @Authorized(Role.ADMIN)
+  @Query(() => Group, { nullable: true, description: "One group, to page through its members; null when there is none with this id" })
+  group(@Arg("id", () => ID) id: string): Promise<Group | null> {
+    return this.services.groups.findById(id);
   }
 
   @Authorized(Role.ADMIN)
@@ -74,6 +81,7 @@ export class GroupResolver {
   @Authorized(Role.ADMIN)
   @FieldResolver(() => UserConnection, { description: "The group's members; admins only" })
   async users(@Root() group: Group, @Args() args: GroupUsersArgs, @Ctx() { loaders }: Context): Promise<UserConnection> {
+    if (args.after) decodeCursor(args.after, "after", groupUsersCursorScope(group.id));
     const page = await loaders.usersByGroup.load({ groupId: group.id, first: pageSize(args.first), after: args.after ?? null });
     const edges = page.users.map((node) => ({ node, cursor: page.cursorOf(node) }));
     return {

@@ -110,6 +110,10 @@ export class GroupService {
     return this.db.manager.find(Group, { order: { nameNormalized: "ASC" } });
   }
 
+  findById(id: string): Promise<Group | null> {
+    return this.db.manager.findOneBy(Group, { id });
+  }
+
   /**
    * Adding a member twice is not an error: the membership simply exists, and only its start is
    * logged. The insert itself tells whether it was new, so two adds at once (a double click)

@@ -6,13 +6,19 @@ import { SessionRecord } from "../sessions/session.entity";
 import { Message } from "../telephony/message.entity";
 import { User } from "../users/user.entity";
 import type { Database } from "./database";
-import { decodeCursor, encodeCursor } from "./pagination";
+import { cursorScope, decodeCursor, encodeCursor } from "./pagination";
 
 export interface GroupUsersKey {
   groupId: string;
   first: number;
   after: string | null;
 }
+
+/**
+ * A Group.users cursor holds for its own group only. Every group of a `groups` list gets the same
+ * `after`, and another group's position would page this one from the wrong place.
+ */
+export const groupUsersCursorScope = (groupId: string) => cursorScope("Group.users", groupId);
 
 export interface GroupUsersPage {
   users: User[];
@@ -70,7 +76,8 @@ export function createLoaders(db: Database) {
           .addSelect("ROW_NUMBER() OVER (PARTITION BY gm.group_id ORDER BY u.created, u.id)", "rank")
           .where("gm.group_id IN (:...ids)", { ids });
         if (after) {
-          const cursor = decodeCursor(after);
+          // Checked per group by the caller, so only the group it came from is asked with it.
+          const cursor = decodeCursor(after, "after", groupUsersCursorScope(ids[0]!));
           query.andWhere("(u.created > :at OR (u.created = :at AND u.id > :afterId))", { at: cursor.at, afterId: cursor.id });
         }
         const ranked = db.manager
@@ -89,7 +96,7 @@ export function createLoaders(db: Database) {
             users: users.slice(0, first),
             hasNextPage: users.length > first,
             total: Number(totals.find((t) => t.group_id === groupId)?.total ?? 0),
-            cursorOf: (user) => encodeCursor({ at: user.created.getTime(), id: user.id }),
+            cursorOf: (user) => encodeCursor({ at: user.created.getTime(), id: user.id }, groupUsersCursorScope(groupId)),
           });
         }
       }

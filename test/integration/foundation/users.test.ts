@@ -6,6 +6,7 @@ import {
   CreateUserDocument,
   DeletePolicyDocument,
   DeactivateUserDocument,
+  GroupMembersDocument,
   GroupsDocument,
   RemoveUserFromGroupDocument,
   SignInDocument,
@@ -354,6 +355,30 @@ describe("paging and batching", () => {
       after = page.users.pageInfo.hasNextPage ? page.users.pageInfo.endCursor : null;
     }
     expect(seen).toEqual(["page0@example.com", "page1@example.com", "page2@example.com", "page3@example.com", "page4@example.com", "late@example.com"]);
+  });
+
+  test("a group's members page through group(id); a cursor from one group's page is BAD_USER_INPUT on another's", async () => {
+    const groupA = (await gateway.admin.ok(CreateGroupDocument, { name: "paging-a" })).createGroup.id;
+    const groupB = (await gateway.admin.ok(CreateGroupDocument, { name: "paging-b" })).createGroup.id;
+    // Interleaved, so that A's position falls before B's members and would show them again.
+    for (const [login, groupId] of [["a1", groupA], ["a2", groupA], ["b1", groupB], ["a3", groupA], ["b2", groupB]] as const) {
+      gateway.clock.advance(1000);
+      await gateway.admin.ok(CreateUserDocument, { input: { login: `${login}-paging@example.com`, groupIds: [groupId] } });
+    }
+    const page = async (id: string, after?: string) => (await gateway.admin.ok(GroupMembersDocument, { id, first: 2, after })).group!.users;
+    const firstOfA = await page(groupA);
+    expect(firstOfA.edges.map((e) => e.node.login)).toEqual(["a1-paging@example.com", "a2-paging@example.com"]);
+    const secondOfA = await page(groupA, firstOfA.pageInfo.endCursor!);
+    expect(secondOfA).toMatchObject({ totalCount: 3, pageInfo: { hasNextPage: false } });
+    expect(secondOfA.edges.map((e) => e.node.login)).toEqual(["a3-paging@example.com"]);
+
+    const foreign = await gateway.admin.fails(GroupMembersDocument, { id: groupB, first: 2, after: firstOfA.pageInfo.endCursor! });
+    expect(foreign.extensions).toMatchObject({ code: "BAD_USER_INPUT", field: "after" });
+    const listed = await gateway.admin.request(GroupsDocument, { first: 2, after: firstOfA.pageInfo.endCursor! });
+    const refusedPaths = (listed.errors ?? []).map((error) => error.extensions?.code);
+    expect(refusedPaths.length).toBeGreaterThan(0);
+    expect(new Set(refusedPaths)).toEqual(new Set(["BAD_USER_INPUT"]));
+    expect((await gateway.admin.ok(GroupMembersDocument, { id: "grp_nothing_here", first: 2 })).group).toBeNull();
   });
 
   test("100 users with their groups, and groups with their users, cost a constant number of SQL statements", async () => {
