@@ -8,7 +8,7 @@ import { User } from "../users/user.entity";
 import type { Clock } from "../platform/clock";
 import { isUniqueViolation, type Database, type Transaction } from "../platform/database";
 import { AppError, badInput, conflict, ErrorCode, notFound } from "../platform/errors";
-import { caseFolded } from "../platform/case-folding";
+import { caseFoldedVisible, hasReorderingControls } from "../platform/case-folding";
 import { codePoints } from "../platform/text-length";
 import { newId } from "../platform/ids";
 
@@ -31,7 +31,7 @@ export class GroupService {
     const group = Object.assign(new Group(), {
       id: newId("grp"),
       name: trimmed,
-      nameNormalized: caseFolded(trimmed),
+      nameNormalized: caseFoldedVisible(trimmed),
       description: description ?? null,
       created: this.clock.now(),
     });
@@ -56,7 +56,7 @@ export class GroupService {
         const group = await tx.manager.findOneBy(Group, { id });
         if (!group) throw notFound("Group");
         const next: Partial<Group> = {};
-        if (name !== undefined && name !== group.name) Object.assign(next, { name, nameNormalized: caseFolded(name) });
+        if (name !== undefined && name !== group.name) Object.assign(next, { name, nameNormalized: caseFoldedVisible(name) });
         if (changes.description !== undefined && changes.description !== group.description) next.description = changes.description;
         const changedFields = (["name", "description"] as const).filter((field) => field in next);
         if (!changedFields.length) return group;
@@ -165,8 +165,11 @@ export async function requireGroups(db: Database, tx: Transaction, groupIds: rea
 
 function groupName(name: string): string {
   const trimmed = name.trim();
-  // Stored lower-cased too, for uniqueness, and lower case can be longer ("İ" is "i̇").
-  if (!trimmed || codePoints(caseFolded(trimmed)) > 128) throw badInput("name", "must be 1 to 128 characters");
+  // Stored as given and folded, for uniqueness, and either can be the longer: lower case can
+  // lengthen ("İ" is "i̇"), and NFKC shortens a decomposed accent.
+  const key = caseFoldedVisible(trimmed);
+  if (!key || Math.max(codePoints(trimmed), codePoints(key)) > 128) throw badInput("name", "must be 1 to 128 characters");
+  if (hasReorderingControls(trimmed)) throw badInput("name", "must not contain control or text-direction characters");
   return trimmed;
 }
 

@@ -24,7 +24,7 @@ import type { PolicyModel } from "../policies/policy.model";
 import type { PolicyService } from "../policies/policy.service";
 import { AuthTransactionRecord } from "../transactions/auth-transaction.entity";
 import { hashPassword } from "./password";
-import { caseFolded } from "../platform/case-folding";
+import { caseFolded, hasInvisibleCharacters } from "../platform/case-folding";
 import { loginKey } from "./login";
 import { PasswordHistoryRecord } from "./password-history";
 import { User, UserStatus } from "./user.entity";
@@ -83,6 +83,7 @@ export class UserService {
   async createUser(input: CreateUserInput, initiator: Initiator): Promise<User> {
     const login = input.login.trim();
     if (!login) throw badInput("input.login", "must not be blank");
+    if (hasInvisibleCharacters(login)) throw badInput("input.login", "must not contain invisible or control characters (zero-width spaces, joiners, soft hyphens, direction marks)");
     // Stored as its key too (loginKey), for uniqueness, and that can be longer ("İ" is "i̇").
     if (codePoints(loginKey(login)) > 256) throw badInput("input.login", "must be at most 256 characters long");
     const locale = input.locale != null ? canonicalLocale(input.locale, "input.locale") : "en";

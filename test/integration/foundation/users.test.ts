@@ -12,6 +12,7 @@ import {
   SignInDocument,
   SuspendUserDocument,
   UnsuspendUserDocument,
+  UpdateGroupDocument,
   UpdateUserDocument,
   UserByIdDocument,
   UsersDocument,
@@ -63,6 +64,25 @@ describe("users and groups", () => {
     expect((await gateway.admin.ok(UsersDocument, { search: "\uFF4A\uFF4F\uFF53" })).users.edges.map((edge) => edge.node.id)).toContain(createUser.id);
     await gateway.admin.ok(CreateGroupDocument, { name: "Engineering-wide" });
     expect((await gateway.admin.fails(CreateGroupDocument, { name: "\uFF25ngineering-wide" })).code).toBe("CONFLICT");
+  });
+
+  test("a login or group name that only looks like another through characters that show nothing is refused", async () => {
+    await gateway.admin.ok(CreateUserDocument, { input: { login: "grace@example.com" } });
+    for (const invisible of ["\u200b", "\u00ad", "\u2060", "\u200d", "\ufeff", "\u202e", "\u0007"]) {
+      const error = await gateway.admin.fails(CreateUserDocument, { input: { login: `grace${invisible}@example.com` } });
+      expect(error.extensions).toMatchObject({ code: "BAD_USER_INPUT", field: "input.login" });
+    }
+    await gateway.admin.ok(CreateGroupDocument, { name: "Operations" });
+    for (const invisible of ["\u200b", "\u00ad", "\u2060", "\ufeff"]) {
+      expect((await gateway.admin.fails(CreateGroupDocument, { name: `Opera${invisible}tions` })).extensions).toMatchObject({ code: "CONFLICT", reason: "GROUP_NAME_TAKEN" });
+    }
+    for (const reordering of ["\u202e", "\u2066", "\u200f", "\u0007"]) {
+      expect((await gateway.admin.fails(CreateGroupDocument, { name: `Opera${reordering}tions` })).extensions).toMatchObject({ code: "BAD_USER_INPUT", field: "name" });
+    }
+    expect((await gateway.admin.fails(CreateGroupDocument, { name: "\u200b\u2060" })).extensions).toMatchObject({ code: "BAD_USER_INPUT", field: "name" });
+    // An emoji's joiners are part of it: a group may be named with one.
+    const { createGroup } = await gateway.admin.ok(CreateGroupDocument, { name: "\u{1F469}\u200d\u{1F4BB} Developers" });
+    expect(createGroup.name).toBe("\u{1F469}\u200d\u{1F4BB} Developers");
   });
 
   test("an account stored before logins were NFKC-normalised still signs in as it was typed then", async () => {
@@ -230,6 +250,9 @@ describe("users and groups", () => {
     expect((await gateway.admin.fails(CreateGroupDocument, { name: "engineering" })).code).toBe("CONFLICT");
     // 100 characters, 200 once lower-cased for uniqueness: past the 128 its column holds.
     expect((await gateway.admin.fails(CreateGroupDocument, { name: "İ".repeat(100) })).extensions).toMatchObject({ code: "BAD_USER_INPUT", field: "name" });
+    // 140 as given, 70 once NFKC composes each accent: the name is stored as given.
+    expect((await gateway.admin.fails(CreateGroupDocument, { name: "e\u0301".repeat(70) })).extensions).toMatchObject({ code: "BAD_USER_INPUT", field: "name" });
+    expect((await gateway.admin.fails(UpdateGroupDocument, { id: createGroup.id, name: "e\u0301".repeat(70) })).extensions).toMatchObject({ code: "BAD_USER_INPUT", field: "name" });
     const { createUser } = await gateway.admin.ok(CreateUserDocument, { input: { login: "member@example.com" } });
     const added = await gateway.admin.ok(AddUserToGroupDocument, { userId: createUser.id, groupId: createGroup.id });
     expect(added.addUserToGroup.users.totalCount).toBe(1);
