@@ -19,7 +19,10 @@ export interface SessionLiveness {
   isLive(sessionId: string): Promise<boolean>;
 }
 
-/** A revoked token or ended session stops a subscription within this long of its next event. */
+/**
+ * A revoked token or ended session stops a subscription within this long of its next event, and
+ * within twice this long when no event comes (watch).
+ */
 export const REVALIDATE_AFTER_MS = 30_000;
 /** Past this many remembered checks, those older than REVALIDATE_AFTER_MS are dropped. */
 const MAX_REMEMBERED_CHECKS = 10_000;
@@ -27,6 +30,12 @@ const MAX_REMEMBERED_CHECKS = 10_000;
 interface RememberedCheck {
   checkedAt: number;
   valid: Promise<boolean>;
+}
+
+/** A running subscription, as far as its credential is concerned. */
+export interface WatchedSubscription {
+  readonly isOpen: boolean;
+  fail(error: AppError): void;
 }
 
 /**
@@ -38,6 +47,7 @@ interface RememberedCheck {
  */
 export class CredentialRevalidator {
   private readonly checks = new Map<string, RememberedCheck>();
+  private readonly watched = new Map<WatchedSubscription, SubscriptionGrant>();
 
   constructor(
     private readonly db: Database,
@@ -64,6 +74,48 @@ export class CredentialRevalidator {
         throw error;
       }
     };
+  }
+
+  /**
+   * Keeps `subscription` in the periodic sweep, which ends it once its grant has lapsed. A
+   * subscription whose filter matches nothing, or whose challenge's messages are all final, gets
+   * no event to be checked at; without the sweep it would outlive its credential by days.
+   */
+  watch(grant: SubscriptionGrant, subscription: WatchedSubscription): void {
+    this.watched.set(subscription, grant);
+  }
+
+  /**
+   * Checks the grant of every subscription watched (one lookup per credential, shared with the
+   * events' checks) and ends those whose grant has lapsed; forgets those that have ended. Run
+   * every REVALIDATE_AFTER_MS. A lookup that fails is asked again at the next sweep or event.
+   */
+  async sweep(): Promise<number> {
+    const byGrant = new Map<string, { grant: SubscriptionGrant; subscriptions: WatchedSubscription[] }>();
+    for (const [subscription, grant] of this.watched) {
+      if (!subscription.isOpen) {
+        this.watched.delete(subscription);
+        continue;
+      }
+      const key = grantKey(grant);
+      const entry = byGrant.get(key) ?? { grant, subscriptions: [] };
+      entry.subscriptions.push(subscription);
+      byGrant.set(key, entry);
+    }
+    let ended = 0;
+    for (const { grant, subscriptions } of byGrant.values()) {
+      const valid = await this.isStillValid(grant).catch((error: unknown) => {
+        this.logger.warn({ err: error, grant: grant.kind }, "a credential could not be checked again in the sweep");
+        return true;
+      });
+      if (valid) continue;
+      for (const subscription of subscriptions) {
+        subscription.fail(lapsed(grant));
+        this.watched.delete(subscription);
+        ended += 1;
+      }
+    }
+    return ended;
   }
 
   isStillValid(grant: SubscriptionGrant): Promise<boolean> {

@@ -1,4 +1,4 @@
-import { CredentialRevalidator, type SessionLiveness } from "../auth/credential-revalidation";
+import { CredentialRevalidator, REVALIDATE_AFTER_MS, type SessionLiveness } from "../auth/credential-revalidation";
 import { HOUR_MS, type Clock } from "../platform/clock";
 import type { Config } from "../platform/config";
 import type { Database } from "../platform/database";
@@ -23,6 +23,7 @@ export interface LogServiceDependencies {
 /** The System Log's readers, its retention job, the usage report and the live subscriptions' sources. */
 export function createLogServices({ config, db, clock, logger, pubsub, fanOutGaps, sessions }: LogServiceDependencies) {
   const logQueries = new LogQueryService(db, clock);
+  const subscriptionCredentials = new CredentialRevalidator(db, clock, sessions, logger);
   return {
     logQueries,
     // Hourly, and once at start: events older than LOG_RETENTION_DAYS are deleted.
@@ -37,7 +38,14 @@ export function createLogServices({ config, db, clock, logger, pubsub, fanOutGap
     }),
     liveLog: new LiveLogFeed({ pubsub, fanOutGaps, clock, queries: logQueries, logger, bufferSize: config.subscriptionBufferSize }),
     deliveryStatus: new DeliveryStatusFeed({ db, clock, pubsub, fanOutGaps, logger, bufferSize: config.subscriptionBufferSize }),
-    subscriptionCredentials: new CredentialRevalidator(db, clock, sessions, logger),
+    subscriptionCredentials,
+    // Ends the running subscriptions whose credential has lapsed though no event came to check it at.
+    credentialSweep: new PeriodicJob({
+      name: "subscription credential sweep",
+      run: () => subscriptionCredentials.sweep(),
+      intervalMs: REVALIDATE_AFTER_MS,
+      logger,
+    }),
     usageReport: new UsageReportService(db),
   };
 }

@@ -78,14 +78,19 @@ export class LogResolver {
     if (!grant) throw new Error("systemLog opened without a credential");
     const admit = credentials.admitWhile(grant);
     await refuseIfLapsed(admit);
-    return this.services.liveLog.open(filter, admit);
+    const channel = this.services.liveLog.open(filter, admit);
+    credentials.watch(grant, channel);
+    return channel;
   }
 
   async openDeliveryStatus(args: DeliveryStatusArguments, { viewer }: Context): Promise<SubscriptionChannel<Message>> {
     const grant = await this.services.deliveryStatus.authorize(viewer, args.challengeId, args.stateHandle);
-    const admit = this.services.subscriptionCredentials.admitWhile(grant);
+    const credentials = this.services.subscriptionCredentials;
+    const admit = credentials.admitWhile(grant);
     await refuseIfLapsed(admit);
-    return this.services.deliveryStatus.open(args.challengeId, admit);
+    const channel = this.services.deliveryStatus.open(args.challengeId, admit);
+    credentials.watch(grant, channel);
+    return channel;
   }
 }
 

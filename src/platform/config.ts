@@ -54,6 +54,8 @@ export interface Config {
   introspection: boolean;
   /** Largest accepted request body. @default 65536 */
   maxBodyBytes: number;
+  /** Operations (subscriptions, and queries still running) one graphql-ws connection may have at once. @default 100 */
+  maxOperationsPerSocket: number;
   /** The organisation's name, `${org.name}` in SMS templates and calls. @default "Ringfence" */
   orgName: string;
   /** ISO 3166-1 alpha-2 home country: messages elsewhere count as international. @default "US" */
@@ -223,6 +225,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     trustProxy: trustedProxies(env.TRUST_PROXY, problems),
     introspection: flag("INTROSPECTION", false),
     maxBodyBytes: integer("MAX_BODY_BYTES", 65_536, 1_024, 10_485_760),
+    maxOperationsPerSocket: integer("MAX_OPERATIONS_PER_SOCKET", 100, 1, 10_000),
     orgName: env.ORG_NAME?.trim() || "Ringfence",
     homeCountry: (env.ORG_HOME_COUNTRY?.trim() || "US").toUpperCase(),
     originDomain: env.ORIGIN_DOMAIN?.trim() || null,

@@ -31,6 +31,7 @@ import { RedisConnections } from "./redis";
 import { buildGatewaySchema, createResolverContainer } from "./schema";
 import { createServices, type Services } from "./services";
 import { sharedSubscribe } from "./shared-execution";
+import { SocketOperations, SUBSCRIBER_ALREADY_EXISTS } from "./socket-operations";
 import { QueryCounter } from "./query-counter";
 import { telephonyWebhooks } from "../telephony/webhooks";
 import { webPages } from "../web/static";
@@ -190,13 +191,24 @@ export async function startGateway({ config, clock = systemClock, logger = creat
 
   // A message is held to the HTTP body's limit: ws would otherwise buffer and parse 100 MiB.
   const wsServer = new WebSocketServer({ server: httpServer, path: "/graphql", maxPayload: config.maxBodyBytes });
-  const wsCleanup = useServer<Record<string, unknown>, { authorization?: string | null; requestId?: string }>(
+  const wsCleanup = useServer<Record<string, unknown>, { authorization?: string | null; requestId?: string; operations?: SocketOperations }>(
     {
       schema,
-      onSubscribe: async (ctx, _id, payload) => {
+      onSubscribe: async (ctx, id, payload) => {
+        const operations = (ctx.extra.operations ??= new SocketOperations(config.maxOperationsPerSocket));
+        const claim = operations.begin(id);
+        if (claim === "DUPLICATE") {
+          ctx.extra.socket.close(SUBSCRIBER_ALREADY_EXISTS, `Subscriber for ${id} already exists`);
+          return [new GraphQLError(`Subscriber for ${id} already exists`)];
+        }
+        if (claim === "FULL") return [operations.tooMany()];
+        const refused = (errors: readonly GraphQLError[]) => {
+          operations.ended(id);
+          return errors;
+        };
         // The limits hold over WebSocket too: parsed and validated here, as Apollo does over HTTP.
         const args = limits.subscribeArgs(schema, payload);
-        if (Array.isArray(args)) return args;
+        if (Array.isArray(args)) return refused(args);
         // Each operation is authenticated again, as each HTTP request is: a socket opened before
         // its token was revoked or its session ended must not go on querying, or minting tokens.
         let viewer: Viewer;
@@ -205,7 +217,7 @@ export async function startGateway({ config, clock = systemClock, logger = creat
         try {
           viewer = await authenticateLogged(ctx.extra.authorization ?? null, requestId, operationLogger);
         } catch (error) {
-          return [new GraphQLError(error instanceof Error ? error.message : "Unauthenticated", { originalError: error instanceof Error ? error : undefined })];
+          return refused([new GraphQLError(error instanceof Error ? error.message : "Unauthenticated", { originalError: error instanceof Error ? error : undefined })]);
         }
         const contextValue = await buildContext({
           authorization: null,
@@ -234,6 +246,13 @@ export async function startGateway({ config, clock = systemClock, logger = creat
           throw error;
         }
       },
+      onOperation: (ctx, id, _payload, _args, result) => {
+        ctx.extra.operations?.started(id, result);
+      },
+      onComplete: (ctx, id) => {
+        ctx.extra.operations?.ended(id);
+      },
+      onClose: (ctx) => ctx.extra.operations?.closeAll(),
       onNext: (ctx, _id, _payload, args, result) =>
         withFormattedErrors(result as ExecutionResult, ctx.extra.requestId, (args.contextValue as Context | undefined)?.logger ?? logger),
       onError: (ctx, _id, _payload, errors) =>
@@ -330,6 +349,7 @@ export async function startGateway({ config, clock = systemClock, logger = creat
   services.logRetention.start();
   services.counterPurge.start();
   services.endedRecordPurge.start();
+  services.credentialSweep.start();
   logger.info({ url, playground: `http://${hostForUrl}:${port}/playground`, engine: config.engine }, "Ringfence gateway listening");
 
   let closing: Promise<void> | null = null;
@@ -351,6 +371,7 @@ export async function startGateway({ config, clock = systemClock, logger = creat
         await services.logRetention.stop();
         await services.counterPurge.stop();
         await services.endedRecordPurge.stop();
+        await services.credentialSweep.stop();
         await checkpointer?.stop();
         await reader?.destroy();
         await dataSource.destroy();

@@ -2,12 +2,13 @@
  * Threat: a revoked admin token that keeps reading the System Log. A WebSocket is
  * authenticated once, when it connects; its subscriptions could otherwise outlive the token
  * by days. Each subscription re-checks its credential before handing over an event, at most
- * every 30 seconds (by the gateway's clock), and ends with UNAUTHENTICATED once it is revoked.
+ * every 30 seconds (by the gateway's clock), and ends with UNAUTHENTICATED once it is revoked;
+ * one that gets no event is ended by the sweep that runs every 30 seconds.
  */
 import type { Client } from "graphql-ws";
 import { CreateApiTokenDocument, RevokeApiTokenDocument, SystemLogDocument } from "../../../src/generated/graphql";
 import { REVALIDATE_AFTER_MS } from "../../../src/auth/credential-revalidation";
-import { startTestGateway, type TestGateway } from "../../support/gateway";
+import { ADMIN_TOKEN, startTestGateway, type TestGateway } from "../../support/gateway";
 import { recordMarker, subscribeSystemLog } from "../../support/log";
 import { record, wsClient } from "../../support/subscriptions";
 
@@ -54,5 +55,25 @@ describe("systemLog with a token revoked after subscribing", () => {
       error: [expect.objectContaining({ extensions: expect.objectContaining({ code: "UNAUTHENTICATED" }) })],
     });
     idle.stop();
+  });
+
+  test("a subscription that gets no event ends with UNAUTHENTICATED at the sweep after its token is revoked", async () => {
+    const { createApiToken } = await gateway.admin.ok(CreateApiTokenDocument, { name: "quiet dashboard" });
+    const quiet = wsClient(gateway, `SSWS ${createApiToken.token}`);
+    const admin = wsClient(gateway, `SSWS ${ADMIN_TOKEN}`);
+    try {
+      const idle = await subscribeSystemLog(gateway, quiet, 'eventType eq "nothing.at.all"');
+      const untouched = await subscribeSystemLog(gateway, admin, 'eventType eq "nothing.at.all"');
+      await gateway.admin.ok(RevokeApiTokenDocument, { id: createApiToken.apiToken.id });
+      gateway.clock.advance(REVALIDATE_AFTER_MS);
+      await gateway.services.credentialSweep.runOnce();
+      expect((await idle.firstError()).extensions?.code).toBe("UNAUTHENTICATED");
+      expect(await idle.ended()).toEqual({ kind: "complete" });
+      expect(untouched.results.filter((result) => result.errors?.length)).toEqual([]);
+      untouched.stop();
+    } finally {
+      await quiet.dispose();
+      await admin.dispose();
+    }
   });
 });
