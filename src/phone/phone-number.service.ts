@@ -8,6 +8,7 @@ import { AppError, badInput, ErrorCode } from "../platform/errors";
 import { keysetConnection, pageSize } from "../platform/pagination";
 import { ShortLived } from "../platform/short-lived";
 import { allCountries, countryEntry, effectiveCountrySettings, MAX_COUNTRY_COST_USD, type CountryEntry, type CountryOverride, type CountrySettings } from "./country-table";
+import { isSupportedCountry } from "libphonenumber-js/max";
 import { BlockedNumber, CountryOverrideRecord } from "./phone-authenticator.entity";
 import type { PhoneAuthenticatorService } from "./phone-authenticator.service";
 import { assessPhoneNumber, parsePhoneNumber, phoneNumberError, rejectionForMethod, type ParsedPhoneNumber } from "./phone-number";
@@ -234,7 +235,11 @@ export class PhoneNumberService {
 export function normaliseCountry(code: string | null | undefined, field = "defaultCountry"): string | null {
   if (code == null || code === "") return null;
   if (!/^[A-Za-z]{2}$/.test(code)) throw badInput(field, "must be an ISO 3166-1 alpha-2 code such as US or GB");
-  return code.toUpperCase();
+  const upperCase = code.toUpperCase();
+  // Ignored, an unknown code (UK for GB is the usual one) left a national number unreadable, and
+  // the refusal said to give a country, which the user had.
+  if (!isSupportedCountry(upperCase)) throw badInput(field, `${upperCase} is not a country's ISO 3166-1 alpha-2 code (the United Kingdom's is GB)`);
+  return upperCase;
 }
 
 /**

@@ -93,6 +93,13 @@ describe("validatePhoneNumber (public) and the phone authenticator settings", ()
 
   test("a defaultCountry that is not a country code is BAD_USER_INPUT", async () => {
     expect((await gateway.anonymous.fails(ValidatePhoneNumberDocument, { number: "0612345678", defaultCountry: "France" })).code).toBe("BAD_USER_INPUT");
+    // Shaped like a code but no country's: refused, not ignored into "give its country".
+    for (const unknown of ["UK", "ZZ"]) {
+      const refusal = await gateway.anonymous.fails(ValidatePhoneNumberDocument, { number: "07400 123456", defaultCountry: unknown });
+      expect(refusal.extensions).toMatchObject({ code: "BAD_USER_INPUT", field: "defaultCountry" });
+    }
+    const { validatePhoneNumber } = await gateway.anonymous.ok(ValidatePhoneNumberDocument, { number: "07400 123456", defaultCountry: "gb" });
+    expect(validatePhoneNumber).toMatchObject({ valid: true, e164: "+447400123456" });
   });
 
   test("the authenticator has Okta's defaults", async () => {
