@@ -1,8 +1,9 @@
 import type { Locator, Page } from "playwright-core";
-import { ExpirePasswordDocument, SetSimulatorRulesDocument, SignInDocument } from "../../src/generated/graphql";
+import { DeletePhoneFactorDocument, ExpirePasswordDocument, SetSimulatorRulesDocument, SignInDocument } from "../../src/generated/graphql";
 import { describeInBrowser, ensureWebBuild, launchBrowser, type TestBrowser } from "../support/browser";
 import { ADMIN_TOKEN, startTestGateway, type TestGateway } from "../support/gateway";
-import { createUser, enroll, receivedCode } from "../support/phone";
+import { deferred } from "../support/deferred";
+import { createUser, enroll, receivedCode, wrongCodeFor } from "../support/phone";
 import { PASSWORD, requirePhone, setPasswordPolicy, userWithPhone } from "../support/transactions";
 
 /** Receipts come a little after the hand-over, so the page has a "sent" to show before "Delivered". */
@@ -257,6 +258,107 @@ describeInBrowser("/demo/login and /admin: phone sign-in watched live", () => {
     await demo.getByLabel("Code", { exact: true }).fill(await receivedCode(gateway, "+447400650001"));
     await demo.getByRole("button", { name: "Verify" }).click();
     await demo.getByText(`Signed in as ${user.login}.`).waitFor();
+  });
+
+  test("while a code is being checked the whole flow waits: a new code cannot replace it before it is compared", async () => {
+    const { user } = await userWithPhone(gateway, "+447400670001");
+    await demo.goto(`${origin}/demo/login`);
+    await signIn(demo, user.login);
+    await demo.getByRole("button", { name: "Send code" }).click();
+    const code = demo.getByLabel("Code", { exact: true });
+    await code.waitFor();
+    await code.fill(await receivedCode(gateway, "+447400670001"));
+    // Past the cooldown: a resend sent now would go out, and void the code typed above.
+    gateway.clock.advance(31_000);
+    const verifying = deferred<void>();
+    const release = deferred<void>();
+    let resends = 0;
+    await demo.route("**/graphql", async (route) => {
+      const body = route.request().postData() ?? "";
+      if (body.includes("mutation ResendFactorChallenge")) resends += 1;
+      if (body.includes("mutation VerifyFactor")) {
+        verifying.resolve();
+        await release.promise;
+      }
+      await route.continue();
+    });
+    try {
+      await demo.getByRole("button", { name: "Verify" }).click();
+      await verifying.promise;
+      for (const name of ["Send a new code", "Get a voice call instead", "Start over"]) {
+        expect(await demo.getByRole("button", { name }).isDisabled()).toBe(true);
+      }
+      // Forced: Playwright would wait for the button to be enabled, where a person's click just lands.
+      await demo.getByRole("button", { name: "Send a new code" }).click({ force: true });
+      const answered = demo.waitForResponse((response) => (response.request().postData() ?? "").includes("mutation VerifyFactor"));
+      release.resolve();
+      await answered;
+      expect(resends).toBe(0);
+      await demo.getByText(`Signed in as ${user.login}.`).waitFor();
+    } finally {
+      release.resolve();
+      await demo.unrouteAll({ behavior: "wait" });
+    }
+  });
+
+  test("the last wrong code ends the sign-in: its challenge has failed, and no new code is offered for it", async () => {
+    const { user } = await userWithPhone(gateway, "+447400680001");
+    await demo.goto(`${origin}/demo/login`);
+    await signIn(demo, user.login);
+    await demo.getByRole("button", { name: "Send code" }).click();
+    const code = demo.getByLabel("Code", { exact: true });
+    await code.waitFor();
+    const wrong = wrongCodeFor(await receivedCode(gateway, "+447400680001"));
+    // The gateway's default is five tries: four answers that say how many are left, then the last.
+    for (const left of ["4 tries", "3 tries", "2 tries", "1 try"]) {
+      await code.fill(wrong);
+      await code.press("Enter");
+      await demo.locator("#error").getByText(`That code is not right. ${left} left.`).waitFor();
+    }
+    await code.fill(wrong);
+    await code.press("Enter");
+    await demo.getByRole("heading", { name: "Sign in" }).waitFor();
+    expect(await demo.locator("#error").textContent()).toBe("Too many wrong codes. Start over to get a new one.");
+  });
+
+  test("a code whose phone was removed meanwhile ends the sign-in, rather than offer a new code that cannot come", async () => {
+    const { user, factor } = await userWithPhone(gateway, "+447400700001");
+    await demo.goto(`${origin}/demo/login`);
+    await signIn(demo, user.login);
+    await demo.getByRole("button", { name: "Send code" }).click();
+    const code = demo.getByLabel("Code", { exact: true });
+    await code.waitFor();
+    const right = await receivedCode(gateway, "+447400700001");
+    await gateway.admin.ok(DeletePhoneFactorDocument, { id: factor.id });
+    await code.fill(right);
+    await code.press("Enter");
+    await demo.getByRole("heading", { name: "Sign in" }).waitFor();
+    expect(await demo.locator("#error").textContent()).toBe("That code can no longer be used. Start over to get a new one.");
+  });
+
+  test("once no more codes can be sent, a text that fails afterwards does not offer a call", async () => {
+    const { user } = await userWithPhone(gateway, "+447400690001");
+    // Slow receipts: the last resent text fails after the page has been told no more codes can be sent.
+    await gateway.admin.ok(SetSimulatorRulesDocument, { rules: [{ prefix: "+447400690001", outcome: "UNDELIVERED", errorCode: "NUMBER_INACTIVE", delayMs: 2000 }] });
+    try {
+      await demo.goto(`${origin}/demo/login`);
+      await signIn(demo, user.login);
+      await demo.getByRole("button", { name: "Send code" }).click();
+      await demo.getByText(/We sent a code/).waitFor();
+      for (let resend = 1; resend <= 3; resend += 1) {
+        gateway.clock.advance(31_000);
+        await demo.getByRole("button", { name: "Send a new code" }).click();
+        await demo.locator("#resend:not([disabled])").waitFor();
+      }
+      gateway.clock.advance(31_000);
+      await demo.getByRole("button", { name: "Send a new code" }).click();
+      await demo.locator("#error").getByText(/No more codes/).waitFor();
+      expect(await deliveryLine().textContent()).not.toContain("not delivered");
+      await deliveryLine().getByText("Text message: not delivered (the number is not in service).").waitFor();
+      expect(await demo.getByRole("button", { name: "Call me instead" }).isVisible()).toBe(false);
+    } finally {
+      await gateway.admin.ok(SetSimulatorRulesDocument, { rules: [] });
+    }
   });
 
   test("the dashboard opens its feeds again when the gateway ends them, and shows what came after", async () => {

@@ -10,6 +10,8 @@ interface TrackedMessage {
   provider: string | null;
   sent: boolean;
   outcome: "delivered" | "failed" | null;
+  /** When its newest event was written (ms): the funnel forgets it a window after that. */
+  latest: number;
 }
 
 export interface FunnelRow {
@@ -48,12 +50,14 @@ export class DeliveryFunnel {
     const messageId = text(context.messageId) ?? event.target.find((target) => target.type === "Message")?.id ?? null;
     if (!messageId) return false;
     const known = this.messages.get(messageId);
+    const latest = Math.max(Date.parse(event.published), known?.latest ?? 0);
+    if (known) known.latest = latest;
     if (SEND.test(event.eventType)) {
       if (known) {
         known.country ??= text(context.country);
         return false;
       }
-      this.messages.set(messageId, { country: text(context.country), provider: null, sent: false, outcome: null });
+      this.messages.set(messageId, { country: text(context.country), provider: null, sent: false, outcome: null, latest });
       return true;
     }
     if (!RECEIVE.test(event.eventType) || known?.outcome) return false;
@@ -65,8 +69,20 @@ export class DeliveryFunnel {
       provider: text(context.provider) ?? known?.provider ?? null,
       sent: delivered || handedOver,
       outcome: delivered ? "delivered" : "failed",
+      latest,
     });
     return true;
+  }
+
+  /** Drops the messages with no event since `cutoff` (ms); true when any was dropped. */
+  forgetBefore(cutoff: number): boolean {
+    let forgot = false;
+    for (const [messageId, message] of this.messages) {
+      if (message.latest >= cutoff) continue;
+      this.messages.delete(messageId);
+      forgot = true;
+    }
+    return forgot;
   }
 
   rows(): FunnelRow[] {

@@ -28,13 +28,20 @@ export class LogTable {
     if (!row) return;
     row.classList.add("fresh");
     this.body.prepend(row);
-    while (this.body.rows.length > MAX_ROWS) this.body.lastElementChild?.remove();
+    while (this.body.rows.length > MAX_ROWS) this.forget(this.body.rows[this.body.rows.length - 1]!);
   }
 
   /** History, newest first, below whatever already arrived live. */
   append(event: LogEventFieldsFragment): void {
+    if (this.body.rows.length >= MAX_ROWS) return;
     const row = this.row(event);
-    if (row && this.body.rows.length < MAX_ROWS) this.body.append(row);
+    if (row) this.body.append(row);
+  }
+
+  /** A row off the bottom takes its uuid with it: on a busy gateway `shown` would otherwise grow for as long as the page is open. */
+  private forget(row: HTMLTableRowElement): void {
+    this.shown.delete(row.dataset.uuid ?? "");
+    row.remove();
   }
 
   private row(event: LogEventFieldsFragment): HTMLTableRowElement | null {

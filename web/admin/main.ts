@@ -17,6 +17,8 @@ import { renderUsageCharts, renderUsageTable, type ChannelChoice } from "./usage
 /** Per tab, gone with it: an admin token is not left behind in the browser's long-term storage. */
 const TOKEN_KEY = "ringfence.admin.token";
 const FUNNEL_WINDOW_MS = 24 * 60 * 60 * 1000;
+/** A page left open for days still shows only the last 24 hours: messages age out of the window between events too. */
+const FUNNEL_AGEING_MS = 60 * 1000;
 const FUNNEL_HISTORY_PAGES = 5;
 const LOG_HISTORY = 50;
 /** Usage is re-read after sends settle, not on every event: it is a month-level aggregate. */
@@ -118,7 +120,9 @@ function startFunnel(current: Session, endsInARow = 0): void {
   const ours = () => session === current && run === funnelRuns;
   let ends = endsInARow;
   const funnel = new DeliveryFunnel();
+  const forgetOld = () => funnel.forgetBefore(Date.now() - FUNNEL_WINDOW_MS);
   const render = () => {
+    forgetOld();
     const rows = funnel.rows();
     byId("funnel-summary", HTMLDivElement).replaceChildren(renderFunnelSummary(rows));
     const largest = Math.max(1, ...rows.map((row) => row.queued));
@@ -133,7 +137,11 @@ function startFunnel(current: Session, endsInARow = 0): void {
     if (live) scheduleUsageRefresh(current);
   };
   render();
-  current.stopFunnel = subscribe(current.client, SystemLogDocument, { filter: FUNNEL_FILTER }, {
+  const ageing = setInterval(() => {
+    if (!ours()) clearInterval(ageing);
+    else if (forgetOld()) render();
+  }, FUNNEL_AGEING_MS);
+  const unsubscribe = subscribe(current.client, SystemLogDocument, { filter: FUNNEL_FILTER }, {
     next: ({ systemLog }) => add(systemLog, true),
     error: (error) => {
       if (!ours()) return;
@@ -143,6 +151,10 @@ function startFunnel(current: Session, endsInARow = 0): void {
       setTimeout(() => ours() && startFunnel(current, ends + 1), wait);
     },
   });
+  current.stopFunnel = () => {
+    clearInterval(ageing);
+    unsubscribe();
+  };
   void (async () => {
     const since = new Date(Date.now() - FUNNEL_WINDOW_MS).toISOString();
     let after: string | null = null;
@@ -249,19 +261,24 @@ function defaultUsageRange(): void {
   usageFrom.value = monthOf(new Date(now.getFullYear(), now.getMonth() - 5, 1));
 }
 
+/** Counts loadUsage(): a slower answer to an earlier range or channel does not draw over a newer one. */
+let usageLoads = 0;
+
 async function loadUsage(current: Session): Promise<void> {
+  const load = ++usageLoads;
+  const ours = () => session === current && load === usageLoads;
   const charts = byId("usage-charts", HTMLDivElement);
   charts.setAttribute("aria-busy", "true");
   try {
     const { smsUsageReport } = await request(SmsUsageReportDocument, { from: usageFrom.value, to: usageTo.value }, current.authorization);
-    if (session !== current) return;
+    if (!ours()) return;
     const channel = (usageChannel.value as ChannelChoice) || "SMS";
     charts.replaceChildren(...renderUsageCharts(smsUsageReport.rows, channel));
     renderUsageTable(byId("usage-table", HTMLTableElement), smsUsageReport.rows, channel);
   } catch (error) {
-    if (session === current) showError(asRequestError(error));
+    if (ours()) showError(asRequestError(error));
   } finally {
-    charts.setAttribute("aria-busy", "false");
+    if (load === usageLoads) charts.setAttribute("aria-busy", "false");
   }
 }
 

@@ -24,6 +24,7 @@ export class DeliveryLine {
   private readonly messages = new Map<string, Message>();
   private unsubscribe: (() => void) | null = null;
   private challengeId: string | null = null;
+  private callOffered = true;
 
   constructor(private readonly client: Client) {}
 
@@ -40,6 +41,12 @@ export class DeliveryLine {
     }
     for (const message of initial) this.update(message);
     this.container.hidden = false;
+  }
+
+  /** Whether a failed text may offer a call: not once no more codes can be sent, or a later push would offer it again. */
+  offerCall(offered: boolean): void {
+    this.callOffered = offered;
+    this.callButton.hidden = !this.callWanted(this.newest());
   }
 
   stop(): void {
@@ -75,7 +82,11 @@ export class DeliveryLine {
     const reason = FINAL_FAILURES.has(message.status) ? failureReason(message.errorCode) : null;
     this.status.dataset.state = message.status.toLowerCase();
     this.text.textContent = `${deliveryText(message.channel, message.status)}${reason ? ` (${reason})` : ""}.`;
-    this.callButton.hidden = !(message.channel === "SMS" && FINAL_FAILURES.has(message.status));
+    this.callButton.hidden = !this.callWanted(message);
+  }
+
+  private callWanted(message: Message | null): boolean {
+    return this.callOffered && message?.channel === "SMS" && FINAL_FAILURES.has(message.status);
   }
 }
 

@@ -17,7 +17,7 @@ import { byId, h } from "../shared/dom";
 import { asRequestError, connect, request, type GraphQLRequestError } from "../shared/graphql";
 import { DeliveryLine } from "./delivery-line";
 import "./login.css";
-import { describeError, methodName } from "./messages";
+import { describeError, endsTheFlow, methodName } from "./messages";
 
 /**
  * An example single-page login on the gateway's transactions: each answer carries a status,
@@ -42,6 +42,8 @@ let passwordReplaced = false;
 let sessionToken: string | null = null;
 /** The (masked) number the code went to, as the person chose or typed it. */
 let sentTo: string | null = null;
+/** Moved on by startOver: a step's answer that arrives after it belongs to a flow the person left. */
+let generation = 0;
 
 function show(view: View, focus?: HTMLElement): void {
   for (const name of VIEWS) byId(`view-${name}`, HTMLElement).hidden = name !== view;
@@ -61,19 +63,25 @@ function clearError(): void {
   errorBox.textContent = "";
 }
 
-/** Runs one step with the form busy; the answer's status decides where to go. */
-async function step(form: HTMLFormElement | null, work: () => Promise<Transaction | void>, alsoBusy: HTMLButtonElement[] = []): Promise<void> {
+/**
+ * Runs one step with the whole flow busy; the answer's status decides where to go. Every button
+ * waits, not only the form's: a resend while a code is checked may replace the code before it is
+ * compared, and a Start over would be undone by the answer.
+ */
+async function step(work: () => Promise<Transaction | void>): Promise<void> {
+  const started = generation;
   clearError();
-  const buttons = [...(form ? [...form.querySelectorAll("button")] : []), ...alsoBusy];
+  const buttons = [...flow.querySelectorAll("button")].filter((button) => !button.disabled);
   buttons.forEach((button) => (button.disabled = true));
   flow.setAttribute("aria-busy", "true");
   try {
     const next = await work();
-    if (next) render(next);
+    if (next && started === generation) render(next);
   } catch (caught) {
+    if (started !== generation) return;
     const error = asRequestError(caught);
     showError(error);
-    if (error.code === "TRANSACTION_EXPIRED" || error.code === "TOO_MANY_ATTEMPTS") startOver(false);
+    if (endsTheFlow(error)) startOver(false);
     // No more codes, but the last one still works: it stays, and so does the form to enter it.
     else if (error.code === "TOO_MANY_RESENDS") offerResends(false);
     else if (error.code === "INVALID_CODE") byId("code", HTMLInputElement).select();
@@ -159,6 +167,7 @@ function showCode(transaction: Transaction): void {
 }
 
 async function showDone(transaction: Transaction): Promise<void> {
+  const started = generation;
   sessionToken = transaction.sessionToken;
   byId("session-token", HTMLElement).textContent = sessionToken ?? "";
   const message = byId("done-message", HTMLParagraphElement);
@@ -172,9 +181,11 @@ async function showDone(transaction: Transaction): Promise<void> {
   try {
     // The session token is a credential like any other: ask the gateway who it belongs to.
     const { me } = await request(DemoSignedInUserDocument, {}, `Bearer ${sessionToken}`);
+    // Signed out meanwhile: the answer is about a session this page no longer shows.
+    if (started !== generation) return;
     if (me) message.textContent = `${passwordReplaced ? "Your password was changed. " : ""}Signed in as ${me.firstName ? `${me.firstName} (${me.login})` : me.login}.${expiry}`;
   } catch (error) {
-    showError(asRequestError(error));
+    if (started === generation) showError(asRequestError(error));
   }
 }
 
@@ -184,6 +195,7 @@ function showStopped(message: string): void {
 }
 
 function startOver(clearErrors = true): void {
+  generation += 1;
   const handle = current?.status !== "SUCCESS" ? current?.stateHandle : undefined;
   // Best effort: an abandoned transaction also ends by itself when it expires.
   if (handle) void request(CancelTransactionDocument, { stateHandle: handle }).catch(() => undefined);
@@ -193,6 +205,7 @@ function startOver(clearErrors = true): void {
   sentTo = null;
   if (clearErrors) clearError();
   byId("password", HTMLInputElement).value = "";
+  byId("session-token", HTMLElement).textContent = "";
   show("sign-in");
 }
 
@@ -209,7 +222,7 @@ function onSubmit(id: string, handler: (form: HTMLFormElement) => Promise<Transa
   const form = byId(id, HTMLFormElement);
   form.addEventListener("submit", (event) => {
     event.preventDefault();
-    void step(form, () => handler(form));
+    void step(() => handler(form));
   });
 }
 
@@ -260,27 +273,20 @@ onSubmit("reset-form", async () => {
   return resetPassword;
 });
 
-const RESEND_BUTTONS = ["resend", "call-instead", "delivery-call"] as const;
-
 /** Shows or hides the ways to ask for another code (the delivery line shows its own button when a text fails). */
 function offerResends(offered: boolean): void {
   byId("resend", HTMLButtonElement).hidden = !offered;
   byId("call-instead", HTMLButtonElement).hidden = !offered;
-  if (!offered) byId("delivery-call", HTMLButtonElement).hidden = true;
+  delivery.offerCall(offered);
 }
 
 /** A new code by the same method, or by voice: "call me instead". Busy meanwhile, so a double click asks once. */
 function resend(method: PhoneMethod | null): void {
-  const buttons = RESEND_BUTTONS.map((id) => byId(id, HTMLButtonElement));
-  void step(
-    byId("code-form", HTMLFormElement),
-    async () => {
-      const next = (await request(ResendFactorChallengeDocument, { input: { stateHandle: stateHandle(), method } })).resendFactorChallenge;
-      if (method && recovery) recovery = { ...recovery, method };
-      return next;
-    },
-    buttons,
-  );
+  void step(async () => {
+    const next = (await request(ResendFactorChallengeDocument, { input: { stateHandle: stateHandle(), method } })).resendFactorChallenge;
+    if (method && recovery) recovery = { ...recovery, method };
+    return next;
+  });
 }
 
 byId("resend", HTMLButtonElement).addEventListener("click", () => resend(null));
@@ -294,10 +300,17 @@ byId("forgot", HTMLButtonElement).addEventListener("click", () => {
 });
 
 byId("sign-out", HTMLButtonElement).addEventListener("click", () => {
-  const token = sessionToken;
-  sessionToken = null;
-  void step(null, async () => {
-    if (token) await request(SignOutDocument, {}, `Bearer ${token}`);
+  void step(async () => {
+    if (sessionToken) {
+      try {
+        await request(SignOutDocument, {}, `Bearer ${sessionToken}`);
+      } catch (caught) {
+        // Already ended (expired, or revoked by an admin): signed out is where this was going.
+        // Any other failure keeps the token, so that Sign out again still ends the session.
+        if (asRequestError(caught).code !== "UNAUTHENTICATED") throw caught;
+      }
+    }
+    sessionToken = null;
     startOver();
   });
 });

@@ -5,6 +5,11 @@ const METHOD_NAMES: Record<PhoneMethod, string> = { SMS: "text message", VOICE: 
 
 export const methodName = (method: PhoneMethod) => METHOD_NAMES[method];
 
+const TOO_MANY_ATTEMPTS = "Too many wrong codes. Start over to get a new one.";
+
+/** Only a code that ran out of time has a replacement: one used, cancelled, or of a factor since removed has none. */
+const codeCanBeReplaced = (error: GraphQLRequestError) => error.extensions.reason === "EXPIRED";
+
 /** What a person reads for an error: by the contract's code, never by the server's message. */
 export function describeError(error: GraphQLRequestError): string {
   const seconds = error.numberAt("retryAfterSeconds");
@@ -13,12 +18,13 @@ export function describeError(error: GraphQLRequestError): string {
       return "That username and password do not match.";
     case "INVALID_CODE": {
       const left = error.numberAt("attemptsRemaining");
+      if (left === 0) return TOO_MANY_ATTEMPTS;
       return `That code is not right.${left === null ? "" : ` ${left} ${left === 1 ? "try" : "tries"} left.`}`;
     }
     case "CODE_EXPIRED":
-      return "That code has expired. Send a new one.";
+      return codeCanBeReplaced(error) ? "That code has expired. Send a new one." : "That code can no longer be used. Start over to get a new one.";
     case "TOO_MANY_ATTEMPTS":
-      return "Too many wrong codes. Start over to get a new one.";
+      return TOO_MANY_ATTEMPTS;
     case "RESEND_TOO_SOON":
       return `A code was just sent. Wait${seconds ? ` ${seconds} seconds` : " a moment"} before asking for another.`;
     case "TOO_MANY_RESENDS":
@@ -44,6 +50,22 @@ export function describeError(error: GraphQLRequestError): string {
       return "The sign-in service could not be reached. Check your connection and try again.";
     default:
       return error.message || "Something went wrong. Try again.";
+  }
+}
+
+/** Errors after which this sign-in cannot go on, so the page starts over rather than offer what would fail again. */
+export function endsTheFlow(error: GraphQLRequestError): boolean {
+  switch (error.code) {
+    case "TRANSACTION_EXPIRED":
+    case "TOO_MANY_ATTEMPTS":
+      return true;
+    // The wrong code spent the last try: the challenge has already failed, and a resend is refused.
+    case "INVALID_CODE":
+      return error.numberAt("attemptsRemaining") === 0;
+    case "CODE_EXPIRED":
+      return !codeCanBeReplaced(error);
+    default:
+      return false;
   }
 }
 
