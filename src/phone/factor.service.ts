@@ -87,8 +87,9 @@ export class FactorService {
     await this.requireSelfEnrollmentAllowed(requester, request.userId);
     const settings = await authenticator.requireMethod(request.method, "ENROLLMENT");
     const { parsed, country } = await numbers.requireReachable(request.phoneNumber, request.defaultCountry, request.method, { forAdmin: requester.admin === true });
-    // Refused inside the cooldown before the send limits count it, as a resend is.
-    await this.refuseWhileWaitingCodeCools(request.userId, parsed.e164);
+    // Refused before the send limits count it: a verified number (a send limit's refusal would
+    // hide the CONFLICT the client needs, for a code never sent), or one inside its cooldown.
+    await this.refuseIfEnrolledOrCooling(request.userId, parsed.e164);
     const clearance = await challenges.clearSend({ e164: parsed.e164, country, userId: request.userId, method: request.method, purpose: "PHONE_VERIFICATION" });
     try {
       return await refundedIfUnsent(clearance, () =>
@@ -148,6 +149,16 @@ export class FactorService {
       await this.refuseWhileWaitingCodeCools(request.userId, parsed.e164);
       throw conflict("NUMBER_ALREADY_ENROLLED", "This phone number is already enrolled for the user");
     }
+  }
+
+  /** CONFLICT for a number the user has verified; RESEND_TOO_SOON while it waits for a code inside its cooldown. */
+  private async refuseIfEnrolledOrCooling(userId: string, e164: string): Promise<void> {
+    const { db, challenges, clock } = this.deps;
+    const enrolled = await db.manager.findOneBy(PhoneFactor, { userId, e164 });
+    if (!enrolled) return;
+    if (enrolled.status !== "PENDING_ACTIVATION") throw conflict("NUMBER_ALREADY_ENROLLED", "This phone number is already enrolled for the user");
+    const lastCode = await challenges.latestVerification(db.manager, enrolled.id);
+    if (lastCode) refuseWhileCooling(lastCode, clock.now());
   }
 
   /** RESEND_TOO_SOON while the user's number waits for its code and that code is inside its cooldown. */

@@ -338,6 +338,23 @@ describe("phone factors: refusals", () => {
   });
 });
 
+describe("phone factors: refusals under the production send limits", () => {
+  let gateway: TestGateway;
+  beforeAll(async () => {
+    gateway = await startTestGateway({ LIMIT_SENDS_PER_NUMBER_PER30S: "1" });
+  });
+  afterAll(() => gateway.stop());
+
+  test("a number already verified is CONFLICT even inside its send window: no code would be sent, so no send limit is met", async () => {
+    const user = await createUser(gateway);
+    const number = "+447400111224";
+    const { factor } = await enroll(gateway, user.id, number, "SMS");
+    await gateway.admin.ok(ActivatePhoneFactorDocument, { input: { factorId: factor.id, code: await receivedCode(gateway, number) } });
+    const error = await gateway.admin.fails(EnrollPhoneFactorDocument, { input: { userId: user.id, phoneNumber: number, method: "SMS" } });
+    expect(error.extensions).toMatchObject({ code: "CONFLICT", reason: "NUMBER_ALREADY_ENROLLED" });
+  });
+});
+
 describe("passcodes: wrong, expired, spent, resent", () => {
   let gateway: TestGateway;
   beforeAll(async () => {
