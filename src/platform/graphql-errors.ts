@@ -1,5 +1,5 @@
 import { unwrapResolverError } from "@apollo/server/errors";
-import { GraphQLError, Kind, type GraphQLFormattedError } from "graphql";
+import { BREAK, GraphQLError, Kind, parse, visit, type ASTNode, type GraphQLFormattedError, type ValueNode } from "graphql";
 import { ArgumentValidationError } from "type-graphql";
 import { AppError, ErrorCode } from "./errors";
 
@@ -41,8 +41,8 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown): G
   }
   const code = formatted.extensions?.code;
   if (typeof code === "string" && MALFORMED_REQUEST_CODES.has(code)) {
-    const field = variablePath(formatted.message);
-    return { ...base, extensions: { code: ErrorCode.BAD_USER_INPUT, ...(field ? { field } : {}), reason: formatted.message } };
+    const field = variablePath(formatted.message) ?? literalPath(unwrapped, formatted.message) ?? DOCUMENT_FIELD;
+    return { ...base, extensions: { code: ErrorCode.BAD_USER_INPUT, field, reason: formatted.message } };
   }
   if (typeof code === "string" && CONTRACT_CODES.has(code) && code !== ErrorCode.INTERNAL) {
     return { ...base, extensions: { ...formatted.extensions } };
@@ -95,6 +95,60 @@ function variablePath(message: string): string | undefined {
   // A field missing from, or unknown to, an input object is named in the reason, not the path.
   const field = /; Field "([_A-Za-z][_0-9A-Za-z]*)" (?:of required type|is not defined by type)/.exec(message)?.[1];
   return field ? `${path}.${field}` : path;
+}
+
+/** What `field` names when the document itself is at fault (it does not parse, or asks for a field there is not), not one of its arguments. */
+export const DOCUMENT_FIELD = "query";
+
+/**
+ * An argument written in the document, not passed as a variable, is named by graphql-js only by
+ * its place in the document (`String cannot represent a non string value: 5`): its path is read
+ * from the document, from the argument down to the value refused. A required argument left out
+ * is named in the message, as is a field an input object lacks.
+ */
+function literalPath(error: unknown, message: string): string | undefined {
+  const missingArgument = /^Field "[^"]+" argument "([_A-Za-z][_0-9A-Za-z]*)" of type "[^"]+" is required/.exec(message)?.[1];
+  if (missingArgument) return missingArgument;
+  const target = error instanceof GraphQLError ? error.nodes?.[0] : undefined;
+  if (!target?.loc) return undefined;
+  const at = target.loc.start;
+  const encloses = (node: ASTNode) => !!node.loc && node.loc.start <= at && at < node.loc.end;
+  let path: string | undefined;
+  try {
+    visit(parse(target.loc.source), {
+      Argument(argument) {
+        if (!encloses(argument)) return undefined;
+        path = valuePath(argument.name.value, argument.value, target, encloses);
+        return BREAK;
+      },
+    });
+  } catch {
+    return undefined;
+  }
+  const lacking = /^Field "[_A-Za-z][_0-9A-Za-z]*\.([_A-Za-z][_0-9A-Za-z]*)" of required type "[^"]+" was not provided/.exec(message)?.[1];
+  return path && lacking ? `${path}.${lacking}` : path;
+}
+
+function valuePath(start: string, value: ValueNode, target: ASTNode, encloses: (node: ASTNode) => boolean): string {
+  let path = start;
+  let node: ValueNode = value;
+  for (;;) {
+    if (node.loc?.start === target.loc?.start && node.kind === target.kind) return path;
+    if (node.kind === Kind.OBJECT) {
+      const field = node.fields.find(encloses);
+      if (!field) return path;
+      path += `.${field.name.value}`;
+      if (target.kind === Kind.OBJECT_FIELD && field.loc?.start === target.loc?.start) return path;
+      node = field.value;
+    } else if (node.kind === Kind.LIST) {
+      const index = node.values.findIndex(encloses);
+      if (index < 0) return path;
+      path += `[${index}]`;
+      node = node.values[index]!;
+    } else {
+      return path;
+    }
+  }
 }
 
 export function isInternal(error: GraphQLFormattedError): boolean {

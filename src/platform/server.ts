@@ -323,7 +323,7 @@ export async function startGateway({ config, clock = systemClock, logger = creat
           : "The request body is not valid JSON";
     const code = status === 500 ? ErrorCode.INTERNAL : ErrorCode.BAD_USER_INPUT;
     res.status(status).json({
-      errors: [{ message, extensions: { code, ...(status === 500 ? { requestId: res.locals.requestId } : { reason: error.type ?? "malformed" }) } }],
+      errors: [{ message, extensions: { code, ...(status === 500 ? { requestId: res.locals.requestId } : { field: "body", reason: error.type ?? "malformed" }) } }],
     });
   });
 

@@ -177,6 +177,25 @@ describe("the gateway server", () => {
     }
   });
 
+  test("an argument written in the document, not as a variable, is named by its path too; a document at fault names the query", async () => {
+    const cases: [string, string][] = [
+      ['mutation { createPolicy(input: { name: "p", type: AUTHENTICATION, rules: [{ name: "r", priority: "first" }] }) { id } }', "input.rules[0].priority"],
+      ['mutation { createPolicy(input: { name: "p", type: AUTHENTICATION, rules: [{ name: "r" }, { priority: 1 }] }) { id } }', "input.rules[1].name"],
+      ['mutation { createPolicy(input: { name: "p", type: AUTHENTICATION, colour: "red" }) { id } }', "input.colour"],
+      ['mutation { createPolicy(input: { name: "p", type: NOPE }) { id } }', "input.type"],
+      ['mutation { signIn(input: { login: "a" }) { status } }', "input.password"],
+      ["mutation { signIn { status } }", "input"],
+      ['{ users(first: "many") { totalCount } }', "first"],
+      ["{ users { nothingHere } }", "query"],
+      ["{ users(", "query"],
+    ];
+    for (const [query, field] of cases) {
+      const result = await gateway.admin.raw(JSON.stringify({ query }));
+      expect(result.status).toBe(400);
+      expect({ query, extensions: result.errors?.[0]?.extensions }).toMatchObject({ query, extensions: { code: "BAD_USER_INPUT", field } });
+    }
+  });
+
   test("graphql-ws without a credential gets UNAUTHENTICATED for an admin query", async () => {
     const client = createClient({ url: gateway.wsUrl, webSocketImpl: WebSocket, retryAttempts: 0 });
     try {

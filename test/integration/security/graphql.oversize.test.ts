@@ -186,6 +186,6 @@ describe("oversized operations", () => {
   test("a body over MAX_BODY_BYTES is refused with 413 and BAD_USER_INPUT", async () => {
     const result = await query(`{ __typename } # ${"x".repeat(gateway.config.maxBodyBytes)}`);
     expect(result.status).toBe(413);
-    expect(result.errors).toEqual([expect.objectContaining({ extensions: { code: "BAD_USER_INPUT", reason: "entity.too.large" } })]);
+    expect(result.errors).toEqual([expect.objectContaining({ extensions: { code: "BAD_USER_INPUT", field: "body", reason: "entity.too.large" } })]);
   });
 });
