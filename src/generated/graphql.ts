@@ -69,6 +69,7 @@ export type EnrollPhoneFactorInput = {
   defaultCountry?: string | null | undefined;
   method: PhoneMethod;
   phoneNumber: string;
+  /** Required with an admin token; a signed-in user enrolls for themself, and may leave it out or give their own id */
   userId?: string | number | null | undefined;
 };
 

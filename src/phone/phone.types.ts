@@ -100,7 +100,7 @@ export class PhoneAuthenticatorInput {
 
 @InputType()
 export class EnrollPhoneFactorInput {
-  @Field(() => ID, { nullable: true })
+  @Field(() => ID, { nullable: true, description: "Required with an admin token; a signed-in user enrolls for themself, and may leave it out or give their own id" })
   @IsOptional()
   @MaxLength(40)
   userId?: string | null;
@@ -259,7 +259,7 @@ export class CountryInput {
   voiceCostPerMinute?: number | null;
 }
 
-@ObjectType("BlockedPhoneNumber", { description: "A number no code is sent to: enrolling or challenging it is NUMBER_BLOCKED" })
+@ObjectType("BlockedPhoneNumber", { description: "A number an admin blocked: enrolling, challenging or resending to it is NUMBER_BLOCKED" })
 export class BlockedPhoneNumberView {
   @Field({ description: "E.164" })
   phoneNumber: string;
@@ -267,7 +267,7 @@ export class BlockedPhoneNumberView {
   @Field(() => String, { nullable: true })
   reason: string | null;
 
-  @Field({ description: "ADMIN, or the fraud rule that blocked it" })
+  @Field({ description: "ADMIN: blocked with blockPhoneNumber. The fraud rules block countries and ranges apart (fraudBlocks), and a send they stop fails BLOCKED_SUSPICIOUS instead" })
   source: string;
 
   @Field()

@@ -62,7 +62,7 @@ export class TransactionResolver {
 
   @Mutation(() => AuthTransaction, {
     description:
-      "The new password, in status PASSWORD_RESET (a recovery) or PASSWORD_EXPIRED (a sign-in whose password expired); the transaction ends signed in",
+      "The new password, in status PASSWORD_RESET (a recovery) or PASSWORD_EXPIRED (a sign-in whose password expired); the transaction ends signed in (SUCCESS), or DENIED when a sign-on rule denies the user",
   })
   resetPassword(@Arg("input") input: ResetPasswordInput, @Ctx() { client }: Context): Promise<AuthTransaction> {
     return this.services.transactions.resetPassword(input.stateHandle, input.newPassword, client);

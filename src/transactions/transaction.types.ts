@@ -32,7 +32,7 @@ export class AuthTransaction {
   @Field(() => [FactorOption], { description: "enrolled factors the policy allows here; phone numbers masked" }) factors: FactorOption[];
   @Field(() => [PhoneMethod], { description: "methods the user may enroll, where status is MFA_ENROLL" }) enrollMethods: PhoneMethod[];
   @Field(() => Challenge, { nullable: true }) challenge: Challenge | null;
-  @Field(() => String, { nullable: true, description: "set when status is SUCCESS" }) sessionToken: string | null;
+  @Field(() => String, { nullable: true, description: "set when a sign-in reaches SUCCESS, a password reset's included; null after an account unlock's SUCCESS, which signs no one in, as in Okta" }) sessionToken: string | null;
   @Field(() => Date, {
     nullable: true,
     description:
