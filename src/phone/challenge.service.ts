@@ -261,6 +261,14 @@ export class ChallengeService {
     const resendable = (before.status === "PENDING" || before.status === "EXPIRED") && before.resendsUsed < before.maxResends;
     let clearance: SendClearance | null = null;
     let refused = withholdRefusals && (refusedByCaller || (isRecovery(before.purpose) && (await this.recoveryHeld(await this.userOf(before)))));
+    // An admin's block is answered before the send limits are asked, as a new challenge's is:
+    // their refusal would hide it, and hold windows that other sends share until it is given back.
+    if (block && !cooling && resendable && !refused) {
+      if (withholdRefusals) refused = true;
+      else if (rejectionForMethod(parsePhoneNumber(before.e164), method ?? before.method, { country: beforeCountry, blocked: true, allowVoip: settings.allowVoip }) === "BLOCKED") {
+        throw numberBlocked(block, { forAdmin: requester.admin === true });
+      }
+    }
     if (beforeCountry && !cooling && resendable && !refused) {
       try {
         clearance = await this.clearSend({ e164: before.e164, country: beforeCountry, userId: before.userId, method: method ?? before.method, purpose: before.purpose });

@@ -146,7 +146,7 @@ export class FactorService {
       if (!isUniqueViolation(error)) throw error;
       // Another enrollment of this new number committed first. Still waiting for its code, it
       // was just sent one: this is a resend inside the cooldown, as it is when it came after.
-      await this.refuseWhileWaitingCodeCools(request.userId, parsed.e164);
+      await this.refuseIfEnrolledOrCooling(request.userId, parsed.e164);
       throw conflict("NUMBER_ALREADY_ENROLLED", "This phone number is already enrolled for the user");
     }
   }
@@ -158,14 +158,6 @@ export class FactorService {
     if (!enrolled) return;
     if (enrolled.status !== "PENDING_ACTIVATION") throw conflict("NUMBER_ALREADY_ENROLLED", "This phone number is already enrolled for the user");
     const lastCode = await challenges.latestVerification(db.manager, enrolled.id);
-    if (lastCode) refuseWhileCooling(lastCode, clock.now());
-  }
-
-  /** RESEND_TOO_SOON while the user's number waits for its code and that code is inside its cooldown. */
-  private async refuseWhileWaitingCodeCools(userId: string, e164: string): Promise<void> {
-    const { db, challenges, clock } = this.deps;
-    const waiting = await db.manager.findOneBy(PhoneFactor, { userId, e164, status: "PENDING_ACTIVATION" });
-    const lastCode = waiting && (await challenges.latestVerification(db.manager, waiting.id));
     if (lastCode) refuseWhileCooling(lastCode, clock.now());
   }
 

@@ -341,15 +341,34 @@ describe("phone factors: refusals", () => {
 describe("phone factors: refusals under the production send limits", () => {
   let gateway: TestGateway;
   beforeAll(async () => {
-    gateway = await startTestGateway({ LIMIT_SENDS_PER_NUMBER_PER30S: "1" });
+    // The 10-minute window, which the test clock's moves past the cooldowns leave full: a
+    // number's enrollment code and one more code are all it takes.
+    gateway = await startTestGateway({ LIMIT_SENDS_PER_NUMBER_PER10M: "2" });
   });
   afterAll(() => gateway.stop());
+
+  test("a resend to a number an admin blocked is NUMBER_BLOCKED even once the number's send window is spent", async () => {
+    const user = await createUser(gateway);
+    const number = "+447400111225";
+    const { factor } = await enroll(gateway, user.id, number, "SMS");
+    await gateway.admin.ok(ActivatePhoneFactorDocument, { input: { factorId: factor.id, code: await receivedCode(gateway, number) } });
+    const { challengePhoneFactor: challenge } = await gateway.admin.ok(ChallengePhoneFactorDocument, { input: { factorId: factor.id } });
+    await gateway.admin.ok(BlockPhoneNumberDocument, { number, reason: "reported stolen" });
+    try {
+      gateway.clock.advance(31_000);
+      const refusal = await gateway.admin.fails(ResendChallengeDocument, { input: { challengeId: challenge.id } });
+      expect(refusal.extensions).toMatchObject({ code: "NUMBER_BLOCKED", reason: "reported stolen" });
+    } finally {
+      await gateway.admin.ok(UnblockPhoneNumberDocument, { number });
+    }
+  });
 
   test("a number already verified is CONFLICT even inside its send window: no code would be sent, so no send limit is met", async () => {
     const user = await createUser(gateway);
     const number = "+447400111224";
     const { factor } = await enroll(gateway, user.id, number, "SMS");
     await gateway.admin.ok(ActivatePhoneFactorDocument, { input: { factorId: factor.id, code: await receivedCode(gateway, number) } });
+    await gateway.admin.ok(ChallengePhoneFactorDocument, { input: { factorId: factor.id } });
     const error = await gateway.admin.fails(EnrollPhoneFactorDocument, { input: { userId: user.id, phoneNumber: number, method: "SMS" } });
     expect(error.extensions).toMatchObject({ code: "CONFLICT", reason: "NUMBER_ALREADY_ENROLLED" });
   });
