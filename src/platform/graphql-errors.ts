@@ -41,7 +41,8 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown): G
   }
   const code = formatted.extensions?.code;
   if (typeof code === "string" && MALFORMED_REQUEST_CODES.has(code)) {
-    const field = variablePath(formatted.message) ?? literalPath(unwrapped, formatted.message) ?? DOCUMENT_FIELD;
+    // Apollo's BAD_REQUEST is about the body around the document: a batch, no query, variables not an object.
+    const field = variablePath(formatted.message) ?? literalPath(unwrapped, formatted.message) ?? (code === "BAD_REQUEST" ? BODY_FIELD : DOCUMENT_FIELD);
     return { ...base, extensions: { code: ErrorCode.BAD_USER_INPUT, field, reason: formatted.message } };
   }
   if (typeof code === "string" && CONTRACT_CODES.has(code) && code !== ErrorCode.INTERNAL) {
@@ -99,6 +100,8 @@ function variablePath(message: string): string | undefined {
 
 /** What `field` names when the document itself is at fault (it does not parse, or asks for a field there is not), not one of its arguments. */
 export const DOCUMENT_FIELD = "query";
+/** What `field` names when the request's body is at fault: not JSON, too large, a batch, no query. */
+export const BODY_FIELD = "body";
 
 /**
  * An argument written in the document, not passed as a variable, is named by graphql-js only by

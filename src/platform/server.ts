@@ -22,7 +22,7 @@ import { createDataSource, createReaderDataSource, ensureSchema, migrate, sqlite
 import { SqliteCheckpointer } from "./sqlite-checkpointer";
 import { Database } from "./database";
 import { AppError, ErrorCode } from "./errors";
-import { formatError, INTERNAL_MESSAGE, isInternal } from "./graphql-errors";
+import { BODY_FIELD, formatError, INTERNAL_MESSAGE, isInternal } from "./graphql-errors";
 import { landingPage, landingPageHeaders } from "./landing-page";
 import { createLoaders } from "./loaders";
 import { createLogger, type Logger } from "./logger";
@@ -323,7 +323,7 @@ export async function startGateway({ config, clock = systemClock, logger = creat
           : "The request body is not valid JSON";
     const code = status === 500 ? ErrorCode.INTERNAL : ErrorCode.BAD_USER_INPUT;
     res.status(status).json({
-      errors: [{ message, extensions: { code, ...(status === 500 ? { requestId: res.locals.requestId } : { field: "body", reason: error.type ?? "malformed" }) } }],
+      errors: [{ message, extensions: { code, ...(status === 500 ? { requestId: res.locals.requestId } : { field: BODY_FIELD, reason: error.type ?? "malformed" }) } }],
     });
   });
 

@@ -194,6 +194,11 @@ describe("the gateway server", () => {
       expect(result.status).toBe(400);
       expect({ query, extensions: result.errors?.[0]?.extensions }).toMatchObject({ query, extensions: { code: "BAD_USER_INPUT", field } });
     }
+    for (const body of [JSON.stringify([{ query: "{ __typename }" }]), JSON.stringify({ variables: {} }), "{ not json"]) {
+      const result = await gateway.admin.raw(body);
+      expect(result.status).toBe(400);
+      expect({ body, extensions: result.errors?.[0]?.extensions }).toMatchObject({ body, extensions: { code: "BAD_USER_INPUT", field: "body" } });
+    }
   });
 
   test("graphql-ws without a credential gets UNAUTHENTICATED for an admin query", async () => {
