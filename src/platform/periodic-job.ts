@@ -17,13 +17,17 @@ export interface PeriodicJobOptions<T> {
  */
 export class PeriodicJob<T> {
   private timer: NodeJS.Timeout | null = null;
+  private running = false;
   private readonly runs = new SerialQueue();
 
   constructor(private readonly options: PeriodicJobOptions<T>) {}
 
   start(): void {
     if (this.timer) return;
-    this.timer = setInterval(() => void this.runLogged(), this.options.intervalMs);
+    // A run still going when the next is due stands for it: queued instead, slow runs would pile up.
+    this.timer = setInterval(() => {
+      if (!this.running) void this.runLogged();
+    }, this.options.intervalMs);
     // A pending run is no reason to keep the process alive.
     this.timer.unref();
     void this.runLogged();
@@ -41,11 +45,14 @@ export class PeriodicJob<T> {
   }
 
   private async runLogged(): Promise<void> {
+    this.running = true;
     try {
       const result = await this.runOnce();
       this.options.report?.(result, this.options.logger);
     } catch (error) {
       this.options.logger.error({ err: error, job: this.options.name }, `${this.options.name} failed`);
+    } finally {
+      this.running = false;
     }
   }
 }
