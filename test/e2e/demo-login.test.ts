@@ -338,8 +338,9 @@ describeInBrowser("/demo/login and /admin: phone sign-in watched live", () => {
 
   test("once no more codes can be sent, a text that fails afterwards does not offer a call", async () => {
     const { user } = await userWithPhone(gateway, "+447400690001");
-    // Slow receipts: the last resent text fails after the page has been told no more codes can be sent.
-    await gateway.admin.ok(SetSimulatorRulesDocument, { rules: [{ prefix: "+447400690001", outcome: "UNDELIVERED", errorCode: "NUMBER_INACTIVE", delayMs: 2000 }] });
+    // Slow receipts (in real time): the last resent text fails after the page has been told no
+    // more codes can be sent, with seconds to spare for a slow machine's round trip.
+    await gateway.admin.ok(SetSimulatorRulesDocument, { rules: [{ prefix: "+447400690001", outcome: "UNDELIVERED", errorCode: "NUMBER_INACTIVE", delayMs: 6000 }] });
     try {
       await demo.goto(`${origin}/demo/login`);
       await signIn(demo, user.login);
