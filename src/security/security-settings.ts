@@ -26,9 +26,9 @@ export const SECURITY_LIMITS = {
   /** Consecutive failed passcodes per user (NIST 800-63B: at most 100), then the phone factors are suspended. */
   maxConsecutiveFailedPasscodes: { default: 100, min: 1, max: 100 },
   /** Estimated telephony spend per UTC day, in USD. */
-  dailySpendCapUsd: { default: 100, min: 0, max: 10_000_000 },
+  dailySpendCapUsd: { default: 100, min: 0, max: 10_000_000, fractional: true },
   /** Estimated telephony spend per UTC month, in USD. */
-  monthlySpendCapUsd: { default: 2_000, min: 0, max: 100_000_000 },
+  monthlySpendCapUsd: { default: 2_000, min: 0, max: 100_000_000, fractional: true },
   /** SMS pumping: sends to one foreign country within the burst window that trip a block. */
   pumpingCountryBurst: { default: 30, min: 2, max: 100_000 },
   /** SMS pumping: distinct numbers in one range (all but the last two digits) within the window. */
@@ -56,8 +56,13 @@ export function defaultSecuritySettings(env: NodeJS.ProcessEnv): SecuritySetting
   for (const [name, limit] of Object.entries(SECURITY_LIMITS) as [SecurityLimitName, (typeof SECURITY_LIMITS)[SecurityLimitName]][]) {
     // Deployments (and test suites) may move a default by environment: LIMIT_<NAME IN UPPER SNAKE>.
     const raw = env[limitVariable(name)]?.trim();
-    const value = raw === undefined || raw === "" ? limit.default : /^[0-9]+(\.[0-9]+)?$/.test(raw) ? Number(raw) : Number.NaN;
-    if (!Number.isFinite(value) || value < limit.min || value > limit.max) throw new Error(`${limitVariable(name)} must be from ${limit.min} to ${limit.max} (got "${raw}")`);
+    // Only the spend caps are amounts: the others are counts, which the schema serves as Int.
+    const fractional = "fractional" in limit && limit.fractional;
+    const shape = fractional ? /^[0-9]+(\.[0-9]+)?$/ : /^[0-9]+$/;
+    const value = raw === undefined || raw === "" ? limit.default : shape.test(raw) ? Number(raw) : Number.NaN;
+    if (!Number.isFinite(value) || value < limit.min || value > limit.max) {
+      throw new Error(`${limitVariable(name)} must be ${fractional ? "a number" : "a whole number"} from ${limit.min} to ${limit.max} (got "${raw}")`);
+    }
     settings[name] = value;
   }
   return settings;

@@ -29,6 +29,12 @@ describe("configuration from the environment", () => {
     expect(() => defaultSecuritySettings({ LIMIT_SENDS_PER_NUMBER_PER10M: "0x5" })).toThrow(/LIMIT_SENDS_PER_NUMBER_PER10M/);
   });
 
+  test("a count limit must be whole: securitySettings serves it as an Int, which 1.5 cannot be; only the spend caps are amounts", () => {
+    expect(() => defaultSecuritySettings({ LIMIT_SENDS_PER_NUMBER_PER30S: "1.5" })).toThrow(/LIMIT_SENDS_PER_NUMBER_PER30S must be a whole number/);
+    expect(() => defaultSecuritySettings({ LIMIT_PUMPING_MINIMUM_VERIFY_PERCENT: "12.5" })).toThrow(/LIMIT_PUMPING_MINIMUM_VERIFY_PERCENT/);
+    expect(defaultSecuritySettings({ LIMIT_MONTHLY_SPEND_CAP_USD: "99.99" }).monthlySpendCapUsd).toBe(99.99);
+  });
+
   test.each([
     ["postgres://ringfence:s3cret@db:5432/ringfence", "postgres://ringfence:***@db:5432/ringfence"],
     ["redis://:s3cret@cache:6379", "redis://:***@cache:6379"],
