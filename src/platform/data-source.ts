@@ -135,6 +135,13 @@ export async function withStartupLock<T>(dataSource: DataSource, work: (migrator
     // ours, run on the other connection while this transaction sits idle.
     await runner.query("SET LOCAL lock_timeout = 0");
     await runner.query("SET LOCAL idle_in_transaction_session_timeout = 0");
+    // Held without a limit, the lock must go when its holder does: a host that vanishes without
+    // closing the connection would otherwise keep it, and every start waiting, for the two hours
+    // the operating system's keepalive takes. The server probes after 30 s idle, and gives up
+    // after three unanswered probes.
+    await runner.query("SET LOCAL tcp_keepalives_idle = 30");
+    await runner.query("SET LOCAL tcp_keepalives_interval = 10");
+    await runner.query("SET LOCAL tcp_keepalives_count = 3");
     await runner.query(`SELECT pg_advisory_xact_lock(${ADVISORY_KEY})`, [STARTUP_LOCK]);
     return await work(migrator);
   } finally {

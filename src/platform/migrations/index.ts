@@ -16,9 +16,9 @@ import { PasswordMinAge1796638036902 } from "./sqlite/1796638036902-PasswordMinA
 import { AttemptProviderIds1796649891829 } from "./sqlite/1796649891829-AttemptProviderIds";
 import { RecoveryPasscodes1796652000000 } from "./sqlite/1796652000000-RecoveryPasscodes";
 import { LookupIndexes1796675891579 } from "./sqlite/1796675891579-LookupIndexes";
-import { ShowLockoutFailures1796700000000 } from "./sqlite/1796700000000-ShowLockoutFailures";
+import { ShowLockoutFailures1796684678000 } from "./sqlite/1796684678000-ShowLockoutFailures";
 // MIGRATIONS-SQLITE
-export const sqliteMigrations: Function[] = [Foundation1795558130339, PhoneFactors1795558828932, Transactions1795559625163, SmsTemplates1795559812043, Security1795560564055, LogIndexes1795564098635, TrafficCounters1795572882646, RangeNumbers1795591427987, PhoneFactorNumbers1796595755630, PasswordHistory1796627693086, PasswordExpiry1796633505650, PasswordExpiryWarning1796635010209, PasswordMinAge1796638036902, AttemptProviderIds1796649891829, RecoveryPasscodes1796652000000, LookupIndexes1796675891579, ShowLockoutFailures1796700000000];
+export const sqliteMigrations: Function[] = [Foundation1795558130339, PhoneFactors1795558828932, Transactions1795559625163, SmsTemplates1795559812043, Security1795560564055, LogIndexes1795564098635, TrafficCounters1795572882646, RangeNumbers1795591427987, PhoneFactorNumbers1796595755630, PasswordHistory1796627693086, PasswordExpiry1796633505650, PasswordExpiryWarning1796635010209, PasswordMinAge1796638036902, AttemptProviderIds1796649891829, RecoveryPasscodes1796652000000, LookupIndexes1796675891579, ShowLockoutFailures1796684678000];
 import { Foundation1795558140633 } from "./postgres/1795558140633-Foundation";
 import { PhoneFactors1795558831691 } from "./postgres/1795558831691-PhoneFactors";
 import { Transactions1795559627247 } from "./postgres/1795559627247-Transactions";
@@ -36,6 +36,6 @@ import { PasswordMinAge1796638039512 } from "./postgres/1796638039512-PasswordMi
 import { AttemptProviderIds1796649894170 } from "./postgres/1796649894170-AttemptProviderIds";
 import { RecoveryPasscodes1796652000001 } from "./postgres/1796652000001-RecoveryPasscodes";
 import { LookupIndexes1796675895646 } from "./postgres/1796675895646-LookupIndexes";
-import { ShowLockoutFailures1796700000001 } from "./postgres/1796700000001-ShowLockoutFailures";
+import { ShowLockoutFailures1796684678001 } from "./postgres/1796684678001-ShowLockoutFailures";
 // MIGRATIONS-POSTGRES
-export const postgresMigrations: Function[] = [Foundation1795558140633, PhoneFactors1795558831691, Transactions1795559627247, SmsTemplates1795559815676, Security1795560566636, LogIndexes1795564102433, TrafficCounters1795572885690, RangeNumbers1795591431195, PhoneFactorNumbers1796595758551, SpendCapCheck1796600000000, PasswordHistory1796627696369, PasswordExpiry1796633508262, PasswordExpiryWarning1796635012731, PasswordMinAge1796638039512, AttemptProviderIds1796649894170, RecoveryPasscodes1796652000001, LookupIndexes1796675895646, ShowLockoutFailures1796700000001];
+export const postgresMigrations: Function[] = [Foundation1795558140633, PhoneFactors1795558831691, Transactions1795559627247, SmsTemplates1795559815676, Security1795560566636, LogIndexes1795564102433, TrafficCounters1795572885690, RangeNumbers1795591431195, PhoneFactorNumbers1796595758551, SpendCapCheck1796600000000, PasswordHistory1796627696369, PasswordExpiry1796633508262, PasswordExpiryWarning1796635012731, PasswordMinAge1796638039512, AttemptProviderIds1796649894170, RecoveryPasscodes1796652000001, LookupIndexes1796675895646, ShowLockoutFailures1796684678001];

@@ -1,4 +1,6 @@
-import { startTestGateway, type TestGateway } from "../../support/gateway";
+import { migrate } from "../../../src/platform/data-source";
+import { engine, startTestGateway, type TestGateway } from "../../support/gateway";
+import { createUser, enroll } from "../../support/phone";
 
 /**
  * The gateway's schema comes only from migrations (synchronize is off), so an entity change
@@ -23,6 +25,26 @@ describe("migrations", () => {
       const indexes = async (table: string) => Object.fromEntries((await runner.getTable(table))!.indices.map((index) => [index.name, index.columnNames]));
       expect(await indexes("challenges")).toMatchObject({ challenges_transaction: ["transaction_id"] });
       expect(await indexes("messages")).toMatchObject({ messages_user: ["user_id"] });
+    } finally {
+      await runner.release();
+    }
+  });
+
+  (engine === "postgres" ? test : test.skip)("build a lookup index again that a cancelled CONCURRENTLY build left invalid (PostgreSQL)", async () => {
+    const user = await createUser(gateway);
+    await enroll(gateway, user.id, "+447400123999", "SMS");
+    const runner = gateway.db.dataSource.createQueryRunner();
+    const validity = async () =>
+      (await runner.query(`SELECT "i"."indisvalid" AS "valid" FROM "pg_index" "i" JOIN "pg_class" "c" ON "c"."oid" = "i"."indexrelid" WHERE "c"."relname" = 'messages_user' AND "c"."relnamespace" = current_schema()::regnamespace`)) as { valid: boolean }[];
+    try {
+      await runner.query(`DROP INDEX "messages_user"`);
+      // Fails on the first row, as a build cancelled by a statement timeout does, and leaves the index behind, invalid.
+      await expect(runner.query(`CREATE INDEX CONCURRENTLY "messages_user" ON "messages" ((1 / (length("id") - length("id"))))`)).rejects.toThrow(/division by zero/);
+      expect(await validity()).toEqual([{ valid: false }]);
+      await runner.query(`DELETE FROM "migrations" WHERE "name" = 'LookupIndexes1796675895646'`);
+      await migrate(gateway.db.dataSource);
+      expect(await validity()).toEqual([{ valid: true }]);
+      expect((await runner.getTable("messages"))!.indices.find((index) => index.name === "messages_user")?.columnNames).toEqual(["user_id"]);
     } finally {
       await runner.release();
     }

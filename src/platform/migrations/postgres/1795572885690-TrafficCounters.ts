@@ -8,7 +8,7 @@ export class TrafficCounters1795572885690 implements MigrationInterface {
     await queryRunner.query(`CREATE INDEX "messages_to" ON "messages"  ("to_e164", "created") `);
     // Totals for what was sent before the counters existed, so caps and windows hold across the upgrade.
     await queryRunner.query(
-      `INSERT INTO "traffic_counters" ("kind", "key", "bucket", "value") SELECT 'SPEND', '*', ("created" / 86400000) * 86400000, SUM(COALESCE("estimated_cost_micros", 0)) FROM "messages" WHERE "error_code" IS NULL OR "error_code" <> 'BLOCKED_SUSPICIOUS' GROUP BY 3`,
+      `INSERT INTO "traffic_counters" ("kind", "key", "bucket", "value") SELECT 'SPEND', '*', ("created" / 86400000) * 86400000, SUM(COALESCE("estimated_cost_micros", 0)) FROM "messages" WHERE "provider" IS NOT NULL OR "error_code" IS NULL OR "error_code" <> 'BLOCKED_SUSPICIOUS' GROUP BY 3`,
     );
     await queryRunner.query(
       `INSERT INTO "traffic_counters" ("kind", "key", "bucket", "value") SELECT 'SENDS', "country", ("created" / 60000) * 60000, COUNT(*) FROM "messages" WHERE "provider" IS NOT NULL OR "error_code" IS NULL OR "error_code" <> 'BLOCKED_SUSPICIOUS' GROUP BY 2, 3`,

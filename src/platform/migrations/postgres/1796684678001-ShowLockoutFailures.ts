@@ -1,7 +1,7 @@
 import type { MigrationInterface, QueryRunner } from "typeorm";
 
-export class ShowLockoutFailures1796700000001 implements MigrationInterface {
-  name = "ShowLockoutFailures1796700000001";
+export class ShowLockoutFailures1796684678001 implements MigrationInterface {
+  name = "ShowLockoutFailures1796684678001";
 
   public async up(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.query(`ALTER TABLE "policies" ADD "show_lockout_failures" boolean`);

@@ -1,7 +1,7 @@
 import type { MigrationInterface, QueryRunner } from "typeorm";
 
-export class ShowLockoutFailures1796700000000 implements MigrationInterface {
-  name = "ShowLockoutFailures1796700000000";
+export class ShowLockoutFailures1796684678000 implements MigrationInterface {
+  name = "ShowLockoutFailures1796684678000";
 
   public async up(queryRunner: QueryRunner): Promise<void> {
     // A nullable column needs no copy of the table, which TypeORM's generator would have made.
