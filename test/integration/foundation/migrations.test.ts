@@ -19,6 +19,31 @@ describe("migrations", () => {
     expect(pending.upQueries.map((query) => query.query)).toEqual([]);
   });
 
+  test("build every index with the entity's columns in the entity's order, which the schema builder does not compare", async () => {
+    const runner = gateway.db.dataSource.createQueryRunner();
+    try {
+      const columnsOf = async (index: string): Promise<string[]> =>
+        engine === "postgres"
+          ? ((await runner.query(
+              `SELECT "a"."attname" AS "name" FROM "pg_index" "i" JOIN "pg_class" "c" ON "c"."oid" = "i"."indexrelid" ` +
+                `CROSS JOIN LATERAL unnest("i"."indkey") WITH ORDINALITY AS "k"("attnum", "position") ` +
+                `JOIN "pg_attribute" "a" ON "a"."attrelid" = "i"."indrelid" AND "a"."attnum" = "k"."attnum" ` +
+                `WHERE "c"."relname" = $1 AND "c"."relnamespace" = current_schema()::regnamespace ORDER BY "k"."position"`,
+              [index],
+            )) as { name: string }[]).map((column) => column.name)
+          : ((await runner.query(`SELECT "name" FROM pragma_index_info(?) ORDER BY "seqno"`, [index])) as { name: string }[]).map((column) => column.name);
+      const declared = gateway.db.dataSource.entityMetadatas.flatMap((metadata) =>
+        metadata.indices.filter((index) => index.name).map((index) => ({ index: index.name, columns: index.columns.map((column) => column.databaseName) })),
+      );
+      expect(declared.length).toBeGreaterThan(10);
+      const built = [];
+      for (const { index } of declared) built.push({ index, columns: await columnsOf(index) });
+      expect(built).toEqual(declared);
+    } finally {
+      await runner.release();
+    }
+  });
+
   test("index the lookups by a challenge's flow (a flow's end cancels them) and by a message's user (a user's deletion masks them)", async () => {
     const runner = gateway.db.dataSource.createQueryRunner();
     try {
