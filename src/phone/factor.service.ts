@@ -265,8 +265,11 @@ export class FactorService {
   /** Runs when a PHONE_VERIFICATION challenge is verified (directly or through a sign-in flow). */
   async markActive(tx: Transaction, factor: PhoneFactor, challenge: Challenge, requester: Requester): Promise<void> {
     const now = this.deps.clock.now();
+    // Held to the commit: a sign-in that may enroll only a first phone (refuseIfPhoneVerifiedSince)
+    // counts the user's phones under the same lock, so it sees this one or is seen by it.
+    const user = await this.deps.db.findForUpdate(tx, User, factor.userId);
+    if (!user) throw notFound("User");
     await tx.manager.update(PhoneFactor, { id: factor.id }, { status: "ACTIVE", lastVerified: now, method: challenge.method });
-    const user = await tx.manager.findOneByOrFail(User, { id: factor.userId });
     await this.deps.log.record(tx, {
       eventType: EventType.FACTOR_ACTIVATE,
       displayMessage: "Activate factor or authenticator",

@@ -136,6 +136,17 @@ export class Database {
   }
 
   /**
+   * A row this transaction decides on and then writes beside, held from here to its commit so
+   * that another transaction deciding on it waits and then sees what this one wrote: on
+   * PostgreSQL FOR NO KEY UPDATE, which key-share readers (a membership) do not wait for.
+   * SQLite runs transactions one at a time already.
+   */
+  findForUpdate<Entity extends ObjectLiteral & { id: string }>(tx: Transaction, entity: EntityTarget<Entity>, id: string): Promise<Entity | null> {
+    const where = { id } as FindOptionsWhere<Entity>;
+    return this.engine === "postgres" ? tx.manager.findOne(entity, { where, lock: { mode: "for_no_key_update" } }) : tx.manager.findOneBy(entity, where);
+  }
+
+  /**
    * Deletes the rows of `table` that `condition` (SQL with `?` placeholders) matches, a batch
    * per transaction, so that on SQLite no purge holds the one writer for long; resolves with how
    * many went. Instances that share the database take turns under `schedule` (tryScheduleLock):

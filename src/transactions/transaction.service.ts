@@ -1,5 +1,5 @@
 import { timingSafeEqual } from "node:crypto";
-import { In, IsNull, type EntityManager } from "typeorm";
+import { In, IsNull } from "typeorm";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Viewer } from "../auth/viewer";
 import { GroupMember } from "../groups/group.entity";
@@ -314,9 +314,9 @@ export class TransactionService {
     // Enrolling another number replaces the one this sign-in enrolled and never verified.
     const replaces = record.status === "MFA_ENROLL_ACTIVATE" ? record.factorId : null;
     // Before the send is counted against the limits, and again in its write, where it holds.
-    await this.refuseIfPhoneVerifiedSince(this.deps.db.manager, record);
+    await this.refuseIfPhoneVerifiedSince(null, record);
     const { challenge } = await factors.enroll({ userId: user.id, ...input, transactionId: record.id, replaces }, requester, async (tx, issued) => {
-      await this.refuseIfPhoneVerifiedSince(tx.manager, record);
+      await this.refuseIfPhoneVerifiedSince(tx, record);
       await this.advance(tx, record, { status: "MFA_ENROLL_ACTIVATE", challengeId: issued.challenge.id, factorId: issued.factor.id });
     });
     return this.view(record, stateHandle, user, { challenge });
@@ -336,7 +336,7 @@ export class TransactionService {
     try {
       await this.deps.challenges.verify(record.challengeId, code, requester, {
         afterVerified: async (tx, challenge) => {
-          if (record.status === "MFA_ENROLL_ACTIVATE") await this.refuseIfPhoneVerifiedSince(tx.manager, record);
+          if (record.status === "MFA_ENROLL_ACTIVATE") await this.refuseIfPhoneVerifiedSince(tx, record);
           await this.deps.factors.afterVerified(tx, challenge, requester);
           result = await this.afterVerified(tx, record, stateHandle, user, challenge, requester, client);
         },
@@ -367,7 +367,7 @@ export class TransactionService {
       throw new AppError(ErrorCode.METHOD_NOT_ALLOWED, `${method} is not allowed here`, { allowedMethods: [...new Set(allowed)] });
     }
     const user = await this.userOf(record);
-    if (record.status === "MFA_ENROLL_ACTIVATE") await this.refuseIfPhoneVerifiedSince(this.deps.db.manager, record);
+    if (record.status === "MFA_ENROLL_ACTIVATE") await this.refuseIfPhoneVerifiedSince(null, record);
     const challenge = await this.deps.challenges.resend(record.challengeId, method, this.requester(record, user, client));
     return this.view(record, stateHandle, user, { challenge });
   }
@@ -997,7 +997,14 @@ export class TransactionService {
    * since it was decided, which a fresh sign-in would ask for, and a handle must not add a
    * second one beside it (recovery would then go to the newer).
    */
-  private async refuseIfPhoneVerifiedSince(manager: EntityManager, record: AuthTransactionRecord): Promise<void> {
+  /**
+   * Inside a write (`tx`), the user's row is locked first, as an activation locks it (markActive):
+   * counted without it, an owner's phone activated between this count and this write's commit
+   * went unseen, and the stale sign-in added its phone beside it.
+   */
+  private async refuseIfPhoneVerifiedSince(tx: Transaction | null, record: AuthTransactionRecord): Promise<void> {
+    if (tx) await this.deps.db.findForUpdate(tx, User, record.userId!);
+    const manager = tx?.manager ?? this.deps.db.manager;
     const verified = await manager.countBy(PhoneFactor, { userId: record.userId!, status: In(["ACTIVE", "INACTIVE"]) });
     if (verified > 0) throw new AppError(ErrorCode.TRANSACTION_EXPIRED, "This account has a verified phone since this sign-in began; sign in again");
   }
