@@ -260,13 +260,19 @@ describeInBrowser("/demo/login and /admin: phone sign-in watched live", () => {
     await demo.getByText(`Signed in as ${user.login}.`).waitFor();
   });
 
-  test("while a code is being checked the whole flow waits: a new code cannot replace it before it is compared", async () => {
-    const { user } = await userWithPhone(gateway, "+447400670001");
+  /** Signs `login` in on the demo page and asks for a code by text: the code field, once shown. */
+  const atTheCodeStep = async (login: string) => {
     await demo.goto(`${origin}/demo/login`);
-    await signIn(demo, user.login);
+    await signIn(demo, login);
     await demo.getByRole("button", { name: "Send code" }).click();
     const code = demo.getByLabel("Code", { exact: true });
     await code.waitFor();
+    return code;
+  };
+
+  test("while a code is being checked the whole flow waits: a new code cannot replace it before it is compared", async () => {
+    const { user } = await userWithPhone(gateway, "+447400670001");
+    const code = await atTheCodeStep(user.login);
     await code.fill(await receivedCode(gateway, "+447400670001"));
     // Past the cooldown: a resend sent now would go out, and void the code typed above.
     gateway.clock.advance(31_000);
@@ -303,11 +309,7 @@ describeInBrowser("/demo/login and /admin: phone sign-in watched live", () => {
 
   test("the last wrong code ends the sign-in: its challenge has failed, and no new code is offered for it", async () => {
     const { user } = await userWithPhone(gateway, "+447400680001");
-    await demo.goto(`${origin}/demo/login`);
-    await signIn(demo, user.login);
-    await demo.getByRole("button", { name: "Send code" }).click();
-    const code = demo.getByLabel("Code", { exact: true });
-    await code.waitFor();
+    const code = await atTheCodeStep(user.login);
     const wrong = wrongCodeFor(await receivedCode(gateway, "+447400680001"));
     // The gateway's default is five tries: four answers that say how many are left, then the last.
     for (const left of ["4 tries", "3 tries", "2 tries", "1 try"]) {
@@ -323,11 +325,7 @@ describeInBrowser("/demo/login and /admin: phone sign-in watched live", () => {
 
   test("a code whose phone was removed meanwhile ends the sign-in, rather than offer a new code that cannot come", async () => {
     const { user, factor } = await userWithPhone(gateway, "+447400700001");
-    await demo.goto(`${origin}/demo/login`);
-    await signIn(demo, user.login);
-    await demo.getByRole("button", { name: "Send code" }).click();
-    const code = demo.getByLabel("Code", { exact: true });
-    await code.waitFor();
+    const code = await atTheCodeStep(user.login);
     const right = await receivedCode(gateway, "+447400700001");
     await gateway.admin.ok(DeletePhoneFactorDocument, { id: factor.id });
     await code.fill(right);

@@ -1,5 +1,6 @@
 import type { TypedDocumentNode } from "@graphql-typed-document-node/core";
 import { print, type GraphQLFormattedError } from "graphql";
+import { once } from "node:events";
 import { createClient, type Client } from "graphql-ws";
 import WebSocket from "ws";
 import { deferred, withTimeout, type Deferred } from "./deferred";
@@ -21,6 +22,42 @@ export function wsClient(gateway: TestGateway, authorization?: string): Client {
     connectionParams: authorization ? { authorization } : {},
     retryAttempts: 0,
   });
+}
+
+/** A graphql-transport-ws message as a bare client reads it. */
+export interface ProtocolMessage {
+  type: string;
+  id?: string;
+  /** A next's result; an error message's payload is its list of errors instead. */
+  payload?: { data?: unknown; errors?: { extensions?: Record<string, unknown> }[] };
+}
+
+/**
+ * A bare graphql-transport-ws client, acknowledged, that records every message: for what a
+ * well-behaved client never does (stop reading its socket, use an operation id again).
+ */
+export async function bareSocket(gateway: TestGateway, authorization: string) {
+  const socket = new WebSocket(gateway.wsUrl, "graphql-transport-ws");
+  const messages: ProtocolMessage[] = [];
+  const acknowledged = deferred<void>();
+  const closed = deferred<number>();
+  socket.on("message", (data) => {
+    const message = JSON.parse(String(data)) as ProtocolMessage;
+    messages.push(message);
+    if (message.type === "connection_ack") acknowledged.resolve();
+  });
+  socket.on("close", (code) => closed.resolve(code));
+  await once(socket, "open");
+  socket.send(JSON.stringify({ type: "connection_init", payload: { authorization } }));
+  await withTimeout(acknowledged.promise, 5_000, "connection_ack");
+  return {
+    socket,
+    messages,
+    closed: closed.promise,
+    subscribe: (id: string, document: TypedDocumentNode<unknown, Record<string, unknown>>, variables: Record<string, unknown> = {}) =>
+      socket.send(JSON.stringify({ id, type: "subscribe", payload: { query: print(document), variables } })),
+    complete: (id: string) => socket.send(JSON.stringify({ id, type: "complete" })),
+  };
 }
 
 /**

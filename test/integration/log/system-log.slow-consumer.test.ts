@@ -5,20 +5,12 @@
  * RATE_LIMITED (limit SUBSCRIPTION_BUFFER) while the others, and the server, carry on.
  */
 import { once } from "node:events";
-import { print } from "graphql";
 import type { Client } from "graphql-ws";
-import WebSocket from "ws";
 import { LogsDocument, SystemLogDocument } from "../../../src/generated/graphql";
 import { deferred, withTimeout } from "../../support/deferred";
 import { ADMIN_TOKEN, startTestGateway, type TestGateway } from "../../support/gateway";
 import { recordMarker, subscribeSystemLog } from "../../support/log";
-import { wsClient } from "../../support/subscriptions";
-
-interface ProtocolMessage {
-  type: string;
-  id?: string;
-  payload?: { data?: unknown; errors?: { extensions?: Record<string, unknown> }[] };
-}
+import { bareSocket, wsClient, type ProtocolMessage } from "../../support/subscriptions";
 
 const BUFFER = 20;
 /** Large enough, at ~100 KB each, to fill the socket buffers of a reader that stopped. */
@@ -41,23 +33,17 @@ describe("systemLog with a client that stops reading", () => {
     const live = await subscribeSystemLog(gateway, fast);
 
     // A bare graphql-transport-ws client, so that it can stop reading its socket.
-    const stalled = new WebSocket(gateway.wsUrl, "graphql-transport-ws");
-    const messages: ProtocolMessage[] = [];
-    const acknowledged = deferred<void>();
+    const stalled = await bareSocket(gateway, `SSWS ${ADMIN_TOKEN}`);
+    const { messages } = stalled;
     const ended = deferred<void>();
-    stalled.on("message", (data) => {
-      const message = JSON.parse(String(data)) as ProtocolMessage;
-      messages.push(message);
-      if (message.type === "connection_ack") acknowledged.resolve();
-      if (message.type === "complete" || message.type === "error") ended.resolve();
+    stalled.socket.on("message", (data) => {
+      const { type } = JSON.parse(String(data)) as ProtocolMessage;
+      if (type === "complete" || type === "error") ended.resolve();
     });
-    await once(stalled, "open");
-    stalled.send(JSON.stringify({ type: "connection_init", payload: { authorization: `SSWS ${ADMIN_TOKEN}` } }));
-    await withTimeout(acknowledged.promise, 5_000, "connection_ack");
     const opened = once(gateway.events, "systemLog:opened");
-    stalled.send(JSON.stringify({ id: "1", type: "subscribe", payload: { query: print(SystemLogDocument), variables: {} } }));
+    stalled.subscribe("1", SystemLogDocument);
     await withTimeout(opened, 5_000, "the stalled client's subscription to open");
-    stalled.pause();
+    stalled.socket.pause();
 
     // In rounds smaller than the buffer, each waited for at the reading client: it never falls
     // behind by more than a round, while the stalled one falls further behind with each.
@@ -72,7 +58,7 @@ describe("systemLog with a client that stops reading", () => {
     expect(received.slice(received.indexOf(uuids[0]!))).toEqual(uuids);
     expect((await gateway.admin.ok(LogsDocument, { first: 1 })).logs.edges).toHaveLength(1);
 
-    stalled.resume();
+    stalled.socket.resume();
     await withTimeout(ended.promise, 30_000, "the stalled subscription to end");
     const delivered = messages.filter((message) => message.type === "next" && message.payload?.data);
     const ending = messages.filter((message) => message.type === "next" && message.payload?.errors);
@@ -80,6 +66,6 @@ describe("systemLog with a client that stops reading", () => {
     expect(ending).toHaveLength(1);
     expect(ending[0]?.payload?.errors?.[0]?.extensions).toMatchObject({ code: "RATE_LIMITED", limit: "SUBSCRIPTION_BUFFER" });
     expect(messages.at(-1)).toEqual({ id: "1", type: "complete" });
-    stalled.close();
+    stalled.socket.close();
   }, 120_000);
 });
