@@ -6,6 +6,7 @@ import { ADVISORY_KEY } from "./database";
 import { entities } from "./entities";
 import { postgresMigrations, sqliteMigrations } from "./migrations";
 import { CallbackQueryClient, PreparingQueryClient } from "./pg-client";
+import { withSqliteStartupLock } from "./sqlite-startup-lock";
 
 export type DatabaseConfig = Pick<Config, "engine" | "databaseUrl" | "databaseSchema" | "dataDir"> & Partial<Pick<Config, "databasePreparedStatements" | "databasePoolSize">>;
 
@@ -118,13 +119,16 @@ const STARTUP_LOCK = "ringfence:startup";
  * Instances starting together on one PostgreSQL database, and `npm run migration:run`, take
  * turns at migrating and seeding: TypeORM's migrations do not lock by themselves. `work` runs
  * holding the lock, and migrates through the data source it is given (on SQLite, which serves
- * one process, `dataSource` itself).
+ * one process, `dataSource` itself, under withSqliteStartupLock).
  *
  * The lock is a transaction's, held open on a connection of its own until `work` ends: a
  * session's lock and its unlock could reach different server connections through a pooler in
  * transaction mode (PgBouncer), where a transaction keeps its one.
  */
 export async function withStartupLock<T>(dataSource: DataSource, work: (migrator: DataSource) => Promise<T>): Promise<T> {
+  if (dataSource.options.type === "better-sqlite3" && typeof dataSource.options.database === "string" && dataSource.options.database !== ":memory:") {
+    return withSqliteStartupLock(dataSource.options.database, () => work(dataSource));
+  }
   if (dataSource.options.type !== "postgres") return work(dataSource);
   const migrator = new DataSource(migratorOptions(dataSource.options));
   await migrator.initialize();
