@@ -8,7 +8,7 @@ import { User } from "../users/user.entity";
 import type { Clock } from "../platform/clock";
 import { isUniqueViolation, type Database, type Transaction } from "../platform/database";
 import { AppError, badInput, conflict, ErrorCode, notFound } from "../platform/errors";
-import { caseFoldedVisible, hasReorderingControls } from "../platform/case-folding";
+import { caseFoldedVisible, hasControlOrDirectionCharacters } from "../platform/case-folding";
 import { codePoints } from "../platform/text-length";
 import { newId } from "../platform/ids";
 
@@ -169,7 +169,7 @@ function groupName(name: string): string {
   // lengthen ("İ" is "i̇"), and NFKC shortens a decomposed accent.
   const key = caseFoldedVisible(trimmed);
   if (!key || Math.max(codePoints(trimmed), codePoints(key)) > 128) throw badInput("name", "must be 1 to 128 characters");
-  if (hasReorderingControls(trimmed)) throw badInput("name", "must not contain control or text-direction characters");
+  if (hasControlOrDirectionCharacters(trimmed)) throw badInput("name", "must not contain control or text-direction characters");
   return trimmed;
 }
 

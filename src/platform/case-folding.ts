@@ -14,15 +14,15 @@ export function caseFolded(text: string): string {
  */
 const INVISIBLE = /[\p{Cc}\p{Default_Ignorable_Code_Point}]/u;
 const INVISIBLE_ALL = /\p{Default_Ignorable_Code_Point}/gu;
-/** Controls that reorder the text around them, so that a name can be made to read as another. */
-const REORDERING = /[\p{Cc}\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/u;
+/** Controls, and the marks that reorder the text around them, so that a name can be made to read as another. */
+const CONTROL_OR_DIRECTION = /[\p{Cc}\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/u;
 
 export function hasInvisibleCharacters(text: string): boolean {
   return INVISIBLE.test(text);
 }
 
-export function hasReorderingControls(text: string): boolean {
-  return REORDERING.test(text);
+export function hasControlOrDirectionCharacters(text: string): boolean {
+  return CONTROL_OR_DIRECTION.test(text);
 }
 
 /**

@@ -40,10 +40,6 @@ export class SocketOperations {
     this.running.delete(id);
   }
 
-  get size(): number {
-    return this.running.size;
-  }
-
   /** Ends every stream still running: graphql-ws ends those it still refers to, and this the rest. */
   async closeAll(): Promise<void> {
     const streams = [...this.running.values()];
