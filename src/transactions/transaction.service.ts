@@ -344,8 +344,7 @@ export class TransactionService {
     } catch (error) {
       // Cancelled since it was read, the flow is gone, as a decoy's answers: its code was cancelled with it.
       if (error instanceof AppError && error.code === ErrorCode.CODE_EXPIRED && error.extensions.reason === "CANCELLED") {
-        const current = await this.deps.db.manager.findOneBy(AuthTransactionRecord, { id: record.id });
-        if (!current || current.finishedAt) throw expired();
+        await this.unfinished(record.id);
       }
       throw error;
     }
@@ -878,10 +877,8 @@ export class TransactionService {
         if (tries > (decision.maxAttempts ?? 5) + (decision.maxResends ?? 3)) {
           throw new AppError(ErrorCode.RESEND_TOO_SOON, "A code was just sent. Please wait before trying again.", { retryAfterSeconds: decision.resendCooldownSeconds ?? 0 });
         }
-        const current = await this.deps.db.manager.findOneBy(AuthTransactionRecord, { id: record.id });
-        if (!current || current.finishedAt) throw expired();
-        record = current;
-        decision = parseDecision(current);
+        record = await this.unfinished(record.id);
+        decision = parseDecision(record);
       }
     }
   }
@@ -904,10 +901,8 @@ export class TransactionService {
         await this.deps.db.transaction((tx) => this.advance(tx, record, { decision: JSON.stringify({ ...decision, decoyAttempts: attempts }) }));
       } catch (error) {
         if (!(error instanceof AppError && error.code === ErrorCode.INVALID_TRANSITION) || tries >= max) throw error;
-        const current = await this.deps.db.manager.findOneBy(AuthTransactionRecord, { id: record.id });
-        if (!current || current.finishedAt) throw expired();
-        record = current;
-        decision = parseDecision(current);
+        record = await this.unfinished(record.id);
+        decision = parseDecision(record);
         continue;
       }
       throw new AppError(ErrorCode.INVALID_CODE, "That code is not right", { attemptsRemaining: max - attempts });
@@ -1007,6 +1002,13 @@ export class TransactionService {
     const manager = tx?.manager ?? this.deps.db.manager;
     const verified = await manager.countBy(PhoneFactor, { userId: record.userId!, status: In(["ACTIVE", "INACTIVE"]) });
     if (verified > 0) throw new AppError(ErrorCode.TRANSACTION_EXPIRED, "This account has a verified phone since this sign-in began; sign in again");
+  }
+
+  /** The flow as it is now, read again after a step lost a race to another: TRANSACTION_EXPIRED once it is gone or finished. */
+  private async unfinished(id: string): Promise<AuthTransactionRecord> {
+    const current = await this.deps.db.manager.findOneBy(AuthTransactionRecord, { id });
+    if (!current || current.finishedAt) throw expired();
+    return current;
   }
 
   private async step(stateHandle: string, allowed: TransactionStatus[]): Promise<AuthTransactionRecord> {
