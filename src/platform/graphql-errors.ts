@@ -1,6 +1,7 @@
 import { unwrapResolverError } from "@apollo/server/errors";
-import { BREAK, GraphQLError, Kind, parse, visit, type ASTNode, type GraphQLFormattedError, type ValueNode } from "graphql";
+import { GraphQLError, Kind, parse, type GraphQLFormattedError } from "graphql";
 import { ArgumentValidationError } from "type-graphql";
+import { writtenArgumentPath } from "./argument-path";
 import { AppError, ErrorCode } from "./errors";
 
 /** Apollo's own codes for requests that never reached a resolver: all malformed input to a client. */
@@ -114,44 +115,14 @@ function literalPath(error: unknown, message: string): string | undefined {
   if (missingArgument) return missingArgument;
   const target = error instanceof GraphQLError ? error.nodes?.[0] : undefined;
   if (!target?.loc) return undefined;
-  const at = target.loc.start;
-  const encloses = (node: ASTNode) => !!node.loc && node.loc.start <= at && at < node.loc.end;
   let path: string | undefined;
   try {
-    visit(parse(target.loc.source), {
-      Argument(argument) {
-        if (!encloses(argument)) return undefined;
-        path = valuePath(argument.name.value, argument.value, target, encloses);
-        return BREAK;
-      },
-    });
+    path = writtenArgumentPath(parse(target.loc.source), target);
   } catch {
     return undefined;
   }
   const lacking = /^Field "[_A-Za-z][_0-9A-Za-z]*\.([_A-Za-z][_0-9A-Za-z]*)" of required type "[^"]+" was not provided/.exec(message)?.[1];
   return path && lacking ? `${path}.${lacking}` : path;
-}
-
-function valuePath(start: string, value: ValueNode, target: ASTNode, encloses: (node: ASTNode) => boolean): string {
-  let path = start;
-  let node: ValueNode = value;
-  for (;;) {
-    if (node.loc?.start === target.loc?.start && node.kind === target.kind) return path;
-    if (node.kind === Kind.OBJECT) {
-      const field = node.fields.find(encloses);
-      if (!field) return path;
-      path += `.${field.name.value}`;
-      if (target.kind === Kind.OBJECT_FIELD && field.loc?.start === target.loc?.start) return path;
-      node = field.value;
-    } else if (node.kind === Kind.LIST) {
-      const index = node.values.findIndex(encloses);
-      if (index < 0) return path;
-      path += `[${index}]`;
-      node = node.values[index]!;
-    } else {
-      return path;
-    }
-  }
 }
 
 export function isInternal(error: GraphQLFormattedError): boolean {

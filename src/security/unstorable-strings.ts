@@ -1,5 +1,7 @@
-import { BREAK, Kind, visit, type ASTNode, type DocumentNode } from "graphql";
+import { BREAK, visit, type DocumentNode } from "graphql";
+import { writtenArgumentPath } from "../platform/argument-path";
 import { AppError, ErrorCode } from "../platform/errors";
+import { DOCUMENT_FIELD } from "../platform/graphql-errors";
 
 const NUL = "\u0000";
 const NUL_REASON = "must not contain the NUL character (U+0000)";
@@ -43,15 +45,9 @@ function unstorable(value: string): string | null {
 function literalWithNul(document: DocumentNode): string | null {
   let found: string | null = null;
   visit(document, {
-    StringValue(node, _key, parent, _path, ancestors) {
+    StringValue(node) {
       if (!node.value.includes(NUL)) return undefined;
-      const names: string[] = [];
-      for (const ancestor of [...ancestors, parent]) {
-        if (!ancestor || Array.isArray(ancestor)) continue;
-        const astNode = ancestor as ASTNode;
-        if (astNode.kind === Kind.ARGUMENT || astNode.kind === Kind.OBJECT_FIELD) names.push(astNode.name.value);
-      }
-      found = names.join(".") || "query";
+      found = writtenArgumentPath(document, node) ?? DOCUMENT_FIELD;
       return BREAK;
     },
   });
