@@ -21,8 +21,8 @@ import { PhoneFactor } from "./phone-factor.entity";
 import type { CountrySettings } from "./country-table";
 import type { BlockedNumber, PhoneAuthenticatorSettings } from "./phone-authenticator.entity";
 import { requireMethodIn, type PhoneAuthenticatorService } from "./phone-authenticator.service";
-import { maskPhoneNumber, parsePhoneNumber, phoneNumberError, rejectionForMethod } from "./phone-number";
-import { numberBlocked, type PhoneNumberService } from "./phone-number.service";
+import { maskPhoneNumber, parsePhoneNumber, phoneNumberError } from "./phone-number";
+import { rejectionUnlessBlocked, type PhoneNumberService } from "./phone-number.service";
 import type { ChallengePurpose, PhoneMethod } from "./phone.enums";
 
 export interface ChallengeRequest {
@@ -255,6 +255,7 @@ export class ChallengeService {
     requester.authorize(before);
     // Read before the transaction, which holds a pooled connection: see TemplateSource.
     const [beforeCountry, settings, block] = await Promise.all([numbers.countrySettings(before.country), authenticator.get(), numbers.isBlocked(before.e164)]);
+    const forAdmin = requester.admin === true;
     // Only a resend that would go out counts against the limits: refusals inside the cooldown do
     // not. An expired challenge may be resent, so it is cleared as an open one is.
     const cooling = before.lastSentAt.getTime() + before.resendCooldownSeconds * 1000 > clock.now().getTime();
@@ -265,9 +266,8 @@ export class ChallengeService {
     // their refusal would hide it, and hold windows that other sends share until it is given back.
     if (block && !cooling && resendable && !refused) {
       if (withholdRefusals) refused = true;
-      else if (rejectionForMethod(parsePhoneNumber(before.e164), method ?? before.method, { country: beforeCountry, blocked: true, allowVoip: settings.allowVoip }) === "BLOCKED") {
-        throw numberBlocked(block, { forAdmin: requester.admin === true });
-      }
+      // Only the block is answered here; any other reason is left to the write, in its order.
+      else rejectionUnlessBlocked(parsePhoneNumber(before.e164), method ?? before.method, { country: beforeCountry, block, allowVoip: settings.allowVoip, forAdmin });
     }
     if (beforeCountry && !cooling && resendable && !refused) {
       try {
@@ -280,7 +280,7 @@ export class ChallengeService {
     // Withheld once inside (the number or method no longer fit), it was counted in windows it never used.
     const { challenge } = await refundedIfUnsent(
       clearance,
-      () => this.resendWithin(challengeId, method, requester, { settings, country: beforeCountry, block, forAdmin: requester.admin === true }, clearance, withholdRefusals ? { refusedEarlier: refused } : null),
+      () => this.resendWithin(challengeId, method, requester, { settings, country: beforeCountry, block, forAdmin }, clearance, withholdRefusals ? { refusedEarlier: refused } : null),
       (resent) => resent.sent,
     );
     return challenge;
@@ -359,8 +359,7 @@ export class ChallengeService {
     const settings = requireMethodIn(read.settings, method, use);
     const { country } = read;
     const parsed = parsePhoneNumber(challenge.e164);
-    const rejection = rejectionForMethod(parsed, method, { country, blocked: read.block !== null, allowVoip: settings.allowVoip });
-    if (read.block && rejection === "BLOCKED") throw numberBlocked(read.block, { forAdmin: read.forAdmin });
+    const rejection = rejectionUnlessBlocked(parsed, method, { country, block: read.block, allowVoip: settings.allowVoip, forAdmin: read.forAdmin });
     if (rejection || !country) throw phoneNumberError(parsed, rejection ?? "UNSUPPORTED_COUNTRY", method);
     return { settings, country };
   }

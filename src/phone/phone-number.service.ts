@@ -87,8 +87,7 @@ export class PhoneNumberService {
       this.authenticator.get(),
     ]);
     // In validatePhoneNumber's order (assessPhoneNumber): a costly number type or VoIP first, then the block list.
-    const rejection = rejectionForMethod(parsed, method, { country, blocked: !!block, allowVoip: settings.allowVoip });
-    if (block && rejection === "BLOCKED") throw numberBlocked(block, { forAdmin });
+    const rejection = rejectionUnlessBlocked(parsed, method, { country, block, allowVoip: settings.allowVoip, forAdmin });
     if (rejection || !country || !parsed.country) throw phoneNumberError(parsed, rejection ?? "UNSUPPORTED_COUNTRY", method);
     return { parsed: parsed as EnrollableNumber["parsed"], country };
   }
@@ -261,6 +260,20 @@ function toOverride(record: CountryOverrideRecord): CountryOverride {
     smsCostPerSegment: record.smsCostMicros == null ? null : record.smsCostMicros / 1_000_000,
     voiceCostPerMinute: record.voiceCostMicros == null ? null : record.voiceCostMicros / 1_000_000,
   };
+}
+
+/**
+ * Why `method` cannot reach the number (rejectionForMethod), or null when it can; thrown as
+ * NUMBER_BLOCKED when what stops it is an admin's block.
+ */
+export function rejectionUnlessBlocked(
+  parsed: ParsedPhoneNumber,
+  method: PhoneMethod,
+  { block, forAdmin, ...context }: { country: CountrySettings | undefined; block: BlockedNumber | null; allowVoip: boolean; forAdmin: boolean },
+): PhoneRejection | null {
+  const rejection = rejectionForMethod(parsed, method, { ...context, blocked: block !== null });
+  if (block && rejection === "BLOCKED") throw numberBlocked(block, { forAdmin });
+  return rejection;
 }
 
 /** NUMBER_BLOCKED, whose `reason` is the block's source, and the admin's own note only for admins. */
