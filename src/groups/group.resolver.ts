@@ -81,8 +81,9 @@ export class GroupResolver {
   @Authorized(Role.ADMIN)
   @FieldResolver(() => UserConnection, { description: "The group's members; admins only" })
   async users(@Root() group: Group, @Args() args: GroupUsersArgs, @Ctx() { loaders }: Context): Promise<UserConnection> {
-    if (args.after) decodeCursor(args.after, "after", groupUsersCursorScope(group.id));
-    const page = await loaders.usersByGroup.load({ groupId: group.id, first: pageSize(args.first), after: args.after ?? null });
+    // Decoded per group: a cursor holds for the group it came from only, and another's is BAD_USER_INPUT here.
+    const cursor = args.after ? decodeCursor(args.after, "after", groupUsersCursorScope(group.id)) : null;
+    const page = await loaders.usersByGroup.load({ groupId: group.id, first: pageSize(args.first), after: args.after ?? null, cursor });
     const edges = page.users.map((node) => ({ node, cursor: page.cursorOf(node) }));
     return {
       edges,

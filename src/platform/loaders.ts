@@ -6,12 +6,15 @@ import { SessionRecord } from "../sessions/session.entity";
 import { Message } from "../telephony/message.entity";
 import { User } from "../users/user.entity";
 import type { Database } from "./database";
-import { cursorScope, decodeCursor, encodeCursor } from "./pagination";
+import { cursorScope, encodeCursor, type KeysetCursor } from "./pagination";
 
 export interface GroupUsersKey {
   groupId: string;
   first: number;
+  /** As the client sent it: keys with the same page shape share one statement. */
   after: string | null;
+  /** `after` decoded, for this group's scope (groupUsersCursorScope). */
+  cursor: KeysetCursor | null;
 }
 
 /**
@@ -67,7 +70,7 @@ export function createLoaders(db: Database) {
       }
       const pages = new Map<string, GroupUsersPage>();
       for (const shapeKeys of shapes.values()) {
-        const { first, after } = shapeKeys[0]!;
+        const { first, after, cursor } = shapeKeys[0]!;
         const ids = shapeKeys.map((key) => key.groupId);
         const query = db.manager
           .createQueryBuilder(User, "u")
@@ -75,9 +78,7 @@ export function createLoaders(db: Database) {
           .addSelect("gm.group_id", "member_group_id")
           .addSelect("ROW_NUMBER() OVER (PARTITION BY gm.group_id ORDER BY u.created, u.id)", "rank")
           .where("gm.group_id IN (:...ids)", { ids });
-        if (after) {
-          // Checked per group by the caller, so only the group it came from is asked with it.
-          const cursor = decodeCursor(after, "after", groupUsersCursorScope(ids[0]!));
+        if (cursor) {
           query.andWhere("(u.created > :at OR (u.created = :at AND u.id > :afterId))", { at: cursor.at, afterId: cursor.id });
         }
         const ranked = db.manager
